@@ -1,0 +1,103 @@
+package exec
+
+import "fmt"
+
+// ErrorCode is a CQL error code, numbered as on the wire (protocol v4
+// section 9).
+type ErrorCode int32
+
+// Error codes.
+const (
+	CodeServerError     ErrorCode = 0x0000
+	CodeProtocolError   ErrorCode = 0x000A
+	CodeBadCredentials  ErrorCode = 0x0100
+	CodeUnavailable     ErrorCode = 0x1000
+	CodeOverloaded      ErrorCode = 0x1001
+	CodeIsBootstrapping ErrorCode = 0x1002
+	CodeTruncateError   ErrorCode = 0x1003
+	CodeWriteTimeout    ErrorCode = 0x1100
+	CodeReadTimeout     ErrorCode = 0x1200
+	CodeReadFailure     ErrorCode = 0x1300
+	CodeFunctionFailure ErrorCode = 0x1400
+	CodeWriteFailure    ErrorCode = 0x1500
+	CodeSyntaxError     ErrorCode = 0x2000
+	CodeUnauthorized    ErrorCode = 0x2100
+	CodeInvalid         ErrorCode = 0x2200
+	CodeConfigError     ErrorCode = 0x2300
+	CodeAlreadyExists   ErrorCode = 0x2400
+	CodeUnprepared      ErrorCode = 0x2500
+)
+
+// Error is an error a client sees as a CQL ERROR message. The fields after
+// Message are filled for the codes whose bodies carry them.
+type Error struct {
+	Code    ErrorCode
+	Message string
+
+	// Unavailable, WriteTimeout, ReadTimeout, Read/WriteFailure.
+	Consistency Consistency
+	Required    int  // Unavailable: replicas required
+	Alive       int  // Unavailable: replicas alive
+	Received    int  // timeouts and failures: answers received
+	BlockFor    int  // timeouts and failures: answers needed
+	NumFailures int  // failures
+	DataPresent bool // ReadTimeout, ReadFailure
+	WriteType   WriteType
+
+	// AlreadyExists.
+	Keyspace, Table string
+
+	// Unprepared.
+	UnpreparedID []byte
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code ErrorCode, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func (c ErrorCode) String() string {
+	switch c {
+	case CodeServerError:
+		return "server error"
+	case CodeProtocolError:
+		return "protocol error"
+	case CodeBadCredentials:
+		return "bad credentials"
+	case CodeUnavailable:
+		return "unavailable"
+	case CodeOverloaded:
+		return "overloaded"
+	case CodeIsBootstrapping:
+		return "is bootstrapping"
+	case CodeTruncateError:
+		return "truncate error"
+	case CodeWriteTimeout:
+		return "write timeout"
+	case CodeReadTimeout:
+		return "read timeout"
+	case CodeReadFailure:
+		return "read failure"
+	case CodeFunctionFailure:
+		return "function failure"
+	case CodeWriteFailure:
+		return "write failure"
+	case CodeSyntaxError:
+		return "syntax error"
+	case CodeUnauthorized:
+		return "unauthorized"
+	case CodeInvalid:
+		return "invalid query"
+	case CodeConfigError:
+		return "config error"
+	case CodeAlreadyExists:
+		return "already exists"
+	case CodeUnprepared:
+		return "unprepared"
+	}
+	return fmt.Sprintf("error 0x%04x", int32(c))
+}

@@ -1,0 +1,108 @@
+# Sibyl's developer entry points. `make run` starts one node on
+# 127.0.0.1:9042 with data in ./data; `make test` installs what the tests
+# need on a fresh machine (Go modules, the Node.js driver, Debian's Python
+# driver) and runs every check CI runs.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+
+GO          ?= go
+GOBIN       := $(shell $(GO) env GOPATH)/bin
+STATICCHECK := $(GOBIN)/staticcheck
+BIN         := bin/sibyl
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     := -X main.version=$(VERSION)
+PYTHON      := /usr/bin/python3
+
+# go test settings: the whole suite must stay well under 20 minutes on two
+# cores. -race runs only where it is affordable (small, concurrency-heavy
+# packages); the rest run without it.
+TEST_TIMEOUT ?= 15m
+RACE_PKGS    ?= ./internal/... ./ring/... ./node/messaging/... ./cql/server/...
+FUZZTIME     ?= 10s
+
+# Flags for `make run`; override on the command line, e.g.
+#   make run RUN_FLAGS="--cql-port 9043 --data-dir /tmp/sibyl"
+RUN_FLAGS ?=
+
+.PHONY: build run test deps go-deps node-deps python-deps lint vet fmt-check \
+        staticcheck unit race interop fuzz bench cluster clean
+
+## build: compile bin/sibyl
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sibyl
+
+## run: one node on 127.0.0.1:9042 with data in ./data (Ctrl-C stops it cleanly)
+run: build
+	./$(BIN) serve --data-dir ./data --listen-address 127.0.0.1 --cql-port 9042 $(RUN_FLAGS)
+
+## test: install test dependencies, lint, unit and integration tests, driver interop tests
+test: deps lint unit race interop
+
+deps: go-deps node-deps python-deps
+
+go-deps:
+	$(GO) mod download
+
+node-deps:
+	cd interop/nodejs && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+
+# Debian's python3-cassandra (the DataStax Python driver 3.25) is what cqlsh
+# on Debian uses; the interop tests run with Debian's own interpreter, not a
+# pyenv shim that would not see the package.
+python-deps:
+	@if ! $(PYTHON) -c 'import cassandra' 2>/dev/null; then \
+		echo "installing python3-cassandra (Debian)"; \
+		SUDO=""; if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+		$$SUDO apt-get update; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y python3-cassandra; \
+	fi
+
+## lint: gofmt, go vet, staticcheck (installed on first use)
+lint: fmt-check vet staticcheck
+
+fmt-check:
+	@out="$$(gofmt -l $$(git ls-files '*.go' | grep -v '^vendor/') 2>&1 || true)"; \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@latest
+
+staticcheck: $(STATICCHECK)
+	$(STATICCHECK) ./...
+
+unit:
+	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+
+race:
+	$(GO) test -race -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
+
+## interop: the Node.js and Python drivers against a fresh bin/sibyl
+interop: build node-deps python-deps
+	PYTHON=$(PYTHON) ./interop/run.sh ./$(BIN)
+
+## fuzz: every Fuzz target for FUZZTIME each (default 10s)
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+		for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do \
+			echo "== $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+## bench: the benchmark suite (writes BENCHMARKS.md)
+bench: build
+	@if [ -x bench/suite.sh ]; then ./bench/suite.sh; \
+	else $(GO) test -run '^$$' -bench . -benchtime 1x ./...; fi
+
+## cluster: three local nodes on 127.0.0.1-3 (see README)
+cluster: build
+	./interop/cluster.sh start ./$(BIN)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/sibyldb/sibyl/node"
+)
+
+// serveFlags are `sibyl serve`'s flags. Each overrides the YAML file's key
+// of the same meaning only when given on the command line.
+type serveFlags struct {
+	configFile    string
+	dataDir       string
+	listenAddress string
+	cqlPort       int
+	adminPort     int
+	clusterName   string
+	dc            string
+	rack          string
+	numTokens     int
+	seeds         []string
+	backend       string
+	logLevel      string
+	logFormat     string
+	pprof         bool
+}
+
+func newServeCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run a node",
+		Long: `Run a Sibyl node: the CQL native protocol on --listen-address:--cql-port and
+the HTTP admin API (status, /metrics) on --listen-address:--admin-port.
+SIGINT or SIGTERM drains client connections and closes storage cleanly.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.config(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			return node.Run(cmd.Context(), cfg)
+		},
+	}
+	f.register(cmd.Flags())
+	return cmd
+}
+
+func (f *serveFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.configFile, "config", "", "YAML configuration file (flags given on the command line override it)")
+	fs.StringVar(&f.dataDir, "data-dir", "./data", "directory of the node's data")
+	fs.StringVar(&f.listenAddress, "listen-address", node.DefaultListenAddress, "address every port of the node binds and advertises")
+	fs.IntVar(&f.cqlPort, "cql-port", node.DefaultCQLPort, "CQL native protocol port")
+	fs.IntVar(&f.adminPort, "admin-port", node.DefaultAdminPort, "HTTP admin port (-1 disables it)")
+	fs.StringVar(&f.clusterName, "cluster-name", node.DefaultClusterName, "cluster name reported to clients")
+	fs.StringVar(&f.dc, "dc", node.DefaultDataCenter, "data center of this node")
+	fs.StringVar(&f.rack, "rack", node.DefaultRack, "rack of this node")
+	fs.IntVar(&f.numTokens, "num-tokens", node.DefaultNumTokens, "number of tokens (vnodes) this node owns; fixed at first start")
+	fs.StringSliceVar(&f.seeds, "seeds", nil, "comma-separated addresses of seed nodes to join through (none: start a new cluster)")
+	fs.StringVar(&f.backend, "backend", string(node.BackendPebble), "storage backend: pebble, or null (keeps nothing; a benchmark ceiling)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&f.pprof, "pprof", false, "serve /debug/pprof on the admin port")
+}
+
+// config builds the node configuration: defaults, then the YAML file, then
+// the flags that were set explicitly.
+func (f *serveFlags) config(fs *pflag.FlagSet) (node.Config, error) {
+	var cfg node.Config
+	file := fileConfig{LogLevel: "info", LogFormat: "text"}
+	if f.configFile != "" {
+		if err := loadFileConfig(f.configFile, &file); err != nil {
+			return cfg, err
+		}
+		cfg = file.Config
+	} else {
+		cfg = flagDefaults(f)
+	}
+	f.override(fs, &cfg, &file)
+	logger, err := newLogger(file.LogLevel, file.LogFormat)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Logger = logger
+	return cfg, nil
+}
+
+// flagDefaults is the configuration when there is no file: every flag's
+// default value.
+func flagDefaults(f *serveFlags) node.Config {
+	return node.Config{
+		DataDir: f.dataDir, ListenAddress: f.listenAddress, CQLPort: f.cqlPort,
+		AdminPort: f.adminPort, ClusterName: f.clusterName, DataCenter: f.dc,
+		Rack: f.rack, NumTokens: f.numTokens, Seeds: f.seeds,
+		Backend: node.Backend(f.backend), EnablePprof: f.pprof,
+	}
+}
+
+// override applies the flags set on the command line on top of cfg.
+func (f *serveFlags) override(fs *pflag.FlagSet, cfg *node.Config, file *fileConfig) {
+	set := func(name string, apply func()) {
+		if fs.Changed(name) {
+			apply()
+		}
+	}
+	set("data-dir", func() { cfg.DataDir = f.dataDir })
+	set("listen-address", func() { cfg.ListenAddress = f.listenAddress })
+	set("cql-port", func() { cfg.CQLPort = f.cqlPort })
+	set("admin-port", func() { cfg.AdminPort = f.adminPort })
+	set("cluster-name", func() { cfg.ClusterName = f.clusterName })
+	set("dc", func() { cfg.DataCenter = f.dc })
+	set("rack", func() { cfg.Rack = f.rack })
+	set("num-tokens", func() { cfg.NumTokens = f.numTokens })
+	set("seeds", func() { cfg.Seeds = f.seeds })
+	set("backend", func() { cfg.Backend = node.Backend(f.backend) })
+	set("pprof", func() { cfg.EnablePprof = f.pprof })
+	set("log-level", func() { file.LogLevel = f.logLevel })
+	set("log-format", func() { file.LogFormat = f.logFormat })
+}
+
+// newLogger returns the process's structured logger, on stderr.
+func newLogger(level, format string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("invalid log level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch strings.ToLower(format) {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("invalid log format %q: want text or json", format)
+}

@@ -1,0 +1,54 @@
+// Package node is the composition root of a Sibyl node: it is the only
+// package that knows every part, wires them together, and owns every
+// long-lived goroutine (through an internal/stop task group).
+//
+// # Parts, from the wire down
+//
+//   - cql/server accepts client connections on ListenAddress:CQLPort and
+//     hands each request to the executor.
+//   - cql/exec parses, analyses and executes statements. It reaches the
+//     data only through three interfaces node implements: exec.SchemaStore
+//     (schemaStore: the catalog, persisted in storage's catalog space and
+//     published through an atomic pointer), exec.ClusterInfo (clusterInfo:
+//     what system.local and system.peers show) and exec.Coordinator
+//     (Coordinator: consistency levels and replicas).
+//   - The Coordinator computes each partition's replicas from the ring
+//     snapshot and the keyspace's replication strategy, checks that the
+//     consistency level can be met (Unavailable with required and alive
+//     counts, as Cassandra answers), and sends the mutation or read to each
+//     replica. The local replica goes straight to storage; remote replicas
+//     (the cluster issue) go through node/messaging behind the same
+//     replica interface.
+//   - storage.Engine keeps cells in Pebble under DataDir. Its local
+//     metadata space holds the node's identity: host id and tokens, chosen
+//     at first start and reused on every restart, so drivers' token maps
+//     and prepared-statement routing stay valid.
+//   - With Backend "null", a nullStore replaces the engine: writes are
+//     dropped and reads answer with a synthetic row of the requested shape.
+//     Everything above it is unchanged, which makes it the protocol
+//     ceiling benchmarks compare against.
+//   - The admin HTTP server on ListenAddress:AdminPort serves JSON status
+//     (/status), Prometheus metrics (/metrics) and, opt-in, /debug/pprof.
+//
+// # Lifecycle and the caller's duties
+//
+//  1. New(cfg) clones cfg, applies EnsureDefaults and Validate, opens
+//     storage, loads the identity and catalog, and binds every port, so a
+//     bad configuration or a busy port fails before anything runs.
+//  2. Serve(ctx) starts the servers under the node's task group and
+//     returns when ctx is cancelled or a part fails.
+//  3. Close() stops accepting connections, drains those in flight for up
+//     to ShutdownTimeout, stops every task, and closes storage last, so
+//     every acknowledged write is in Pebble's synced WAL before the
+//     process exits. Run(ctx, cfg) is New, Serve and Close in one call.
+//
+// # Invariants
+//
+//   - A write is acknowledged only after storage has synced it to its WAL;
+//     a node killed at any moment restarts with every acknowledged write.
+//   - Host id and tokens never change once chosen: they are read from
+//     storage before anything is served.
+//   - The catalog is persisted before a schema change is acknowledged and
+//     before its event is published.
+//   - No goroutine outlives Close.
+package node

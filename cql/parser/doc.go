@@ -1,0 +1,44 @@
+// Package parser turns CQL text into an abstract syntax tree and back.
+//
+// It is a hand-written recursive-descent parser over a hand-written lexer,
+// following Cassandra's grammar (apache/cassandra src/antlr/Parser.g and
+// Lexer.g) for the statements Sibyl executes: keyspace, table and type DDL,
+// USE, TRUNCATE, SELECT, INSERT, UPDATE, DELETE, BATCH and the server-side
+// DESCRIBE forms cqlsh sends. Each parseXxx function carries the production
+// it implements in its doc comment. The package imports nothing of Sibyl's.
+//
+// # Usage
+//
+//	stmt, err := parser.Parse("SELECT * FROM ks.t WHERE k = ?")
+//	if err != nil {
+//		var perr *parser.Error // line:column, found, expected
+//		...
+//	}
+//	markers := stmt.BindMarkers() // in order; resolve each to its receiver
+//
+// ParseAll parses a script of statements separated by semicolons (cqlsh's
+// SOURCE).
+//
+// # Caller's duties
+//
+// The parser checks syntax only. Whether a table or column exists, whether
+// a restriction is allowed, and what type a bind marker has are decided by
+// the caller (cql/exec), which walks the tree. Errors the caller reports
+// about a node should carry the node's Position.
+//
+// # Invariants
+//
+//   - Parse never panics, whatever the input; nesting depth is bounded
+//     (maxDepth) so crafted input cannot exhaust the stack.
+//   - Every node carries the position (1-based line and column) of its
+//     first token.
+//   - Printing round-trips: Parse(s.String()) is equal to s except for
+//     positions. Keywords print in upper case and names are quoted only
+//     when needed.
+//   - Unquoted identifiers are folded to lower case; quoted identifiers keep
+//     their case; keywords are case-insensitive; unreserved keywords are
+//     valid identifiers, as in Cassandra.
+//   - Bind markers are numbered 0, 1, ... in order of appearance across the
+//     whole statement (a batch numbers across its statements).
+//   - The tree is not shared: callers may keep or modify it.
+package parser

@@ -1,0 +1,848 @@
+package parser
+
+import (
+	"strings"
+)
+
+// This file prints the AST back as canonical CQL: keywords in upper case,
+// names quoted only when needed, single spaces, ", " between list items.
+// Parsing the output gives back an equal tree (positions aside); the tests
+// and FuzzRoundTrip hold that property.
+
+// printer accumulates output. Every node has a print method that appends
+// itself, so nested nodes share one buffer.
+type printer struct {
+	strings.Builder
+}
+
+func nodeString(n interface{ print(*printer) }) string {
+	var p printer
+	n.print(&p)
+	return p.String()
+}
+
+// QuoteIdent returns name as it must be written in CQL: unchanged when it
+// is a lower-case unquoted identifier that is not a reserved word, else
+// double-quoted with " doubled.
+func QuoteIdent(name string) string {
+	if !needsQuotes(name) {
+		return name
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+func needsQuotes(name string) bool {
+	if name == "" {
+		return true
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+		case (c >= '0' && c <= '9') || c == '_':
+			if i == 0 {
+				return true
+			}
+		default:
+			return true
+		}
+	}
+	return isReserved(name)
+}
+
+// QuoteString returns s as a CQL string literal: single-quoted, with '
+// doubled.
+func QuoteString(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+func (p *printer) ident(name string) {
+	if !needsQuotes(name) {
+		p.WriteString(name)
+		return
+	}
+	p.WriteByte('"')
+	p.WriteString(strings.ReplaceAll(name, `"`, `""`))
+	p.WriteByte('"')
+}
+
+func (p *printer) exprs(list []Expr) {
+	for i, e := range list {
+		if i > 0 {
+			p.WriteString(", ")
+		}
+		e.(interface{ print(*printer) }).print(p)
+	}
+}
+
+func (p *printer) expr(e Expr) {
+	e.(interface{ print(*printer) }).print(p)
+}
+
+func (p *printer) columns(list []*ColumnRef) {
+	for i, c := range list {
+		if i > 0 {
+			p.WriteString(", ")
+		}
+		p.ident(c.Name)
+	}
+}
+
+func (p *printer) properties(list []*Property) {
+	for i, o := range list {
+		if i > 0 {
+			p.WriteString(" AND ")
+		}
+		o.print(p)
+	}
+}
+
+func (p *printer) using(u Using) {
+	if len(u) == 0 {
+		return
+	}
+	p.WriteString(" USING ")
+	for i, o := range u {
+		if i > 0 {
+			p.WriteString(" AND ")
+		}
+		o.print(p)
+	}
+}
+
+func (p *printer) where(list []*Relation) {
+	if len(list) == 0 {
+		return
+	}
+	p.WriteString(" WHERE ")
+	for i, r := range list {
+		if i > 0 {
+			p.WriteString(" AND ")
+		}
+		r.print(p)
+	}
+}
+
+func (p *printer) conditions(ifExists bool, list []*Condition) {
+	if ifExists {
+		p.WriteString(" IF EXISTS")
+		return
+	}
+	if len(list) == 0 {
+		return
+	}
+	p.WriteString(" IF ")
+	for i, c := range list {
+		if i > 0 {
+			p.WriteString(" AND ")
+		}
+		c.print(p)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Terms
+
+func (n *Literal) String() string { return nodeString(n) }
+func (n *Literal) print(p *printer) {
+	if n.Kind == LitString {
+		p.WriteString(QuoteString(n.Val))
+		return
+	}
+	p.WriteString(n.Val)
+}
+
+func (n *Null) String() string       { return "NULL" }
+func (n *Null) print(p *printer)     { p.WriteString("NULL") }
+func (n *Star) String() string       { return "*" }
+func (n *Star) print(p *printer)     { p.WriteByte('*') }
+func (n *BindMarker) String() string { return nodeString(n) }
+func (n *BindMarker) print(p *printer) {
+	if n.Name == "" {
+		p.WriteByte('?')
+		return
+	}
+	p.WriteByte(':')
+	p.ident(n.Name)
+}
+
+func (n *ListLit) String() string { return nodeString(n) }
+func (n *ListLit) print(p *printer) {
+	p.WriteByte('[')
+	p.exprs(n.Elems)
+	p.WriteByte(']')
+}
+
+func (n *SetLit) String() string { return nodeString(n) }
+func (n *SetLit) print(p *printer) {
+	p.WriteByte('{')
+	p.exprs(n.Elems)
+	p.WriteByte('}')
+}
+
+func (n *MapEntry) String() string { return nodeString(n) }
+func (n *MapEntry) print(p *printer) {
+	p.expr(n.Key)
+	p.WriteString(": ")
+	p.expr(n.Value)
+}
+
+func (n *MapLit) String() string { return nodeString(n) }
+func (n *MapLit) print(p *printer) {
+	p.WriteByte('{')
+	for i, e := range n.Entries {
+		if i > 0 {
+			p.WriteString(", ")
+		}
+		e.print(p)
+	}
+	p.WriteByte('}')
+}
+
+func (n *TupleLit) String() string { return nodeString(n) }
+func (n *TupleLit) print(p *printer) {
+	p.WriteByte('(')
+	p.exprs(n.Elems)
+	p.WriteByte(')')
+}
+
+func (n *UDTField) String() string { return nodeString(n) }
+func (n *UDTField) print(p *printer) {
+	p.ident(n.Name)
+	p.WriteString(": ")
+	p.expr(n.Value)
+}
+
+func (n *UDTLit) String() string { return nodeString(n) }
+func (n *UDTLit) print(p *printer) {
+	p.WriteByte('{')
+	for i, f := range n.Fields {
+		if i > 0 {
+			p.WriteString(", ")
+		}
+		f.print(p)
+	}
+	p.WriteByte('}')
+}
+
+func (n *FunctionCall) String() string { return nodeString(n) }
+func (n *FunctionCall) print(p *printer) {
+	if n.Keyspace != "" {
+		p.ident(n.Keyspace)
+		p.WriteByte('.')
+	}
+	p.functionName(n.Name)
+	p.WriteByte('(')
+	p.exprs(n.Args)
+	p.WriteByte(')')
+}
+
+// functionName prints a function name. The reserved word token and the
+// keywords that name built-in selectors are valid unquoted there.
+func (p *printer) functionName(name string) {
+	switch name {
+	case "token", "writetime", "ttl", "count", "maxwritetime":
+		p.WriteString(name)
+	default:
+		p.ident(name)
+	}
+}
+
+func (n *TypeHint) String() string { return nodeString(n) }
+func (n *TypeHint) print(p *printer) {
+	p.WriteByte('(')
+	n.Type.print(p)
+	p.WriteString(") ")
+	p.expr(n.Expr)
+}
+
+func (n *Cast) String() string { return nodeString(n) }
+func (n *Cast) print(p *printer) {
+	p.WriteString("CAST(")
+	p.expr(n.Expr)
+	p.WriteString(" AS ")
+	n.Type.print(p)
+	p.WriteByte(')')
+}
+
+func (n *ColumnRef) String() string   { return nodeString(n) }
+func (n *ColumnRef) print(p *printer) { p.ident(n.Name) }
+
+func (n *FieldAccess) String() string { return nodeString(n) }
+func (n *FieldAccess) print(p *printer) {
+	p.expr(n.Expr)
+	p.WriteByte('.')
+	p.ident(n.Field)
+}
+
+func (n *IndexExpr) String() string { return nodeString(n) }
+func (n *IndexExpr) print(p *printer) {
+	p.expr(n.Expr)
+	p.WriteByte('[')
+	p.expr(n.Key)
+	p.WriteByte(']')
+}
+
+// ---------------------------------------------------------------------------
+// Types, names, clauses
+
+func (n *TypeRef) String() string { return nodeString(n) }
+func (n *TypeRef) print(p *printer) {
+	if n.Name == "" {
+		p.WriteString(QuoteString(n.Custom))
+		return
+	}
+	if n.Keyspace != "" {
+		p.ident(n.Keyspace)
+		p.WriteByte('.')
+	}
+	if isTypeKeyword(n.Name) && n.Keyspace == "" {
+		p.WriteString(n.Name)
+	} else {
+		p.ident(n.Name)
+	}
+	if len(n.Args) == 0 {
+		return
+	}
+	p.WriteByte('<')
+	for i, a := range n.Args {
+		if i > 0 {
+			p.WriteString(", ")
+		}
+		a.print(p)
+	}
+	p.WriteByte('>')
+}
+
+func (n *TableName) String() string { return nodeString(n) }
+func (n *TableName) print(p *printer) {
+	if n.Keyspace != "" {
+		p.ident(n.Keyspace)
+		p.WriteByte('.')
+	}
+	p.ident(n.Name)
+}
+
+func (n *Property) String() string { return nodeString(n) }
+func (n *Property) print(p *printer) {
+	p.ident(n.Name)
+	p.WriteString(" = ")
+	p.expr(n.Value)
+}
+
+func (n *UsingParam) String() string { return nodeString(n) }
+func (n *UsingParam) print(p *printer) {
+	if n.Kind == UsingTTL {
+		p.WriteString("TTL ")
+	} else {
+		p.WriteString("TIMESTAMP ")
+	}
+	p.expr(n.Value)
+}
+
+var operatorText = [...]string{
+	OpEq: "=", OpLt: "<", OpLte: "<=", OpGt: ">", OpGte: ">=", OpNeq: "!=",
+	OpIn: "IN", OpContains: "CONTAINS", OpContainsKey: "CONTAINS KEY",
+	OpLike: "LIKE", OpIsNotNull: "IS NOT NULL",
+}
+
+// String returns the operator as CQL writes it.
+func (o Operator) String() string {
+	if int(o) < len(operatorText) && operatorText[o] != "" {
+		return operatorText[o]
+	}
+	return "?op"
+}
+
+func (n *Relation) String() string { return nodeString(n) }
+func (n *Relation) print(p *printer) {
+	switch {
+	case n.Token:
+		p.WriteString("token(")
+		p.columns(n.Columns)
+		p.WriteByte(')')
+	case n.Tuple:
+		p.WriteByte('(')
+		p.columns(n.Columns)
+		p.WriteByte(')')
+	default:
+		p.columns(n.Columns)
+	}
+	p.rhs(n.Op, n.Value, n.Values)
+}
+
+// rhs prints an operator and its operand(s), shared by Relation and
+// Condition.
+func (p *printer) rhs(op Operator, value Expr, values []Expr) {
+	p.WriteByte(' ')
+	p.WriteString(op.String())
+	if op == OpIsNotNull {
+		return
+	}
+	p.WriteByte(' ')
+	if op == OpIn && value == nil {
+		p.WriteByte('(')
+		p.exprs(values)
+		p.WriteByte(')')
+		return
+	}
+	p.expr(value)
+}
+
+func (n *Target) String() string { return nodeString(n) }
+func (n *Target) print(p *printer) {
+	p.ident(n.Column)
+	switch {
+	case n.Key != nil:
+		p.WriteByte('[')
+		p.expr(n.Key)
+		p.WriteByte(']')
+	case n.Field != "":
+		p.WriteByte('.')
+		p.ident(n.Field)
+	}
+}
+
+func (n *Condition) String() string { return nodeString(n) }
+func (n *Condition) print(p *printer) {
+	n.Target.print(p)
+	p.rhs(n.Op, n.Value, n.Values)
+}
+
+func (n *Ordering) String() string { return nodeString(n) }
+func (n *Ordering) print(p *printer) {
+	p.ident(n.Column.Name)
+	if n.Desc {
+		p.WriteString(" DESC")
+	} else {
+		p.WriteString(" ASC")
+	}
+}
+
+func (n *Selector) String() string { return nodeString(n) }
+func (n *Selector) print(p *printer) {
+	p.expr(n.Expr)
+	if n.Alias != "" {
+		p.WriteString(" AS ")
+		p.ident(n.Alias)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Statements
+
+func (n *Select) String() string { return nodeString(n) }
+func (n *Select) print(p *printer) {
+	p.WriteString("SELECT ")
+	if n.JSON {
+		p.WriteString("JSON ")
+	}
+	if n.Distinct {
+		p.WriteString("DISTINCT ")
+	}
+	if n.Selectors == nil {
+		p.WriteByte('*')
+	}
+	for i, s := range n.Selectors {
+		if i > 0 {
+			p.WriteString(", ")
+		}
+		s.print(p)
+	}
+	p.WriteString(" FROM ")
+	n.Table.print(p)
+	p.where(n.Where)
+	if len(n.GroupBy) > 0 {
+		p.WriteString(" GROUP BY ")
+		p.columns(n.GroupBy)
+	}
+	if len(n.OrderBy) > 0 {
+		p.WriteString(" ORDER BY ")
+		for i, o := range n.OrderBy {
+			if i > 0 {
+				p.WriteString(", ")
+			}
+			o.print(p)
+		}
+	}
+	if n.PerPartitionLimit != nil {
+		p.WriteString(" PER PARTITION LIMIT ")
+		p.expr(n.PerPartitionLimit)
+	}
+	if n.Limit != nil {
+		p.WriteString(" LIMIT ")
+		p.expr(n.Limit)
+	}
+	if n.AllowFiltering {
+		p.WriteString(" ALLOW FILTERING")
+	}
+}
+
+func (n *Insert) String() string { return nodeString(n) }
+func (n *Insert) print(p *printer) {
+	p.WriteString("INSERT INTO ")
+	n.Table.print(p)
+	p.WriteString(" (")
+	p.columns(n.Columns)
+	p.WriteString(") VALUES (")
+	p.exprs(n.Values)
+	p.WriteByte(')')
+	if n.IfNotExists {
+		p.WriteString(" IF NOT EXISTS")
+	}
+	p.using(n.Using)
+}
+
+func (n *Assignment) String() string { return nodeString(n) }
+func (n *Assignment) print(p *printer) {
+	n.Target.print(p)
+	p.WriteString(" = ")
+	switch n.Op {
+	case AssignAdd:
+		p.ident(n.Target.Column)
+		p.WriteString(" + ")
+		p.expr(n.Value)
+	case AssignSub:
+		p.ident(n.Target.Column)
+		p.WriteString(" - ")
+		p.expr(n.Value)
+	case AssignPrepend:
+		p.expr(n.Value)
+		p.WriteString(" + ")
+		p.ident(n.Target.Column)
+	default:
+		p.expr(n.Value)
+	}
+}
+
+func (n *Update) String() string { return nodeString(n) }
+func (n *Update) print(p *printer) {
+	p.WriteString("UPDATE ")
+	n.Table.print(p)
+	p.using(n.Using)
+	p.WriteString(" SET ")
+	for i, a := range n.Set {
+		if i > 0 {
+			p.WriteString(", ")
+		}
+		a.print(p)
+	}
+	p.where(n.Where)
+	p.conditions(n.IfExists, n.Conditions)
+}
+
+func (n *Delete) String() string { return nodeString(n) }
+func (n *Delete) print(p *printer) {
+	p.WriteString("DELETE ")
+	for i, t := range n.Targets {
+		if i > 0 {
+			p.WriteString(", ")
+		}
+		t.print(p)
+	}
+	if len(n.Targets) > 0 {
+		p.WriteByte(' ')
+	}
+	p.WriteString("FROM ")
+	n.Table.print(p)
+	p.using(n.Using)
+	p.where(n.Where)
+	p.conditions(n.IfExists, n.Conditions)
+}
+
+func (n *Batch) String() string { return nodeString(n) }
+func (n *Batch) print(p *printer) {
+	p.WriteString("BEGIN ")
+	switch n.Kind {
+	case BatchUnlogged:
+		p.WriteString("UNLOGGED ")
+	case BatchCounter:
+		p.WriteString("COUNTER ")
+	}
+	p.WriteString("BATCH")
+	p.using(n.Using)
+	for _, s := range n.Statements {
+		p.WriteByte(' ')
+		s.(interface{ print(*printer) }).print(p)
+		p.WriteByte(';')
+	}
+	p.WriteString(" APPLY BATCH")
+}
+
+func (n *Use) String() string { return nodeString(n) }
+func (n *Use) print(p *printer) {
+	p.WriteString("USE ")
+	p.ident(n.Keyspace)
+}
+
+func (n *Truncate) String() string { return nodeString(n) }
+func (n *Truncate) print(p *printer) {
+	p.WriteString("TRUNCATE TABLE ")
+	n.Table.print(p)
+}
+
+func (p *printer) ifNotExists(b bool) {
+	if b {
+		p.WriteString("IF NOT EXISTS ")
+	}
+}
+
+func (p *printer) ifExists(b bool) {
+	if b {
+		p.WriteString("IF EXISTS ")
+	}
+}
+
+func (p *printer) with(list []*Property) {
+	if len(list) == 0 {
+		return
+	}
+	p.WriteString(" WITH ")
+	p.properties(list)
+}
+
+func (n *CreateKeyspace) String() string { return nodeString(n) }
+func (n *CreateKeyspace) print(p *printer) {
+	p.WriteString("CREATE KEYSPACE ")
+	p.ifNotExists(n.IfNotExists)
+	p.ident(n.Name)
+	p.with(n.Options)
+}
+
+func (n *AlterKeyspace) String() string { return nodeString(n) }
+func (n *AlterKeyspace) print(p *printer) {
+	p.WriteString("ALTER KEYSPACE ")
+	p.ifExists(n.IfExists)
+	p.ident(n.Name)
+	p.with(n.Options)
+}
+
+func (n *DropKeyspace) String() string { return nodeString(n) }
+func (n *DropKeyspace) print(p *printer) {
+	p.WriteString("DROP KEYSPACE ")
+	p.ifExists(n.IfExists)
+	p.ident(n.Name)
+}
+
+func (n *ColumnDef) String() string { return nodeString(n) }
+func (n *ColumnDef) print(p *printer) {
+	p.ident(n.Name)
+	p.WriteByte(' ')
+	n.Type.print(p)
+	if n.Static {
+		p.WriteString(" STATIC")
+	}
+	if n.PrimaryKey {
+		p.WriteString(" PRIMARY KEY")
+	}
+}
+
+func (n *CreateTable) String() string { return nodeString(n) }
+func (n *CreateTable) print(p *printer) {
+	p.WriteString("CREATE TABLE ")
+	p.ifNotExists(n.IfNotExists)
+	n.Table.print(p)
+	p.WriteString(" (")
+	for i, c := range n.Columns {
+		if i > 0 {
+			p.WriteString(", ")
+		}
+		c.print(p)
+	}
+	if len(n.PartitionKey) > 0 {
+		p.WriteString(", PRIMARY KEY ((")
+		p.columns(n.PartitionKey)
+		p.WriteByte(')')
+		if len(n.Clustering) > 0 {
+			p.WriteString(", ")
+			p.columns(n.Clustering)
+		}
+		p.WriteByte(')')
+	}
+	p.WriteByte(')')
+	n.printOptions(p)
+}
+
+func (n *CreateTable) printOptions(p *printer) {
+	if len(n.ClusteringOrder) == 0 && len(n.Options) == 0 {
+		return
+	}
+	p.WriteString(" WITH ")
+	if len(n.ClusteringOrder) > 0 {
+		p.WriteString("CLUSTERING ORDER BY (")
+		for i, o := range n.ClusteringOrder {
+			if i > 0 {
+				p.WriteString(", ")
+			}
+			o.print(p)
+		}
+		p.WriteByte(')')
+		if len(n.Options) > 0 {
+			p.WriteString(" AND ")
+		}
+	}
+	p.properties(n.Options)
+}
+
+func (n *Rename) String() string { return nodeString(n) }
+func (n *Rename) print(p *printer) {
+	p.ident(n.From)
+	p.WriteString(" TO ")
+	p.ident(n.To)
+}
+
+func (p *printer) renames(list []*Rename) {
+	for i, r := range list {
+		if i > 0 {
+			p.WriteString(" AND ")
+		}
+		r.print(p)
+	}
+}
+
+func (n *AlterTable) String() string { return nodeString(n) }
+func (n *AlterTable) print(p *printer) {
+	p.WriteString("ALTER TABLE ")
+	p.ifExists(n.IfExists)
+	n.Table.print(p)
+	switch n.Kind {
+	case AlterTableAdd:
+		p.WriteString(" ADD ")
+		p.ifNotExists(n.IfColumnExists)
+		for i, c := range n.Add {
+			if i > 0 {
+				p.WriteString(", ")
+			}
+			c.print(p)
+		}
+	case AlterTableDrop:
+		p.WriteString(" DROP ")
+		p.ifExists(n.IfColumnExists)
+		if len(n.Drop) == 1 {
+			p.columns(n.Drop)
+		} else {
+			p.WriteByte('(')
+			p.columns(n.Drop)
+			p.WriteByte(')')
+		}
+	case AlterTableRename:
+		p.WriteString(" RENAME ")
+		p.ifExists(n.IfColumnExists)
+		p.renames(n.Renames)
+	case AlterTableOptions:
+		p.with(n.Options)
+	}
+}
+
+func (n *DropTable) String() string { return nodeString(n) }
+func (n *DropTable) print(p *printer) {
+	p.WriteString("DROP TABLE ")
+	p.ifExists(n.IfExists)
+	n.Table.print(p)
+}
+
+func (n *FieldDef) String() string { return nodeString(n) }
+func (n *FieldDef) print(p *printer) {
+	p.ident(n.Name)
+	p.WriteByte(' ')
+	n.Type.print(p)
+}
+
+func (n *CreateType) String() string { return nodeString(n) }
+func (n *CreateType) print(p *printer) {
+	p.WriteString("CREATE TYPE ")
+	p.ifNotExists(n.IfNotExists)
+	n.Name.print(p)
+	p.WriteString(" (")
+	for i, f := range n.Fields {
+		if i > 0 {
+			p.WriteString(", ")
+		}
+		f.print(p)
+	}
+	p.WriteByte(')')
+}
+
+func (n *AlterType) String() string { return nodeString(n) }
+func (n *AlterType) print(p *printer) {
+	p.WriteString("ALTER TYPE ")
+	p.ifExists(n.IfExists)
+	n.Name.print(p)
+	switch n.Kind {
+	case AlterTypeAdd:
+		p.WriteString(" ADD ")
+		p.ifNotExists(n.IfFieldExists)
+		n.Add.print(p)
+	case AlterTypeRename:
+		p.WriteString(" RENAME ")
+		p.ifExists(n.IfFieldExists)
+		p.renames(n.Renames)
+	}
+}
+
+func (n *DropType) String() string { return nodeString(n) }
+func (n *DropType) print(p *printer) {
+	p.WriteString("DROP TYPE ")
+	p.ifExists(n.IfExists)
+	n.Name.print(p)
+}
+
+var describeText = [...]string{
+	DescribeCluster:    "CLUSTER",
+	DescribeSchema:     "SCHEMA",
+	DescribeKeyspaces:  "KEYSPACES",
+	DescribeKeyspace:   "KEYSPACE",
+	DescribeTables:     "TABLES",
+	DescribeTable:      "TABLE",
+	DescribeTypes:      "TYPES",
+	DescribeType:       "TYPE",
+	DescribeFunctions:  "FUNCTIONS",
+	DescribeFunction:   "FUNCTION",
+	DescribeAggregates: "AGGREGATES",
+	DescribeAggregate:  "AGGREGATE",
+	DescribeIndex:      "INDEX",
+	DescribeView:       "MATERIALIZED VIEW",
+	DescribeName:       "",
+}
+
+func (n *Describe) String() string { return nodeString(n) }
+func (n *Describe) print(p *printer) {
+	p.WriteString("DESCRIBE ")
+	if n.Full {
+		p.WriteString("FULL ")
+	}
+	if n.Only {
+		p.WriteString("ONLY ")
+	}
+	if int(n.Kind) < len(describeText) && describeText[n.Kind] != "" {
+		p.WriteString(describeText[n.Kind])
+		if n.Name != nil {
+			p.WriteByte(' ')
+		}
+	}
+	switch {
+	case n.Name == nil:
+	case n.Kind == DescribeName && n.Name.Keyspace == "" && isDescribeWord(n.Name.Name):
+		// A bare name that is also a DESCRIBE keyword must be quoted,
+		// or it would reparse as that kind.
+		p.WriteString(`"` + n.Name.Name + `"`)
+	default:
+		n.Name.print(p)
+	}
+	if n.Internals {
+		p.WriteString(" WITH INTERNALS")
+	}
+}
+
+// isDescribeWord reports whether a lower-case word starts a DESCRIBE form
+// other than DESCRIBE name.
+func isDescribeWord(w string) bool {
+	switch w {
+	case "cluster", "schema", "full", "only", "keyspaces", "keyspace",
+		"tables", "table", "columnfamilies", "columnfamily", "types", "type",
+		"functions", "function", "aggregates", "aggregate", "index",
+		"materialized":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,272 @@
+#!/usr/bin/python3
+"""Interop tests: the DataStax Python driver (Debian's python3-cassandra,
+3.25) against a running Sibyl node, plus the statements cqlsh sends when it
+connects and DESCRIBEs.
+
+interop/run.sh starts the node and sets SIBYL_HOST and SIBYL_PORT; run alone
+with  SIBYL_HOST=127.0.0.1 SIBYL_PORT=9042 /usr/bin/python3 test_interop.py -v
+"""
+
+import datetime
+import decimal
+import ipaddress
+import os
+import time
+import unittest
+import uuid
+
+from cassandra import AlreadyExists, InvalidRequest
+from cassandra.cluster import Cluster
+from cassandra.concurrent import execute_concurrent_with_args
+from cassandra.metadata import Murmur3Token
+from cassandra.policies import TokenAwarePolicy, DCAwareRoundRobinPolicy
+from cassandra.protocol import SyntaxException
+from cassandra.query import BatchStatement, BatchType, SimpleStatement
+from cassandra.util import Date, Duration, Time
+
+HOST = os.environ.get("SIBYL_HOST", "127.0.0.1")
+PORT = int(os.environ.get("SIBYL_PORT", "9042"))
+KS = "interop_python"
+
+
+def wait_for(what, check, timeout=15.0):
+    """Polls check until it returns true or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.1)
+
+
+class InteropTest(unittest.TestCase):
+    cluster = None
+    session = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.cluster = Cluster(
+            [HOST], port=PORT,
+            load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc="datacenter1")),
+            connect_timeout=10, control_connection_timeout=10)
+        cls.session = cls.cluster.connect()
+        cls.session.default_timeout = 30
+        cls.session.execute("DROP KEYSPACE IF EXISTS " + KS)
+        cls.session.execute("CREATE KEYSPACE %s WITH replication = "
+                            "{'class': 'SimpleStrategy', 'replication_factor': 1}" % KS)
+        cls.session.set_keyspace(KS)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.session is not None:
+            try:
+                cls.session.execute("DROP KEYSPACE IF EXISTS " + KS)
+            finally:
+                cls.cluster.shutdown()
+
+    def test_01_connect_and_negotiate(self):
+        self.assertIn(self.cluster.protocol_version, (3, 4))
+        # cqlsh destructures this query's result as exactly one row.
+        row, = self.session.execute("select * from system.local where key = 'local'")
+        self.assertTrue(row.release_version.startswith("4."))
+        int(row.cql_version.split(".")[0])
+        self.assertEqual(row.partitioner, "org.apache.cassandra.dht.Murmur3Partitioner")
+        self.assertEqual(row.data_center, "datacenter1")
+        self.assertIsNotNone(row.schema_version)
+        hosts = self.cluster.metadata.all_hosts()
+        self.assertEqual(len(hosts), 1)
+        self.assertTrue(hosts[0].is_up)
+        self.assertTrue(self.cluster.metadata.token_map.tokens_to_hosts_by_ks is not None)
+
+    def test_02_metadata(self):
+        self.session.execute(
+            "CREATE TABLE meta (p1 int, p2 text, c1 timestamp, c2 int, s text static, v map<text, int>, "
+            "PRIMARY KEY ((p1, p2), c1, c2)) WITH CLUSTERING ORDER BY (c1 DESC, c2 ASC)")
+        self.cluster.refresh_schema_metadata()
+        ks = self.cluster.metadata.keyspaces[KS]
+        self.assertEqual(ks.replication_strategy.replication_factor, 1)
+        t = ks.tables["meta"]
+        self.assertEqual([c.name for c in t.partition_key], ["p1", "p2"])
+        self.assertEqual([c.name for c in t.clustering_key], ["c1", "c2"])
+        self.assertTrue(t.columns["c1"].is_reversed)
+        self.assertFalse(t.columns["c2"].is_reversed)
+        self.assertTrue(t.columns["s"].is_static)
+        self.assertEqual(t.columns["v"].cql_type, "map<text, int>")
+        self.assertFalse(t.is_cql_compatible is False)
+        self.assertIn("CLUSTERING ORDER BY (c1 DESC, c2 ASC)", t.export_as_string())
+        # What cqlsh's DESCRIBE sends: server-side DESCRIBE statements.
+        names = [r.name for r in self.session.execute("DESCRIBE TABLES") if r.keyspace_name == KS]
+        self.assertIn("meta", names)
+        row, = self.session.execute("DESCRIBE TABLE %s.meta" % KS)
+        self.assertIn("CREATE TABLE %s.meta" % KS, row.create_statement)
+        self.assertTrue(any(r.name == KS for r in self.session.execute("DESCRIBE KEYSPACES")))
+
+    def test_03_types(self):
+        s = self.session
+        s.execute("CREATE TYPE addr (street text, zip int)")
+        s.execute("CREATE TABLE alltypes (k int PRIMARY KEY, a ascii, b bigint, bl blob, bo boolean, d date, "
+                  "de decimal, do double, f float, i inet, n int, sm smallint, t text, ti time, ts timestamp, "
+                  "tu timeuuid, tn tinyint, u uuid, vi varint, du duration, l list<int>, st set<text>, "
+                  "m map<text, int>, fl frozen<list<int>>, tp tuple<int, text>, ad addr, fad frozen<addr>)")
+        self.cluster.register_user_type(KS, "addr", dict)
+        ts = datetime.datetime(2024, 1, 2, 3, 4, 5, 678000)
+        tu = uuid.UUID("50554d6e-29bb-11e5-b345-feff819cdc9f")
+        u = uuid.UUID("123e4567-e89b-12d3-a456-426614174000")
+        values = dict(k=1, a="ascii", b=-2**63, bl=b"\x00\x80\xff", bo=True, d=Date(datetime.date(2024, 2, 29)),
+                      de=decimal.Decimal("-123.4500"), do=3.25, f=1.5, i="::1", n=-42, sm=32767, t="h\u00e9llo \u2713",
+                      ti=Time(47655123456789), ts=ts, tu=tu, tn=-128, u=u, vi=123456789012345678901234567890,
+                      du=Duration(1, 2, 3000), l=[3, 1, 2], st={"b", "a"}, m={"x": 1, "y": 2}, fl=[7, 8],
+                      tp=(5, "five"), ad={"street": "Main", "zip": 12345}, fad={"street": "Side", "zip": None})
+        cols = list(values)
+        ins = s.prepare("INSERT INTO alltypes (%s) VALUES (%s)" % (", ".join(cols), ", ".join("?" * len(cols))))
+        s.execute(ins, [values[c] for c in cols])
+        r = s.execute("SELECT * FROM alltypes WHERE k = 1").one()
+        self.assertEqual(r.a, "ascii")
+        self.assertEqual(r.b, -2**63)
+        self.assertEqual(r.bl, b"\x00\x80\xff")
+        self.assertIs(r.bo, True)
+        self.assertEqual(r.d, Date(datetime.date(2024, 2, 29)))
+        self.assertEqual(r.de, decimal.Decimal("-123.4500"))
+        self.assertEqual(r.do, 3.25)
+        self.assertEqual(r.f, 1.5)
+        self.assertEqual(ipaddress.ip_address(r.i), ipaddress.ip_address("::1"))
+        self.assertEqual((r.n, r.sm, r.tn), (-42, 32767, -128))
+        self.assertEqual(r.t, "h\u00e9llo \u2713")
+        self.assertEqual(r.ti, Time(47655123456789))
+        self.assertEqual(r.ts, ts)
+        self.assertEqual((r.tu, r.u), (tu, u))
+        self.assertEqual(r.vi, 123456789012345678901234567890)
+        self.assertEqual(r.du, Duration(1, 2, 3000))
+        self.assertEqual(list(r.l), [3, 1, 2])
+        self.assertEqual(set(r.st), {"a", "b"})
+        self.assertEqual(dict(r.m), {"x": 1, "y": 2})
+        self.assertEqual(list(r.fl), [7, 8])
+        self.assertEqual(tuple(r.tp), (5, "five"))
+        self.assertEqual(r.ad, {"street": "Main", "zip": 12345})
+        self.assertEqual(r.fad, {"street": "Side", "zip": None})
+        s.execute("UPDATE alltypes SET l = l + [4], st = st - {'a'}, m['z'] = 3 WHERE k = 1")
+        s.execute("UPDATE alltypes SET l = [0] + l WHERE k = 1")
+        r = s.execute("SELECT l, st, m FROM alltypes WHERE k = 1").one()
+        self.assertEqual(list(r.l), [0, 3, 1, 2, 4])
+        self.assertEqual(set(r.st), {"b"})
+        self.assertEqual(dict(r.m), {"x": 1, "y": 2, "z": 3})
+
+    def test_04_paging(self):
+        s = self.session
+        s.execute("CREATE TABLE paging (p int, c int, v text, PRIMARY KEY (p, c))")
+        ins = s.prepare("INSERT INTO paging (p, c, v) VALUES (?, ?, ?)")
+        args = [(p, c, "v%d-%d" % (p, c)) for p in range(10) for c in range(1000)]
+        for ok, res in execute_concurrent_with_args(s, ins, args, concurrency=64, raise_on_first_error=True):
+            self.assertTrue(ok, res)
+        seen = set()
+        pages = 0
+        rs = s.execute(SimpleStatement("SELECT p, c, v FROM paging", fetch_size=700))
+        while True:
+            pages += 1
+            for r in rs.current_rows:
+                self.assertNotIn((r.p, r.c), seen)
+                self.assertEqual(r.v, "v%d-%d" % (r.p, r.c))
+                seen.add((r.p, r.c))
+            if not rs.has_more_pages:
+                break
+            rs.fetch_next_page()
+        self.assertEqual(len(seen), 10000)
+        self.assertGreaterEqual(pages, 15)
+        cs = [r.c for r in s.execute(SimpleStatement("SELECT c FROM paging WHERE p = 3", fetch_size=128))]
+        self.assertEqual(cs, list(range(1000)))
+
+    def test_05_prepared_token_aware(self):
+        s = self.session
+        s.execute("CREATE TABLE routing (k blob PRIMARY KEY, v int)")
+        ins = s.prepare("INSERT INTO routing (k, v) VALUES (?, ?)")
+        sel = s.prepare("SELECT token(k), v FROM routing WHERE k = ?")
+        self.assertEqual(ins.routing_key_indexes, [0])
+        keys = [b"\xff", b"\x80\x81\x82", b"hello", b"\xf0" * 17, bytes(range(1, 16)) + b"\xfe"]
+        for i, k in enumerate(keys):
+            s.execute(ins, (k, i))
+            r = s.execute(sel, (k,)).one()
+            self.assertEqual(r[1], i)
+            self.assertEqual(r[0], Murmur3Token.hash_fn(k), "token of %s" % k.hex())
+            bound = sel.bind((k,))
+            replicas = self.cluster.metadata.get_replicas(KS, bound.routing_key)
+            self.assertEqual(len(replicas), 1)
+        # A composite partition key routes on [len][bytes][0] components.
+        s.execute("CREATE TABLE routing2 (a int, b text, v int, PRIMARY KEY ((a, b)))")
+        ins2 = s.prepare("INSERT INTO routing2 (b, v, a) VALUES (?, ?, ?)")
+        self.assertEqual(ins2.routing_key_indexes, [2, 0])
+        s.execute(ins2, ("\u00ff\u00fe", 7, -1))
+        bound = ins2.bind(("\u00ff\u00fe", 7, -1))
+        r = s.execute("SELECT token(a, b) FROM routing2 WHERE a = -1 AND b = %s", ("\u00ff\u00fe",)).one()
+        self.assertEqual(r[0], Murmur3Token.hash_fn(bound.routing_key))
+
+    def test_06_batches(self):
+        s = self.session
+        s.execute("CREATE TABLE batches (p int, c int, v text, PRIMARY KEY (p, c))")
+        ins = s.prepare("INSERT INTO batches (p, c, v) VALUES (?, ?, ?)")
+        b = BatchStatement(batch_type=BatchType.LOGGED)
+        b.add(ins, (1, 1, "a"))
+        b.add(ins, (1, 2, "b"))
+        b.add(ins, (2, 1, "c"))
+        s.execute(b)
+        u = BatchStatement(batch_type=BatchType.UNLOGGED)
+        u.add(SimpleStatement("UPDATE batches SET v = 'z' WHERE p = 2 AND c = 1"))
+        u.add(SimpleStatement("DELETE FROM batches WHERE p = 1 AND c = 2"))
+        s.execute(u)
+        rows = [(r.p, r.c, r.v) for r in s.execute("SELECT p, c, v FROM batches WHERE p IN (1, 2)")]
+        self.assertEqual(rows, [(1, 1, "a"), (2, 1, "z")])
+
+    def test_07_ttl(self):
+        s = self.session
+        s.execute("CREATE TABLE ttls (k int PRIMARY KEY, v text)")
+        s.execute("INSERT INTO ttls (k, v) VALUES (1, 'short') USING TTL 1")
+        s.execute("INSERT INTO ttls (k, v) VALUES (2, 'long') USING TTL 3600")
+        ttl = s.execute("SELECT TTL(v) FROM ttls WHERE k = 2").one()[0]
+        self.assertTrue(3500 < ttl <= 3600, ttl)
+        wait_for("the TTL 1 row to expire", lambda: s.execute("SELECT * FROM ttls WHERE k = 1").one() is None)
+        self.assertEqual(s.execute("SELECT v FROM ttls WHERE k = 2").one().v, "long")
+
+    def test_08_timestamps(self):
+        s = self.session
+        s.execute("CREATE TABLE stamps (k int PRIMARY KEY, v text)")
+        s.execute("INSERT INTO stamps (k, v) VALUES (1, 'new') USING TIMESTAMP 2000")
+        s.execute("INSERT INTO stamps (k, v) VALUES (1, 'old') USING TIMESTAMP 1000")
+        r = s.execute("SELECT v, WRITETIME(v) FROM stamps WHERE k = 1").one()
+        self.assertEqual((r[0], r[1]), ("new", 2000))
+        s.execute("DELETE FROM stamps USING TIMESTAMP 1500 WHERE k = 1")
+        self.assertEqual(s.execute("SELECT v FROM stamps WHERE k = 1").one().v, "new")
+        s.execute("DELETE FROM stamps USING TIMESTAMP 2001 WHERE k = 1")
+        self.assertIsNone(s.execute("SELECT v FROM stamps WHERE k = 1").one())
+
+    def test_09_deletes(self):
+        s = self.session
+        s.execute("CREATE TABLE dels (p int, c int, v text, s set<int>, PRIMARY KEY (p, c))")
+        ins = s.prepare("INSERT INTO dels (p, c, v, s) VALUES (?, ?, ?, ?)")
+        for c in range(6):
+            s.execute(ins, (1, c, "v%d" % c, {1, 2}))
+        s.execute(ins, (2, 0, "x", None))
+        s.execute("DELETE v FROM dels WHERE p = 1 AND c = 0")
+        s.execute("DELETE s[1] FROM dels WHERE p = 1 AND c = 1")
+        s.execute("UPDATE dels SET s = s - {2} WHERE p = 1 AND c = 2")
+        s.execute("DELETE FROM dels WHERE p = 1 AND c = 3")
+        s.execute("DELETE FROM dels WHERE p = 1 AND c >= 4")
+        s.execute("DELETE FROM dels WHERE p = 2")
+        rows = [(r.c, r.v, set(r.s) if r.s else None) for r in s.execute("SELECT c, v, s FROM dels WHERE p = 1")]
+        self.assertEqual(rows, [(0, None, {1, 2}), (1, "v1", {2}), (2, "v2", {1})])
+        self.assertIsNone(s.execute("SELECT * FROM dels WHERE p = 2").one())
+
+    def test_10_errors(self):
+        s = self.session
+        with self.assertRaises(SyntaxException):
+            s.execute("SELEC * FROM nowhere")
+        with self.assertRaises(InvalidRequest):
+            s.execute("SELECT * FROM no_such_table")
+        s.execute("CREATE TABLE dup (k int PRIMARY KEY, v text)")
+        with self.assertRaises(InvalidRequest):
+            s.execute("SELECT * FROM dup WHERE v = 'x'")
+        with self.assertRaises(AlreadyExists) as cm:
+            s.execute("CREATE TABLE dup (k int PRIMARY KEY)")
+        self.assertEqual((cm.exception.keyspace, cm.exception.table), (KS, "dup"))
+        s.execute("CREATE TABLE IF NOT EXISTS dup (k int PRIMARY KEY)")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,60 @@
+// Package bench is Sibyl's load generator: the library behind `sibyl bench`.
+//
+// It drives a cluster the way an application would, and only that way:
+// through gocql, with prepared statements and gocql's token-aware host
+// policy, so every figure it reports includes the protocol, the coordinator
+// and (at RF > 1) replication. It imports nothing of Sibyl's, so it measures
+// Cassandra or ScyllaDB just as well, which is how its figures are
+// cross-checked.
+//
+// # Usage
+//
+//	rep, err := bench.Run(ctx, bench.Config{Hosts: []string{"127.0.0.1"}, Mode: bench.ModeWrite})
+//
+// Run clones the Config, fills defaults (Config.EnsureDefaults, each default
+// with its reason), validates it (Config.Validate reports every problem at
+// once), creates the keyspace and table when missing, runs the load and
+// returns a Report. Cancelling ctx stops the run early; every goroutine Run
+// starts is owned by ctx and has returned when Run returns. Report.WriteJSON
+// and ReadReport round-trip the report; Compare prints several reports side
+// by side with ratios against the first.
+//
+// # Key space and values
+//
+// A run addresses Partitions partitions of RowsPerPartition rows each,
+// starting at partition PartitionOffset. A key is a pair (pk, ck) of bigints.
+// The value of a row is derived deterministically from its key (Value), so a
+// `read` run with the same key-space flags as an earlier `write` run reads
+// exactly the rows that run wrote, and with ValidateData set it checks every
+// value it reads against the derivation. Mixed runs overwrite rows with the
+// same value, so validation stays meaningful during them.
+//
+// # Load models
+//
+// Closed loop (Rate == 0): Concurrency workers each issue their next
+// operation as soon as the previous one returns. This finds the maximum
+// throughput, but its latencies hide stalls: while the server stalls, no
+// requests are sent, so nobody measures the wait.
+//
+// Open loop (Rate > 0): operations follow a fixed schedule, operation i
+// being intended to start at start + i/Rate. Each operation's latency is
+// measured from its intended start, not from when a worker got around to
+// sending it, so time spent queued behind a stall is counted (the
+// coordinated-omission correction of Gil Tene and of YCSB's
+// measurement.interval=intended). The schedule is fixed in advance: after a
+// stall the backlog is sent as fast as Concurrency allows, but each late
+// operation is charged for its lateness, and the rate is never raised above
+// the schedule to "catch up" a mean rate (the scylla-bench -max-rate mistake).
+// The Report carries both the response time (from intended start) and the
+// service time (from actual send); in a closed loop they are equal.
+//
+// # Invariants
+//
+//   - Latencies are recorded in HDR histograms (microseconds, 3 significant
+//     digits, up to one hour); percentiles are exact to within 0.1 %.
+//   - Operations whose intended start lies within the warmup are executed
+//     but not recorded; throughput is measured over the recorded window only.
+//   - Errors are counted by kind (timeout, unavailable, overloaded, missing,
+//     corrupt, ...) and never retried: a retry would hide the failure and
+//     distort the latency it belongs to.
+package bench

@@ -1,0 +1,109 @@
+package bench
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// fakeClock is a virtual clock: SleepUntil jumps time forward instead of
+// waiting, and operations advance it by their simulated duration. With one
+// worker a run on it is fully deterministic.
+type fakeClock struct {
+	mu struct {
+		sync.Mutex
+		now time.Time // guarded by mu
+	}
+}
+
+func newFakeClock() *fakeClock {
+	c := &fakeClock{}
+	c.mu.now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	return c
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.now
+}
+
+func (c *fakeClock) SleepUntil(ctx context.Context, t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.mu.now) {
+		c.mu.now = t
+	}
+	return ctx.Err()
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mu.now = c.mu.now.Add(d)
+}
+
+// fakeTarget simulates a server on a fakeClock: every operation takes
+// service, except those listed in stalls, which take the given time; err,
+// if set, decides an operation's error. It records each operation's actual
+// start.
+type fakeTarget struct {
+	clock   *fakeClock
+	service time.Duration
+	stalls  map[int]time.Duration // by operation number, in execution order
+	err     func(n int, o op) error
+
+	mu struct {
+		sync.Mutex
+		n      int         // guarded by mu
+		starts []time.Time // guarded by mu
+		ops    []op        // guarded by mu
+	}
+}
+
+func (t *fakeTarget) worker(int) opRunner { return t }
+
+func (t *fakeTarget) run(_ context.Context, o op) (int, error) {
+	t.mu.Lock()
+	n := t.mu.n
+	t.mu.n++
+	t.mu.starts = append(t.mu.starts, t.clock.Now())
+	t.mu.ops = append(t.mu.ops, o)
+	t.mu.Unlock()
+	d := t.service
+	if s, ok := t.stalls[n]; ok {
+		d = s
+	}
+	t.clock.advance(d)
+	if t.err != nil {
+		if err := t.err(n, o); err != nil {
+			return 0, err
+		}
+	}
+	return 1, nil
+}
+
+// testConfig returns a validated config for runs on the fake target.
+func testConfig(mut func(*Config)) Config {
+	cfg := Config{Concurrency: 1, Ops: 100, Partitions: 1000, Seed: 1}
+	if mut != nil {
+		mut(&cfg)
+	}
+	cfg.EnsureDefaults()
+	if cfg.Ops > 0 && cfg.Duration == 30*time.Second {
+		cfg.Duration = 0 // the test bounds the run by Ops alone
+	}
+	return cfg
+}
+
+func newTestRunner(cfg Config, clock Clock) (*runner, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r, err := newRunner(cfg, clock, errorKind)
+	if err != nil {
+		return nil, err
+	}
+	r.sampleEvery = 0 // the sampler would move a virtual clock
+	return r, nil
+}

@@ -1,0 +1,208 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// opKind is what one operation does.
+type opKind uint8
+
+const (
+	opWrite opKind = iota
+	opRead
+	opScan
+)
+
+// op is one operation: a kind and the key it addresses (ck is unused by
+// scans).
+type op struct {
+	kind   opKind
+	pk, ck int64
+}
+
+// target executes operations; it is the seam between the load loop (pacing,
+// key choice, recording) and the database client.
+type target interface {
+	// worker returns the executor of worker id; each is used by one
+	// goroutine only.
+	worker(id int) opRunner
+}
+
+// opRunner executes operations for one worker.
+type opRunner interface {
+	// run executes o; rows is the number of rows it validated.
+	run(ctx context.Context, o op) (rows int, err error)
+}
+
+// errorClassifier names the kind of a failed operation's error.
+type errorClassifier func(error) string
+
+// runner is the load loop of a run, independent of the client.
+type runner struct {
+	cfg         Config // defaults applied and validated
+	clock       Clock
+	keys        KeyGen
+	classify    errorClassifier
+	sampleEvery time.Duration // 0 disables the sampler (progress and intervals)
+	rec         *recorder
+}
+
+func newRunner(cfg Config, clock Clock, classify errorClassifier) (*runner, error) {
+	keys, err := NewKeyGen(cfg.Distribution, cfg.keyCount(), cfg.ZipfTheta)
+	if err != nil {
+		return nil, err
+	}
+	return &runner{
+		cfg:         cfg,
+		clock:       clock,
+		keys:        keys,
+		classify:    classify,
+		sampleEvery: cfg.ProgressInterval,
+		// A few shards per core keep lock contention negligible while the
+		// sampler merges only a handful of histograms per period.
+		rec: newRecorder(min(cfg.Concurrency, 4*runtime.GOMAXPROCS(0))),
+	}, nil
+}
+
+// window is the time frame of a run.
+type window struct {
+	start   time.Time // first intended start
+	measure time.Time // end of warmup: operations intended before it are not recorded
+	end     time.Time // no operation is intended at or after it; zero if unbounded
+}
+
+// run drives the load and returns the report. Every goroutine it starts has
+// returned when it returns.
+func (r *runner) run(ctx context.Context, tgt target) (Report, error) {
+	var w window
+	w.start = r.clock.Now()
+	w.measure = w.start.Add(r.cfg.Warmup)
+	if r.cfg.Duration > 0 {
+		w.end = w.measure.Add(r.cfg.Duration)
+	}
+	pacer := NewPacer(r.clock, w.start, r.cfg.Rate, r.cfg.Ops)
+	tot := newTotals()
+	var intervals []Interval
+
+	samplerCtx, stopSampler := context.WithCancel(ctx)
+	samplerDone := make(chan struct{})
+	go func() {
+		defer close(samplerDone)
+		intervals = r.sample(samplerCtx, w, tot)
+	}()
+
+	var wg sync.WaitGroup
+	for id := range r.cfg.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.work(ctx, id, tgt.worker(id), pacer, w)
+		}()
+	}
+	wg.Wait()
+	finish := r.clock.Now()
+	stopSampler()
+	<-samplerDone
+	r.rec.take(tot)
+	if err := ctx.Err(); err != nil && r.rec.ops.Load() == 0 {
+		return Report{}, fmt.Errorf("bench: run cancelled: %w", err)
+	}
+	return r.report(w, finish, tot, intervals)
+}
+
+// work is the loop of one worker: claim a slot, wait for it, execute, record.
+func (r *runner) work(ctx context.Context, id int, ex opRunner, pacer *Pacer, w window) {
+	rng := rand.New(rand.NewPCG(uint64(r.cfg.Seed), uint64(id)))
+	for {
+		_, intended, ok := pacer.Next(ctx, w.end)
+		if !ok {
+			return
+		}
+		o := r.nextOp(rng)
+		sent := r.clock.Now()
+		rows, err := ex.run(ctx, o)
+		done := r.clock.Now()
+		if ctx.Err() != nil {
+			return // the run was cancelled: this operation's fate says nothing
+		}
+		if intended.Before(w.measure) {
+			r.rec.warm.Add(1)
+			continue
+		}
+		if err != nil {
+			r.rec.recordErr(id, r.classify(err), err.Error())
+			continue
+		}
+		r.rec.rows.Add(int64(rows))
+		r.rec.recordOK(id, done.Sub(intended), done.Sub(sent))
+	}
+}
+
+// nextOp chooses the next operation's kind and key.
+func (r *runner) nextOp(rng *rand.Rand) op {
+	idx := r.keys.Next(rng)
+	switch r.cfg.Mode {
+	case ModeScan:
+		return op{kind: opScan, pk: r.cfg.PartitionOffset + idx}
+	case ModeRead:
+		return r.pointOp(opRead, idx)
+	case ModeMixed:
+		if rng.Float64() < r.cfg.ReadRatio {
+			return r.pointOp(opRead, idx)
+		}
+		return r.pointOp(opWrite, idx)
+	default:
+		return r.pointOp(opWrite, idx)
+	}
+}
+
+func (r *runner) pointOp(kind opKind, idx int64) op {
+	rows := r.cfg.RowsPerPartition
+	return op{kind: kind, pk: r.cfg.PartitionOffset + idx/rows, ck: idx % rows}
+}
+
+// report assembles the Report of a finished run.
+func (r *runner) report(w window, finish time.Time, tot *totals, intervals []Interval) (Report, error) {
+	elapsed := finish.Sub(w.measure)
+	if elapsed <= 0 {
+		elapsed = time.Nanosecond // every operation fell within the warmup
+	}
+	rep := r.reportHeader(w)
+	rep.DurationS = elapsed.Seconds()
+	rep.Ops = r.rec.ops.Load()
+	rep.Errors = r.rec.errs.Load()
+	rep.RowsChecked = r.rec.rows.Load()
+	rep.OpsPerSec = float64(rep.Ops) / elapsed.Seconds()
+	rep.Latency = latencyOf(tot.lat)
+	rep.Service = latencyOf(tot.svc)
+	rep.Intervals = intervals
+	if len(tot.errKinds) > 0 {
+		rep.ErrorsByKind, rep.ErrorSamples = tot.errKinds, tot.samples
+	}
+	enc, err := encodeHistogram(tot.lat)
+	if err != nil {
+		return Report{}, err
+	}
+	rep.LatencyHDR = enc
+	return rep, nil
+}
+
+func (r *runner) reportHeader(w window) Report {
+	c := &r.cfg
+	rep := Report{
+		Mode: c.Mode, StartTime: w.start.UTC(), Hosts: c.Hosts,
+		Concurrency: c.Concurrency, Rate: c.Rate, WarmupS: c.Warmup.Seconds(),
+		Consistency: c.Consistency, Distribution: string(c.Distribution),
+		Partitions: c.Partitions, RowsPerPart: c.RowsPerPartition, PartOffset: c.PartitionOffset,
+		ValueSize: c.ValueSize, Validate: c.ValidateData,
+	}
+	if c.Mode == ModeMixed {
+		rep.ReadRatio = c.ReadRatio
+	}
+	return rep
+}

@@ -1,0 +1,268 @@
+package ring
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"testing"
+)
+
+var quickSeed = flag.Uint64("ring.seed", 0, "seed for the randomized ring tests (0 = random, printed)")
+
+func seed(t *testing.T) uint64 {
+	s := *quickSeed
+	if s == 0 {
+		s = rand.Uint64()
+	}
+	t.Logf("seed %d (replay with -ring.seed=%d)", s, s)
+	return s
+}
+
+func hostID(n int) HostID {
+	var h HostID
+	h[14], h[15] = byte(n>>8), byte(n)
+	return h
+}
+
+// randomRing builds a ring of 1-12 nodes over 1-3 DCs and 1-4 racks, with
+// 1-8 random tokens each, some joining and some leaving.
+func randomRing(rnd *rand.Rand) (*Snapshot, []Node) {
+	b := NewBuilder(nil)
+	used := map[Token]bool{}
+	var nodes []Node
+	for i := range rnd.IntN(12) + 1 {
+		n := Node{
+			ID:     hostID(i + 1),
+			DC:     fmt.Sprintf("dc%d", rnd.IntN(3)+1),
+			Rack:   fmt.Sprintf("r%d", rnd.IntN(4)+1),
+			Status: StatusNormal,
+		}
+		switch rnd.IntN(6) {
+		case 0:
+			n.Status = StatusJoining
+		case 1:
+			n.Status = StatusLeaving
+		}
+		for range rnd.IntN(8) + 1 {
+			tok := Token(rnd.Uint64())
+			if rnd.IntN(4) == 0 { // small tokens collide with probes more often
+				tok = Token(rnd.IntN(200) - 100)
+			}
+			if !used[tok] {
+				used[tok] = true
+				n.Tokens = append(n.Tokens, tok)
+			}
+		}
+		if len(n.Tokens) == 0 {
+			continue
+		}
+		nodes = append(nodes, n)
+		b.Upsert(n)
+	}
+	s, err := b.Build()
+	if err != nil {
+		panic(err)
+	}
+	return s, nodes
+}
+
+type naiveEntry struct {
+	tok  Token
+	node Node
+}
+
+// naiveWalk lists the ring (nodes selected by include) sorted by token,
+// starting from the first token >= t.
+func naiveWalk(nodes []Node, t Token, include func(Node) bool) []naiveEntry {
+	var ring []naiveEntry
+	for _, n := range nodes {
+		if include(n) {
+			for _, tok := range n.Tokens {
+				ring = append(ring, naiveEntry{tok, n})
+			}
+		}
+	}
+	sort.Slice(ring, func(i, j int) bool { return ring[i].tok < ring[j].tok })
+	for i, e := range ring {
+		if e.tok >= t {
+			return append(ring[i:], ring[:i]...)
+		}
+	}
+	return ring
+}
+
+func naiveSimple(nodes []Node, t Token, rf int, include func(Node) bool) []HostID {
+	var out []HostID
+	for _, e := range naiveWalk(nodes, t, include) {
+		if len(out) < rf && !slices.Contains(out, e.node.ID) {
+			out = append(out, e.node.ID)
+		}
+	}
+	return out
+}
+
+// naiveNTS places each DC on its own, then orders all replicas by their
+// first position in the ring walk.
+func naiveNTS(nodes []Node, t Token, rfs map[string]int, include func(Node) bool) []HostID {
+	walk := naiveWalk(nodes, t, include)
+	chosen := map[HostID]bool{}
+	for dc, rf := range rfs {
+		var dcNodes []Node
+		racks := map[string]bool{}
+		for _, e := range walk {
+			if e.node.DC == dc && !slices.ContainsFunc(dcNodes, func(n Node) bool { return n.ID == e.node.ID }) {
+				dcNodes = append(dcNodes, e.node)
+				racks[e.node.Rack] = true
+			}
+		}
+		want := min(rf, len(dcNodes))
+		repeats := want - len(racks)
+		used := map[string]bool{}
+		got := 0
+		for _, n := range dcNodes { // dcNodes is already in walk order, distinct
+			if got == want {
+				break
+			}
+			if !used[n.Rack] {
+				used[n.Rack] = true
+			} else if repeats > 0 {
+				repeats--
+			} else {
+				continue
+			}
+			chosen[n.ID] = true
+			got++
+		}
+	}
+	var out []HostID
+	for _, e := range walk {
+		if chosen[e.node.ID] && !slices.Contains(out, e.node.ID) {
+			out = append(out, e.node.ID)
+		}
+	}
+	return out
+}
+
+func owningNode(n Node) bool { return n.Status == StatusNormal || n.Status == StatusLeaving }
+func futureNode(n Node) bool { return n.Status == StatusNormal || n.Status == StatusJoining }
+
+// TestQuickReplicasAgainstNaive compares Replicas and PendingReplicas with
+// the naive walk above on random rings, strategies and tokens.
+func TestQuickReplicasAgainstNaive(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(seed(t), 1))
+	for iter := range 300 {
+		s, nodes := randomRing(rnd)
+		simple := SimpleStrategy{RF: rnd.IntN(5) + 1}
+		nts := NetworkTopologyStrategy{RF: map[string]int{"dc1": rnd.IntN(4), "dc2": rnd.IntN(4) + 1}}
+		for range 50 {
+			tok := Token(rnd.Uint64())
+			if rnd.IntN(3) == 0 {
+				tok = Token(rnd.IntN(220) - 110)
+			}
+			checkReplicas(t, iter, s, nodes, tok, simple, func(inc func(Node) bool) []HostID {
+				return naiveSimple(nodes, tok, simple.RF, inc)
+			})
+			checkReplicas(t, iter, s, nodes, tok, nts, func(inc func(Node) bool) []HostID {
+				return naiveNTS(nodes, tok, nts.RF, inc)
+			})
+		}
+	}
+}
+
+func checkReplicas(t *testing.T, iter int, s *Snapshot, nodes []Node, tok Token, st Strategy, naive func(func(Node) bool) []HostID) {
+	t.Helper()
+	want := naive(owningNode)
+	got := s.Replicas(tok, st)
+	if !slices.Equal(got, want) {
+		t.Fatalf("iter %d %s token %d: Replicas = %v, naive %v\nnodes %+v", iter, st, tok, got, want, nodes)
+	}
+	var wantPending []HostID
+	moving := slices.ContainsFunc(nodes, func(n Node) bool { return n.Status != StatusNormal })
+	if moving {
+		for _, id := range naive(futureNode) {
+			if !slices.Contains(want, id) {
+				wantPending = append(wantPending, id)
+			}
+		}
+	}
+	if gotPending := s.PendingReplicas(tok, st); !slices.Equal(gotPending, wantPending) {
+		t.Fatalf("iter %d %s token %d: PendingReplicas = %v, naive %v", iter, st, tok, gotPending, wantPending)
+	}
+}
+
+// TestQuickRangesAgainstReplicas checks that Ranges(host) is exactly the
+// set of ranges whose tokens have host among their replicas, that the
+// ranges of one node partition nothing twice, and that ownership sums up.
+func TestQuickRangesAgainstReplicas(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(seed(t), 2))
+	for iter := range 200 {
+		s, nodes := randomRing(rnd)
+		st := SimpleStrategy{RF: rnd.IntN(3) + 1}
+		for _, n := range nodes {
+			ranges := s.Ranges(n.ID, st)
+			for range 30 {
+				tok := Token(rnd.Uint64())
+				in := slices.ContainsFunc(ranges, func(r Range) bool { return r.Contains(tok) })
+				if rep := slices.Contains(s.Replicas(tok, st), n.ID); rep != in {
+					t.Fatalf("iter %d node %s token %d: in Ranges %v, replica %v", iter, n.ID, tok, in, rep)
+				}
+			}
+		}
+		if len(s.Tokens()) == 0 {
+			continue
+		}
+		sum := 0.0
+		for _, f := range s.Ownership() {
+			sum += f
+		}
+		if sum < 0.999999 || sum > 1.000001 {
+			t.Fatalf("iter %d: ownership sums to %f", iter, sum)
+		}
+	}
+}
+
+func TestRangeContainsAndUnwrap(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(seed(t), 3))
+	for range 10000 {
+		r := Range{Start: Token(rnd.IntN(21) - 10), End: Token(rnd.IntN(21) - 10)}
+		if rnd.IntN(5) == 0 {
+			r.End = MinToken
+		}
+		tok := Token(rnd.IntN(25) - 12)
+		parts := r.Unwrap()
+		inParts := slices.ContainsFunc(parts, func(p Range) bool { return !p.Wraps() && p.Contains(tok) })
+		if r.Contains(tok) != inParts {
+			t.Fatalf("range %s token %d: Contains %v, unwrapped %v %v", r, tok, r.Contains(tok), parts, inParts)
+		}
+		norm := Normalize([]Range{r})
+		inNorm := slices.ContainsFunc(norm, func(p Range) bool { return p.Contains(tok) })
+		if r.Contains(tok) != inNorm {
+			t.Fatalf("range %s token %d: Contains %v, normalized %v %v", r, tok, r.Contains(tok), norm, inNorm)
+		}
+	}
+}
+
+func BenchmarkReplicas(b *testing.B) {
+	for _, nodes := range []int{3, 10, 100} {
+		b.Run(fmt.Sprintf("nodes=%d/nts", nodes), func(b *testing.B) {
+			s := balancedRing(b, nodes, DefaultNumTokens, 3)
+			st := NetworkTopologyStrategy{RF: map[string]int{"dc1": 3}}
+			s.Replicas(0, st) // warm the placement memo
+			rnd := rand.New(rand.NewPCG(1, 1))
+			b.ResetTimer()
+			for b.Loop() {
+				s.Replicas(Token(rnd.Uint64()), st)
+			}
+		})
+	}
+	b.Run("nodes=10/cold-placement", func(b *testing.B) {
+		s := balancedRing(b, 10, DefaultNumTokens, 3)
+		st := NetworkTopologyStrategy{RF: map[string]int{"dc1": 3}}
+		for b.Loop() {
+			fresh, _ := NewBuilder(s).Build()
+			fresh.Replicas(0, st)
+		}
+	})
+}

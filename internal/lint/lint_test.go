@@ -1,0 +1,283 @@
+package lint
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// goFile is one parsed source file.
+type goFile struct {
+	rel  string // path relative to the repository root, slash-separated
+	fset *token.FileSet
+	file *ast.File
+	test bool
+}
+
+// violation is one finding, printed as path:line: message.
+type violation struct {
+	pos token.Position
+	msg string
+}
+
+func (v violation) String() string { return fmt.Sprintf("%s:%d: %s", v.pos.Filename, v.pos.Line, v.msg) }
+
+func TestNoPrintOrExitInLibraries(t *testing.T) {
+	report(t, check(t, func(f goFile) bool { return !f.test && f.file.Name.Name != "main" }, printOrExit))
+}
+
+func TestNoSleepInTests(t *testing.T) {
+	report(t, check(t, func(f goFile) bool { return f.test && !strings.HasPrefix(f.rel, "bench/") }, sleeps))
+}
+
+func TestErrorfWrapsWithW(t *testing.T) {
+	report(t, check(t, func(goFile) bool { return true }, errorfWithoutW))
+}
+
+func TestTypedAtomics(t *testing.T) {
+	report(t, check(t, func(goFile) bool { return true }, rawAtomics))
+}
+
+func report(t *testing.T, vs []violation) {
+	t.Helper()
+	for _, v := range vs {
+		t.Error(v)
+	}
+}
+
+// check runs rule over every file that filter accepts.
+func check(t *testing.T, filter func(goFile) bool, rule func(goFile) []violation) []violation {
+	t.Helper()
+	var all []violation
+	for _, f := range parseRepo(t) {
+		if filter(f) {
+			all = append(all, rule(f)...)
+		}
+	}
+	return all
+}
+
+// importName returns the local name under which f imports path, or "".
+func importName(f *ast.File, path string) string {
+	for _, imp := range f.Imports {
+		p, err := strconv.Unquote(imp.Path.Value)
+		if err != nil || p != path {
+			continue
+		}
+		if imp.Name != nil {
+			return imp.Name.Name
+		}
+		return path[strings.LastIndex(path, "/")+1:]
+	}
+	return ""
+}
+
+// calls invokes fn for every call of pkgName.Func in f.
+func calls(f goFile, pkgName string, fn func(call *ast.CallExpr, name string)) {
+	if pkgName == "" {
+		return
+	}
+	ast.Inspect(f.file, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
+		}
+		sel, ok := call.Fun.(*ast.SelectorExpr)
+		if !ok {
+			return true
+		}
+		if id, ok := sel.X.(*ast.Ident); ok && id.Name == pkgName {
+			fn(call, sel.Sel.Name)
+		}
+		return true
+	})
+}
+
+func printOrExit(f goFile) []violation {
+	var vs []violation
+	add := func(n ast.Node, msg string) { vs = append(vs, violation{f.fset.Position(n.Pos()), msg}) }
+	calls(f, importName(f.file, "fmt"), func(c *ast.CallExpr, name string) {
+		if name == "Print" || name == "Printf" || name == "Println" {
+			add(c, "library code prints to stdout with fmt."+name+": return data or log with slog")
+		}
+	})
+	calls(f, importName(f.file, "os"), func(c *ast.CallExpr, name string) {
+		if name == "Exit" {
+			add(c, "library code calls os.Exit: return an error")
+		}
+	})
+	calls(f, importName(f.file, "log"), func(c *ast.CallExpr, name string) {
+		if strings.HasPrefix(name, "Fatal") || strings.HasPrefix(name, "Panic") {
+			add(c, "library code calls log."+name+": return an error")
+		}
+	})
+	ast.Inspect(f.file, func(n ast.Node) bool {
+		if c, ok := n.(*ast.CallExpr); ok {
+			if id, ok := c.Fun.(*ast.Ident); ok && (id.Name == "print" || id.Name == "println") {
+				add(c, "library code uses the builtin "+id.Name)
+			}
+		}
+		return true
+	})
+	return vs
+}
+
+func sleeps(f goFile) []violation {
+	var vs []violation
+	calls(f, importName(f.file, "time"), func(c *ast.CallExpr, name string) {
+		if name == "Sleep" {
+			vs = append(vs, violation{f.fset.Position(c.Pos()),
+				"test sleeps: synchronise with a channel or deadline-bounded polling"})
+		}
+	})
+	return vs
+}
+
+// errorfWithoutW finds fmt.Errorf calls that format an argument named err
+// (or ending in Err) with a verb other than %w.
+func errorfWithoutW(f goFile) []violation {
+	var vs []violation
+	calls(f, importName(f.file, "fmt"), func(c *ast.CallExpr, name string) {
+		if name != "Errorf" || len(c.Args) < 2 {
+			return
+		}
+		lit, ok := c.Args[0].(*ast.BasicLit)
+		if !ok || lit.Kind != token.STRING {
+			return
+		}
+		format, err := strconv.Unquote(lit.Value)
+		if err != nil {
+			return
+		}
+		verbs := formatVerbs(format)
+		for i, arg := range c.Args[1:] {
+			if i < len(verbs) && verbs[i] != 'w' && looksLikeError(arg) {
+				vs = append(vs, violation{f.fset.Position(arg.Pos()),
+					fmt.Sprintf("fmt.Errorf formats an error with %%%c: wrap it with %%w", verbs[i])})
+			}
+		}
+	})
+	return vs
+}
+
+func looksLikeError(e ast.Expr) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && (id.Name == "err" || strings.HasSuffix(id.Name, "Err"))
+}
+
+// formatVerbs returns the verb letter of each argument-consuming directive
+// in a printf format, in order. %% consumes nothing; * widths are rare
+// enough in error messages to be ignored.
+func formatVerbs(format string) []byte {
+	var verbs []byte
+	for i := 0; i < len(format); i++ {
+		if format[i] != '%' {
+			continue
+		}
+		j := i + 1
+		for j < len(format) && strings.IndexByte("+-# 0123456789.[]", format[j]) >= 0 {
+			j++
+		}
+		if j < len(format) && format[j] != '%' {
+			verbs = append(verbs, format[j])
+		}
+		i = j
+	}
+	return verbs
+}
+
+func rawAtomics(f goFile) []violation {
+	var vs []violation
+	calls(f, importName(f.file, "sync/atomic"), func(c *ast.CallExpr, name string) {
+		for _, p := range []string{"Add", "Load", "Store", "Swap", "CompareAndSwap", "And", "Or"} {
+			if strings.HasPrefix(name, p) {
+				vs = append(vs, violation{f.fset.Position(c.Pos()),
+					"raw atomic call atomic." + name + ": use the typed wrappers (atomic.Int64, ...)"})
+				return
+			}
+		}
+	})
+	return vs
+}
+
+var (
+	parseOnce sync.Once
+	parsed    []goFile
+	parseErrs []error
+)
+
+// parseRepo parses every .go file of the repository once per test binary.
+func parseRepo(t *testing.T) []goFile {
+	t.Helper()
+	root := repoRoot(t)
+	parseOnce.Do(func() { parsed, parseErrs = walkRepo(root) })
+	for _, err := range parseErrs {
+		t.Log(err) // half-written files of other packages are not this test's concern
+	}
+	if len(parsed) == 0 {
+		t.Fatal("found no Go files")
+	}
+	return parsed
+}
+
+func walkRepo(root string) ([]goFile, []error) {
+	var files []goFile
+	var errs []error
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			errs = append(errs, err)
+			return nil
+		}
+		if d.IsDir() {
+			name := d.Name()
+			if path != root && (strings.HasPrefix(name, ".") || name == "node_modules" || name == "testdata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		f, err := parseFile(root, path)
+		if err != nil {
+			errs = append(errs, err)
+			return nil
+		}
+		files = append(files, f)
+		return nil
+	})
+	return files, errs
+}
+
+func parseFile(root, path string) (goFile, error) {
+	fset := token.NewFileSet()
+	rel, _ := filepath.Rel(root, path)
+	rel = filepath.ToSlash(rel)
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return goFile{}, fmt.Errorf("cannot read %s: %w", rel, err)
+	}
+	file, err := parser.ParseFile(fset, rel, src, parser.SkipObjectResolution)
+	if err != nil {
+		return goFile{}, fmt.Errorf("cannot parse %s: %w", rel, err)
+	}
+	return goFile{rel: rel, fset: fset, file: file, test: strings.HasSuffix(path, "_test.go")}, nil
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("cannot locate the test's source file")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}

@@ -29,7 +29,9 @@ type violation struct {
 	msg string
 }
 
-func (v violation) String() string { return fmt.Sprintf("%s:%d: %s", v.pos.Filename, v.pos.Line, v.msg) }
+func (v violation) String() string {
+	return fmt.Sprintf("%s:%d: %s", v.pos.Filename, v.pos.Line, v.msg)
+}
 
 func TestNoPrintOrExitInLibraries(t *testing.T) {
 	report(t, check(t, func(f goFile) bool { return !f.test && f.file.Name.Name != "main" }, printOrExit))

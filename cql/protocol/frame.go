@@ -1,0 +1,255 @@
+package protocol
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Version is a native protocol version, without the direction bit.
+type Version byte
+
+// The versions Sibyl speaks. v5 is refused until its segment framing
+// exists (cql-compat.md section 2.8).
+const (
+	Version3 Version = 3
+	Version4 Version = 4
+)
+
+// orDefault maps the zero Version of a message to Version4.
+func (v Version) orDefault() Version {
+	if v == 0 {
+		return Version4
+	}
+	return v
+}
+
+// HeaderSize is the size of a v3/v4 frame header.
+const HeaderSize = 9
+
+// DefaultMaxFrameSize is the largest frame body accepted unless configured
+// otherwise: 256 MiB, the spec's hard cap and Cassandra's default
+// native_transport_max_frame_size (gocql refuses larger bodies too).
+const DefaultMaxFrameSize = 256 << 20
+
+// directionResponse is the high bit of the version byte on responses.
+const directionResponse = 0x80
+
+// Flags are the header flags (spec section 2.2).
+type Flags byte
+
+// Header flags.
+const (
+	FlagCompression   Flags = 0x01
+	FlagTracing       Flags = 0x02
+	FlagCustomPayload Flags = 0x04
+	FlagWarning       Flags = 0x08
+	FlagBeta          Flags = 0x10 // v5 only: refused
+)
+
+// Opcode identifies a message (spec section 2.4).
+type Opcode byte
+
+// Opcodes. 0x04 (CREDENTIALS) existed only in v1.
+const (
+	OpError         Opcode = 0x00
+	OpStartup       Opcode = 0x01
+	OpReady         Opcode = 0x02
+	OpAuthenticate  Opcode = 0x03
+	OpOptions       Opcode = 0x05
+	OpSupported     Opcode = 0x06
+	OpQuery         Opcode = 0x07
+	OpResult        Opcode = 0x08
+	OpPrepare       Opcode = 0x09
+	OpExecute       Opcode = 0x0A
+	OpRegister      Opcode = 0x0B
+	OpEvent         Opcode = 0x0C
+	OpBatch         Opcode = 0x0D
+	OpAuthChallenge Opcode = 0x0E
+	OpAuthResponse  Opcode = 0x0F
+	OpAuthSuccess   Opcode = 0x10
+)
+
+var opcodeNames = [...]string{
+	OpError: "ERROR", OpStartup: "STARTUP", OpReady: "READY", OpAuthenticate: "AUTHENTICATE",
+	OpOptions: "OPTIONS", OpSupported: "SUPPORTED", OpQuery: "QUERY", OpResult: "RESULT",
+	OpPrepare: "PREPARE", OpExecute: "EXECUTE", OpRegister: "REGISTER", OpEvent: "EVENT",
+	OpBatch: "BATCH", OpAuthChallenge: "AUTH_CHALLENGE", OpAuthResponse: "AUTH_RESPONSE",
+	OpAuthSuccess: "AUTH_SUCCESS",
+}
+
+func (o Opcode) String() string {
+	if int(o) < len(opcodeNames) && opcodeNames[o] != "" {
+		return opcodeNames[o]
+	}
+	return fmt.Sprintf("opcode(0x%02x)", byte(o))
+}
+
+// EventStream is the stream id of server-pushed EVENT frames.
+const EventStream int16 = -1
+
+// Header is a frame header (spec section 2).
+type Header struct {
+	Version  Version
+	Response bool // the direction bit
+	Flags    Flags
+	Stream   int16
+	Opcode   Opcode
+	Length   uint32 // body length in bytes
+}
+
+// DecodeHeader decodes the HeaderSize bytes at the start of src. It
+// checks, in this order: that there are enough bytes (ErrMalformed); the
+// version and the beta flag (*VersionError, with the header's other fields
+// filled so the caller can answer on the request's stream); and the body
+// length against maxFrameSize (ErrFrameTooLarge); maxFrameSize <= 0 means
+// DefaultMaxFrameSize.
+func DecodeHeader(src []byte, maxFrameSize int) (Header, error) {
+	if len(src) < HeaderSize {
+		return Header{}, fmt.Errorf("cannot decode frame header: %w", malformed(fmt.Sprintf("%d of %d bytes", len(src), HeaderSize)))
+	}
+	h := Header{
+		Version:  Version(src[0] &^ directionResponse),
+		Response: src[0]&directionResponse != 0,
+		Flags:    Flags(src[1]),
+		Stream:   int16(binary.BigEndian.Uint16(src[2:])),
+		Opcode:   Opcode(src[4]),
+		Length:   binary.BigEndian.Uint32(src[5:]),
+	}
+	if (h.Version != Version3 && h.Version != Version4) || h.Flags&FlagBeta != 0 {
+		return h, &VersionError{Version: byte(h.Version)}
+	}
+	if maxFrameSize <= 0 {
+		maxFrameSize = DefaultMaxFrameSize
+	}
+	if uint64(h.Length) > uint64(maxFrameSize) {
+		return h, fmt.Errorf("frame body of %d bytes exceeds the limit of %d: %w", h.Length, maxFrameSize, ErrFrameTooLarge)
+	}
+	return h, nil
+}
+
+// Encode appends the header to dst.
+func (h Header) Encode(dst []byte) []byte {
+	v := byte(h.Version)
+	if h.Response {
+		v |= directionResponse
+	}
+	dst = append(dst, v, byte(h.Flags))
+	dst = binary.BigEndian.AppendUint16(dst, uint16(h.Stream))
+	dst = append(dst, byte(h.Opcode))
+	return binary.BigEndian.AppendUint32(dst, h.Length)
+}
+
+// AppendFrame appends a whole frame to dst: header h (whose Opcode and
+// Length it sets) and the body of m, compressed with c when c is not nil
+// (the header then gets FlagCompression). Encoding errors leave dst as it
+// was.
+func AppendFrame(dst []byte, h Header, m Message, c Compressor) ([]byte, error) {
+	start := len(dst)
+	dst = append(dst, make([]byte, HeaderSize)...)
+	body, err := m.Encode(dst)
+	if err != nil {
+		return dst[:start], fmt.Errorf("cannot encode %s frame: %w", m.Opcode(), err)
+	}
+	h.Opcode = m.Opcode()
+	if c != nil && len(body) > start+HeaderSize {
+		raw := body[start+HeaderSize:]
+		compressed, err := c.Compress(nil, raw)
+		if err != nil {
+			return dst[:start], fmt.Errorf("cannot compress %s frame: %w", m.Opcode(), err)
+		}
+		body = append(body[:start+HeaderSize], compressed...)
+		h.Flags |= FlagCompression
+	} else {
+		h.Flags &^= FlagCompression
+	}
+	n := len(body) - start - HeaderSize
+	if n > maxInt {
+		return dst[:start], fmt.Errorf("cannot encode %s frame: body of %d bytes: %w", m.Opcode(), n, ErrFrameTooLarge)
+	}
+	h.Length = uint32(n)
+	h.Encode(body[start:start])
+	return body, nil
+}
+
+// SplitRequestBody removes the custom payload ([bytes map]) that starts a
+// request body when flags has FlagCustomPayload, and returns it and the
+// rest. Tracing on a request adds nothing to its body.
+func SplitRequestBody(flags Flags, body []byte) (map[string][]byte, []byte, error) {
+	if flags&FlagCustomPayload == 0 {
+		return nil, body, nil
+	}
+	d := decoder{b: body}
+	payload := d.bytesMap("custom payload")
+	if d.err != nil {
+		return nil, nil, fmt.Errorf("cannot decode request prefix: %w", d.err)
+	}
+	return payload, d.b, nil
+}
+
+// ResponsePrefix is what may precede a response body, in this order:
+// a tracing session id, warnings, a custom payload.
+type ResponsePrefix struct {
+	TracingID     *UUID
+	Warnings      []string
+	CustomPayload map[string][]byte
+}
+
+// SplitResponseBody removes the prefix that flags announce from a
+// response body.
+func SplitResponseBody(flags Flags, body []byte) (ResponsePrefix, []byte, error) {
+	var p ResponsePrefix
+	d := decoder{b: body}
+	if flags&FlagTracing != 0 {
+		u := d.uuid("tracing id")
+		p.TracingID = &u
+	}
+	if flags&FlagWarning != 0 {
+		p.Warnings = d.stringList("warnings")
+	}
+	if flags&FlagCustomPayload != 0 {
+		p.CustomPayload = d.bytesMap("custom payload")
+	}
+	if d.err != nil {
+		return p, nil, fmt.Errorf("cannot decode response prefix: %w", d.err)
+	}
+	return p, d.b, nil
+}
+
+// Flags returns the header flags that announce p.
+func (p *ResponsePrefix) Flags() Flags {
+	var f Flags
+	if p.TracingID != nil {
+		f |= FlagTracing
+	}
+	if p.Warnings != nil {
+		f |= FlagWarning
+	}
+	if p.CustomPayload != nil {
+		f |= FlagCustomPayload
+	}
+	return f
+}
+
+// Encode appends the prefix to dst, in the order SplitResponseBody reads
+// it. The frame must carry p.Flags().
+func (p *ResponsePrefix) Encode(dst []byte) ([]byte, error) {
+	e := encoder{b: dst}
+	if p.TracingID != nil {
+		e.uuid(*p.TracingID)
+	}
+	if p.Warnings != nil {
+		e.stringList(p.Warnings)
+	}
+	if p.CustomPayload != nil {
+		e.bytesMap(p.CustomPayload)
+	}
+	return e.result("response prefix")
+}
+
+// AppendRequestPayload appends a request's custom payload to dst; the
+// frame must carry FlagCustomPayload and the message body must follow.
+func AppendRequestPayload(dst []byte, payload map[string][]byte) ([]byte, error) {
+	e := encoder{b: dst}
+	e.bytesMap(payload)
+	return e.result("custom payload")
+}

@@ -1,0 +1,204 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestEndToEnd runs write, read, scan and mixed workloads against a live
+// node and checks that every value read is the one written, and that
+// validation does catch rows that were never written. The node is the one
+// at SIBYL_BENCH_HOST (host or host:port), or else a `sibyl serve` the test
+// starts on a private loopback address and stops ($SIBYL_BIN, default
+// bin/sibyl at the module root). Without either it
+// skips, saying why.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end bench test skipped in -short mode")
+	}
+	host := os.Getenv("SIBYL_BENCH_HOST")
+	if host == "" {
+		host = startNode(t)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	base := Config{
+		Hosts:            []string{host},
+		Keyspace:         fmt.Sprintf("bench_e2e_%d", time.Now().UnixNano()%1e9),
+		Partitions:       200,
+		RowsPerPartition: 5,
+		ValueSize:        64,
+		Concurrency:      16,
+		Seed:             1,
+	}
+	run := func(name string, mut func(*Config)) Report {
+		cfg := base.Clone()
+		mut(&cfg)
+		rep, err := Run(ctx, cfg)
+		if err != nil {
+			t.Fatalf("%s run: %v", name, err)
+		}
+		t.Logf("%s: %d ops, %.0f ops/s, p99 %.2f ms, errors %v", name, rep.Ops, rep.OpsPerSec, rep.P99Ms, rep.ErrorsByKind)
+		return rep
+	}
+	w := run("write", func(c *Config) { c.Mode, c.Distribution, c.Ops = ModeWrite, DistSequential, 1000 })
+	if w.Ops != 1000 || w.Errors != 0 {
+		t.Fatalf("write: %d ops, errors %v", w.Ops, w.ErrorSamples)
+	}
+	r := run("read", func(c *Config) { c.Mode, c.Ops, c.ValidateData = ModeRead, 2000, true })
+	if r.Errors != 0 || r.RowsChecked != r.Ops || r.Ops != 2000 {
+		t.Fatalf("read: %d ops, %d rows checked, errors %v", r.Ops, r.RowsChecked, r.ErrorSamples)
+	}
+	s := run("scan", func(c *Config) {
+		c.Mode, c.Distribution, c.Ops, c.PageSize, c.ValidateData = ModeScan, DistSequential, 200, 2, true
+	})
+	if s.Errors != 0 || s.RowsChecked != 1000 {
+		t.Fatalf("scan: %d rows checked of 1000, errors %v", s.RowsChecked, s.ErrorSamples)
+	}
+	m := run("mixed", func(c *Config) {
+		c.Mode, c.Rate, c.Duration, c.ValidateData, c.Distribution = ModeMixed, 500, time.Second, true, DistZipf
+	})
+	if m.Errors != 0 || m.Ops < 400 {
+		t.Fatalf("mixed: %d ops, errors %v", m.Ops, m.ErrorSamples)
+	}
+	miss := run("read unwritten", func(c *Config) {
+		c.Mode, c.Ops, c.ValidateData, c.PartitionOffset = ModeRead, 50, true, 1_000_000
+	})
+	if miss.ErrorsByKind["missing"] != 50 {
+		t.Fatalf("reading 50 unwritten rows found %d missing", miss.ErrorsByKind["missing"])
+	}
+}
+
+// startNode starts bin/sibyl serve on a free loopback address for the test
+// and returns its CQL address, or skips the test when there is no binary or
+// it does not come up.
+func startNode(t *testing.T) string {
+	t.Helper()
+	bin, err := sibylBinary()
+	if err != nil {
+		t.Skipf("no node to bench: set SIBYL_BENCH_HOST=host[:port] or build bin/sibyl (make build): %v", err)
+	}
+	ip := fmt.Sprintf("127.0.0.%d", 150+os.Getpid()%100)
+	port, err := freePort(ip)
+	if err != nil {
+		t.Skipf("no free port on %s: %v", ip, err)
+	}
+	addr := net.JoinHostPort(ip, strconv.Itoa(port))
+	var logs syncBuffer
+	cmd := exec.Command(bin, "serve", "--listen-address", ip, "--cql-port", strconv.Itoa(port),
+		"--admin-port", "-1", "--data-dir", t.TempDir())
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Skipf("cannot start %s: %v", bin, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { stopNode(t, cmd, exited) })
+	if err := waitForPort(addr, exited, 30*time.Second); err != nil {
+		t.Skipf("%s serve is not accepting CQL connections on %s (%v); its log:\n%s", bin, addr, err, logs.String())
+	}
+	return addr
+}
+
+// stopNode sends SIGTERM and waits for a clean exit, killing the process if
+// it does not exit within 15 seconds.
+func stopNode(t *testing.T, cmd *exec.Cmd, exited <-chan error) {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(15 * time.Second):
+		t.Errorf("node did not exit within 15s of SIGTERM; killing it")
+		_ = cmd.Process.Kill()
+		<-exited
+	}
+}
+
+// sibylBinary returns $SIBYL_BIN, or else bin/sibyl at the module root.
+func sibylBinary() (string, error) {
+	if bin := os.Getenv("SIBYL_BIN"); bin != "" {
+		return bin, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			bin := filepath.Join(dir, "bin", "sibyl")
+			if _, err := os.Stat(bin); err != nil {
+				return "", fmt.Errorf("no %s", bin)
+			}
+			return bin, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+func freePort(ip string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitForPort polls addr until it accepts a connection, the process exits,
+// or the deadline passes.
+func waitForPort(addr string, exited <-chan error, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("node exited: %v", err)
+		default:
+		}
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("node exited: %v", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("not listening after %v", within)
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's two output streams.
+type syncBuffer struct {
+	mu struct {
+		sync.Mutex
+		b bytes.Buffer // guarded by mu
+	}
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mu.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.TrimSpace(s.mu.b.String())
+}

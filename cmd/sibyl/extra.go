@@ -2,8 +2,8 @@ package main
 
 import "github.com/spf13/cobra"
 
-// addExtraCommands registers the subcommands other packages' owners
-// provide (bench: cmd/sibyl/bench.go).
+// addExtraCommands registers the subcommands whose code lives in other
+// owners' files: bench (cmd/sibyl/bench.go, over package bench).
 func addExtraCommands(root *cobra.Command) {
-	_ = root
+	root.AddCommand(newBenchCmd())
 }

@@ -51,19 +51,19 @@ type fakeTarget struct {
 	clock   *fakeClock
 	service time.Duration
 	stalls  map[int]time.Duration // by operation number, in execution order
-	err     func(n int, o op) error
+	err     func(n int, o Op) error
 
 	mu struct {
 		sync.Mutex
 		n      int         // guarded by mu
 		starts []time.Time // guarded by mu
-		ops    []op        // guarded by mu
+		ops    []Op        // guarded by mu
 	}
 }
 
-func (t *fakeTarget) worker(int) opRunner { return t }
+func (t *fakeTarget) Worker(int) Worker { return t }
 
-func (t *fakeTarget) run(_ context.Context, o op) (int, error) {
+func (t *fakeTarget) Do(_ context.Context, o Op) (int, error) {
 	t.mu.Lock()
 	n := t.mu.n
 	t.mu.n++

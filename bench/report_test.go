@@ -20,7 +20,7 @@ func sampleReport(t *testing.T) Report {
 	}
 	tgt := &fakeTarget{clock: clock, service: 300 * time.Microsecond,
 		stalls: map[int]time.Duration{10: 20 * time.Millisecond},
-		err: func(n int, _ op) error {
+		err: func(n int, _ Op) error {
 			if n == 5 {
 				return ErrMissing
 			}

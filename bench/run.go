@@ -15,13 +15,9 @@ import (
 // Every goroutine Run starts has returned by then, and the session is
 // closed.
 func Run(ctx context.Context, cfg Config) (Report, error) {
-	cfg = cfg.Clone()
-	cfg.EnsureDefaults()
-	if err := cfg.Validate(); err != nil {
+	cfg, err := prepare(cfg)
+	if err != nil {
 		return Report{}, err
-	}
-	if cfg.Seed == 0 {
-		cfg.Seed = time.Now().UnixNano()
 	}
 	session, err := connect(ctx, &cfg)
 	if err != nil {
@@ -33,6 +29,38 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return Report{}, err
 	}
 	return r.run(ctx, newCQLTarget(&cfg, session))
+}
+
+// RunTarget runs the load described by cfg against t instead of a cluster,
+// with the same pacing, key choice, histograms and report as Run; the
+// client fields of cfg (hosts, consistency, schema) are only recorded.
+// classify names error kinds for the report (nil: the CQL classifier).
+func RunTarget(ctx context.Context, cfg Config, t Target, classify func(error) string) (Report, error) {
+	cfg, err := prepare(cfg)
+	if err != nil {
+		return Report{}, err
+	}
+	if classify == nil {
+		classify = errorKind
+	}
+	r, err := newRunner(cfg, realClock{}, classify)
+	if err != nil {
+		return Report{}, err
+	}
+	return r.run(ctx, t)
+}
+
+// prepare clones cfg, applies defaults, validates it and picks a seed.
+func prepare(cfg Config) (Config, error) {
+	cfg = cfg.Clone()
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = time.Now().UnixNano()
+	}
+	return cfg, nil
 }
 
 // connect opens the session and ensures the schema; both are bounded by

@@ -9,34 +9,41 @@ import (
 	"time"
 )
 
-// opKind is what one operation does.
-type opKind uint8
+// OpKind is what one operation does.
+type OpKind uint8
 
+// The operation kinds.
 const (
-	opWrite opKind = iota
-	opRead
-	opScan
+	// OpWrite writes row (PK, CK) with the value Value derives from it.
+	OpWrite OpKind = iota
+	// OpRead reads row (PK, CK).
+	OpRead
+	// OpScan reads all of partition PK.
+	OpScan
 )
 
-// op is one operation: a kind and the key it addresses (ck is unused by
+// Op is one operation: a kind and the key it addresses (CK is unused by
 // scans).
-type op struct {
-	kind   opKind
-	pk, ck int64
+type Op struct {
+	Kind   OpKind
+	PK, CK int64
 }
 
-// target executes operations; it is the seam between the load loop (pacing,
-// key choice, recording) and the database client.
-type target interface {
-	// worker returns the executor of worker id; each is used by one
-	// goroutine only.
-	worker(id int) opRunner
+// Target executes operations. It is the seam between the load loop (pacing,
+// key choice, recording) and the client: Run's target is gocql, and
+// RunTarget measures any other (the raw-storage baseline of the suite) with
+// the same schedule and histograms.
+type Target interface {
+	// Worker returns the executor of worker id. It is called once per
+	// worker, from that worker's goroutine, so calls may be concurrent.
+	Worker(id int) Worker
 }
 
-// opRunner executes operations for one worker.
-type opRunner interface {
-	// run executes o; rows is the number of rows it validated.
-	run(ctx context.Context, o op) (rows int, err error)
+// Worker executes one worker's operations; it is used by one goroutine only.
+type Worker interface {
+	// Do executes o and returns the number of rows it validated. It must
+	// return promptly once ctx is done.
+	Do(ctx context.Context, o Op) (rows int, err error)
 }
 
 // errorClassifier names the kind of a failed operation's error.
@@ -78,7 +85,7 @@ type window struct {
 
 // run drives the load and returns the report. Every goroutine it starts has
 // returned when it returns.
-func (r *runner) run(ctx context.Context, tgt target) (Report, error) {
+func (r *runner) run(ctx context.Context, tgt Target) (Report, error) {
 	var w window
 	w.start = r.clock.Now()
 	w.measure = w.start.Add(r.cfg.Warmup)
@@ -101,7 +108,7 @@ func (r *runner) run(ctx context.Context, tgt target) (Report, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.work(ctx, id, tgt.worker(id), pacer, w)
+			r.work(ctx, id, tgt.Worker(id), pacer, w)
 		}()
 	}
 	wg.Wait()
@@ -116,7 +123,7 @@ func (r *runner) run(ctx context.Context, tgt target) (Report, error) {
 }
 
 // work is the loop of one worker: claim a slot, wait for it, execute, record.
-func (r *runner) work(ctx context.Context, id int, ex opRunner, pacer *Pacer, w window) {
+func (r *runner) work(ctx context.Context, id int, ex Worker, pacer *Pacer, w window) {
 	rng := rand.New(rand.NewPCG(uint64(r.cfg.Seed), uint64(id)))
 	for {
 		_, intended, ok := pacer.Next(ctx, w.end)
@@ -125,7 +132,7 @@ func (r *runner) work(ctx context.Context, id int, ex opRunner, pacer *Pacer, w 
 		}
 		o := r.nextOp(rng)
 		sent := r.clock.Now()
-		rows, err := ex.run(ctx, o)
+		rows, err := ex.Do(ctx, o)
 		done := r.clock.Now()
 		if ctx.Err() != nil {
 			return // the run was cancelled: this operation's fate says nothing
@@ -144,26 +151,26 @@ func (r *runner) work(ctx context.Context, id int, ex opRunner, pacer *Pacer, w 
 }
 
 // nextOp chooses the next operation's kind and key.
-func (r *runner) nextOp(rng *rand.Rand) op {
+func (r *runner) nextOp(rng *rand.Rand) Op {
 	idx := r.keys.Next(rng)
 	switch r.cfg.Mode {
 	case ModeScan:
-		return op{kind: opScan, pk: r.cfg.PartitionOffset + idx}
+		return Op{Kind: OpScan, PK: r.cfg.PartitionOffset + idx}
 	case ModeRead:
-		return r.pointOp(opRead, idx)
+		return r.pointOp(OpRead, idx)
 	case ModeMixed:
 		if rng.Float64() < r.cfg.ReadRatio {
-			return r.pointOp(opRead, idx)
+			return r.pointOp(OpRead, idx)
 		}
-		return r.pointOp(opWrite, idx)
+		return r.pointOp(OpWrite, idx)
 	default:
-		return r.pointOp(opWrite, idx)
+		return r.pointOp(OpWrite, idx)
 	}
 }
 
-func (r *runner) pointOp(kind opKind, idx int64) op {
+func (r *runner) pointOp(kind OpKind, idx int64) Op {
 	rows := r.cfg.RowsPerPartition
-	return op{kind: kind, pk: r.cfg.PartitionOffset + idx/rows, ck: idx % rows}
+	return Op{Kind: kind, PK: r.cfg.PartitionOffset + idx/rows, CK: idx % rows}
 }
 
 // report assembles the Report of a finished run.

@@ -54,7 +54,7 @@ func TestErrorsCountedByKind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tgt := &fakeTarget{clock: clock, service: time.Millisecond, err: func(n int, _ op) error {
+	tgt := &fakeTarget{clock: clock, service: time.Millisecond, err: func(n int, _ Op) error {
 		switch n % 10 {
 		case 3:
 			return fmt.Errorf("row (1, 2): %w", ErrMissing)
@@ -95,11 +95,11 @@ func TestKeysOfReadMatchWrite(t *testing.T) {
 		}
 		out := map[[2]int64]bool{}
 		for _, o := range tgt.mu.ops {
-			wantKind := map[Mode]opKind{ModeWrite: opWrite, ModeRead: opRead}[mode]
-			if o.kind != wantKind {
-				t.Fatalf("%s run issued op kind %d", mode, o.kind)
+			wantKind := map[Mode]OpKind{ModeWrite: OpWrite, ModeRead: OpRead}[mode]
+			if o.Kind != wantKind {
+				t.Fatalf("%s run issued op kind %d", mode, o.Kind)
 			}
-			out[[2]int64{o.pk, o.ck}] = true
+			out[[2]int64{o.PK, o.CK}] = true
 		}
 		return out
 	}
@@ -127,7 +127,7 @@ func TestMixedRatio(t *testing.T) {
 	}
 	reads := 0
 	for _, o := range tgt.mu.ops {
-		if o.kind == opRead {
+		if o.Kind == OpRead {
 			reads++
 		}
 	}
@@ -151,7 +151,7 @@ func TestScanAddressesPartitions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, o := range tgt.mu.ops {
-		if o.kind != opScan || o.pk != int64(5+i) {
+		if o.Kind != OpScan || o.PK != int64(5+i) {
 			t.Fatalf("scan %d: %+v, want partition %d", i, o, 5+i)
 		}
 	}
@@ -191,8 +191,8 @@ func TestProgressAndIntervals(t *testing.T) {
 
 type instantTarget struct{}
 
-func (instantTarget) worker(int) opRunner                  { return instantTarget{} }
-func (instantTarget) run(context.Context, op) (int, error) { return 0, nil }
+func (instantTarget) Worker(int) Worker                   { return instantTarget{} }
+func (instantTarget) Do(context.Context, Op) (int, error) { return 0, nil }
 
 func TestCancelStopsRun(t *testing.T) {
 	cfg := testConfig(func(c *Config) { c.Ops, c.Duration, c.Concurrency = 0, time.Hour, 4 })
@@ -221,8 +221,8 @@ func TestCancelStopsRun(t *testing.T) {
 // server that never answers.
 type blockingTarget struct{}
 
-func (blockingTarget) worker(int) opRunner { return blockingTarget{} }
-func (blockingTarget) run(ctx context.Context, _ op) (int, error) {
+func (blockingTarget) Worker(int) Worker { return blockingTarget{} }
+func (blockingTarget) Do(ctx context.Context, _ Op) (int, error) {
 	<-ctx.Done()
 	return 0, ctx.Err()
 }

@@ -114,7 +114,7 @@ func newCQLTarget(cfg *Config, s *gocql.Session) *cqlTarget {
 	}
 }
 
-func (t *cqlTarget) worker(int) opRunner { return &cqlWorker{t: t} }
+func (t *cqlTarget) Worker(int) Worker { return &cqlWorker{t: t} }
 
 // cqlWorker holds one worker's reusable buffers.
 type cqlWorker struct {
@@ -123,39 +123,39 @@ type cqlWorker struct {
 	got            []byte
 }
 
-func (w *cqlWorker) run(ctx context.Context, o op) (int, error) {
-	switch o.kind {
-	case opWrite:
+func (w *cqlWorker) Do(ctx context.Context, o Op) (int, error) {
+	switch o.Kind {
+	case OpWrite:
 		return 0, w.write(ctx, o)
-	case opRead:
+	case OpRead:
 		return w.read(ctx, o)
 	default:
 		return w.scan(ctx, o)
 	}
 }
 
-func (w *cqlWorker) write(ctx context.Context, o op) error {
-	w.value = Value(w.value, o.pk, o.ck, w.t.cfg.ValueSize)
-	q := w.t.session.Query(w.t.insert, o.pk, o.ck, w.value).WithContext(ctx).Consistency(w.t.cl).Idempotent(true)
+func (w *cqlWorker) write(ctx context.Context, o Op) error {
+	w.value = Value(w.value, o.PK, o.CK, w.t.cfg.ValueSize)
+	q := w.t.session.Query(w.t.insert, o.PK, o.CK, w.value).WithContext(ctx).Consistency(w.t.cl).Idempotent(true)
 	err := q.Exec()
 	q.Release()
 	return err
 }
 
-func (w *cqlWorker) read(ctx context.Context, o op) (int, error) {
-	q := w.t.session.Query(w.t.row, o.pk, o.ck).WithContext(ctx).Consistency(w.t.cl).Idempotent(true)
+func (w *cqlWorker) read(ctx context.Context, o Op) (int, error) {
+	q := w.t.session.Query(w.t.row, o.PK, o.CK).WithContext(ctx).Consistency(w.t.cl).Idempotent(true)
 	err := q.Scan(&w.got)
 	q.Release()
 	if errors.Is(err, gocql.ErrNotFound) {
 		if w.t.cfg.ValidateData {
-			return 0, fmt.Errorf("row (%d, %d): %w", o.pk, o.ck, ErrMissing)
+			return 0, fmt.Errorf("row (%d, %d): %w", o.PK, o.CK, ErrMissing)
 		}
 		return 0, nil
 	}
 	if err != nil || !w.t.cfg.ValidateData {
 		return 0, err
 	}
-	return 1, w.check(o.pk, o.ck, w.got)
+	return 1, w.check(o.PK, o.CK, w.got)
 }
 
 func (w *cqlWorker) check(pk, ck int64, got []byte) error {
@@ -167,10 +167,10 @@ func (w *cqlWorker) check(pk, ck int64, got []byte) error {
 	return nil
 }
 
-// scan reads partition o.pk page by page (the driver fetches the next page
+// scan reads partition o.PK page by page (the driver fetches the next page
 // as the iterator reaches the end of the current one).
-func (w *cqlWorker) scan(ctx context.Context, o op) (int, error) {
-	q := w.t.session.Query(w.t.scanAll, o.pk).WithContext(ctx).Consistency(w.t.cl).
+func (w *cqlWorker) scan(ctx context.Context, o Op) (int, error) {
+	q := w.t.session.Query(w.t.scanAll, o.PK).WithContext(ctx).Consistency(w.t.cl).
 		PageSize(w.t.cfg.PageSize).Idempotent(true)
 	iter := q.Iter()
 	var (
@@ -181,7 +181,7 @@ func (w *cqlWorker) scan(ctx context.Context, o op) (int, error) {
 	for iter.Scan(&ck, &w.got) {
 		rows++
 		if w.t.cfg.ValidateData && checkErr == nil {
-			checkErr = w.check(o.pk, ck, w.got)
+			checkErr = w.check(o.PK, ck, w.got)
 		}
 	}
 	err := iter.Close()
@@ -193,7 +193,7 @@ func (w *cqlWorker) scan(ctx context.Context, o op) (int, error) {
 		return 0, checkErr
 	}
 	if w.t.cfg.ValidateData && int64(rows) != w.t.cfg.RowsPerPartition {
-		return 0, fmt.Errorf("partition %d has %d of its %d rows: %w", o.pk, rows, w.t.cfg.RowsPerPartition, ErrMissing)
+		return 0, fmt.Errorf("partition %d has %d of its %d rows: %w", o.PK, rows, w.t.cfg.RowsPerPartition, ErrMissing)
 	}
 	if !w.t.cfg.ValidateData {
 		return 0, nil

@@ -1,0 +1,474 @@
+package messaging
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+const (
+	verbEcho  uint8 = 1
+	verbBlock uint8 = 2
+	verbFail  uint8 = 3
+	verbNote  uint8 = 4
+)
+
+// testNode is a Messenger serving on a fresh 127.0.0.1 port.
+type testNode struct {
+	m    *Messenger
+	addr string
+}
+
+func startNode(t *testing.T, cfg Config, addr string) *testNode {
+	t.Helper()
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Handle(verbEcho, func(_ context.Context, from string, p []byte) ([]byte, error) {
+		return append([]byte(from+":"), p...), nil
+	})
+	m.Handle(verbFail, func(context.Context, string, []byte) ([]byte, error) {
+		return nil, errors.New("deliberate failure")
+	})
+	if err := m.Serve(ln); err != nil {
+		t.Fatal(err)
+	}
+	n := &testNode{m: m, addr: ln.Addr().String()}
+	t.Cleanup(func() { _ = m.Close() })
+	return n
+}
+
+func newClient(t *testing.T, cfg Config) *Messenger {
+	t.Helper()
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	return m
+}
+
+func ctxTimeout(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+// checkNoLeak fails if goroutines started during the test outlive it.
+func checkNoLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		waitFor(t, 5*time.Second, fmt.Sprintf("goroutines to return to %d", before), func() bool {
+			return runtime.NumGoroutine() <= before
+		})
+	})
+}
+
+func TestManyConcurrentRequests(t *testing.T) {
+	checkNoLeak(t)
+	srv := startNode(t, Config{LocalID: "server"}, "")
+	cli := newClient(t, Config{LocalID: "client"})
+	ctx := ctxTimeout(t, 20*time.Second)
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 64 {
+		wg.Go(func() {
+			for i := range 200 {
+				msg := fmt.Appendf(nil, "g%d-i%d", g, i)
+				resp, err := cli.Request(ctx, srv.addr, verbEcho, msg)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if want := append([]byte("client:"), msg...); !bytes.Equal(resp, want) {
+					errs <- fmt.Errorf("response %q, want %q", resp, want)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	cli.mu.RLock()
+	defer cli.mu.RUnlock()
+	if len(cli.mu.peers) != 1 {
+		t.Fatalf("%d peers, want one persistent connection", len(cli.mu.peers))
+	}
+}
+
+// inFlight returns the number of requests waiting on m's connection to addr.
+func inFlight(m *Messenger, addr string) int {
+	p := m.peer(addr)
+	p.mu.Lock()
+	out := p.mu.out
+	p.mu.Unlock()
+	if out == nil {
+		return 0
+	}
+	out.inflight.mu.Lock()
+	defer out.inflight.mu.Unlock()
+	return len(out.inflight.mu.waiting)
+}
+
+func TestRemoteErrorAndUnknownVerb(t *testing.T) {
+	checkNoLeak(t)
+	srv := startNode(t, Config{LocalID: "server"}, "")
+	cli := newClient(t, Config{LocalID: "client"})
+	ctx := ctxTimeout(t, 5*time.Second)
+	_, err := cli.Request(ctx, srv.addr, verbFail, nil)
+	var re *RemoteError
+	if !errors.As(err, &re) || re.Message != "deliberate failure" || re.Verb != verbFail {
+		t.Fatalf("handler failure surfaced as %v", err)
+	}
+	if _, err := cli.Request(ctx, srv.addr, 200, nil); !errors.As(err, &re) {
+		t.Fatalf("unknown verb surfaced as %v", err)
+	}
+	// The connection survives remote errors.
+	if _, err := cli.Request(ctx, srv.addr, verbEcho, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDeadlineExpiryReachesHandler(t *testing.T) {
+	checkNoLeak(t)
+	srv := startNode(t, Config{LocalID: "server"}, "")
+	handlerSaw := make(chan error, 1)
+	srv.m.Handle(verbBlock, func(ctx context.Context, _ string, _ []byte) ([]byte, error) {
+		if _, ok := ctx.Deadline(); !ok {
+			handlerSaw <- errors.New("handler context has no deadline")
+			return nil, nil
+		}
+		<-ctx.Done()
+		handlerSaw <- ctx.Err()
+		return nil, ctx.Err()
+	})
+	cli := newClient(t, Config{LocalID: "client"})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := cli.Request(ctx, srv.addr, verbBlock, nil)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("request past its deadline returned %v", err)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("deadline honoured only after %s", el)
+	}
+	select {
+	case err := <-handlerSaw:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("handler saw %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("handler's context never expired")
+	}
+	if n := inFlight(cli, srv.addr); n != 0 {
+		t.Fatalf("%d abandoned requests still tracked", n)
+	}
+}
+
+// TestPeerDies: in-flight requests fail fast when the peer goes away,
+// requests during backoff fail fast, and the client reconnects once the
+// peer is back on the same address.
+func TestPeerDies(t *testing.T) {
+	checkNoLeak(t)
+	srv := startNode(t, Config{LocalID: "server"}, "")
+	entered := make(chan struct{}, 8)
+	srv.m.Handle(verbBlock, func(ctx context.Context, _ string, _ []byte) ([]byte, error) {
+		entered <- struct{}{}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	cli := newClient(t, Config{LocalID: "client", BackoffMin: 50 * time.Millisecond, BackoffMax: 200 * time.Millisecond})
+	ctx := ctxTimeout(t, 30*time.Second)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			_, err := cli.Request(ctx, srv.addr, verbBlock, nil)
+			errs <- err
+		}()
+	}
+	for range 4 {
+		<-entered
+	}
+	start := time.Now()
+	if err := srv.m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		if err := <-errs; !errors.Is(err, ErrConnectionLost) {
+			t.Fatalf("in-flight request failed with %v, want ErrConnectionLost", err)
+		}
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("in-flight requests failed only after %s", el)
+	}
+	// The peer is down: dialing fails, then requests fail fast in backoff.
+	_, err := cli.Request(ctx, srv.addr, verbEcho, nil)
+	if !errors.Is(err, ErrUnreachable) {
+		t.Fatalf("request to a dead peer: %v", err)
+	}
+	// Bring it back on the same address; the client reconnects.
+	back := startNode(t, Config{LocalID: "server2"}, srv.addr)
+	waitFor(t, 10*time.Second, "reconnect", func() bool {
+		resp, err := cli.Request(ctx, back.addr, verbEcho, []byte("hi"))
+		return err == nil && string(resp) == "client:hi"
+	})
+}
+
+func TestOversizedFrames(t *testing.T) {
+	checkNoLeak(t)
+	srv := startNode(t, Config{LocalID: "server", MaxFrameSize: 1024}, "")
+	cli := newClient(t, Config{LocalID: "client", MaxFrameSize: 1 << 20})
+	small := newClient(t, Config{LocalID: "small", MaxFrameSize: 1024})
+	ctx := ctxTimeout(t, 5*time.Second)
+	if _, err := small.Request(ctx, srv.addr, verbEcho, make([]byte, 2000)); !errors.Is(err, ErrFrameTooLarge) {
+		t.Fatalf("sending past our own limit: %v", err)
+	}
+	// The server refuses a frame past its limit by closing the connection.
+	if _, err := cli.Request(ctx, srv.addr, verbEcho, make([]byte, 2000)); !errors.Is(err, ErrConnectionLost) {
+		t.Fatalf("frame past the server's limit: %v", err)
+	}
+	// The server is unharmed and serves the next connection.
+	if _, err := cli.Request(ctx, srv.addr, verbEcho, []byte("ok")); err != nil {
+		t.Fatalf("after an oversized frame: %v", err)
+	}
+	// A response past the server's limit becomes an error answer.
+	srv.m.Handle(verbBlock, func(context.Context, string, []byte) ([]byte, error) { return make([]byte, 4096), nil })
+	var re *RemoteError
+	if _, err := cli.Request(ctx, srv.addr, verbBlock, nil); !errors.As(err, &re) {
+		t.Fatalf("oversized response: %v", err)
+	}
+}
+
+func TestOneWay(t *testing.T) {
+	checkNoLeak(t)
+	srv := startNode(t, Config{LocalID: "server"}, "")
+	got := make(chan string, 10)
+	srv.m.Handle(verbNote, func(_ context.Context, from string, p []byte) ([]byte, error) {
+		got <- from + ":" + string(p)
+		return nil, nil
+	})
+	cli := newClient(t, Config{LocalID: "client"})
+	ctx := ctxTimeout(t, 5*time.Second)
+	for i := range 10 {
+		if err := cli.Send(ctx, srv.addr, verbNote, fmt.Appendf(nil, "%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	for range 10 {
+		select {
+		case s := <-got:
+			seen[s] = true
+		case <-ctx.Done():
+			t.Fatal("one-way messages not delivered")
+		}
+	}
+	if len(seen) != 10 || !seen["client:9"] {
+		t.Fatalf("delivered %v", seen)
+	}
+}
+
+func TestOverloadedWhenTooManyInFlight(t *testing.T) {
+	checkNoLeak(t)
+	srv := startNode(t, Config{LocalID: "server"}, "")
+	release := make(chan struct{})
+	entered := make(chan struct{}, 2)
+	srv.m.Handle(verbBlock, func(ctx context.Context, _ string, _ []byte) ([]byte, error) {
+		entered <- struct{}{}
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return []byte("done"), nil
+	})
+	cli := newClient(t, Config{LocalID: "client", MaxInFlight: 2})
+	ctx := ctxTimeout(t, 10*time.Second)
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := cli.Request(ctx, srv.addr, verbBlock, nil)
+			errs <- err
+		}()
+	}
+	<-entered
+	<-entered
+	if _, err := cli.Request(ctx, srv.addr, verbEcho, nil); !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("third request with MaxInFlight 2: %v", err)
+	}
+	close(release)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestCloseFailsPendingAndRefusesNew(t *testing.T) {
+	checkNoLeak(t)
+	srv := startNode(t, Config{LocalID: "server"}, "")
+	srv.m.Handle(verbBlock, func(ctx context.Context, _ string, _ []byte) ([]byte, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	})
+	cli, err := New(Config{LocalID: "client"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxTimeout(t, 10*time.Second)
+	if _, err := cli.Request(ctx, srv.addr, verbEcho, nil); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := cli.Request(ctx, srv.addr, verbBlock, nil)
+		done <- err
+	}()
+	waitFor(t, 5*time.Second, "request in flight", func() bool { return inFlight(cli, srv.addr) == 1 })
+	if err := cli.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, ErrConnectionLost) {
+		t.Fatalf("in-flight request at Close: %v", err)
+	}
+	if _, err := cli.Request(ctx, srv.addr, verbEcho, nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("request after Close: %v", err)
+	}
+}
+
+func TestTLS(t *testing.T) {
+	checkNoLeak(t)
+	tlsCfg := selfSignedTLS(t)
+	srv := startNode(t, Config{LocalID: "server", TLS: tlsCfg}, "")
+	cli := newClient(t, Config{LocalID: "client", TLS: tlsCfg})
+	ctx := ctxTimeout(t, 5*time.Second)
+	resp, err := cli.Request(ctx, srv.addr, verbEcho, []byte("secret"))
+	if err != nil || string(resp) != "client:secret" {
+		t.Fatalf("TLS echo: %q, %v", resp, err)
+	}
+	// A plain client cannot talk to a TLS server.
+	plain := newClient(t, Config{LocalID: "plain", DialTimeout: 500 * time.Millisecond})
+	if _, err := plain.Request(ctx, srv.addr, verbEcho, nil); err == nil {
+		t.Fatal("plain client talked to a TLS server")
+	}
+}
+
+func selfSignedTLS(t *testing.T) *tls.Config {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "sibyl-test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &tls.Config{
+		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}},
+		RootCAs:      pool,
+		ClientCAs:    pool,
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		MinVersion:   tls.VersionTLS13,
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	c := Config{MaxFrameSize: -1, QueueSize: -1, BackoffMin: time.Second, BackoffMax: time.Millisecond}
+	c.EnsureDefaults()
+	if err := c.Validate(); err == nil {
+		t.Fatal("invalid config accepted")
+	}
+	if _, err := New(Config{}); err != nil {
+		t.Fatalf("zero config: %v", err)
+	}
+}
+
+func BenchmarkRoundTrip(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, _ := New(Config{LocalID: "server"})
+	srv.Handle(verbEcho, func(_ context.Context, _ string, p []byte) ([]byte, error) { return p, nil })
+	if err := srv.Serve(ln); err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	cli, _ := New(Config{LocalID: "client"})
+	defer cli.Close()
+	payload := make([]byte, 128)
+	ctx := context.Background()
+	b.Run("serial", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := cli.Request(ctx, ln.Addr().String(), verbEcho, payload); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.SetParallelism(16)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := cli.Request(ctx, ln.Addr().String(), verbEcho, payload); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}

@@ -172,13 +172,12 @@ func (l *lexer) punct(pos Pos) (token, *Error) {
 // word lexes an identifier, or an ISO 8601 duration (P1D, PT2H) when the
 // whole word is one.
 func (l *lexer) word(pos Pos) token {
+	if m := isoDurationLen(l.src[l.off:]); m > 0 {
+		return l.take(tokDuration, pos, m)
+	}
 	n := 1
 	for l.off+n < len(l.src) && isIdentByte(l.src[l.off+n]) {
 		n++
-	}
-	w := l.src[l.off : l.off+n]
-	if (w[0] == 'P' || w[0] == 'p') && isoDurationLen(l.src[l.off:]) == n {
-		return l.take(tokDuration, pos, n)
 	}
 	return l.take(tokIdent, pos, n)
 }
@@ -200,7 +199,7 @@ func (l *lexer) number(pos Pos) (token, *Error) {
 		kind = tokFloat
 		n += m
 	}
-	if kind == tokInteger && n < len(s) && isLetter(s[n]) {
+	if kind == tokInteger && n < len(s) && (isLetter(s[n]) || s[n] == "µ"[0]) {
 		if m := unitDurationLen(s); m > 0 {
 			return l.take(tokDuration, pos, m), nil
 		}

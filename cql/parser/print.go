@@ -47,7 +47,18 @@ func needsQuotes(name string) bool {
 			return true
 		}
 	}
-	return isReserved(name)
+	return isReserved(name) || isAmbiguous(name)
+}
+
+// isAmbiguous reports whether an unreserved word reads as a keyword in
+// some position (SELECT json ..., SELECT cast(...), x AS as), so printing
+// quotes it to keep the round trip exact.
+func isAmbiguous(name string) bool {
+	switch name {
+	case "as", "json", "distinct", "cast":
+		return true
+	}
+	return false
 }
 
 // QuoteString returns s as a CQL string literal: single-quoted, with '
@@ -296,10 +307,15 @@ func (n *TypeRef) print(p *printer) {
 		p.ident(n.Keyspace)
 		p.WriteByte('.')
 	}
-	if isTypeKeyword(n.Name) && n.Keyspace == "" {
-		p.WriteString(n.Name)
-	} else {
+	switch {
+	case n.Keyspace != "" || !isTypeKeyword(n.Name):
 		p.ident(n.Name)
+	case len(n.Args) == 0 && isParameterizedType(n.Name):
+		// A user type named like a collection: quote it, or it would
+		// reparse as the collection missing its arguments.
+		p.WriteString(`"` + n.Name + `"`)
+	default:
+		p.WriteString(n.Name)
 	}
 	if len(n.Args) == 0 {
 		return
@@ -822,10 +838,15 @@ func (n *Describe) print(p *printer) {
 	}
 	switch {
 	case n.Name == nil:
-	case n.Kind == DescribeName && n.Name.Keyspace == "" && isDescribeWord(n.Name.Name):
-		// A bare name that is also a DESCRIBE keyword must be quoted,
-		// or it would reparse as that kind.
-		p.WriteString(`"` + n.Name.Name + `"`)
+	case n.Kind == DescribeName && isDescribeWord(firstName(n.Name)):
+		// A name that starts with a DESCRIBE keyword must be quoted, or
+		// it would reparse as that kind.
+		if n.Name.Keyspace != "" {
+			p.WriteString(`"` + n.Name.Keyspace + `".`)
+			p.ident(n.Name.Name)
+		} else {
+			p.WriteString(`"` + n.Name.Name + `"`)
+		}
 	default:
 		n.Name.print(p)
 	}
@@ -842,6 +863,21 @@ func isDescribeWord(w string) bool {
 		"tables", "table", "columnfamilies", "columnfamily", "types", "type",
 		"functions", "function", "aggregates", "aggregate", "index",
 		"materialized":
+		return true
+	}
+	return false
+}
+
+func firstName(t *TableName) string {
+	if t.Keyspace != "" {
+		return t.Keyspace
+	}
+	return t.Name
+}
+
+func isParameterizedType(name string) bool {
+	switch name {
+	case "list", "set", "map", "frozen", "tuple", "vector":
 		return true
 	}
 	return false

@@ -1,0 +1,480 @@
+package schema
+
+import (
+	"maps"
+	"math"
+	"slices"
+)
+
+// This file holds the keyspace changes; catalog_table.go and
+// catalog_type.go hold the table and user type changes. Every change is
+// copy-on-write: it returns a new *Catalog, or a typed error (see
+// errors.go) and no catalog.
+
+func (c *Catalog) userKeyspace(name string) (*Keyspace, error) {
+	k := c.keyspaces[name]
+	if k == nil {
+		return nil, &NotFoundError{Kind: ObjectKeyspace, Keyspace: name}
+	}
+	if k.IsSystem() {
+		return nil, &UnauthorizedError{Msg: name + " keyspace is not user-modifiable."}
+	}
+	return k, nil
+}
+
+// CreateKeyspace adds a keyspace. replication is validated and normalized
+// by NormalizeReplication (without data center names; call it first with
+// the cluster's data centers to expand or check them).
+func (c *Catalog) CreateKeyspace(name string, replication map[string]string, durableWrites bool) (*Catalog, error) {
+	if !validName(name) {
+		return nil, invalidf("Keyspace name must not be empty, more than %d characters long, or contain non-alphanumeric-underscore characters (got \"%s\")", MaxNameLength, name)
+	}
+	if c.keyspaces[name] != nil {
+		return nil, &AlreadyExistsError{Kind: ObjectKeyspace, Keyspace: name}
+	}
+	if IsSystemKeyspace(name) {
+		return nil, &UnauthorizedError{Msg: name + " keyspace is not user-modifiable."}
+	}
+	repl, err := NormalizeReplication(replication, nil)
+	if err != nil {
+		return nil, err
+	}
+	return c.with(&Keyspace{
+		Name: name, Replication: repl, DurableWrites: durableWrites,
+		Tables: map[string]*Table{}, Types: map[string]*UserType{},
+	}), nil
+}
+
+// AlterKeyspace changes a keyspace's replication (when replication is not
+// nil) and durable_writes (when durableWrites is not nil).
+func (c *Catalog) AlterKeyspace(name string, replication map[string]string, durableWrites *bool) (*Catalog, error) {
+	k, err := c.userKeyspace(name)
+	if err != nil {
+		return nil, err
+	}
+	k = k.clone()
+	if replication != nil {
+		if k.Replication, err = NormalizeReplication(replication, nil); err != nil {
+			return nil, err
+		}
+	}
+	if durableWrites != nil {
+		k.DurableWrites = *durableWrites
+	}
+	return c.with(k), nil
+}
+
+// DropKeyspace removes a keyspace with its tables and types.
+func (c *Catalog) DropKeyspace(name string) (*Catalog, error) {
+	if _, err := c.userKeyspace(name); err != nil {
+		return nil, err
+	}
+	return c.without(name), nil
+}
+
+// ColumnDef describes a column to create or add.
+type ColumnDef struct {
+	Name   string
+	Type   *Type
+	Desc   bool // clustering columns: descending order
+	Static bool // non-key columns: static
+}
+
+// TableDef describes a table to create.
+type TableDef struct {
+	Keyspace, Name string
+	// ID is the table's UUID; zero means derive one from the keyspace,
+	// the name and the current catalog version (so a table dropped and
+	// created again gets a new id, and every node applying the same change
+	// to the same catalog gets the same one).
+	ID           UUID
+	PartitionKey []ColumnDef
+	Clustering   []ColumnDef
+	Columns      []ColumnDef // regular and static columns
+	// Options, nil for the defaults.
+	Options *TableOptions
+}
+
+// CreateTable adds a table.
+func (c *Catalog) CreateTable(def TableDef) (*Catalog, error) {
+	k, err := c.userKeyspace(def.Keyspace)
+	if err != nil {
+		return nil, err
+	}
+	if !validName(def.Name) {
+		return nil, invalidf("Table name must not be empty, more than %d characters long, or contain non-alphanumeric-underscore characters (got \"%s\")", MaxNameLength, def.Name)
+	}
+	if k.Tables[def.Name] != nil {
+		return nil, &AlreadyExistsError{Kind: ObjectTable, Keyspace: def.Keyspace, Table: def.Name}
+	}
+	t, err := c.newTable(def)
+	if err != nil {
+		return nil, err
+	}
+	k = k.clone()
+	k.Tables[t.Name] = t
+	return c.with(k), nil
+}
+
+func (c *Catalog) newTable(def TableDef) (*Table, error) {
+	t := &Table{Keyspace: def.Keyspace, Name: def.Name, ID: def.ID, NextColumnID: 1}
+	if t.ID == (UUID{}) {
+		v := c.version
+		t.ID = NameUUID([]byte(def.Keyspace + "\x00" + def.Name + "\x00" + v.String()))
+	}
+	t.Options = DefaultTableOptions()
+	if def.Options != nil {
+		t.Options = def.Options.Clone()
+	}
+	if err := t.Options.Validate(); err != nil {
+		return nil, err
+	}
+	if len(def.PartitionKey) == 0 {
+		return nil, invalidf("No PRIMARY KEY specified for table '%s' (exactly one required)", def.Name)
+	}
+	for i, d := range def.PartitionKey {
+		t.Columns = append(t.Columns, &Column{Name: d.Name, Type: d.Type, Kind: PartitionKey, Position: i})
+	}
+	for i, d := range def.Clustering {
+		t.Columns = append(t.Columns, &Column{Name: d.Name, Type: d.Type, Kind: Clustering, Position: i, Desc: d.Desc})
+	}
+	for _, d := range def.Columns {
+		if err := t.addColumn(d); err != nil {
+			return nil, err
+		}
+	}
+	t.index()
+	if err := c.checkTable(t); err != nil {
+		return nil, err
+	}
+	t.TableID = deriveTableID(t.ID, func(id TableID) bool { return c.byID[id] != nil })
+	return t, nil
+}
+
+// addColumn appends a regular or static column with the next column id.
+func (t *Table) addColumn(d ColumnDef) error {
+	if t.NextColumnID == math.MaxUint16 {
+		return invalidf("Table %s has used up its %d column ids", t.QualifiedName(), math.MaxUint16-1)
+	}
+	kind := Regular
+	if d.Static {
+		kind = Static
+	}
+	t.Columns = append(t.Columns, &Column{Name: d.Name, Type: d.Type, Kind: kind, Position: -1, ID: t.NextColumnID})
+	t.NextColumnID++
+	return nil
+}
+
+// checkTable enforces Cassandra's rules on a table definition.
+func (c *Catalog) checkTable(t *Table) error {
+	seen := make(map[string]bool, len(t.Columns))
+	counters, nonCounters := 0, 0
+	for _, col := range t.Columns {
+		if col.Name == "" {
+			return invalidf("Column names must not be empty")
+		}
+		if seen[col.Name] {
+			return invalidf("Duplicate column '%s' declaration for table %s", col.Name, t.QualifiedName())
+		}
+		seen[col.Name] = true
+		if err := c.checkColumnType(t, col); err != nil {
+			return err
+		}
+		if !col.IsPrimaryKey() {
+			if col.Type.IsCounter() {
+				counters++
+			} else {
+				nonCounters++
+			}
+		}
+	}
+	if counters > 0 && nonCounters > 0 {
+		return invalidf("Cannot mix counter and non counter columns in the same table")
+	}
+	if len(t.Clustering) == 0 && t.HasStatic() {
+		return invalidf("Static columns are only useful (and thus allowed) if the table has at least one clustering column")
+	}
+	if counters > 0 && t.Options.DefaultTimeToLive != 0 {
+		return invalidf("Cannot set default_time_to_live on a table with counters")
+	}
+	return nil
+}
+
+func (c *Catalog) checkColumnType(t *Table, col *Column) error {
+	ct := col.Type
+	if ct == nil {
+		return invalidf("Column '%s' has no type", col.Name)
+	}
+	if err := checkTypeShape(ct, 0); err != nil {
+		return invalidf("Column '%s': %s", col.Name, err.Error())
+	}
+	if err := c.checkUDTRefs(t.Keyspace, ct); err != nil {
+		return err
+	}
+	if col.IsPrimaryKey() {
+		switch {
+		case ct.IsCounter():
+			return invalidf("counter type is not supported for PRIMARY KEY column '%s'", col.Name)
+		case ct.Contains(func(x *Type) bool { return x.Kind == KindDuration }):
+			return invalidf("duration type is not supported for PRIMARY KEY column '%s'", col.Name)
+		case ct.IsMultiCell():
+			return invalidf("Invalid non-frozen collection type %s for PRIMARY KEY component %s", ct, col.Name)
+		case !ct.CanBeKey():
+			return invalidf("Invalid type %s for PRIMARY KEY component %s", ct, col.Name)
+		}
+	}
+	return nil
+}
+
+// checkUDTRefs checks that every user type t uses exists in keyspace ks
+// with the definition t carries.
+func (c *Catalog) checkUDTRefs(ks string, t *Type) error {
+	var err error
+	t.Contains(func(x *Type) bool {
+		if x.Kind != KindUDT || err != nil {
+			return false
+		}
+		if x.Keyspace != ks {
+			err = invalidf("Statement on keyspace %s cannot refer to a user type in keyspace %s; user types can only be used in the keyspace they are defined in", ks, x.Keyspace)
+			return true
+		}
+		ut := c.UserType(x.Keyspace, x.Name)
+		if ut == nil {
+			err = &NotFoundError{Kind: ObjectType, Keyspace: x.Keyspace, Name: x.Name}
+			return true
+		}
+		if !slices.Equal(ut.FieldNames, x.FieldNames) || !typesEqual(ut.FieldTypes, x.Elems) {
+			err = invalidf("Type %s does not match the definition of user type %s", x, ut.QualifiedName())
+			return true
+		}
+		return false
+	})
+	return err
+}
+
+func typesEqual(a, b []*Type) bool {
+	return slices.EqualFunc(a, b, func(x, y *Type) bool { return x.Equal(y) })
+}
+
+// checkTypeShape checks that a type is well formed: known kind, the right
+// number of parameters, UDT names and fields consistent, bounded depth.
+func checkTypeShape(t *Type, depth int) error {
+	if t == nil {
+		return invalidf("missing type")
+	}
+	if depth > maxTypeDepth {
+		return invalidf("type nested too deeply")
+	}
+	want := -1
+	switch {
+	case t.Kind.IsNative():
+		want = 0
+	case t.Kind == KindCustom:
+		if t.Custom == "" {
+			return invalidf("custom type without a class name")
+		}
+		want = 0
+	case t.Kind == KindList || t.Kind == KindSet:
+		want = 1
+	case t.Kind == KindMap:
+		want = 2
+	case t.Kind == KindTuple:
+		if len(t.Elems) == 0 || !t.Frozen {
+			return invalidf("tuples must be frozen and have components")
+		}
+	case t.Kind == KindUDT:
+		if t.Name == "" || len(t.FieldNames) != len(t.Elems) || len(t.Elems) == 0 {
+			return invalidf("malformed user type %q", t.Name)
+		}
+	default:
+		return invalidf("unknown type kind 0x%04x", uint16(t.Kind))
+	}
+	if want >= 0 && len(t.Elems) != want {
+		return invalidf("type %s has %d parameters", t.Kind, len(t.Elems))
+	}
+	for _, e := range t.Elems {
+		if err := checkTypeShape(e, depth+1); err != nil {
+			return err
+		}
+		if t.IsCollection() && e.IsMultiCell() {
+			return invalidf("non-frozen collections and UDTs are not allowed inside collections")
+		}
+		if t.Frozen && (e.IsCollection() || e.Kind == KindUDT) && !e.Frozen {
+			return invalidf("types nested in a frozen type must be frozen")
+		}
+	}
+	return nil
+}
+
+// Rename is one rename of a column or field.
+type Rename struct{ From, To string }
+
+// withTable returns a catalog in which t replaces the table of its name.
+func (c *Catalog) withTable(t *Table) *Catalog {
+	k := c.keyspaces[t.Keyspace].clone()
+	k.Tables[t.Name] = t
+	return c.with(k)
+}
+
+func (c *Catalog) userTable(ks, name string) (*Table, error) {
+	k, err := c.userKeyspace(ks)
+	if err != nil {
+		return nil, err
+	}
+	t := k.Tables[name]
+	if t == nil {
+		return nil, &NotFoundError{Kind: ObjectTable, Keyspace: ks, Name: name}
+	}
+	return t, nil
+}
+
+// DropTable removes a table.
+func (c *Catalog) DropTable(ks, name string) (*Catalog, error) {
+	if _, err := c.userTable(ks, name); err != nil {
+		return nil, err
+	}
+	k := c.keyspaces[ks].clone()
+	delete(k.Tables, name)
+	return c.with(k), nil
+}
+
+// AddColumns adds regular or static columns (ALTER TABLE ... ADD). A
+// column of a dropped column's name may be added back only with the same
+// type; it gets a new id.
+func (c *Catalog) AddColumns(ks, table string, cols []ColumnDef) (*Catalog, error) {
+	old, err := c.userTable(ks, table)
+	if err != nil {
+		return nil, err
+	}
+	t := old.clone()
+	for _, d := range cols {
+		if t.Column(d.Name) != nil {
+			return nil, invalidf("Column with name '%s' already exists", d.Name)
+		}
+		if dc, ok := t.Dropped(d.Name); ok && d.Type != nil && dc.Type.String() != d.Type.String() {
+			return nil, invalidf("Cannot re-add previously dropped column '%s' of type %s, incompatible with previous type %s", d.Name, d.Type, dc.Type)
+		}
+		if err := t.addColumn(d); err != nil {
+			return nil, err
+		}
+		t.index()
+	}
+	if err := c.checkTable(t); err != nil {
+		return nil, err
+	}
+	return c.withTable(t), nil
+}
+
+// DropColumns drops regular or static columns (ALTER TABLE ... DROP),
+// recording each in DroppedColumns with droppedAt (microseconds).
+func (c *Catalog) DropColumns(ks, table string, names []string, droppedAt int64) (*Catalog, error) {
+	old, err := c.userTable(ks, table)
+	if err != nil {
+		return nil, err
+	}
+	t := old.clone()
+	for _, n := range names {
+		col := t.Column(n)
+		switch {
+		case col == nil:
+			return nil, &NotFoundError{Kind: ObjectColumn, Keyspace: ks, Table: table, Name: n}
+		case col.IsPrimaryKey():
+			return nil, invalidf("Cannot drop PRIMARY KEY column %s", QuoteIdent(n))
+		}
+		t.DroppedColumns = append(t.DroppedColumns, DroppedColumn{Name: n, Type: col.Type, Kind: col.Kind, DroppedAt: droppedAt, ID: col.ID})
+		t.Columns = slices.DeleteFunc(t.Columns, func(x *Column) bool { return x.Name == n })
+		t.index()
+	}
+	return c.withTable(t), nil
+}
+
+// RenameColumns renames primary key columns (ALTER TABLE ... RENAME);
+// Cassandra does not allow renaming other columns.
+func (c *Catalog) RenameColumns(ks, table string, renames []Rename) (*Catalog, error) {
+	old, err := c.userTable(ks, table)
+	if err != nil {
+		return nil, err
+	}
+	t := old.clone()
+	for _, r := range renames {
+		col := t.Column(r.From)
+		switch {
+		case col == nil:
+			return nil, &NotFoundError{Kind: ObjectColumn, Keyspace: ks, Table: table, Name: r.From}
+		case !col.IsPrimaryKey():
+			return nil, invalidf("Cannot rename non PRIMARY KEY column %s", QuoteIdent(r.From))
+		case t.Column(r.To) != nil:
+			return nil, invalidf("Cannot rename column %s to %s in table '%s'; another column with that name already exists", r.From, r.To, table)
+		case r.To == "":
+			return nil, invalidf("Column names must not be empty")
+		}
+		col.Name = r.To
+		t.index()
+	}
+	return c.withTable(t), nil
+}
+
+// SetTableOptions replaces a table's options (ALTER TABLE ... WITH).
+func (c *Catalog) SetTableOptions(ks, table string, opts TableOptions) (*Catalog, error) {
+	old, err := c.userTable(ks, table)
+	if err != nil {
+		return nil, err
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	t := old.clone()
+	t.Options = opts.Clone()
+	if t.IsCounter() && t.Options.DefaultTimeToLive != 0 {
+		return nil, invalidf("Cannot set default_time_to_live on a table with counters")
+	}
+	return c.withTable(t), nil
+}
+
+// keyspaceWithTypeChange returns keyspace k with user type ut replaced
+// and every table column and user type field that uses it updated.
+func keyspaceWithTypeChange(k *Keyspace, ut *UserType) *Keyspace {
+	k = k.clone()
+	k.Types[ut.Name] = ut
+	nt := ut.Type()
+	for name, other := range k.Types {
+		if name == ut.Name || !slices.ContainsFunc(other.FieldTypes, func(x *Type) bool { return x.ReferencesUDT(nt.Keyspace, nt.Name) }) {
+			continue
+		}
+		o := *other
+		o.FieldTypes = make([]*Type, len(other.FieldTypes))
+		for i, ft := range other.FieldTypes {
+			o.FieldTypes[i] = replaceUDT(ft, nt)
+		}
+		k.Types[name] = &o
+	}
+	for name, t := range k.Tables {
+		if !slices.ContainsFunc(t.Columns, func(col *Column) bool { return col.Type.ReferencesUDT(nt.Keyspace, nt.Name) }) {
+			continue
+		}
+		t = t.clone()
+		for _, col := range t.Columns {
+			col.Type = replaceUDT(col.Type, nt)
+		}
+		k.Tables[name] = t
+	}
+	return k
+}
+
+// tablesUsing returns the names of the tables and types of keyspace k that
+// use the user type name.
+func tablesUsing(k *Keyspace, name string) []string {
+	var out []string
+	for _, t := range k.SortedTables() {
+		if slices.ContainsFunc(t.Columns, func(col *Column) bool { return col.Type.ReferencesUDT(k.Name, name) }) {
+			out = append(out, "table "+t.QualifiedName())
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(k.Types)) {
+		ut := k.Types[n]
+		if n != name && slices.ContainsFunc(ut.FieldTypes, func(x *Type) bool { return x.ReferencesUDT(k.Name, name) }) {
+			out = append(out, "user type "+ut.QualifiedName())
+		}
+	}
+	return out
+}

@@ -1,0 +1,134 @@
+package schema
+
+import (
+	"slices"
+	"strings"
+)
+
+func (c *Catalog) userUDT(ks, name string) (*Keyspace, *UserType, error) {
+	k, err := c.userKeyspace(ks)
+	if err != nil {
+		return nil, nil, err
+	}
+	ut := k.Types[name]
+	if ut == nil {
+		return nil, nil, &NotFoundError{Kind: ObjectType, Keyspace: ks, Name: name}
+	}
+	return k, ut, nil
+}
+
+// CreateType adds a user type. Field types are frozen, as Cassandra
+// freezes them; they may use other user types of the same keyspace.
+func (c *Catalog) CreateType(ks, name string, fieldNames []string, fieldTypes []*Type) (*Catalog, error) {
+	k, err := c.userKeyspace(ks)
+	if err != nil {
+		return nil, err
+	}
+	if !validName(name) {
+		return nil, invalidf("Type name must not be empty, more than %d characters long, or contain non-alphanumeric-underscore characters (got \"%s\")", MaxNameLength, name)
+	}
+	if k.Types[name] != nil {
+		return nil, &AlreadyExistsError{Kind: ObjectType, Keyspace: ks, Table: name}
+	}
+	if len(fieldNames) == 0 || len(fieldNames) != len(fieldTypes) {
+		return nil, invalidf("A user type must have at least one field, each with a type")
+	}
+	ut := &UserType{Keyspace: ks, Name: name, FieldNames: slices.Clone(fieldNames)}
+	for _, ft := range fieldTypes {
+		if ft == nil {
+			return nil, invalidf("A user type field must have a type")
+		}
+		ut.FieldTypes = append(ut.FieldTypes, ft.Freeze())
+	}
+	if err := c.checkUserType(ut); err != nil {
+		return nil, err
+	}
+	k = k.clone()
+	k.Types[name] = ut
+	return c.with(k), nil
+}
+
+func (c *Catalog) checkUserType(ut *UserType) error {
+	seen := make(map[string]bool, len(ut.FieldNames))
+	for i, f := range ut.FieldNames {
+		if f == "" {
+			return invalidf("Field names must not be empty")
+		}
+		if seen[f] {
+			return invalidf("Duplicate field name %s in type %s", QuoteIdent(f), QuoteIdent(ut.Name))
+		}
+		seen[f] = true
+		ft := ut.FieldTypes[i]
+		if err := checkTypeShape(ft, 0); err != nil {
+			return invalidf("Field %s: %s", QuoteIdent(f), err.Error())
+		}
+		if ft.Contains((*Type).IsCounter) {
+			return invalidf("A user type cannot contain counters")
+		}
+		if ft.ReferencesUDT(ut.Keyspace, ut.Name) {
+			return invalidf("Cannot add new field %s of type %s to user type %s as it would create a circular reference", QuoteIdent(f), ft, ut.QualifiedName())
+		}
+		if err := c.checkUDTRefs(ut.Keyspace, ft); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddTypeField adds a field to a user type (ALTER TYPE ... ADD); tables
+// and types using it see the new field.
+func (c *Catalog) AddTypeField(ks, name, field string, t *Type) (*Catalog, error) {
+	k, old, err := c.userUDT(ks, name)
+	if err != nil {
+		return nil, err
+	}
+	if slices.Contains(old.FieldNames, field) {
+		return nil, invalidf("Cannot add new field %s to type %s: a field with name %s already exists", QuoteIdent(field), old.QualifiedName(), QuoteIdent(field))
+	}
+	if t == nil {
+		return nil, invalidf("A user type field must have a type")
+	}
+	ut := &UserType{Keyspace: ks, Name: name,
+		FieldNames: append(slices.Clone(old.FieldNames), field),
+		FieldTypes: append(slices.Clone(old.FieldTypes), t.Freeze())}
+	if err := c.checkUserType(ut); err != nil {
+		return nil, err
+	}
+	return c.with(keyspaceWithTypeChange(k, ut)), nil
+}
+
+// RenameTypeFields renames fields of a user type (ALTER TYPE ... RENAME).
+func (c *Catalog) RenameTypeFields(ks, name string, renames []Rename) (*Catalog, error) {
+	k, old, err := c.userUDT(ks, name)
+	if err != nil {
+		return nil, err
+	}
+	ut := &UserType{Keyspace: ks, Name: name, FieldNames: slices.Clone(old.FieldNames), FieldTypes: old.FieldTypes}
+	for _, r := range renames {
+		i := slices.Index(ut.FieldNames, r.From)
+		switch {
+		case i < 0:
+			return nil, &NotFoundError{Kind: ObjectField, Keyspace: ks, Table: name, Name: r.From}
+		case slices.Contains(ut.FieldNames, r.To):
+			return nil, invalidf("Duplicate field name %s in type %s", QuoteIdent(r.To), QuoteIdent(name))
+		case r.To == "":
+			return nil, invalidf("Field names must not be empty")
+		}
+		ut.FieldNames[i] = r.To
+	}
+	return c.with(keyspaceWithTypeChange(k, ut)), nil
+}
+
+// DropType removes a user type that no table or other type uses.
+func (c *Catalog) DropType(ks, name string) (*Catalog, error) {
+	k, _, err := c.userUDT(ks, name)
+	if err != nil {
+		return nil, err
+	}
+	if users := tablesUsing(k, name); len(users) > 0 {
+		return nil, invalidf("Cannot drop user type %s.%s as it is still used by %s", QuoteIdent(ks), QuoteIdent(name), strings.Join(users, ", "))
+	}
+	k = k.clone()
+	delete(k.Types, name)
+	return c.with(k), nil
+}

@@ -1,0 +1,93 @@
+package schema
+
+import "fmt"
+
+// The catalog's changes return these typed errors so that the executor
+// can map each to its CQL error code without parsing messages:
+//
+//	*AlreadyExistsError  -> Already_exists (0x2400), carrying keyspace/table
+//	*NotFoundError       -> Invalid (0x2200)
+//	*InvalidError        -> Invalid (0x2200)
+//	*ConfigError         -> Config_error (0x2300)
+//	*UnauthorizedError   -> Unauthorized (0x2100)
+//
+// Use errors.As to tell them apart.
+
+// ObjectKind names the kind of schema object an error is about.
+type ObjectKind string
+
+// The kinds of schema objects.
+const (
+	ObjectKeyspace ObjectKind = "keyspace"
+	ObjectTable    ObjectKind = "table"
+	ObjectType     ObjectKind = "type"
+	ObjectColumn   ObjectKind = "column"
+	ObjectField    ObjectKind = "field"
+)
+
+// AlreadyExistsError reports a CREATE of an object that exists. Table is
+// the table or type name, empty for a keyspace.
+type AlreadyExistsError struct {
+	Kind     ObjectKind
+	Keyspace string
+	Table    string
+}
+
+func (e *AlreadyExistsError) Error() string {
+	switch e.Kind {
+	case ObjectKeyspace:
+		return fmt.Sprintf("Keyspace %s already exists", e.Keyspace)
+	case ObjectTable:
+		return fmt.Sprintf("Table %s.%s already exists", e.Keyspace, e.Table)
+	case ObjectType:
+		return fmt.Sprintf("A user type with name '%s' already exists", e.Table)
+	}
+	return fmt.Sprintf("%s %s.%s already exists", e.Kind, e.Keyspace, e.Table)
+}
+
+// NotFoundError reports a reference to an object that does not exist.
+// For a column or field, Table names the table or type it was looked for
+// in.
+type NotFoundError struct {
+	Kind     ObjectKind
+	Keyspace string
+	Table    string
+	Name     string
+}
+
+func (e *NotFoundError) Error() string {
+	switch e.Kind {
+	case ObjectKeyspace:
+		return fmt.Sprintf("Keyspace '%s' doesn't exist", e.Keyspace)
+	case ObjectTable:
+		return fmt.Sprintf("Table '%s.%s' doesn't exist", e.Keyspace, e.Name)
+	case ObjectType:
+		return fmt.Sprintf("Type '%s.%s' doesn't exist", e.Keyspace, e.Name)
+	case ObjectColumn:
+		return fmt.Sprintf("Column with name '%s' doesn't exist in table '%s.%s'", e.Name, e.Keyspace, e.Table)
+	}
+	return fmt.Sprintf("Unknown field %s in user type %s.%s", e.Name, e.Keyspace, e.Table)
+}
+
+// InvalidError reports a schema change that is not allowed.
+type InvalidError struct{ Msg string }
+
+func (e *InvalidError) Error() string { return e.Msg }
+
+// ConfigError reports bad options: replication, table options.
+type ConfigError struct{ Msg string }
+
+func (e *ConfigError) Error() string { return e.Msg }
+
+// UnauthorizedError reports a change to a system keyspace.
+type UnauthorizedError struct{ Msg string }
+
+func (e *UnauthorizedError) Error() string { return e.Msg }
+
+func invalidf(format string, args ...any) error {
+	return &InvalidError{Msg: fmt.Sprintf(format, args...)}
+}
+
+func configf(format string, args ...any) error {
+	return &ConfigError{Msg: fmt.Sprintf(format, args...)}
+}

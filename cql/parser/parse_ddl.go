@@ -260,8 +260,12 @@ func (p *parser) checkPrimaryKey(s *CreateTable, clausePos Pos) {
 	}
 	inline := 0
 	for _, d := range s.Columns {
-		if d.PrimaryKey {
-			inline++
+		if !d.PrimaryKey {
+			continue
+		}
+		inline++
+		if inline > 1 {
+			clausePos = d.Pos
 		}
 	}
 	switch {

@@ -666,7 +666,10 @@ func (n *CreateTable) print(p *printer) {
 		c.print(p)
 	}
 	if len(n.PartitionKey) > 0 {
-		p.WriteString(", PRIMARY KEY ((")
+		if len(n.Columns) > 0 {
+			p.WriteString(", ")
+		}
+		p.WriteString("PRIMARY KEY ((")
 		p.columns(n.PartitionKey)
 		p.WriteByte(')')
 		if len(n.Clustering) > 0 {

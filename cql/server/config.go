@@ -1,0 +1,82 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/sibyldb/sibyl/cql/protocol"
+)
+
+// CredentialsFunc checks a username and password from SASL PLAIN. It
+// returns nil when they are valid, and an error otherwise (the client
+// sees Bad credentials; the error's text is logged, not sent). It may be
+// called by many goroutines at once.
+type CredentialsFunc func(ctx context.Context, username, password string) error
+
+// Config configures a Server. Zero values mean "default"; New applies
+// EnsureDefaults and Validate to a copy.
+type Config struct {
+	// Address is where ListenAndServe listens, host:port. Default
+	// 127.0.0.1:9042: the native port drivers assume, on loopback so a
+	// node is not exposed until someone asks.
+	Address string
+	// MaxFrameSize is the largest frame body accepted, compressed or
+	// decompressed. Default protocol.DefaultMaxFrameSize (256 MiB), the
+	// spec's cap and Cassandra's native_transport_max_frame_size; a larger
+	// frame gets a ProtocolError and the connection is closed, because its
+	// body is never read.
+	MaxFrameSize int
+	// MaxInFlight bounds the requests (QUERY, PREPARE, EXECUTE, BATCH)
+	// running at once on one connection; past it a request is answered
+	// with Overloaded. Default 2048: drivers pipeline deeply (gocql and
+	// Python allow 32768 streams) but a client that really has thousands of
+	// requests outstanding on one connection is better told to back off
+	// than queued, and the bound caps one connection's memory.
+	MaxInFlight int
+	// Credentials enables SASL PLAIN authentication
+	// (org.apache.cassandra.auth.PasswordAuthenticator) when not nil;
+	// nil allows every client without authentication.
+	Credentials CredentialsFunc
+	// Logger receives connection-level logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Default values.
+const (
+	DefaultAddress     = "127.0.0.1:9042"
+	DefaultMaxInFlight = 2048
+)
+
+// EnsureDefaults fills zero fields with their defaults.
+func (c *Config) EnsureDefaults() {
+	if c.Address == "" {
+		c.Address = DefaultAddress
+	}
+	if c.MaxFrameSize == 0 {
+		c.MaxFrameSize = protocol.DefaultMaxFrameSize
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = DefaultMaxInFlight
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Validate reports every problem with c at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Address); err != nil {
+		errs = append(errs, fmt.Errorf("server: invalid address %q: %w", c.Address, err))
+	}
+	if c.MaxFrameSize < 1024 || c.MaxFrameSize > protocol.DefaultMaxFrameSize {
+		errs = append(errs, fmt.Errorf("server: max frame size %d is outside [1024, %d]", c.MaxFrameSize, protocol.DefaultMaxFrameSize))
+	}
+	if c.MaxInFlight < 1 || c.MaxInFlight > 32768 {
+		errs = append(errs, fmt.Errorf("server: max in-flight %d is outside [1, 32768]", c.MaxInFlight))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,304 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/cql/protocol"
+)
+
+// connState is where a connection is in its handshake. Only the reader
+// goroutine reads or writes it.
+type connState int
+
+const (
+	stateStartup connState = iota // waiting for STARTUP (OPTIONS allowed)
+	stateAuth                     // AUTHENTICATE sent, waiting for AUTH_RESPONSE
+	stateReady                    // requests allowed
+)
+
+// eventQueue is how many frames beyond MaxInFlight a connection's
+// outgoing queue holds: room for handshake answers, errors the reader
+// sends itself, and pushed events.
+const eventQueue = 256
+
+// bufferSize is the size of the read and write buffers of a connection.
+const bufferSize = 32 << 10
+
+// conn is one client connection. Three kinds of goroutine work on it:
+// the reader (serve, which decodes frames and answers handshake messages
+// itself), one goroutine per request (up to MaxInFlight), and the writer,
+// which alone writes to the socket. They meet at out, a queue of encoded
+// frames.
+type conn struct {
+	srv    *Server
+	nc     net.Conn
+	log    *slog.Logger
+	ctx    context.Context // cancelled when the connection must stop at once
+	cancel context.CancelFunc
+
+	out        chan []byte   // encoded frames for the writer
+	writerStop chan struct{} // closed when no producer but Publish remains
+	draining   atomic.Bool   // Shutdown asked the reader to stop
+	inFlight   atomic.Int32
+	requests   sync.WaitGroup // request goroutines
+	events     atomic.Uint32  // registeredBit of each REGISTERed type
+
+	// Set by the reader before the first request goroutine starts, then
+	// read by those goroutines and Publish: version and compressor are
+	// published through ready.
+	state      connState
+	version    protocol.Version // the connection's version, fixed by its first frame
+	compressor protocol.Compressor
+	session    *exec.Session
+	ready      atomic.Pointer[readyState]
+}
+
+// readyState is what Publish needs, published once the handshake is done.
+type readyState struct {
+	version    protocol.Version
+	compressor protocol.Compressor
+}
+
+func newConn(ctx context.Context, s *Server, nc net.Conn) *conn {
+	ctx, cancel := context.WithCancel(ctx)
+	return &conn{
+		srv:        s,
+		nc:         nc,
+		log:        s.log.With("remote", nc.RemoteAddr().String()),
+		ctx:        ctx,
+		cancel:     cancel,
+		out:        make(chan []byte, s.cfg.MaxInFlight+eventQueue),
+		writerStop: make(chan struct{}),
+	}
+}
+
+// serve runs the connection until the client leaves, a fatal protocol
+// error, a drain, or cancellation; then it waits for the requests in
+// flight, lets the writer flush their answers, and closes the socket.
+func (c *conn) serve() {
+	defer c.cancel()
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writeLoop()
+	}()
+	// Cancellation must interrupt a blocked read or write.
+	stop := context.AfterFunc(c.ctx, func() { _ = c.nc.SetDeadline(time.Now()) })
+	defer stop()
+
+	err := c.readLoop()
+	switch {
+	case err == nil, errors.Is(err, io.EOF), c.draining.Load(), c.ctx.Err() != nil:
+		c.log.Debug("CQL connection closing", "error", err)
+	default:
+		c.log.Info("CQL connection failed", "error", err)
+	}
+	c.requests.Wait()
+	close(c.writerStop)
+	<-writerDone
+	_ = c.nc.Close()
+}
+
+// drain makes the reader stop at its next read; requests in flight
+// still finish and are answered.
+func (c *conn) drain() {
+	c.draining.Store(true)
+	_ = c.nc.SetReadDeadline(time.Now())
+}
+
+// send queues an encoded frame for the writer, or drops it when the
+// connection is being torn down.
+func (c *conn) send(frame []byte) {
+	select {
+	case c.out <- frame:
+	case <-c.ctx.Done():
+	}
+}
+
+// writeLoop writes queued frames, flushing whenever the queue runs dry so
+// that responses that are ready together go out in one syscall. After
+// writerStop it writes what is still queued and returns.
+func (c *conn) writeLoop() {
+	w := bufio.NewWriterSize(c.nc, bufferSize)
+	for {
+		var frame []byte
+		select {
+		case frame = <-c.out:
+		case <-c.writerStop:
+			c.flushRemaining(w)
+			return
+		}
+		if _, err := w.Write(frame); err != nil {
+			c.writeFailed(err)
+			return
+		}
+		if len(c.out) == 0 {
+			if err := w.Flush(); err != nil {
+				c.writeFailed(err)
+				return
+			}
+		}
+	}
+}
+
+func (c *conn) flushRemaining(w *bufio.Writer) {
+	for {
+		select {
+		case frame := <-c.out:
+			if _, err := w.Write(frame); err != nil {
+				c.writeFailed(err)
+				return
+			}
+		default:
+			if err := w.Flush(); err != nil {
+				c.writeFailed(err)
+			}
+			return
+		}
+	}
+}
+
+func (c *conn) writeFailed(err error) {
+	if c.ctx.Err() == nil {
+		c.log.Debug("cannot write to CQL client", "error", err)
+	}
+	c.cancel()
+}
+
+// readLoop reads frames until the connection must stop. It returns nil
+// after a fatal protocol error has been answered.
+func (c *conn) readLoop() error {
+	r := bufio.NewReaderSize(c.nc, bufferSize)
+	var hdr [protocol.HeaderSize]byte
+	if old, err := c.refuseOldVersion(r); old || err != nil {
+		return err
+	}
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			return fmt.Errorf("cannot read frame header: %w", err)
+		}
+		h, err := protocol.DecodeHeader(hdr[:], c.srv.cfg.MaxFrameSize)
+		if err != nil {
+			c.fatalHeader(hdr[:], h, err)
+			return nil
+		}
+		body, err := readBody(r, int(h.Length))
+		if err != nil {
+			return fmt.Errorf("cannot read frame body: %w", err)
+		}
+		if !c.handleFrame(h, body) {
+			return nil
+		}
+	}
+}
+
+// refuseOldVersion answers a first frame of protocol v1 or v2, whose
+// header is 8 bytes, not 9: waiting for a ninth byte would leave the
+// client hanging. It reports whether it did.
+func (c *conn) refuseOldVersion(r *bufio.Reader) (bool, error) {
+	b, err := r.Peek(1)
+	if err != nil {
+		return false, fmt.Errorf("cannot read frame header: %w", err)
+	}
+	if v := b[0] &^ 0x80; v != 1 && v != 2 {
+		return false, nil
+	}
+	var hdr [protocol.HeaderSize]byte
+	if _, err := io.ReadFull(r, hdr[:protocol.HeaderSize-1]); err != nil {
+		return false, fmt.Errorf("cannot read frame header: %w", err)
+	}
+	h, err := protocol.DecodeHeader(hdr[:], 0)
+	c.fatalHeader(hdr[:], h, err)
+	return true, nil
+}
+
+// readBody reads an n-byte body. Small bodies are read in one allocation;
+// large ones grow as bytes arrive, so a header that announces a large
+// body costs memory only when the body is really sent.
+func readBody(r io.Reader, n int) ([]byte, error) {
+	if n <= 1<<20 {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	var buf bytes.Buffer
+	m, err := buf.ReadFrom(io.LimitReader(r, int64(n)))
+	if err == nil && m < int64(n) {
+		err = io.ErrUnexpectedEOF
+	}
+	return buf.Bytes(), err
+}
+
+// fatalHeader answers a header the connection cannot go on after: an
+// unsupported version (so the driver negotiates down) or a body too large
+// to read. The answer is a v4 ProtocolError on the request's stream,
+// never compressed (cql-compat.md section 2.8).
+func (c *conn) fatalHeader(raw []byte, h protocol.Header, err error) {
+	var ve *protocol.VersionError
+	msg := protocolError("%s", err.Error())
+	switch {
+	case errors.As(err, &ve):
+		if ve.Version < 3 {
+			// v1 and v2 headers have a one-byte stream id.
+			h.Stream = int16(int8(raw[2]))
+		}
+		msg.Message = ve.Error()
+	case errors.Is(err, protocol.ErrFrameTooLarge):
+		msg.Message = fmt.Sprintf("Request is too big: length %d exceeds maximum allowed length %d", h.Length, c.srv.cfg.MaxFrameSize)
+	}
+	c.log.Debug("refusing CQL frame header", "error", err)
+	c.sendMessage(protocol.Header{Version: protocol.Version4, Stream: h.Stream}, msg, nil)
+}
+
+// sendMessage encodes m as a response on hdr's stream and queues it. An
+// encoding failure becomes a Server error on the same stream.
+func (c *conn) sendMessage(hdr protocol.Header, m protocol.Message, comp protocol.Compressor) {
+	hdr.Response, hdr.Flags = true, 0
+	if pe, ok := m.(*protocol.Error); ok && pe.Code == protocol.CodeProtocolError {
+		c.srv.metrics.protocolErrors.Add(1)
+	}
+	frame, err := protocol.AppendFrame(nil, hdr, m, comp)
+	if err != nil {
+		c.log.Error("cannot encode CQL response", "opcode", m.Opcode(), "error", err)
+		frame, err = protocol.AppendFrame(nil, hdr, errorMessage(err), comp)
+		if err != nil {
+			c.log.Error("cannot encode CQL error", "error", err)
+			return
+		}
+	}
+	c.send(frame)
+}
+
+// pushEvent queues an EVENT for this connection if it registered for the
+// event's type, without ever blocking the publisher.
+func (c *conn) pushEvent(m *protocol.Event) {
+	rs := c.ready.Load()
+	if rs == nil || c.events.Load()&registeredBit(m.Type) == 0 {
+		return
+	}
+	hdr := protocol.Header{Version: rs.version, Response: true, Stream: protocol.EventStream}
+	frame, err := protocol.AppendFrame(nil, hdr, m, rs.compressor)
+	if err != nil {
+		c.log.Error("cannot encode CQL event", "error", err)
+		return
+	}
+	select {
+	case c.out <- frame:
+	case <-c.ctx.Done():
+	default:
+		c.srv.metrics.droppedEvents.Add(1)
+		c.log.Warn("CQL client is not reading its events; closing the connection")
+		c.cancel()
+	}
+}

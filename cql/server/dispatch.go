@@ -1,0 +1,257 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/cql/protocol"
+)
+
+// CQLVersion is the CQL version SUPPORTED advertises.
+const CQLVersion = "3.4.5"
+
+// supported is the answer to OPTIONS. Python needs CQL_VERSION and
+// COMPRESSION to exist (cql-compat.md section 2.1).
+var supported = &protocol.Supported{Options: map[string][]string{
+	"CQL_VERSION":       {CQLVersion},
+	"COMPRESSION":       protocol.CompressorNames,
+	"PROTOCOL_VERSIONS": {"3/v3", "4/v4"},
+}}
+
+// handleFrame handles one frame whose header was valid. It reports
+// whether the connection can go on.
+func (c *conn) handleFrame(h protocol.Header, body []byte) bool {
+	reply := protocol.Header{Version: h.Version, Stream: h.Stream}
+	if c.version == 0 {
+		c.version = h.Version
+	}
+	switch {
+	case h.Version != c.version:
+		c.sendMessage(reply, protocolError("Invalid message version. Got %d but previous messages on this connection had version %d", h.Version, c.version), nil)
+		return true
+	case h.Response:
+		c.sendMessage(reply, protocolError("Received a response frame (opcode %s) from a client", h.Opcode), nil)
+		return true
+	}
+	m, err := c.decode(h, body)
+	if err != nil {
+		c.sendMessage(reply, protocolError("%s", err.Error()), c.compressor)
+		return true
+	}
+	c.dispatch(reply, m)
+	return true
+}
+
+// decode decompresses, strips and decodes a request body.
+func (c *conn) decode(h protocol.Header, body []byte) (protocol.Message, error) {
+	if h.Flags&protocol.FlagCompression != 0 {
+		if c.compressor == nil {
+			return nil, errors.New("compressed frame without negotiated compression")
+		}
+		var err error
+		if body, err = c.compressor.Decompress(nil, body, c.srv.cfg.MaxFrameSize); err != nil {
+			return nil, fmt.Errorf("cannot decompress %s body: %w", h.Opcode, err)
+		}
+	}
+	_, body, err := protocol.SplitRequestBody(h.Flags, body)
+	if err != nil {
+		return nil, err
+	}
+	return protocol.DecodeRequest(h.Opcode, h.Version, body)
+}
+
+// dispatch answers handshake messages in the reader, in order, and starts
+// a goroutine for each request.
+func (c *conn) dispatch(reply protocol.Header, m protocol.Message) {
+	switch m := m.(type) {
+	case *protocol.Options:
+		c.sendMessage(reply, supported, c.compressor)
+	case *protocol.Startup:
+		c.startup(reply, m)
+	case *protocol.AuthResponse:
+		c.authResponse(reply, m)
+	case *protocol.Register:
+		c.register(reply, m)
+	default:
+		if c.state != stateReady {
+			c.sendMessage(reply, c.notReady(m.Opcode()), c.compressor)
+			return
+		}
+		c.startRequest(reply, m)
+	}
+}
+
+func (c *conn) notReady(op protocol.Opcode) *protocol.Error {
+	if c.state == stateAuth {
+		return protocolError("Unexpected message %s, expecting SASL response (AUTH_RESPONSE)", op)
+	}
+	return protocolError("Unexpected message %s, expecting STARTUP or OPTIONS", op)
+}
+
+func (c *conn) startup(reply protocol.Header, m *protocol.Startup) {
+	if c.state != stateStartup {
+		c.sendMessage(reply, protocolError("Unexpected message STARTUP, the connection is already started"), c.compressor)
+		return
+	}
+	opts := make(map[string]string, len(m.Options))
+	for k, v := range m.Options {
+		opts[strings.ToUpper(k)] = v
+	}
+	if err := checkCQLVersion(opts[protocol.StartupCQLVersion]); err != nil {
+		c.sendMessage(reply, err, nil)
+		return
+	}
+	var comp protocol.Compressor
+	if name := strings.ToLower(opts[protocol.StartupCompression]); name != "" {
+		if comp = protocol.CompressorByName(name); comp == nil {
+			c.sendMessage(reply, protocolError("Unknown compression algorithm: %s", name), nil)
+			return
+		}
+	}
+	c.session = c.srv.handler.NewSession()
+	// The answer to STARTUP goes out uncompressed; every later frame may
+	// be compressed.
+	if c.srv.cfg.Credentials != nil {
+		c.state = stateAuth
+		c.sendMessage(reply, &protocol.Authenticate{Authenticator: protocol.PasswordAuthenticator}, nil)
+		c.compressor = comp
+		return
+	}
+	c.sendMessage(reply, &protocol.Ready{}, nil)
+	c.compressor = comp
+	c.becomeReady()
+}
+
+func (c *conn) becomeReady() {
+	c.state = stateReady
+	c.ready.Store(&readyState{version: c.version, compressor: c.compressor})
+}
+
+// checkCQLVersion accepts any CQL_VERSION of 3.0.0 or later, as
+// Cassandra does.
+func checkCQLVersion(v string) *protocol.Error {
+	if v == "" {
+		return protocolError("Missing value CQL_VERSION in STARTUP message")
+	}
+	major, _, _ := strings.Cut(v, ".")
+	if n, err := strconv.Atoi(major); err != nil || n < 3 {
+		return protocolError("Invalid or unsupported CQL version %s; the supported version is %s", v, CQLVersion)
+	}
+	return nil
+}
+
+func (c *conn) authResponse(reply protocol.Header, m *protocol.AuthResponse) {
+	if c.state != stateAuth {
+		c.sendMessage(reply, protocolError("Unexpected message AUTH_RESPONSE, no authentication is in progress"), c.compressor)
+		return
+	}
+	user, password, ok := parsePlain(m.Token)
+	if !ok {
+		c.sendMessage(reply, &protocol.Error{Code: protocol.CodeBadCredentials, Message: "Authentication failed: malformed SASL PLAIN token"}, c.compressor)
+		return
+	}
+	if err := c.srv.cfg.Credentials(c.ctx, user, password); err != nil {
+		c.log.Info("CQL authentication failed", "user", user, "error", err)
+		c.sendMessage(reply, &protocol.Error{Code: protocol.CodeBadCredentials,
+			Message: fmt.Sprintf("Provided username %s and/or password are incorrect", user)}, c.compressor)
+		return
+	}
+	c.becomeReady()
+	c.sendMessage(reply, &protocol.AuthSuccess{}, c.compressor)
+}
+
+// parsePlain splits a SASL PLAIN token, [authzid] NUL authcid NUL passwd
+// (RFC 4616).
+func parsePlain(token []byte) (user, password string, ok bool) {
+	parts := bytes.Split(token, []byte{0})
+	if len(parts) != 3 || len(parts[1]) == 0 {
+		return "", "", false
+	}
+	return string(parts[1]), string(parts[2]), true
+}
+
+func (c *conn) register(reply protocol.Header, m *protocol.Register) {
+	if c.state != stateReady {
+		c.sendMessage(reply, c.notReady(m.Opcode()), c.compressor)
+		return
+	}
+	var bits uint32
+	for _, t := range m.EventTypes {
+		b := registeredBit(t)
+		if b == 0 {
+			c.sendMessage(reply, protocolError("Invalid value '%s' for Event.Type", t), c.compressor)
+			return
+		}
+		bits |= b
+	}
+	c.events.Or(bits)
+	c.sendMessage(reply, &protocol.Ready{}, c.compressor)
+}
+
+// startRequest runs a request in its own goroutine, or answers Overloaded
+// when MaxInFlight requests are already running.
+func (c *conn) startRequest(reply protocol.Header, m protocol.Message) {
+	if int(c.inFlight.Add(1)) > c.srv.cfg.MaxInFlight {
+		c.inFlight.Add(-1)
+		c.srv.metrics.overloaded.Add(1)
+		c.sendMessage(reply, &protocol.Error{Code: protocol.CodeOverloaded,
+			Message: fmt.Sprintf("Too many requests in flight on this connection (limit %d)", c.srv.cfg.MaxInFlight)}, c.compressor)
+		return
+	}
+	c.srv.metrics.requests.Add(1)
+	c.requests.Add(1)
+	go func() {
+		defer c.requests.Done()
+		defer c.inFlight.Add(-1)
+		c.sendMessage(reply, c.run(m), c.compressor)
+	}()
+}
+
+// run executes one request and returns its answer. A panic in the
+// handler is a bug, but must not take the node down: it becomes a Server
+// error on this request's stream.
+func (c *conn) run(m protocol.Message) (answer protocol.Message) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("CQL request handler panicked", "panic", r, "stack", string(debug.Stack()))
+			answer = &protocol.Error{Code: protocol.CodeServerError, Message: fmt.Sprintf("internal error: %v", r)}
+		}
+	}()
+	res, err := c.call(c.ctx, m)
+	if err != nil {
+		return errorMessage(err)
+	}
+	if res == nil {
+		return errorMessage(errors.New("server: the executor returned no result"))
+	}
+	msg, err := resultMessage(res, c.version)
+	if err != nil {
+		return errorMessage(err)
+	}
+	return msg
+}
+
+func (c *conn) call(ctx context.Context, m protocol.Message) (exec.Result, error) {
+	h, s := c.srv.handler, c.session
+	switch m := m.(type) {
+	case *protocol.Query:
+		return h.Query(ctx, s, m.Query, queryOptions(&m.Params))
+	case *protocol.Prepare:
+		p, err := h.Prepare(ctx, s, m.Query)
+		if err != nil || p == nil {
+			return nil, err
+		}
+		return p, nil
+	case *protocol.Execute:
+		return h.Execute(ctx, s, m.ID, queryOptions(&m.Params))
+	case *protocol.Batch:
+		return h.Batch(ctx, s, batch(m))
+	}
+	return nil, protocolError("Unexpected message %s", m.Opcode())
+}

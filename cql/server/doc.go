@@ -1,0 +1,64 @@
+// Package server serves the CQL native protocol (v3 and v4) over TCP: it
+// owns client connections, multiplexes their streams, performs the
+// handshake and SASL PLAIN authentication, bounds the requests in flight,
+// pushes events, and maps errors to ERROR frames. Statements are run by a
+// Handler, which *exec.Executor implements; message codecs are in
+// cql/protocol.
+//
+// # Usage
+//
+// The caller (node/):
+//
+//  1. builds a Config (zero values are defaults) and calls New with it and
+//     the Handler;
+//  2. runs Serve(ctx, listener) or ListenAndServe(ctx) in a goroutine it
+//     owns;
+//  3. calls Publish for every topology, status and schema event, from any
+//     goroutine;
+//  4. to stop, calls Shutdown(ctx), which drains connections, then cancels
+//     Serve's context. Cancelling Serve's context alone closes every
+//     connection at once.
+//
+// # One connection
+//
+// A reader goroutine reads each frame header, checks its version and the
+// body length against Config.MaxFrameSize before reading the body, and
+// then:
+//
+//   - answers OPTIONS, STARTUP, AUTH_RESPONSE and REGISTER itself, in
+//     order (OPTIONS in any state, the rest as the handshake allows);
+//   - starts a goroutine for each QUERY, PREPARE, EXECUTE and BATCH, up to
+//     Config.MaxInFlight at once; past that it answers Overloaded
+//     (0x1001) on the request's stream. Requests on one connection run
+//     concurrently and their answers go out in completion order.
+//
+// One writer goroutine alone writes to the socket: it takes encoded
+// frames from a queue and flushes when the queue runs dry, so answers
+// that are ready together leave in one syscall. Every request's context
+// is derived from the connection's and cancelled when it closes.
+//
+// # Errors
+//
+// errorMessage (errors.go) is the one place where errors become ERROR
+// bodies. A body that cannot be decoded (the frame itself was intact) gets
+// a ProtocolError on its stream and the connection goes on. A header that
+// cannot be honoured, an unsupported version or an oversized body, gets a
+// ProtocolError on the request's stream in a v4 frame the client can read
+// ("Invalid or unsupported protocol version (N); supported versions are
+// (3/v3, 4/v4)", which drivers use to negotiate down) and the connection
+// is closed, because the body was never read and the stream cannot be
+// resynchronised. A panic in the Handler becomes a Server error.
+//
+// # Invariants
+//
+//   - Only the writer goroutine writes to the socket; only the reader
+//     reads.
+//   - The handshake state, the connection's version and its compressor
+//     are written only by the reader, and only before the first request
+//     goroutine starts; Publish sees them through an atomic pointer.
+//   - Publish never blocks: a connection that cannot take an event is
+//     closed, so its driver reconnects and refreshes what it missed.
+//
+// Lock order: Server.mu is never held while a connection's queue is
+// written; connections have no locks.
+package server

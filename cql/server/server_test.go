@@ -1,0 +1,405 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/cql/protocol"
+)
+
+func TestVersionNegotiation(t *testing.T) {
+	_, addr := startServer(t, Config{}, newTestHandler())
+	for _, tc := range []struct {
+		raw     []byte
+		version int
+		stream  int16
+	}{
+		{[]byte{0x42, 0, 0, 0, 5, 0, 0, 0, 0}, 0x42, 0}, // Python's DSE_V2 probe
+		{[]byte{0x41, 0, 0, 0, 1, 0, 0, 0, 0}, 0x41, 0}, // Node's first STARTUP... as DSE_V1
+		{[]byte{0x05, 0, 0, 7, 5, 0, 0, 0, 0}, 5, 7},    // v5
+		{[]byte{0x06, 0, 0, 0, 5, 0, 0, 0, 0}, 6, 0},    // v6
+		{[]byte{0x04, 0x10, 0, 3, 5, 0, 0, 0, 0}, 4, 3}, // v4 with the beta flag
+		{[]byte{0x02, 0, 9, 5, 0, 0, 0, 0}, 2, 9},       // v2: 8-byte header
+		{[]byte{0x01, 0, 0x7f, 5, 0, 0, 0, 0}, 1, 0x7f}, // v1
+	} {
+		c := dial(t, addr)
+		c.write(tc.raw)
+		h, m := c.recv()
+		e := expectError(t, m, protocol.CodeProtocolError)
+		want := fmt.Sprintf("Invalid or unsupported protocol version (%d); supported versions are (3/v3, 4/v4)", tc.version)
+		if e.Message != want || h.Version != protocol.Version4 || !h.Response || h.Stream != tc.stream || h.Flags != 0 {
+			t.Errorf("version %d: header %+v message %q", tc.version, h, e.Message)
+		}
+		c.expectClosed()
+	}
+	for _, v := range []protocol.Version{protocol.Version3, protocol.Version4} {
+		c := dial(t, addr)
+		c.v = v
+		c.send(0, &protocol.Options{})
+		h, m := c.recv()
+		s, ok := m.(*protocol.Supported)
+		if !ok || h.Version != v || h.Stream != 0 {
+			t.Fatalf("v%d: got %+v %#v", v, h, m)
+		}
+		if got := fmt.Sprint(s.Options["CQL_VERSION"], s.Options["COMPRESSION"], s.Options["PROTOCOL_VERSIONS"]); got != "[3.4.5] [lz4 snappy] [3/v3 4/v4]" {
+			t.Errorf("v%d: SUPPORTED %s", v, got)
+		}
+		if _, ok := c.startup(nil).(*protocol.Ready); !ok {
+			t.Fatalf("v%d: STARTUP not answered with READY", v)
+		}
+	}
+}
+
+func TestHandshake(t *testing.T) {
+	_, addr := startServer(t, Config{}, newTestHandler())
+	c := dial(t, addr)
+	c.query(3, "SELECT 1")
+	_, m := c.recv()
+	if e := expectError(t, m, protocol.CodeProtocolError); !strings.Contains(e.Message, "expecting STARTUP") {
+		t.Errorf("query before STARTUP: %q", e.Message)
+	}
+	c.send(2, &protocol.Register{EventTypes: []string{protocol.EventSchemaChange}})
+	_, m = c.recv()
+	expectError(t, m, protocol.CodeProtocolError)
+	c.send(4, &protocol.Startup{Options: map[string]string{}})
+	_, m = c.recv()
+	expectError(t, m, protocol.CodeProtocolError) // CQL_VERSION is required
+	c.send(4, &protocol.Startup{Options: map[string]string{"CQL_VERSION": "2.0.0"}})
+	_, m = c.recv()
+	expectError(t, m, protocol.CodeProtocolError)
+	c.send(4, &protocol.Startup{Options: map[string]string{"CQL_VERSION": "3.0.0", "COMPRESSION": "zstd"}})
+	_, m = c.recv()
+	expectError(t, m, protocol.CodeProtocolError)
+	if _, ok := c.startup(map[string]string{"cql_version": "3.4.7", "DRIVER_NAME": ""}).(*protocol.Ready); !ok {
+		t.Fatal("STARTUP not answered with READY")
+	}
+	c.send(5, &protocol.Options{})
+	if _, m := c.recv(); m.Opcode() != protocol.OpSupported {
+		t.Fatalf("OPTIONS after READY: %#v", m)
+	}
+	c.query(6, "SELECT 1")
+	h, m := c.recv()
+	expectRows(t, m, "SELECT 1")
+	if h.Stream != 6 || h.Opcode != protocol.OpResult {
+		t.Fatalf("header %+v", h)
+	}
+	c.send(7, &protocol.Startup{Options: map[string]string{"CQL_VERSION": "3.0.0"}})
+	_, m = c.recv()
+	expectError(t, m, protocol.CodeProtocolError)
+	c.query(8, "USE ks")
+	if _, m := c.recv(); m.(*protocol.Result).Kind != protocol.ResultSetKeyspace {
+		t.Fatalf("USE: %#v", m)
+	}
+}
+
+func TestMalformedFramesKeepConnection(t *testing.T) {
+	srv, addr := startServer(t, Config{}, newTestHandler())
+	c := dial(t, addr)
+	c.startup(nil)
+	frame := func(flags protocol.Flags, stream int16, op protocol.Opcode, body []byte) []byte {
+		b := protocol.Header{Version: protocol.Version4, Flags: flags, Stream: stream, Opcode: op, Length: uint32(len(body))}.Encode(nil)
+		return append(b, body...)
+	}
+	for i, raw := range [][]byte{
+		frame(0, 10, protocol.OpQuery, []byte{0, 0, 0, 9, 'x'}),        // truncated query
+		frame(0, 11, protocol.OpQuery, []byte{0xff, 0xff, 0xff, 0xff}), // negative length
+		frame(0, 12, 0x04, nil),                                              // CREDENTIALS (v1 only)
+		frame(0, 13, 0x42, []byte("garbage")),                                // unknown opcode
+		frame(0, 14, protocol.OpResult, nil),                                 // a response opcode
+		frame(protocol.FlagCompression, 15, protocol.OpQuery, []byte{1, 2}),  // compressed without negotiation
+		frame(protocol.FlagCustomPayload, 16, protocol.OpOptions, []byte{0}), // truncated custom payload
+		append([]byte{0x84}, frame(0, 17, protocol.OpOptions, nil)[1:]...),   // response direction
+		append([]byte{0x03}, frame(0, 18, protocol.OpOptions, nil)[1:]...),   // another version mid-connection
+	} {
+		c.write(raw)
+		h, m := c.recv()
+		expectError(t, m, protocol.CodeProtocolError)
+		if h.Stream != int16(10+i) {
+			t.Errorf("frame %d: answered on stream %d", i, h.Stream)
+		}
+	}
+	// Custom payloads and tracing requests are accepted.
+	body, _ := protocol.AppendRequestPayload(nil, map[string][]byte{"k": []byte("v")})
+	body, _ = (&protocol.Query{Query: "after", Params: protocol.QueryParams{Consistency: 1}}).Encode(body)
+	c.write(frame(protocol.FlagCustomPayload|protocol.FlagTracing, 30, protocol.OpQuery, body))
+	_, m := c.recv()
+	expectRows(t, m, "after")
+	if got := srv.Metrics().ProtocolErrors; got < 9 {
+		t.Errorf("ProtocolErrors = %d", got)
+	}
+}
+
+func TestOversizedFrame(t *testing.T) {
+	_, addr := startServer(t, Config{MaxFrameSize: 1024}, newTestHandler())
+	c := dial(t, addr)
+	c.startup(nil)
+	c.write(protocol.Header{Version: protocol.Version4, Stream: 9, Opcode: protocol.OpQuery, Length: 1025}.Encode(nil))
+	h, m := c.recv()
+	if e := expectError(t, m, protocol.CodeProtocolError); !strings.Contains(e.Message, "too big") || h.Stream != 9 {
+		t.Fatalf("stream %d message %q", h.Stream, e.Message)
+	}
+	c.expectClosed()
+
+	// A compressed body that would decompress past the limit is refused
+	// too, but its frame was read whole, so the connection goes on.
+	c = dial(t, addr)
+	c.startup(map[string]string{"CQL_VERSION": "3.0.0", "COMPRESSION": "lz4"})
+	c.comp = protocol.LZ4{}
+	c.query(3, strings.Repeat("x", 4000))
+	_, m = c.recv()
+	expectError(t, m, protocol.CodeProtocolError)
+	c.query(4, "small")
+	_, m = c.recv()
+	expectRows(t, m, "small")
+}
+
+func TestTruncatedFrames(t *testing.T) {
+	srv, addr := startServer(t, Config{}, newTestHandler())
+	for _, raw := range [][]byte{
+		{0x04, 0, 0},                          // half a header
+		{0x04, 0, 0, 1, 7, 0, 0, 0, 20, 0, 0}, // half a body
+		{},
+	} {
+		c := dial(t, addr)
+		c.write(raw)
+		_ = c.nc.Close()
+	}
+	waitFor(t, "connections to close", func() bool { return srv.Metrics().OpenConnections == 0 })
+}
+
+func TestOverloaded(t *testing.T) {
+	h := newTestHandler()
+	srv, addr := startServer(t, Config{MaxInFlight: 2}, h)
+	c := dial(t, addr)
+	c.startup(nil)
+	c.query(1, "block")
+	c.query(2, "block")
+	<-h.started
+	<-h.started
+	c.query(3, "block")
+	hdr, m := c.recv()
+	if expectError(t, m, protocol.CodeOverloaded); hdr.Stream != 3 {
+		t.Fatalf("Overloaded on stream %d", hdr.Stream)
+	}
+	// Handshake messages are still answered while requests are blocked.
+	c.send(4, &protocol.Options{})
+	if _, m := c.recv(); m.Opcode() != protocol.OpSupported {
+		t.Fatalf("OPTIONS while overloaded: %#v", m)
+	}
+	close(h.release)
+	got := map[int16]bool{}
+	for range 2 {
+		hdr, m := c.recv()
+		expectRows(t, m, "block")
+		got[hdr.Stream] = true
+	}
+	if !got[1] || !got[2] {
+		t.Fatalf("answered streams %v", got)
+	}
+	c.query(5, "after")
+	_, m = c.recv()
+	expectRows(t, m, "after")
+	if srv.Metrics().Overloaded != 1 {
+		t.Errorf("Overloaded = %d", srv.Metrics().Overloaded)
+	}
+}
+
+func TestCompression(t *testing.T) {
+	_, addr := startServer(t, Config{}, newTestHandler())
+	for _, comp := range []protocol.Compressor{protocol.LZ4{}, protocol.Snappy{}} {
+		c := dial(t, addr)
+		if _, ok := c.startup(map[string]string{"CQL_VERSION": "3.0.0", "COMPRESSION": comp.Name()}).(*protocol.Ready); !ok {
+			t.Fatalf("%s: no READY", comp.Name())
+		}
+		c.comp = comp
+		long := strings.Repeat("compressible ", 200)
+		c.query(2, long)
+		h, m := c.recv()
+		expectRows(t, m, long)
+		if h.Flags&protocol.FlagCompression == 0 {
+			t.Errorf("%s: response not compressed", comp.Name())
+		}
+		// Clients may send uncompressed frames too.
+		c.comp = nil
+		c.query(3, "plain")
+		c.comp = comp
+		_, m = c.recv()
+		expectRows(t, m, "plain")
+		// A corrupt compressed body is a ProtocolError, and the connection goes on.
+		raw := protocol.Header{Version: protocol.Version4, Flags: protocol.FlagCompression, Stream: 4, Opcode: protocol.OpQuery, Length: 5}.Encode(nil)
+		c.write(append(raw, 0, 0, 0, 9, 0xff))
+		_, m = c.recv()
+		expectError(t, m, protocol.CodeProtocolError)
+		c.query(5, "still here")
+		_, m = c.recv()
+		expectRows(t, m, "still here")
+	}
+}
+
+func TestEventsOnlyToRegistered(t *testing.T) {
+	srv, addr := startServer(t, Config{}, newTestHandler())
+	reg, other, status := dial(t, addr), dial(t, addr), dial(t, addr)
+	for _, c := range []*client{reg, other, status} {
+		c.startup(nil)
+	}
+	reg.send(2, &protocol.Register{EventTypes: []string{protocol.EventSchemaChange, protocol.EventTopologyChange}})
+	status.send(2, &protocol.Register{EventTypes: []string{protocol.EventStatusChange}})
+	for _, c := range []*client{reg, status} {
+		if _, m := c.recv(); m.Opcode() != protocol.OpReady {
+			t.Fatalf("REGISTER: %#v", m)
+		}
+	}
+	reg.send(3, &protocol.Register{EventTypes: []string{"NO_SUCH_EVENT"}})
+	_, m := reg.recv()
+	expectError(t, m, protocol.CodeProtocolError)
+
+	srv.Publish(exec.Event{Type: exec.EventSchemaChange, Schema: &exec.SchemaChangeResult{
+		Change: exec.ChangeCreated, Target: exec.TargetTable, Keyspace: "ks", Name: "t"}})
+	srv.Publish(exec.Event{Type: exec.EventStatusChange, Change: "UP", Addr: netip.MustParseAddrPort("127.0.0.2:9042")})
+	h, m := reg.recv()
+	ev, ok := m.(*protocol.Event)
+	if !ok || h.Stream != -1 || ev.SchemaChange == nil || ev.SchemaChange.Name != "t" || ev.SchemaChange.Target != "TABLE" {
+		t.Fatalf("registered connection got %+v %#v", h, m)
+	}
+	h, m = status.recv()
+	if ev, ok := m.(*protocol.Event); !ok || h.Stream != -1 || ev.Change != "UP" || ev.Addr.Port() != 9042 {
+		t.Fatalf("status connection got %+v %#v", h, m)
+	}
+	// Neither the unregistered connection nor the wrong type gets anything:
+	// the next frame each sees is the answer to OPTIONS.
+	for _, c := range []*client{other, reg} {
+		c.send(9, &protocol.Options{})
+		if h, m := c.recv(); m.Opcode() != protocol.OpSupported || h.Stream != 9 {
+			t.Fatalf("got %+v %#v", h, m)
+		}
+	}
+}
+
+func TestAuthentication(t *testing.T) {
+	creds := func(ctx context.Context, user, password string) error {
+		if user == "cassandra" && password == "secret" {
+			return nil
+		}
+		return errors.New("wrong password")
+	}
+	_, addr := startServer(t, Config{Credentials: creds}, newTestHandler())
+	c := dial(t, addr)
+	m := c.startup(nil)
+	if a, ok := m.(*protocol.Authenticate); !ok || a.Authenticator != "org.apache.cassandra.auth.PasswordAuthenticator" {
+		t.Fatalf("STARTUP: %#v", m)
+	}
+	c.query(2, "SELECT 1")
+	_, m = c.recv()
+	expectError(t, m, protocol.CodeProtocolError)
+	for _, token := range []string{"\x00cassandra\x00wrong", "garbage", "\x00\x00secret"} {
+		c.send(3, &protocol.AuthResponse{Token: []byte(token)})
+		_, m = c.recv()
+		expectError(t, m, protocol.CodeBadCredentials)
+	}
+	c.send(3, &protocol.AuthResponse{Token: []byte("\x00cassandra\x00secret")})
+	if _, m = c.recv(); m.Opcode() != protocol.OpAuthSuccess {
+		t.Fatalf("AUTH_RESPONSE: %#v", m)
+	}
+	c.query(4, "SELECT 1")
+	_, m = c.recv()
+	expectRows(t, m, "SELECT 1")
+	c.send(5, &protocol.AuthResponse{Token: []byte("\x00cassandra\x00secret")})
+	_, m = c.recv()
+	expectError(t, m, protocol.CodeProtocolError)
+}
+
+func TestRequestsAndErrors(t *testing.T) {
+	_, addr := startServer(t, Config{}, newTestHandler())
+	c := dial(t, addr)
+	c.startup(nil)
+	c.query(1, "unavailable")
+	_, m := c.recv()
+	if e := expectError(t, m, protocol.CodeUnavailable); e.Consistency != 4 || e.Required != 2 || e.Alive != 1 {
+		t.Fatalf("Unavailable body %+v", e)
+	}
+	c.query(2, "panic")
+	_, m = c.recv()
+	expectError(t, m, protocol.CodeServerError)
+
+	c.send(3, &protocol.Prepare{Query: "SELECT q FROM ks.t WHERE q = ?"})
+	_, m = c.recv()
+	p := m.(*protocol.Result).Prepared
+	if p == nil || len(p.PKIndexes) != 1 || p.Bind[0].Keyspace != "ks" || p.Result.Columns[0].Type.ID != protocol.TypeVarchar {
+		t.Fatalf("PREPARED %#v", m)
+	}
+	c.send(4, &protocol.Execute{ID: p.ID, Params: protocol.QueryParams{Consistency: 1, SkipMetadata: true,
+		Values: []protocol.Value{{Bytes: []byte("bound")}}}})
+	_, m = c.recv()
+	if rows := expectRows(t, m, "bound"); !rows.Metadata.NoMetadata || rows.Metadata.ColumnCount != 1 {
+		t.Fatalf("EXECUTE with skip_metadata: %+v", rows.Metadata)
+	}
+	c.send(5, &protocol.Execute{ID: []byte{1, 2}, Params: protocol.QueryParams{Consistency: 1}})
+	_, m = c.recv()
+	if e := expectError(t, m, protocol.CodeUnprepared); string(e.UnpreparedID) != "\x01\x02" {
+		t.Fatalf("Unprepared id %x", e.UnpreparedID)
+	}
+	c.send(6, &protocol.Batch{Type: protocol.BatchLogged, Statements: []protocol.BatchStatement{{Query: "INSERT"}, {ID: p.ID}}})
+	if _, m = c.recv(); m.(*protocol.Result).Kind != protocol.ResultVoid {
+		t.Fatalf("BATCH: %#v", m)
+	}
+}
+
+func TestShutdownDrains(t *testing.T) {
+	h := newTestHandler()
+	srv, addr := startServer(t, Config{}, h)
+	c := dial(t, addr)
+	c.startup(nil)
+	c.query(1, "block")
+	<-h.started
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(context.Background()) }()
+	waitFor(t, "the listener to close", func() bool {
+		nc, err := (&netDialer).Dial("tcp", addr)
+		if err == nil {
+			_ = nc.Close()
+		}
+		return err != nil
+	})
+	close(h.release)
+	_, m := c.recv()
+	expectRows(t, m, "block")
+	c.expectClosed()
+	if err := <-done; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+}
+
+func TestShutdownDeadline(t *testing.T) {
+	h := newTestHandler()
+	srv, addr := startServer(t, Config{}, h)
+	c := dial(t, addr)
+	c.startup(nil)
+	c.query(1, "block")
+	<-h.started
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := srv.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	c.expectClosed()
+	if n := srv.Metrics().OpenConnections; n != 0 {
+		t.Fatalf("%d connections open after Shutdown", n)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	cfg := Config{Address: "nope", MaxFrameSize: 10, MaxInFlight: -1}
+	err := cfg.Validate()
+	if err == nil || !strings.Contains(err.Error(), "address") || !strings.Contains(err.Error(), "frame") || !strings.Contains(err.Error(), "in-flight") {
+		t.Fatalf("Validate: %v", err)
+	}
+	if _, err := New(Config{}, nil); err == nil {
+		t.Fatal("New accepted a nil handler")
+	}
+}

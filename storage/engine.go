@@ -1,0 +1,276 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// ErrClosed is returned by every Engine method called after Close.
+var ErrClosed = errors.New("storage: closed")
+
+// numLatches is the number of partition latch stripes shared by writers
+// (read side) and the purger (write side).
+const numLatches = 64
+
+// Engine is one node's local store: every table's partitions, the schema
+// catalog, node-local metadata and hints, in one Pebble instance. All
+// methods are safe for concurrent use.
+type Engine struct {
+	opts      Options
+	db        *pebble.DB
+	log       *slog.Logger
+	writeOpts *pebble.WriteOptions
+
+	// closeMu is held for reading by every operation and for writing by
+	// Close, so Close waits for operations in flight.
+	closeMu sync.RWMutex
+	closed  bool
+
+	// latches serialize the purger's read-then-delete of a partition with
+	// writes to it (a Pebble Delete would also remove a newer merge
+	// operand written in between).
+	latches   [numLatches]sync.RWMutex
+	latchSeed maphash.Seed
+
+	hints hintState
+
+	cancel context.CancelFunc
+	tasks  sync.WaitGroup
+
+	m counters
+}
+
+type counters struct {
+	applies, applyPartitions, applyBytes atomic.Int64
+	reads, readPartitions, readRows      atomic.Int64
+	purgeRuns, purgedKeys                atomic.Int64
+	hintsStored, hintsRejected           atomic.Int64
+}
+
+// Open opens (creating if needed) the store in opts.Dir.
+func Open(opts Options) (*Engine, error) {
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{opts: opts, log: opts.Logger, latchSeed: maphash.MakeSeed()}
+	e.writeOpts = pebble.Sync
+	if opts.UnsafePeriodicSync > 0 {
+		e.writeOpts = pebble.NoSync
+	}
+	cache := pebble.NewCache(opts.CacheSize)
+	defer cache.Unref()
+	popts := &pebble.Options{
+		FS:                 opts.FS,
+		Cache:              cache,
+		MemTableSize:       opts.MemTableSize,
+		Merger:             newMerger(e.horizon),
+		Logger:             pebbleLogger{opts.Logger},
+		FormatMajorVersion: pebble.FormatNewest,
+	}
+	if d := opts.WALMinSyncInterval; d > 0 {
+		popts.WALMinSyncInterval = func() time.Duration { return d }
+	}
+	db, err := pebble.Open(opts.Dir, popts)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open pebble store in %s: %w", opts.Dir, err)
+	}
+	e.db = db
+	if err := e.loadHintStats(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.cancel = cancel
+	if opts.UnsafePeriodicSync > 0 {
+		e.goTask(ctx, func(ctx context.Context) { e.periodicSync(ctx, opts.UnsafePeriodicSync) })
+	}
+	if opts.PurgeInterval > 0 {
+		e.goTask(ctx, func(ctx context.Context) { e.purgeLoop(ctx, opts.PurgeInterval) })
+	}
+	return e, nil
+}
+
+func (e *Engine) goTask(ctx context.Context, f func(context.Context)) {
+	e.tasks.Add(1)
+	go func() {
+		defer e.tasks.Done()
+		f(ctx)
+	}()
+}
+
+// enter marks the start of an operation; the returned func ends it.
+func (e *Engine) enter() (func(), error) {
+	e.closeMu.RLock()
+	if e.closed {
+		e.closeMu.RUnlock()
+		return nil, ErrClosed
+	}
+	return e.closeMu.RUnlock, nil
+}
+
+// Close stops the background tasks, waits for operations in flight, syncs
+// and closes the store. It is safe to call more than once.
+func (e *Engine) Close() error {
+	e.cancel()
+	e.tasks.Wait()
+	e.closeMu.Lock()
+	defer e.closeMu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	var errs []error
+	if e.opts.UnsafePeriodicSync > 0 {
+		if err := e.db.LogData(nil, pebble.Sync); err != nil {
+			errs = append(errs, fmt.Errorf("cannot sync wal: %w", err))
+		}
+	}
+	if err := e.db.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("cannot close pebble store: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// horizon returns the second before which deletions of table t may be
+// purged: now - gc_grace_seconds.
+func (e *Engine) horizon(t schema.TableID) int64 {
+	return e.opts.Now().Unix() - e.opts.gcGraceSeconds(t)
+}
+
+func (e *Engine) nowSeconds() int64 { return e.opts.Now().Unix() }
+
+func (e *Engine) periodicSync(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := e.db.LogData(nil, pebble.Sync); err != nil {
+				e.log.Error("periodic wal sync failed", "err", err)
+			}
+		}
+	}
+}
+
+// Flush writes the memtables to sstables.
+func (e *Engine) Flush(ctx context.Context) error {
+	release, err := e.enter()
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := e.db.Flush(); err != nil {
+		return fmt.Errorf("cannot flush: %w", err)
+	}
+	return nil
+}
+
+// Compact compacts every key of table t (all keys when t is nil), which
+// also runs the merger's purge of expired cells and old cell tombstones.
+func (e *Engine) Compact(ctx context.Context, t *schema.TableID) error {
+	release, err := e.enter()
+	if err != nil {
+		return err
+	}
+	defer release()
+	start, end := []byte{0x00}, []byte{0xFF}
+	if t != nil {
+		start, end = tableSpan(*t)
+	}
+	if err := e.db.Compact(ctx, start, end, true); err != nil {
+		return fmt.Errorf("cannot compact: %w", err)
+	}
+	return nil
+}
+
+// TableSize estimates the bytes on disk used by table t.
+func (e *Engine) TableSize(t schema.TableID) (uint64, error) {
+	release, err := e.enter()
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	start, end := tableSpan(t)
+	n, err := e.db.EstimateDiskUsage(start, end)
+	if err != nil {
+		return 0, fmt.Errorf("cannot estimate table size: %w", err)
+	}
+	return n, nil
+}
+
+// Metrics is a snapshot of the engine's counters and Pebble's state.
+type Metrics struct {
+	Applies, ApplyPartitions, ApplyBytes int64
+	Reads, ReadPartitions, ReadRows      int64
+	PurgeRuns, PurgedKeys                int64
+	HintsStored, HintsRejected           int64
+
+	DiskSpaceUsage   uint64 // bytes of sstables, WAL and manifest
+	MemTableSize     uint64
+	L0Files          int64
+	ReadAmp          int
+	Compactions      int64
+	Flushes          int64
+	BlockCacheHits   int64
+	BlockCacheMisses int64
+	WALBytesWritten  uint64
+}
+
+// Metrics returns a snapshot of the engine's metrics.
+func (e *Engine) Metrics() Metrics {
+	m := Metrics{
+		Applies: e.m.applies.Load(), ApplyPartitions: e.m.applyPartitions.Load(), ApplyBytes: e.m.applyBytes.Load(),
+		Reads: e.m.reads.Load(), ReadPartitions: e.m.readPartitions.Load(), ReadRows: e.m.readRows.Load(),
+		PurgeRuns: e.m.purgeRuns.Load(), PurgedKeys: e.m.purgedKeys.Load(),
+		HintsStored: e.m.hintsStored.Load(), HintsRejected: e.m.hintsRejected.Load(),
+	}
+	release, err := e.enter()
+	if err != nil {
+		return m
+	}
+	defer release()
+	pm := e.db.Metrics()
+	m.DiskSpaceUsage = pm.DiskSpaceUsage()
+	m.MemTableSize = pm.MemTable.Size
+	m.L0Files = pm.Levels[0].TablesCount
+	m.ReadAmp = pm.ReadAmp()
+	m.Compactions = pm.Compact.Count
+	m.Flushes = pm.Flush.Count
+	m.BlockCacheHits = pm.BlockCache.Hits
+	m.BlockCacheMisses = pm.BlockCache.Misses
+	m.WALBytesWritten = pm.WAL.BytesWritten
+	return m
+}
+
+// pebbleLogger adapts slog to Pebble's logger.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Info(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+// Fatalf is called by Pebble on an unrecoverable invariant violation,
+// after which it must not return (Pebble's own logger exits the process).
+// We log and panic so the owner of the process decides.
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.l.Error(msg, "component", "pebble", "fatal", true)
+	panic("storage: pebble fatal error: " + msg)
+}

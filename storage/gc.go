@@ -1,0 +1,327 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// Purging has two halves (FORMAT.md, "Purge"):
+//
+//   - The merger (merger.go) drops cell tombstones, expired cells and
+//     expired row markers at compaction once their deletion time is past
+//     the table's gc horizon, and only when the merge includes the key's
+//     oldest operand.
+//   - The purger, here, removes partition, range, row and collection
+//     tombstones past the horizon together with everything they shadow
+//     under other keys, which no merger can see. It holds the partition's
+//     latch while it reads and deletes, so a write that arrives meanwhile
+//     waits and is never deleted with the shadowed data.
+
+// purgeLoop runs Purge every interval until ctx ends.
+func (e *Engine) purgeLoop(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := e.Purge(ctx); err != nil && ctx.Err() == nil {
+				e.log.Error("background purge failed", "err", err)
+			}
+		}
+	}
+}
+
+// Purge removes, from every table, the tombstones whose gc_grace has
+// passed and the data they shadow. Pebble reclaims the space at its next
+// compactions (or call Compact).
+func (e *Engine) Purge(ctx context.Context) error {
+	release, err := e.enter()
+	if err != nil {
+		return err
+	}
+	defer release()
+	e.m.purgeRuns.Add(1)
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte{spaceTable}, UpperBound: []byte{spaceEnd}})
+	if err != nil {
+		return fmt.Errorf("cannot start purge: %w", err)
+	}
+	defer func() { _ = it.Close() }()
+	var pp, next []byte
+	for it.First(); it.Valid(); {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		info, err := splitPartitionKey(it.Key())
+		if err != nil {
+			return fmt.Errorf("cannot purge: %w", err)
+		}
+		pp = append(pp[:0], info.prefix...)
+		h := e.horizon(info.table)
+		found, err := hasPurgeable(it, pp, h)
+		if err != nil {
+			return err
+		}
+		if found {
+			if err := e.purgePartition(info.table, pp, h); err != nil {
+				return err
+			}
+		}
+		next = prefixSuccessor(next[:0], pp)
+		it.SeekGE(next)
+	}
+	return it.Error()
+}
+
+// hasPurgeable scans the partition pp from the iterator's position and
+// reports whether it holds a tombstone deleted before horizon h.
+func hasPurgeable(it *pebble.Iterator, pp []byte, h int64) (bool, error) {
+	for ; it.Valid() && bytes.HasPrefix(it.Key(), pp); it.Next() {
+		k := it.Key()
+		if len(k) <= len(pp) {
+			return false, fmt.Errorf("cannot purge: %w: bare partition prefix", errBadKey)
+		}
+		d, ok, err := keyDeletion(k[len(pp):], it)
+		if err != nil {
+			return false, err
+		}
+		if ok && !d.Live() && d.LocalDeletionTime < h {
+			return true, nil
+		}
+	}
+	return false, it.Error()
+}
+
+// keyDeletion returns the tombstone held by a key that can shadow other
+// keys (partition, range, row or collection deletion); ok false for cells.
+func keyDeletion(suffix []byte, it *pebble.Iterator) (schema.Deletion, bool, error) {
+	switch suffix[0] {
+	case regionHeader, regionRangeTomb:
+	default:
+		var rk rowKey
+		if _, err := decodeRowSuffix(suffix, nil, &rk); err != nil {
+			return schema.LiveDeletion, false, fmt.Errorf("cannot purge: %w", err)
+		}
+		if rk.sub == subCell {
+			return schema.LiveDeletion, false, nil
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return schema.LiveDeletion, false, fmt.Errorf("cannot purge: %w", err)
+		}
+		if rk.sub == subHeader {
+			h, err := decodeRowHeaderValue(v)
+			return h.deletion, err == nil, wrapPurge(err)
+		}
+		d, err := decodeDeletionValue(v)
+		return d, err == nil, wrapPurge(err)
+	}
+	v, err := it.ValueAndErr()
+	if err != nil {
+		return schema.LiveDeletion, false, fmt.Errorf("cannot purge: %w", err)
+	}
+	d, err := decodeDeletionValue(v)
+	return d, err == nil, wrapPurge(err)
+}
+
+func wrapPurge(err error) error {
+	if err != nil {
+		return fmt.Errorf("cannot purge: %w", err)
+	}
+	return nil
+}
+
+// purgeState accumulates the purgeable tombstones of one partition as
+// its keys go by in order.
+type purgeState struct {
+	h     int64
+	pd    schema.Deletion // purgeable partition deletion, or live
+	rts   []schema.RangeTombstone
+	ck    []byte
+	raw   []byte          // region and escaped clustering of the current row
+	row   schema.Deletion // purgeable shadow over the current row
+	cds   []schema.ColumnDeletion
+	total int
+	dels  int
+}
+
+func (s *purgeState) purgeable(d schema.Deletion) bool {
+	return !d.Live() && d.LocalDeletionTime < s.h
+}
+
+// purgePartition removes, under the partition's latch, the purgeable
+// tombstones of partition pp and what they shadow.
+func (e *Engine) purgePartition(t schema.TableID, pp []byte, h int64) error {
+	key, err := partitionKeyBytes(nil, pp)
+	if err != nil {
+		return fmt.Errorf("cannot purge: %w", err)
+	}
+	l := &e.latches[e.latchIndex(t, key)]
+	l.Lock()
+	defer l.Unlock()
+	upper := prefixSuccessor(nil, pp)
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: pp, UpperBound: upper})
+	if err != nil {
+		return fmt.Errorf("cannot purge: %w", err)
+	}
+	b := e.db.NewBatch()
+	defer b.Close()
+	s := &purgeState{h: h, pd: schema.LiveDeletion}
+	for it.First(); it.Valid(); it.Next() {
+		s.total++
+		if err := s.visit(b, it, pp); err != nil {
+			_ = it.Close()
+			return err
+		}
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("cannot purge: %w", err)
+	}
+	if s.dels == 0 {
+		return nil
+	}
+	if s.dels == s.total {
+		// Everything goes: one range deletion lets delete-only
+		// compactions drop whole sstables.
+		b.Reset()
+		if err := b.DeleteRange(pp, upper, nil); err != nil {
+			return fmt.Errorf("cannot purge: %w", err)
+		}
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("cannot commit purge: %w", err)
+	}
+	e.m.purgedKeys.Add(int64(s.dels))
+	return nil
+}
+
+// visit decides the fate of one key of the partition.
+func (s *purgeState) visit(b *pebble.Batch, it *pebble.Iterator, pp []byte) error {
+	k := it.Key()
+	suffix := k[len(pp):]
+	v, err := it.ValueAndErr()
+	if err != nil {
+		return fmt.Errorf("cannot purge: %w", err)
+	}
+	del := func() error {
+		s.dels++
+		return wrapPurge(b.Delete(k, nil))
+	}
+	switch suffix[0] {
+	case regionHeader:
+		d, err := decodeDeletionValue(v)
+		if err != nil {
+			return wrapPurge(err)
+		}
+		if s.purgeable(d) {
+			s.pd = d
+			return del()
+		}
+		return nil
+	case regionRangeTomb:
+		var rt schema.RangeTombstone
+		if err := decodeRangeTombstoneKey(suffix[1:], &rt); err != nil {
+			return wrapPurge(err)
+		}
+		if rt.Deletion, err = decodeDeletionValue(v); err != nil {
+			return wrapPurge(err)
+		}
+		if s.purgeable(rt.Deletion) {
+			s.rts = append(s.rts, rt)
+			return del()
+		}
+		if !s.pd.Live() && rt.Deletion.MarkedAt <= s.pd.MarkedAt {
+			return del()
+		}
+		return nil
+	}
+	var rk rowKey
+	if s.ck, err = decodeRowSuffix(suffix, s.ck, &rk); err != nil {
+		return wrapPurge(err)
+	}
+	if raw := suffix[:rk.rowPrefix]; !bytes.Equal(raw, s.raw) {
+		s.raw = append(s.raw[:0], raw...)
+		s.startRow(rk.clustering, rk.region == regionStatic)
+	}
+	switch rk.sub {
+	case subHeader:
+		return s.visitHeader(b, k, v)
+	case subColumnDel:
+		d, err := decodeDeletionValue(v)
+		if err != nil {
+			return wrapPurge(err)
+		}
+		if s.purgeable(d) {
+			s.cds = append(s.cds, schema.ColumnDeletion{Column: rk.column, Deletion: d})
+			return del()
+		}
+		if !s.row.Live() && d.MarkedAt <= s.row.MarkedAt {
+			return del()
+		}
+		return nil
+	}
+	var c schema.Cell
+	if err := decodeCellValue(v, &c); err != nil {
+		return wrapPurge(err)
+	}
+	if !s.row.Live() && c.Timestamp <= s.row.MarkedAt {
+		return del()
+	}
+	for _, cd := range s.cds {
+		if cd.Column == c.Column && c.Timestamp <= cd.Deletion.MarkedAt {
+			return del()
+		}
+	}
+	return nil
+}
+
+// visitHeader adds a purgeable row deletion to the row's shadow and
+// rewrites the row header without what is purged.
+func (s *purgeState) visitHeader(b *pebble.Batch, k, v []byte) error {
+	h, err := decodeRowHeaderValue(v)
+	if err != nil {
+		return wrapPurge(err)
+	}
+	changed := false
+	if s.purgeable(h.deletion) {
+		s.row = schema.MaxDeletion(s.row, h.deletion)
+		h.deletion, changed = schema.LiveDeletion, true
+	} else if !h.deletion.Live() && !s.row.Live() && h.deletion.MarkedAt <= s.row.MarkedAt {
+		h.deletion, changed = schema.LiveDeletion, true
+	}
+	if h.marker.Timestamp != schema.NoTimestamp && !s.row.Live() && h.marker.Timestamp <= s.row.MarkedAt {
+		h.marker, changed = schema.NoLiveness, true
+	}
+	if !changed {
+		return nil
+	}
+	if h.marker.Timestamp == schema.NoTimestamp && h.deletion.Live() {
+		s.dels++
+		return wrapPurge(b.Delete(k, nil))
+	}
+	if err := b.Delete(k, nil); err != nil {
+		return wrapPurge(err)
+	}
+	return wrapPurge(b.Merge(k, appendRowHeaderValue(nil, h), nil))
+}
+
+// startRow resets the per-row shadow when a new row begins.
+func (s *purgeState) startRow(ck []byte, static bool) {
+	s.row = s.pd
+	s.cds = s.cds[:0]
+	if static {
+		return
+	}
+	for i := range s.rts {
+		if s.rts[i].Covers(ck) {
+			s.row = schema.MaxDeletion(s.row, s.rts[i].Deletion)
+		}
+	}
+}

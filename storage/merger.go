@@ -1,0 +1,143 @@
+package storage
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// mergerName is stored by Pebble; changing it makes old data unreadable.
+const mergerName = "sibyl.reconcile.v1"
+
+// newMerger returns the Pebble merger that applies the reconciliation
+// rules to the operands of one key. horizon(table) returns the second
+// before which tombstones and expired data of that table may be purged.
+func newMerger(horizon func(schema.TableID) int64) *pebble.Merger {
+	return &pebble.Merger{
+		Name: mergerName,
+		Merge: func(key, value []byte) (pebble.ValueMerger, error) {
+			m := &valueMerger{horizon: horizon}
+			m.table, m.isTable = keyTable(key)
+			if err := m.first(value); err != nil {
+				return nil, err
+			}
+			return m, nil
+		},
+	}
+}
+
+// valueMerger keeps the winning operand seen so far. Every rule is
+// commutative, so newer and older operands are treated alike.
+type valueMerger struct {
+	horizon func(schema.TableID) int64
+	table   schema.TableID
+	isTable bool
+	tag     byte
+	buf     []byte // the winning cell or deletion, owned
+	header  rowHeader
+	cell    schema.Cell // decoded view of buf, for tag == tagCell
+}
+
+func (m *valueMerger) first(v []byte) error {
+	if len(v) == 0 {
+		return fmt.Errorf("%w: empty merge operand", errBadValue)
+	}
+	m.tag = v[0]
+	switch m.tag {
+	case tagRowHeader:
+		h, err := decodeRowHeaderValue(v)
+		m.header = h
+		return err
+	case tagCell:
+		m.buf = append(m.buf[:0], v...)
+		return decodeCellValue(m.buf, &m.cell)
+	case tagDeletion:
+		if _, err := decodeDeletionValue(v); err != nil {
+			return err
+		}
+		m.buf = append(m.buf[:0], v...)
+		return nil
+	}
+	return fmt.Errorf("%w: unknown value tag %#x", errBadValue, m.tag)
+}
+
+func (m *valueMerger) MergeNewer(v []byte) error { return m.merge(v) }
+func (m *valueMerger) MergeOlder(v []byte) error { return m.merge(v) }
+
+func (m *valueMerger) merge(v []byte) error {
+	if len(v) == 0 || v[0] != m.tag {
+		return fmt.Errorf("%w: merge operands of different kinds", errBadValue)
+	}
+	switch m.tag {
+	case tagRowHeader:
+		h, err := decodeRowHeaderValue(v)
+		if err != nil {
+			return err
+		}
+		m.header.marker = schema.MaxLiveness(m.header.marker, h.marker)
+		m.header.deletion = schema.MaxDeletion(m.header.deletion, h.deletion)
+		return nil
+	case tagCell:
+		var c schema.Cell
+		if err := decodeCellValue(v, &c); err != nil {
+			return err
+		}
+		if schema.CompareCells(c, m.cell) > 0 {
+			m.buf = append(m.buf[:0], v...)
+			return decodeCellValue(m.buf, &m.cell)
+		}
+		return nil
+	default:
+		d, err := decodeDeletionValue(v)
+		if err != nil {
+			return err
+		}
+		cur, _ := decodeDeletionValue(m.buf)
+		if schema.CompareDeletions(d, cur) > 0 {
+			m.buf = append(m.buf[:0], v...)
+		}
+		return nil
+	}
+}
+
+func (m *valueMerger) Finish(includesBase bool) ([]byte, io.Closer, error) {
+	v, _, c, err := m.DeletableFinish(false)
+	return v, c, err
+}
+
+// DeletableFinish drops a cell tombstone or an expired cell, and an
+// expired row marker, once its deletion time is before the table's gc
+// horizon — but only when includesBase says every older operand of the
+// key took part, so nothing it shadows can reappear. Row, range, partition
+// and collection tombstones shadow other keys; the purger (gc.go) removes
+// them together with what they shadow.
+func (m *valueMerger) DeletableFinish(includesBase bool) ([]byte, bool, io.Closer, error) {
+	switch m.tag {
+	case tagRowHeader:
+		if includesBase && m.header.marker.Timestamp != schema.NoTimestamp && m.header.marker.TTL > 0 {
+			if m.header.marker.ExpiresAt < m.horizonNow() {
+				m.header.marker = schema.NoLiveness
+			}
+		}
+		if m.header.marker.Timestamp == schema.NoTimestamp && m.header.deletion.Live() {
+			return nil, true, nil, nil
+		}
+		return appendRowHeaderValue(m.buf[:0], m.header), false, nil, nil
+	case tagCell:
+		if includesBase && (m.cell.Tombstone || m.cell.TTL > 0) && m.cell.LocalDeletionTime < m.horizonNow() {
+			return nil, true, nil, nil
+		}
+		return m.buf, false, nil, nil
+	}
+	return m.buf, false, nil, nil
+}
+
+func (m *valueMerger) horizonNow() int64 {
+	if !m.isTable {
+		return minHorizon
+	}
+	return m.horizon(m.table)
+}

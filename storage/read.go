@@ -1,0 +1,688 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// Read runs a single-partition command (cmd.Key set) or a token-range
+// command (cmd.Key nil) and returns the partitions found, in token order.
+//
+// Each partition holds what this replica knows about the selected slice:
+// the partition deletion, the range tombstones that intersect the slices,
+// row deletions, collection deletions, cell tombstones and expired cells,
+// and the live data they do not shadow (shadowed data is left out, so two
+// replicas that converged answer alike whatever each has purged). Limits
+// count live rows at cmd.NowSeconds (or the engine's clock when zero); a
+// partition with nothing in the slice is left out.
+//
+// With cmd.Columns set, a row whose only live data is in other columns
+// keeps one of those cells as a witness, so the row still reads as live.
+func (e *Engine) Read(ctx context.Context, cmd *schema.ReadCommand) ([]*schema.Partition, error) {
+	var out []*schema.Partition
+	err := e.read(ctx, cmd, func(p *schema.Partition) error {
+		out = append(out, p)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ScanRange calls fn with every partition of table t whose token is in
+// (start, end] (the whole ring when both are math.MinInt64; wrapping when
+// start >= end), in token order, each complete: every row, the static
+// row and every tombstone, as a fragment that can be Applied on another
+// replica to make it converge. It serves repair (Merkle hashing) and
+// streaming. Partitions are freshly allocated, so fn may keep them.
+func (e *Engine) ScanRange(ctx context.Context, t schema.TableID, start, end int64, fn func(*schema.Partition) error) error {
+	cmd := &schema.ReadCommand{Table: t, StartToken: start, EndToken: end, Static: true}
+	return e.read(ctx, cmd, fn)
+}
+
+var readerPool = sync.Pool{New: func() any { return new(reader) }}
+
+// reader is the state of one Read. Its scratch buffers are pooled; its
+// arena and cell slab belong to the partitions it returns.
+type reader struct {
+	e       *Engine
+	ctx     context.Context
+	cmd     *schema.ReadCommand
+	it      *pebble.Iterator
+	slices  []schema.Slice
+	cols    []schema.ColumnID // sorted; nil = all
+	now     int64
+	left    int // live rows left under cmd.Limit; MaxInt when none
+	after   []byte
+	afterPP []byte // the partition AfterClustering applies to (range reads)
+	emitted int
+
+	// Scratch (pooled).
+	seek, pp, ck, rowRaw, lower, upper []byte
+	rts                                []schema.RangeTombstone
+	allCDs                             []schema.ColumnDeletion
+
+	// Owned by the results.
+	arena []byte
+	cells []schema.Cell
+}
+
+func (r *reader) reset() {
+	r.e, r.ctx, r.cmd, r.it, r.slices, r.cols, r.after, r.afterPP = nil, nil, nil, nil, nil, nil, nil, nil
+	r.arena, r.cells = nil, nil
+	r.rts = r.rts[:0]
+	r.allCDs = r.allCDs[:0]
+}
+
+func (e *Engine) read(ctx context.Context, cmd *schema.ReadCommand, emit func(*schema.Partition) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	release, err := e.enter()
+	if err != nil {
+		return err
+	}
+	defer release()
+	e.m.reads.Add(1)
+	r := readerPool.Get().(*reader)
+	defer func() {
+		r.reset()
+		readerPool.Put(r)
+	}()
+	r.e, r.ctx, r.cmd, r.emitted = e, ctx, cmd, 0
+	r.slices = cmd.Slices
+	if r.slices == nil {
+		r.slices = []schema.Slice{schema.FullSlice}
+	}
+	if cmd.Columns != nil {
+		r.cols = slices.Clone(cmd.Columns)
+		slices.Sort(r.cols)
+	}
+	r.now = cmd.NowSeconds
+	if r.now == 0 {
+		r.now = e.nowSeconds()
+	}
+	r.left = math.MaxInt
+	if cmd.Limit > 0 {
+		r.left = cmd.Limit
+	}
+	r.after = cmd.AfterClustering
+	if cmd.Key != nil {
+		return r.readSingle(emit)
+	}
+	return r.readRange(emit)
+}
+
+func (r *reader) readSingle(emit func(*schema.Partition) error) error {
+	r.pp = appendPartitionPrefix(r.pp[:0], r.cmd.Table, r.cmd.Token, r.cmd.Key)
+	r.upper = prefixSuccessor(r.upper[:0], r.pp)
+	it, err := r.e.db.NewIter(&pebble.IterOptions{LowerBound: r.pp, UpperBound: r.upper})
+	if err != nil {
+		return fmt.Errorf("cannot create iterator: %w", err)
+	}
+	r.it = it
+	p, _, err := r.readPartition(false)
+	if cerr := it.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("cannot read partition: %w", cerr)
+	}
+	if err != nil || p == nil {
+		return err
+	}
+	r.e.m.readPartitions.Add(1)
+	return emit(p)
+}
+
+// rangeSpans returns the key spans of the command's token range, in
+// token order.
+func (r *reader) rangeSpans() [][2][]byte {
+	c := r.cmd
+	_, tableEnd := tableSpan(c.Table)
+	var spans [][2][]byte
+	switch {
+	case c.StartToken == math.MinInt64 && c.EndToken == math.MinInt64:
+		spans = append(spans, [2][]byte{tokenKey(nil, c.Table, math.MinInt64), tableEnd})
+	case c.StartToken < c.EndToken:
+		spans = append(spans, [2][]byte{afterTokenKey(nil, c.Table, c.StartToken), afterTokenKey(nil, c.Table, c.EndToken)})
+	default: // wraps around the ring
+		spans = append(spans, [2][]byte{afterTokenKey(nil, c.Table, c.StartToken), tableEnd})
+		if c.EndToken != math.MinInt64 {
+			spans = append(spans, [2][]byte{tokenKey(nil, c.Table, math.MinInt64), afterTokenKey(nil, c.Table, c.EndToken)})
+		}
+	}
+	if c.AfterKey != nil {
+		pp := appendPartitionPrefix(nil, c.Table, c.StartToken, c.AfterKey)
+		if c.AfterClustering == nil {
+			spans[0][0] = prefixSuccessor(nil, pp)
+		} else {
+			spans[0][0] = pp
+			r.afterPP = pp
+		}
+	} else {
+		r.after = nil // AfterClustering needs AfterKey to know its partition
+	}
+	return spans
+}
+
+func (r *reader) readRange(emit func(*schema.Partition) error) error {
+	for _, span := range r.rangeSpans() {
+		if bytes.Compare(span[0], span[1]) >= 0 {
+			continue
+		}
+		done, err := r.scanSpan(span[0], span[1], emit)
+		if err != nil || done {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanSpan reads the partitions in [lo, hi); done reports that a limit
+// was reached.
+func (r *reader) scanSpan(lo, hi []byte, emit func(*schema.Partition) error) (done bool, err error) {
+	it, err := r.e.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return false, fmt.Errorf("cannot create iterator: %w", err)
+	}
+	r.it = it
+	defer func() {
+		if cerr := it.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("cannot scan range: %w", cerr)
+		}
+	}()
+	it.SeekGE(lo)
+	for it.Valid() {
+		if err := r.ctx.Err(); err != nil {
+			return false, err
+		}
+		info, err := splitPartitionKey(it.Key())
+		if err != nil {
+			return false, fmt.Errorf("cannot scan range: %w", err)
+		}
+		r.pp = append(r.pp[:0], info.prefix...)
+		if r.after != nil && !bytes.Equal(r.pp, r.afterPP) {
+			r.after = nil
+		}
+		p, live, err := r.readPartition(true)
+		if err != nil {
+			return false, err
+		}
+		r.after = nil
+		if p != nil {
+			r.e.m.readPartitions.Add(1)
+			if err := emit(p); err != nil {
+				return false, err
+			}
+			if live {
+				r.emitted++
+			}
+		}
+		if r.left <= 0 || (r.cmd.PartitionLimit > 0 && r.emitted >= r.cmd.PartitionLimit) {
+			return true, nil
+		}
+		if it.Valid() && bytes.HasPrefix(it.Key(), r.pp) {
+			r.seek = prefixSuccessor(r.seek[:0], r.pp)
+			it.SeekGE(r.seek)
+		}
+	}
+	return false, it.Error()
+}
+
+// inPartition reports whether the iterator is on a key of r.pp.
+func (r *reader) inPartition() bool {
+	return r.it.Valid() && bytes.HasPrefix(r.it.Key(), r.pp) && len(r.it.Key()) > len(r.pp)
+}
+
+func (r *reader) region() byte { return r.it.Key()[len(r.pp)] }
+
+// readPartition reads the partition r.pp; positioned says the iterator
+// is already on its first key. It returns nil when the partition has
+// nothing in the selection, and whether it holds a live row.
+func (r *reader) readPartition(positioned bool) (*schema.Partition, bool, error) {
+	it := r.it
+	if !positioned {
+		it.SeekGE(r.pp)
+	}
+	if !r.inPartition() {
+		return nil, false, it.Error()
+	}
+	info, err := splitPartitionKey(it.Key())
+	if err != nil {
+		return nil, false, fmt.Errorf("cannot read partition: %w", err)
+	}
+	p := &schema.Partition{Table: info.table, Token: info.token, Deletion: schema.LiveDeletion}
+	start := len(r.arena)
+	if r.arena, err = partitionKeyBytes(r.arena, r.pp); err != nil {
+		return nil, false, fmt.Errorf("cannot read partition: %w", err)
+	}
+	p.Key = r.arena[start:len(r.arena):len(r.arena)]
+	if err := r.readTombstones(p); err != nil {
+		return nil, false, err
+	}
+	live := false
+	if r.cmd.Static {
+		if r.inPartition() && r.region() < regionStatic {
+			return nil, false, fmt.Errorf("cannot read partition: %w: unexpected region %#x", errBadKey, r.region())
+		}
+		if r.inPartition() && r.region() == regionStatic {
+			row, err := r.readRow(p.Deletion, true)
+			if err != nil {
+				return nil, false, err
+			}
+			if row != nil {
+				p.Static = row
+				live = rowLive(row, r.now)
+			}
+		}
+	}
+	rowLiveAny, err := r.readRows(p)
+	if err != nil {
+		return nil, false, err
+	}
+	live = live || rowLiveAny
+	if p.Deletion.Live() && len(p.RangeTombstones) == 0 && p.Static == nil && len(p.Rows) == 0 {
+		return nil, false, nil
+	}
+	return p, live, nil
+}
+
+// readTombstones reads the partition header and range tombstones at the
+// start of the partition, leaving the iterator after them.
+func (r *reader) readTombstones(p *schema.Partition) error {
+	it := r.it
+	r.rts = r.rts[:0]
+	for r.inPartition() {
+		switch r.region() {
+		case regionHeader:
+			v, err := it.ValueAndErr()
+			if err != nil {
+				return fmt.Errorf("cannot read partition deletion: %w", err)
+			}
+			if p.Deletion, err = decodeDeletionValue(v); err != nil {
+				return fmt.Errorf("cannot read partition deletion: %w", err)
+			}
+		case regionRangeTomb:
+			var rt schema.RangeTombstone
+			if err := decodeRangeTombstoneKey(it.Key()[len(r.pp)+1:], &rt); err != nil {
+				return fmt.Errorf("cannot read range tombstone: %w", err)
+			}
+			v, err := it.ValueAndErr()
+			if err != nil {
+				return fmt.Errorf("cannot read range tombstone: %w", err)
+			}
+			if rt.Deletion, err = decodeDeletionValue(v); err != nil {
+				return fmt.Errorf("cannot read range tombstone: %w", err)
+			}
+			r.rts = append(r.rts, rt)
+		default:
+			return r.finishTombstones(p)
+		}
+		it.Next()
+	}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("cannot read partition: %w", err)
+	}
+	return r.finishTombstones(p)
+}
+
+// finishTombstones drops range tombstones shadowed by the partition
+// deletion and returns those that intersect the slices.
+func (r *reader) finishTombstones(p *schema.Partition) error {
+	kept := r.rts[:0]
+	for _, rt := range r.rts {
+		if !p.Deletion.Live() && rt.Deletion.MarkedAt <= p.Deletion.MarkedAt {
+			continue
+		}
+		kept = append(kept, rt)
+	}
+	r.rts = kept
+	for i := range kept {
+		for _, s := range r.slices {
+			if kept[i].Intersects(s) {
+				p.RangeTombstones = append(p.RangeTombstones, kept[i])
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// rowTop returns the largest of the partition deletion and the range
+// tombstones covering ck.
+func (r *reader) rowTop(pd schema.Deletion, ck []byte) schema.Deletion {
+	top := pd
+	for i := range r.rts {
+		if r.rts[i].Covers(ck) {
+			top = schema.MaxDeletion(top, r.rts[i].Deletion)
+		}
+	}
+	return top
+}
+
+func (r *reader) startSeek(s schema.Slice) []byte {
+	r.seek = append(append(r.seek[:0], r.pp...), regionRows)
+	if len(s.Start.Prefix) > 0 {
+		r.seek = appendEscapedOpen(r.seek, s.Start.Prefix)
+		if !s.Start.Inclusive {
+			r.seek = append(r.seek, 0xFF)
+		}
+	}
+	if r.after != nil {
+		k := appendEscaped(append(append([]byte(nil), r.pp...), regionRows), r.after)
+		k = prefixSuccessor(k[:0:0], k)
+		if bytes.Compare(k, r.seek) > 0 {
+			r.seek = append(r.seek[:0], k...)
+		}
+	}
+	return r.seek
+}
+
+func (r *reader) endSeek(s schema.Slice) []byte {
+	r.seek = append(r.seek[:0], r.pp...)
+	if len(s.End.Prefix) == 0 {
+		r.seek = append(r.seek, regionEnd)
+	} else {
+		r.seek = appendEscapedOpen(append(r.seek, regionRows), s.End.Prefix)
+		if s.End.Inclusive {
+			r.seek = append(r.seek, 0xFF)
+		}
+	}
+	if r.after != nil {
+		k := appendEscaped(append(append([]byte(nil), r.pp...), regionRows), r.after)
+		if bytes.Compare(k, r.seek) < 0 {
+			r.seek = append(r.seek[:0], k...)
+		}
+	}
+	return r.seek
+}
+
+// afterOK applies AfterClustering in read order.
+func (r *reader) afterOK(ck []byte) bool {
+	if r.after == nil {
+		return true
+	}
+	c := bytes.Compare(ck, r.after)
+	if r.cmd.Reversed {
+		return c < 0
+	}
+	return c > 0
+}
+
+// atRow decodes the clustering of the row under the iterator into r.ck
+// and its raw region+clustering bytes into r.rowRaw; false when the
+// iterator has left the partition's clustering rows.
+func (r *reader) atRow() (bool, error) {
+	if !r.inPartition() || r.region() != regionRows {
+		return false, r.it.Error()
+	}
+	var rk rowKey
+	var err error
+	suffix := r.it.Key()[len(r.pp):]
+	if r.ck, err = decodeRowSuffix(suffix, r.ck, &rk); err != nil {
+		return false, fmt.Errorf("cannot read row: %w", err)
+	}
+	r.ck = rk.clustering
+	r.rowRaw = append(r.rowRaw[:0], suffix[:rk.rowPrefix]...)
+	return true, nil
+}
+
+// readRows reads the clustering rows of the slices into p.Rows.
+func (r *reader) readRows(p *schema.Partition) (bool, error) {
+	perLeft := math.MaxInt
+	if r.cmd.PerPartitionLimit > 0 {
+		perLeft = r.cmd.PerPartitionLimit
+	}
+	live := false
+	it := r.it
+	n := len(r.slices)
+	for i := 0; i < n && r.left > 0 && perLeft > 0; i++ {
+		if err := r.ctx.Err(); err != nil {
+			return false, err
+		}
+		var s schema.Slice
+		if r.cmd.Reversed {
+			s = r.slices[n-1-i]
+			seek := r.endSeek(s)
+			if i == 0 || !it.Valid() || bytes.Compare(it.Key(), seek) >= 0 {
+				it.SeekLT(seek)
+			}
+		} else {
+			s = r.slices[i]
+			seek := r.startSeek(s)
+			if !it.Valid() || bytes.Compare(it.Key(), seek) < 0 {
+				it.SeekGE(seek)
+			}
+		}
+		for r.left > 0 && perLeft > 0 {
+			ok, err := r.atRow()
+			if err != nil {
+				return false, err
+			}
+			if !ok {
+				break
+			}
+			if r.cmd.Reversed && !s.Start.AfterStart(r.ck) || !r.cmd.Reversed && !s.End.BeforeEnd(r.ck) {
+				break
+			}
+			rowLive, err := r.visitRow(p, s)
+			if err != nil {
+				return false, err
+			}
+			if rowLive {
+				live = true
+				r.left--
+				perLeft--
+			}
+		}
+	}
+	return live, nil
+}
+
+// visitRow reads the row at r.ck if it is selected, appends it to p, and
+// leaves the iterator on the next row in read order.
+func (r *reader) visitRow(p *schema.Partition, s schema.Slice) (bool, error) {
+	it := r.it
+	selected := s.Contains(r.ck) && r.afterOK(r.ck)
+	r.seek = append(append(r.seek[:0], r.pp...), r.rowRaw...)
+	if !selected {
+		if r.cmd.Reversed {
+			it.SeekLT(r.seek)
+		} else {
+			r.seek = prefixSuccessor(r.seek[:0:0], r.seek)
+			it.SeekGE(r.seek)
+		}
+		return false, nil
+	}
+	top := r.rowTop(p.Deletion, r.ck)
+	if r.cmd.Reversed {
+		rowStart := append([]byte(nil), r.seek...)
+		it.SeekGE(rowStart)
+		row, err := r.readRow(top, false)
+		if err != nil {
+			return false, err
+		}
+		it.SeekLT(rowStart)
+		return r.addRow(p, row), nil
+	}
+	row, err := r.readRow(top, false)
+	if err != nil {
+		return false, err
+	}
+	return r.addRow(p, row), nil
+}
+
+func (r *reader) addRow(p *schema.Partition, row *schema.Row) bool {
+	if row == nil {
+		return false
+	}
+	p.Rows = append(p.Rows, *row)
+	r.e.m.readRows.Add(1)
+	return rowLive(row, r.now)
+}
+
+func rowLive(row *schema.Row, now int64) bool {
+	if row.Marker.LiveAt(now) {
+		return true
+	}
+	for i := range row.Cells {
+		if row.Cells[i].LiveAt(now) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *reader) columnSelected(c schema.ColumnID) bool {
+	if r.cols == nil {
+		return true
+	}
+	_, ok := slices.BinarySearch(r.cols, c)
+	return ok
+}
+
+func (r *reader) copyBytes(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	start := len(r.arena)
+	r.arena = append(r.arena, b...)
+	return r.arena[start:len(r.arena):len(r.arena)]
+}
+
+// readRow reads every key of the row under the iterator (forward),
+// applying top (the partition or range tombstone above it), and leaves the
+// iterator after the row. It returns nil when nothing of the row remains.
+func (r *reader) readRow(top schema.Deletion, static bool) (*schema.Row, error) {
+	it := r.it
+	suffix := it.Key()[len(r.pp):]
+	var rk rowKey
+	var err error
+	if r.ck, err = decodeRowSuffix(suffix, r.ck, &rk); err != nil {
+		return nil, fmt.Errorf("cannot read row: %w", err)
+	}
+	r.rowRaw = append(r.rowRaw[:0], suffix[:rk.rowPrefix]...)
+	row := &schema.Row{Marker: schema.NoLiveness, Deletion: schema.LiveDeletion}
+	if !static {
+		row.Clustering = r.copyBytes(rk.clustering)
+		if row.Clustering == nil {
+			row.Clustering = []byte{}
+		}
+	}
+	eff := top
+	r.allCDs = r.allCDs[:0]
+	cellStart := len(r.cells)
+	var witness schema.Cell
+	hasWitness := false
+	for {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, fmt.Errorf("cannot read row: %w", err)
+		}
+		switch rk.sub {
+		case subHeader:
+			h, err := decodeRowHeaderValue(v)
+			if err != nil {
+				return nil, fmt.Errorf("cannot read row header: %w", err)
+			}
+			row.Marker, row.Deletion = h.marker, h.deletion
+			if !row.Deletion.Live() && !top.Live() && row.Deletion.MarkedAt <= top.MarkedAt {
+				row.Deletion = schema.LiveDeletion
+			}
+			eff = schema.MaxDeletion(top, row.Deletion)
+			if row.Marker.Timestamp != schema.NoTimestamp && !eff.Live() && row.Marker.Timestamp <= eff.MarkedAt {
+				row.Marker = schema.NoLiveness
+			}
+		case subColumnDel:
+			d, err := decodeDeletionValue(v)
+			if err != nil {
+				return nil, fmt.Errorf("cannot read collection deletion: %w", err)
+			}
+			if eff.Live() || d.MarkedAt > eff.MarkedAt {
+				r.allCDs = append(r.allCDs, schema.ColumnDeletion{Column: rk.column, Deletion: d})
+			}
+		case subCell:
+			c := schema.Cell{Column: rk.column, Path: rk.path}
+			if err := decodeCellValue(v, &c); err != nil {
+				return nil, fmt.Errorf("cannot read cell: %w", err)
+			}
+			if !r.shadowed(&c, eff) {
+				if r.columnSelected(c.Column) {
+					c.Path, c.Value = r.copyBytes(c.Path), r.copyBytes(c.Value)
+					r.cells = append(r.cells, c)
+				} else if !hasWitness && c.LiveAt(r.now) {
+					witness, hasWitness = c, true
+					witness.Path, witness.Value = r.copyBytes(c.Path), r.copyBytes(c.Value)
+				}
+			}
+		}
+		it.Next()
+		if !it.Valid() {
+			break
+		}
+		k := it.Key()
+		if !bytes.HasPrefix(k, r.pp) || !bytes.HasPrefix(k[len(r.pp):], r.rowRaw) {
+			break
+		}
+		if err := decodeSub(k[len(r.pp)+len(r.rowRaw):], &rk); err != nil {
+			return nil, fmt.Errorf("cannot read row: %w", err)
+		}
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("cannot read row: %w", err)
+	}
+	for _, cd := range r.allCDs {
+		if r.columnSelected(cd.Column) {
+			row.ColumnDeletions = append(row.ColumnDeletions, cd)
+		}
+	}
+	if hasWitness && !row.Marker.LiveAt(r.now) && !anyLive(r.cells[cellStart:], r.now) {
+		r.cells = insertCell(r.cells, cellStart, witness)
+	}
+	if len(r.cells) > cellStart {
+		row.Cells = r.cells[cellStart:len(r.cells):len(r.cells)]
+	}
+	if row.Marker.Timestamp == schema.NoTimestamp && row.Deletion.Live() && len(row.ColumnDeletions) == 0 && len(row.Cells) == 0 {
+		return nil, nil
+	}
+	return row, nil
+}
+
+// shadowed reports whether c is covered by eff or by a collection
+// deletion of its column read earlier in the row.
+func (r *reader) shadowed(c *schema.Cell, eff schema.Deletion) bool {
+	if !eff.Live() && c.Timestamp <= eff.MarkedAt {
+		return true
+	}
+	for i := len(r.allCDs) - 1; i >= 0; i-- {
+		if r.allCDs[i].Column == c.Column {
+			return c.Timestamp <= r.allCDs[i].Deletion.MarkedAt
+		}
+	}
+	return false
+}
+
+func anyLive(cells []schema.Cell, now int64) bool {
+	for i := range cells {
+		if cells[i].LiveAt(now) {
+			return true
+		}
+	}
+	return false
+}
+
+// insertCell inserts c into cells[from:] keeping (column, path) order.
+func insertCell(cells []schema.Cell, from int, c schema.Cell) []schema.Cell {
+	i := from
+	for i < len(cells) && schema.CompareCellPositions(&cells[i], &c) < 0 {
+		i++
+	}
+	return slices.Insert(cells, i, c)
+}

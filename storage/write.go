@@ -1,0 +1,221 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// ErrInvalidMutation is returned (wrapped) by Apply for a mutation that
+// cannot be stored.
+var ErrInvalidMutation = errors.New("storage: invalid mutation")
+
+// writeScratch holds the reusable buffers of one Apply.
+type writeScratch struct {
+	prefix, key, val []byte
+	latches          []int
+}
+
+var writeScratchPool = sync.Pool{New: func() any { return new(writeScratch) }}
+
+// Apply writes the mutations atomically and returns once they are synced
+// to the write-ahead log (unless Options.UnsafePeriodicSync is set).
+// Concurrent Applies share WAL syncs. Apply never reads: every entry is a
+// Pebble merge operand reconciled by the merger, so applying the same
+// mutations in any order, any number of times, gives the same state.
+//
+// Zero-valued Deletion and Liveness fields are read as "none". A cell
+// tombstone's Value and TTL are ignored; a live cell without TTL never
+// expires whatever its LocalDeletionTime says.
+func (e *Engine) Apply(ctx context.Context, muts ...*schema.Partition) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, m := range muts {
+		if err := validateMutation(m); err != nil {
+			return err
+		}
+	}
+	release, err := e.enter()
+	if err != nil {
+		return err
+	}
+	defer release()
+	s := writeScratchPool.Get().(*writeScratch)
+	defer writeScratchPool.Put(s)
+	b := e.db.NewBatch()
+	defer b.Close()
+	s.latches = s.latches[:0]
+	for _, m := range muts {
+		if err := e.encodeMutation(b, s, m); err != nil {
+			return err
+		}
+		s.latches = append(s.latches, e.latchIndex(m.Table, m.Key))
+	}
+	e.rlockLatches(s)
+	err = b.Commit(e.writeOpts)
+	e.runlockLatches(s)
+	if err != nil {
+		return fmt.Errorf("cannot commit mutation batch: %w", err)
+	}
+	e.m.applies.Add(1)
+	e.m.applyPartitions.Add(int64(len(muts)))
+	e.m.applyBytes.Add(int64(b.Len()))
+	return nil
+}
+
+func validateMutation(m *schema.Partition) error {
+	if m == nil {
+		return fmt.Errorf("%w: nil partition", ErrInvalidMutation)
+	}
+	if len(m.Key) == 0 {
+		return fmt.Errorf("%w: empty partition key", ErrInvalidMutation)
+	}
+	check := func(r *schema.Row) error {
+		for i := range r.Cells {
+			if r.Cells[i].TTL < 0 {
+				return fmt.Errorf("%w: negative ttl on column %d", ErrInvalidMutation, r.Cells[i].Column)
+			}
+		}
+		if r.Marker.TTL < 0 {
+			return fmt.Errorf("%w: negative row marker ttl", ErrInvalidMutation)
+		}
+		return nil
+	}
+	if m.Static != nil {
+		if err := check(m.Static); err != nil {
+			return err
+		}
+	}
+	for i := range m.Rows {
+		if err := check(&m.Rows[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Engine) latchIndex(t schema.TableID, key []byte) int {
+	var h maphash.Hash
+	h.SetSeed(e.latchSeed)
+	var tb [4]byte
+	tb[0], tb[1], tb[2], tb[3] = byte(t>>24), byte(t>>16), byte(t>>8), byte(t)
+	_, _ = h.Write(tb[:])
+	_, _ = h.Write(key)
+	return int(h.Sum64() % numLatches)
+}
+
+// rlockLatches read-locks the distinct latches of s, in index order so
+// that two writers and the purger cannot deadlock.
+func (e *Engine) rlockLatches(s *writeScratch) {
+	slices.Sort(s.latches)
+	s.latches = slices.Compact(s.latches)
+	for _, i := range s.latches {
+		e.latches[i].RLock()
+	}
+}
+
+func (e *Engine) runlockLatches(s *writeScratch) {
+	for _, i := range s.latches {
+		e.latches[i].RUnlock()
+	}
+}
+
+func isZeroDeletion(d schema.Deletion) bool { return d.MarkedAt == 0 && d.LocalDeletionTime == 0 }
+
+func liveDeletion(d schema.Deletion) bool { return d.Live() || isZeroDeletion(d) }
+
+func normLiveness(l schema.Liveness) schema.Liveness {
+	if l.Timestamp == 0 && l.TTL == 0 && l.ExpiresAt == 0 {
+		return schema.NoLiveness
+	}
+	if l.TTL <= 0 {
+		l.TTL, l.ExpiresAt = 0, schema.NoExpiry
+	}
+	return l
+}
+
+// encodeMutation adds m's entries to b as merge operands.
+func (e *Engine) encodeMutation(b *pebble.Batch, s *writeScratch, m *schema.Partition) error {
+	s.prefix = appendPartitionPrefix(s.prefix[:0], m.Table, m.Token, m.Key)
+	if !liveDeletion(m.Deletion) {
+		s.key = appendHeaderKey(append(s.key[:0], s.prefix...))
+		s.val = appendDeletionValue(s.val[:0], m.Deletion)
+		if err := b.Merge(s.key, s.val, nil); err != nil {
+			return fmt.Errorf("cannot add partition deletion to batch: %w", err)
+		}
+	}
+	for i := range m.RangeTombstones {
+		rt := &m.RangeTombstones[i]
+		if liveDeletion(rt.Deletion) {
+			continue
+		}
+		s.key = appendRangeTombstoneKey(append(s.key[:0], s.prefix...), rt)
+		s.val = appendDeletionValue(s.val[:0], rt.Deletion)
+		if err := b.Merge(s.key, s.val, nil); err != nil {
+			return fmt.Errorf("cannot add range tombstone to batch: %w", err)
+		}
+	}
+	if m.Static != nil {
+		if err := encodeRow(b, s, m.Static, true); err != nil {
+			return err
+		}
+	}
+	for i := range m.Rows {
+		if err := encodeRow(b, s, &m.Rows[i], false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func encodeRow(b *pebble.Batch, s *writeScratch, r *schema.Row, static bool) error {
+	rowKey := appendRowPrefix(append(s.key[:0], s.prefix...), static, r.Clustering)
+	n := len(rowKey)
+	h := rowHeader{marker: normLiveness(r.Marker), deletion: r.Deletion}
+	if isZeroDeletion(h.deletion) {
+		h.deletion = schema.LiveDeletion
+	}
+	if h.marker.Timestamp != schema.NoTimestamp || !h.deletion.Live() {
+		s.key = append(rowKey[:n], subHeader)
+		s.val = appendRowHeaderValue(s.val[:0], h)
+		if err := b.Merge(s.key, s.val, nil); err != nil {
+			return fmt.Errorf("cannot add row header to batch: %w", err)
+		}
+		rowKey = s.key
+	}
+	for _, cd := range r.ColumnDeletions {
+		if liveDeletion(cd.Deletion) {
+			continue
+		}
+		s.key = appendColumnDelSub(rowKey[:n], cd.Column)
+		s.val = appendDeletionValue(s.val[:0], cd.Deletion)
+		if err := b.Merge(s.key, s.val, nil); err != nil {
+			return fmt.Errorf("cannot add collection deletion to batch: %w", err)
+		}
+		rowKey = s.key
+	}
+	for i := range r.Cells {
+		c := r.Cells[i]
+		if c.Tombstone {
+			c.Value, c.TTL = nil, 0
+		} else if c.TTL <= 0 {
+			c.TTL, c.LocalDeletionTime = 0, schema.NoExpiry
+		}
+		s.key = appendCellSub(rowKey[:n], c.Column, c.Path)
+		s.val = appendCellValue(s.val[:0], &c)
+		if err := b.Merge(s.key, s.val, nil); err != nil {
+			return fmt.Errorf("cannot add cell to batch: %w", err)
+		}
+		rowKey = s.key
+	}
+	s.key = rowKey
+	return nil
+}

@@ -127,6 +127,20 @@ func (o *TableOptions) Set(name string, value any) error {
 // Validate checks the options together (min_index_interval <=
 // max_index_interval); Set checks each alone.
 func (o *TableOptions) Validate() error {
+	switch {
+	case !(o.BloomFilterFPChance > 6.71e-05 && o.BloomFilterFPChance <= 1.0):
+		return configf("bloom_filter_fp_chance must be larger than 6.71e-05 and less than or equal to 1.0")
+	case !(o.CRCCheckChance >= 0 && o.CRCCheckChance <= 1.0):
+		return configf("crc_check_chance should be between 0.0 and 1.0")
+	case o.DefaultTimeToLive < 0 || o.DefaultTimeToLive > MaxTTL:
+		return configf("default_time_to_live must be between 0 and %d", MaxTTL)
+	case o.GCGraceSeconds < 0 || o.MemtableFlushPeriodInMs < 0:
+		return configf("gc_grace_seconds and memtable_flush_period_in_ms must be greater than or equal to 0")
+	case o.ReadRepair != "BLOCKING" && o.ReadRepair != "NONE":
+		return configf("read_repair must be 'BLOCKING' or 'NONE'")
+	case !retryPattern.MatchString(o.SpeculativeRetry) || !retryPattern.MatchString(o.AdditionalWritePolicy):
+		return configf("speculative_retry and additional_write_policy must be retry policies")
+	}
 	if o.MinIndexInterval < 1 {
 		return configf("min_index_interval must be greater than or equal to 1")
 	}

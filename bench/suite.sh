@@ -1,0 +1,470 @@
+#!/usr/bin/env bash
+# bench/suite.sh — Sibyl's standard benchmark suite (issue #5, item 3), run by
+# `make bench`. On one machine, in one run, it:
+#
+#   1. records the machine (CPU model, cores, memory, disk, kernel, Go);
+#   2. runs write, read and mixed workloads against a `--backend null` node
+#      (the protocol ceiling), a real single node, and raw Pebble with the
+#      same record shapes (bench/cmd/pebblebench);
+#   3. measures latency at half the maximum rate, open loop (latency from
+#      each operation's intended start, so stalls count);
+#   4. runs three local nodes on 127.0.0.1-3 at RF=3, QUORUM (skipped, with
+#      the reason, when the cluster cannot be formed);
+#   5. grows a data set step by step and reports write throughput and p99 at
+#      each size;
+#
+# and writes BENCHMARKS.md with every command it ran and the tables (each
+# with ratios against its first row: ratios are what matter on a shared
+# machine; absolute numbers are context). It starts and stops every server
+# it needs, keeps their data in a temporary directory, and removes it on any
+# exit.
+#
+# Knobs (environment):
+#   SIBYL_BIN             sibyl binary (default bin/sibyl, built by make bench)
+#   BENCH_OUT             report file (default BENCHMARKS.md at the repository root)
+#   BENCH_DIR             parent of the temporary work directory (default $TMPDIR or /tmp)
+#   BENCH_DURATION        measured time of each time-bounded run (default 20s)
+#   BENCH_WARMUP          warmup before each time-bounded run (default 5s)
+#   BENCH_CONCURRENCY     requests in flight (default 128)
+#   BENCH_ROWS            rows written by the single-node write run and read after (default 1000000)
+#   BENCH_VALUE_SIZE      value bytes per row (default 100)
+#   BENCH_CLUSTER_ROWS    rows written to the 3-node cluster (default 300000)
+#   BENCH_GROWTH_STEPS    growth steps (default 20)
+#   BENCH_GROWTH_STEP_ROWS rows per growth step (default 1000000)
+#   BENCH_GROWTH_BUDGET   seconds the growth run may take; it stops after the step that crosses it (default 900)
+#   BENCH_PORT            CQL port of every node (default 9042)
+#   BENCH_START_TIMEOUT   seconds a node may take to open its CQL port (default 60)
+#   BENCH_PROFILE=1       also take 10s server CPU profiles (admin /debug/pprof) during the
+#                         single-node write and read runs, into BENCH_PROFILE_DIR (default bench/profiles)
+#   BENCH_KEEP=1          keep the work directory (logs, JSON reports, profiles)
+#   BENCH_SKIP            space-separated parts to skip: null pebble single half cluster growth
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=${SIBYL_BIN:-$ROOT/bin/sibyl}
+OUT=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
+DURATION=${BENCH_DURATION:-20s}
+WARMUP=${BENCH_WARMUP:-5s}
+CONC=${BENCH_CONCURRENCY:-128}
+ROWS=${BENCH_ROWS:-1000000}
+VALUE_SIZE=${BENCH_VALUE_SIZE:-100}
+CLUSTER_ROWS=${BENCH_CLUSTER_ROWS:-300000}
+GROWTH_STEPS=${BENCH_GROWTH_STEPS:-20}
+GROWTH_STEP_ROWS=${BENCH_GROWTH_STEP_ROWS:-1000000}
+GROWTH_BUDGET=${BENCH_GROWTH_BUDGET:-900}
+PORT=${BENCH_PORT:-9042}
+START_TIMEOUT=${BENCH_START_TIMEOUT:-60}
+PROFILES=${BENCH_PROFILE_DIR:-$ROOT/bench/profiles}
+ADMIN_PORT=7199
+SKIP=" ${BENCH_SKIP:-} "
+
+WORK=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/sibyl-bench.XXXXXX")
+RESULTS=$WORK/results
+mkdir -p "$RESULTS"
+COMMANDS=$WORK/commands.txt
+NOTES=$WORK/notes.md
+: >"$COMMANDS"
+: >"$NOTES"
+PIDS=()
+
+log() { printf '\n== %s\n' "$*" >&2; }
+note() { printf '%s\n' "$*" >>"$NOTES"; printf 'note: %s\n' "$*" >&2; }
+skipped() { [[ $SKIP == *" $1 "* ]]; }
+
+# --- servers ---------------------------------------------------------------
+
+cleanup() {
+	local status=$?
+	stop_nodes
+	if [[ ${BENCH_KEEP:-} == 1 ]]; then
+		echo "work directory kept: $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
+	exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# start_node NAME IP [serve flags...]: starts a node with its data and log in
+# the work directory and waits until it accepts CQL connections.
+start_node() {
+	local name=$1 ip=$2
+	shift 2
+	if port_open "$ip" "$PORT"; then
+		echo "something already listens on $ip:$PORT; stop it first" >&2
+		return 1
+	fi
+	mkdir -p "$WORK/$name"
+	local cmd=("$BIN" serve --listen-address "$ip" --cql-port "$PORT" --admin-port "$ADMIN_PORT"
+		--data-dir "$WORK/$name/data" "$@")
+	[[ ${BENCH_PROFILE:-} == 1 ]] && cmd+=(--pprof)
+	echo "${cmd[*]}" | sed "s#$WORK#\$WORK#g" >>"$COMMANDS"
+	"${cmd[@]}" >"$WORK/$name/log" 2>&1 &
+	local pid=$!
+	PIDS+=("$pid")
+	local deadline=$((SECONDS + START_TIMEOUT))
+	until port_open "$ip" "$PORT"; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "node $name exited; its log:" >&2
+			tail -20 "$WORK/$name/log" >&2
+			return 1
+		fi
+		if ((SECONDS > deadline)); then
+			echo "node $name did not open $ip:$PORT within ${START_TIMEOUT}s; its log:" >&2
+			tail -20 "$WORK/$name/log" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+# stop_nodes stops every node this script started: SIGTERM, then SIGKILL
+# after 30 seconds.
+stop_nodes() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		local deadline=$((SECONDS + 30))
+		while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+		if kill -0 "$pid" 2>/dev/null; then
+			echo "node $pid ignored SIGTERM for 30s; killing it" >&2
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+		wait "$pid" 2>/dev/null || true
+	done
+	PIDS=()
+}
+
+# --- runs ------------------------------------------------------------------
+
+# bench NAME [sibyl bench flags...]: one run, its JSON in $RESULTS/NAME.json.
+# A failed run is noted and leaves no JSON; the suite goes on.
+bench() {
+	local name=$1
+	shift
+	local cmd=("$BIN" bench --name "$name" --concurrency "$CONC" --value-size "$VALUE_SIZE" "$@")
+	log "$name: ${cmd[*]}"
+	echo "${cmd[*]} --json $name.json" >>"$COMMANDS"
+	if ! "${cmd[@]}" --json "$RESULTS/$name.json" >"$WORK/$name.out" 2>&1; then
+		tail -5 "$WORK/$name.out" >&2
+		note "run $name failed: $(tail -1 "$WORK/$name.out")"
+		rm -f "$RESULTS/$name.json"
+		return 1
+	fi
+	tail -12 "$WORK/$name.out" >&2
+}
+
+# pebble NAME [pebblebench flags...]: a raw Pebble baseline run.
+pebble() {
+	local name=$1
+	shift
+	local cmd=("$WORK/pebblebench" --name "$name" --dir "$WORK/pebble" --concurrency "$CONC" --value-size "$VALUE_SIZE" "$@")
+	log "$name: ${cmd[*]}"
+	echo "go run ./bench/cmd/pebblebench ${cmd[*]:1} --json $name.json" | sed "s#$WORK#\$WORK#g" >>"$COMMANDS"
+	if ! "${cmd[@]}" --quiet --json "$RESULTS/$name.json" >"$WORK/$name.out" 2>&1; then
+		tail -5 "$WORK/$name.out" >&2
+		note "run $name failed: $(tail -1 "$WORK/$name.out")"
+		rm -f "$RESULTS/$name.json"
+		return 1
+	fi
+	tail -8 "$WORK/$name.out" >&2
+}
+
+# profile NAME IP: a 10s server CPU profile, in the background, when asked.
+profile() {
+	[[ ${BENCH_PROFILE:-} == 1 ]] || return 0
+	mkdir -p "$PROFILES"
+	curl -sf -o "$PROFILES/$1.cpu.pprof" "http://$2:$ADMIN_PORT/debug/pprof/profile?seconds=10" &
+}
+
+# field FILE KEY: a top-level number of a report (WriteJSON puts each
+# top-level field on its own line, indented by two spaces).
+field() {
+	[[ -f $1 ]] || return 1
+	sed -n "s/^  \"$2\": \([-0-9.e+]*\),\{0,1\}$/\1/p" "$1" | head -1
+}
+
+have() { [[ -f $RESULTS/$1.json ]]; }
+
+# table NAME...: a Markdown comparison of the runs that exist, ratios
+# against the first of them.
+table() {
+	local files=() n
+	for n in "$@"; do have "$n" && files+=("$RESULTS/$n.json"); done
+	if ((${#files[@]} == 0)); then
+		echo "_No run of this part completed; see the notes._"
+		return 0
+	fi
+	"$BIN" bench compare --markdown "${files[@]}"
+}
+
+KEYS=(--partitions "$ROWS" --rows-per-partition 1)
+TIMED=(--duration "$DURATION" --warmup "$WARMUP")
+
+run_single() {
+	local kind=$1 ip=127.0.0.1
+	shift
+	start_node "$kind" "$ip" "$@" || {
+		note "the $kind node did not start; its runs are missing"
+		stop_nodes
+		return 0
+	}
+	local validate=(--validate)
+	[[ $kind == null ]] && validate=()
+	profile "$kind-write" "$ip"
+	bench "$kind-write" --hosts "$ip" --port "$PORT" --mode write --distribution sequential --ops "$ROWS" "${KEYS[@]}" || true
+	profile "$kind-read" "$ip"
+	bench "$kind-read" --hosts "$ip" --port "$PORT" --mode read "${TIMED[@]}" "${KEYS[@]}" "${validate[@]}" || true
+	bench "$kind-mixed" --hosts "$ip" --port "$PORT" --mode mixed "${TIMED[@]}" "${KEYS[@]}" "${validate[@]}" || true
+	if [[ $kind == sibyl ]] && ! skipped half; then
+		run_half "$ip"
+	fi
+	stop_nodes
+}
+
+# run_half IP: write and read open loop at half the closed-loop maximum.
+run_half() {
+	local m rate
+	for m in write read; do
+		if ! have "sibyl-$m"; then
+			note "no sibyl-$m result, so no half-rate $m run"
+			continue
+		fi
+		rate=$(field "$RESULTS/sibyl-$m.json" ops_per_sec)
+		rate=$(awk -v r="$rate" 'BEGIN { printf "%d", r / 2 }')
+		if ((rate < 1)); then
+			note "sibyl-$m reached no throughput, so no half-rate run"
+			continue
+		fi
+		local extra=()
+		[[ $m == read ]] && extra=(--validate)
+		bench "sibyl-$m-half" --hosts "$1" --port "$PORT" --mode "$m" --rate "$rate" "${TIMED[@]}" "${KEYS[@]}" "${extra[@]}" || true
+	done
+}
+
+run_pebble() {
+	(cd "$ROOT" && go build -o "$WORK/pebblebench" ./bench/cmd/pebblebench) || {
+		note "cannot build bench/cmd/pebblebench; no Pebble baseline"
+		return 0
+	}
+	pebble pebble-write --mode write --distribution sequential --ops "$ROWS" "${KEYS[@]}" || true
+	pebble pebble-read --mode read "${TIMED[@]}" "${KEYS[@]}" --validate || true
+	pebble pebble-mixed --mode mixed "${TIMED[@]}" "${KEYS[@]}" --validate || true
+	rm -rf "$WORK/pebble"
+}
+
+run_cluster() {
+	local hosts=127.0.0.1,127.0.0.2,127.0.0.3
+	start_node node1 127.0.0.1 && start_node node2 127.0.0.2 --seeds 127.0.0.1 &&
+		start_node node3 127.0.0.3 --seeds 127.0.0.1 || {
+		note "the 3-node cluster did not start; skipped"
+		stop_nodes
+		return 0
+	}
+	# Wait until writes at ALL succeed: every node has joined the ring and
+	# agrees on the schema.
+	local deadline=$((SECONDS + 120)) ok=0
+	local probe=("$BIN" bench --quiet --hosts "$hosts" --port "$PORT" --replication-factor 3 --consistency ALL
+		--ops 300 --concurrency 8 --partitions 1000 --keyspace sibyl_bench_probe)
+	echo "${probe[*]}   # repeated until it succeeds" >>"$COMMANDS"
+	while ((SECONDS < deadline)); do
+		if "${probe[@]}" --json "$WORK/probe.json" >"$WORK/probe.out" 2>&1 &&
+			[[ $(field "$WORK/probe.json" errors) == 0 ]]; then
+			ok=1
+			break
+		fi
+		sleep 2
+	done
+	if ((ok == 0)); then
+		note "the 3-node cluster never accepted writes at ALL within 120s (last: $(tail -1 "$WORK/probe.out")); skipped"
+		stop_nodes
+		return 0
+	fi
+	local keys=(--partitions "$CLUSTER_ROWS" --rows-per-partition 1 --replication-factor 3 --consistency QUORUM)
+	bench cluster-write --hosts "$hosts" --port "$PORT" --mode write --distribution sequential --ops "$CLUSTER_ROWS" "${keys[@]}" || true
+	bench cluster-read --hosts "$hosts" --port "$PORT" --mode read "${TIMED[@]}" "${keys[@]}" --validate || true
+	bench cluster-mixed --hosts "$hosts" --port "$PORT" --mode mixed "${TIMED[@]}" "${keys[@]}" --validate || true
+	stop_nodes
+}
+
+GROWTH_RUNS=()
+run_growth() {
+	start_node growth 127.0.0.1 || {
+		note "the growth node did not start; skipped"
+		stop_nodes
+		return 0
+	}
+	local start=$SECONDS step
+	for ((step = 1; step <= GROWTH_STEPS; step++)); do
+		local offset=$(((step - 1) * GROWTH_STEP_ROWS))
+		bench "growth-$((step * GROWTH_STEP_ROWS / 1000))k" --quiet --hosts 127.0.0.1 --port "$PORT" --mode write \
+			--distribution sequential --ops "$GROWTH_STEP_ROWS" --partitions "$GROWTH_STEP_ROWS" \
+			--partition-offset "$offset" || break
+		GROWTH_RUNS+=("growth-$((step * GROWTH_STEP_ROWS / 1000))k")
+		if ((SECONDS - start > GROWTH_BUDGET)); then
+			note "growth stopped at $((step * GROWTH_STEP_ROWS)) rows: the ${GROWTH_BUDGET}s budget was spent"
+			break
+		fi
+	done
+	du -sh "$WORK/growth/data" 2>/dev/null | awk '{ print "growth data set on disk at the end: " $1 }' >>"$NOTES" || true
+	stop_nodes
+}
+
+# --- report ----------------------------------------------------------------
+
+machine() {
+	local cpu mem disk
+	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+	mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+	disk=$(df -hP "$WORK" | awk 'NR == 2 { print $1 " (" $2 " total, " $4 " free)" }')
+	local dev rot=""
+	dev=$(df -P "$WORK" | awk 'NR == 2 { print $1 }' | sed 's#^/dev/##; s#[0-9]*$##')
+	if [[ -r /sys/block/$dev/queue/rotational ]]; then
+		case $(cat "/sys/block/$dev/queue/rotational") in
+		0) rot=", non-rotational" ;;
+		1) rot=", reported rotational (virtual disks often are)" ;;
+		esac
+	fi
+	cat <<EOF
+- CPU: ${cpu:-unknown}, $(nproc) cores visible to the suite ($(grep -c ^processor /proc/cpuinfo) in /proc/cpuinfo)
+- Memory: $mem
+- Disk holding the data: $disk$rot, file system $(df -PT "$WORK" | awk 'NR == 2 { print $2 }')
+- Kernel: $(uname -sr); $(go version 2>/dev/null || echo "go: not found")
+- Sibyl: $("$BIN" version 2>/dev/null || echo unknown); commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+- Client and servers share the machine; every sibyl bench client runs $CONC requests in flight.
+EOF
+}
+
+# ratio A B KEY: A's KEY over B's, or "n/a".
+ratio() {
+	local a b
+	a=$(field "$RESULTS/$1.json" "$3" 2>/dev/null) || true
+	b=$(field "$RESULTS/$2.json" "$3" 2>/dev/null) || true
+	if [[ -z $a || -z $b ]]; then echo "n/a"; return; fi
+	awk -v a="$a" -v b="$b" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'
+}
+
+num() { field "$RESULTS/$1.json" "$2" 2>/dev/null || echo "n/a"; }
+
+# check LABEL VALUE OP TARGET: a row of the targets table.
+check() {
+	local verdict
+	if [[ $2 == n/a || -z $2 ]]; then
+		verdict="not measured"
+	else
+		verdict=$(awk -v v="$2" -v t="$4" -v op="$3" 'BEGIN {
+			ok = (op == ">=") ? (v >= t) : (v <= t)
+			if (ok) print "met"
+			else if (op == ">=") printf "missed by %.0f%%", (t - v) / t * 100
+			else printf "missed by %.0f%%", (v - t) / t * 100 }')
+	fi
+	printf '| %s | %s | %s %s | %s |\n' "$1" "$2" "$3" "$4" "$verdict"
+}
+
+growth_ratio() {
+	((${#GROWTH_RUNS[@]} >= 2)) || { echo "n/a"; return; }
+	ratio "${GROWTH_RUNS[-1]}" "${GROWTH_RUNS[0]}" ops_per_sec
+}
+
+report() {
+	local tmp=$OUT.tmp
+	{
+		cat <<EOF
+# Sibyl benchmarks
+
+Written by \`make bench\` (\`bench/suite.sh\`) on $(date -u '+%Y-%m-%d %H:%M UTC'). Every table
+compares runs of the same suite on the same machine; each row's ratios (x ops/s,
+x p99) are against the table's first row. Ratios are the figures to compare
+across machines; absolute numbers are context. Latencies are response times
+measured by the client from each operation's intended start (in closed-loop
+runs, from its send), from HDR histograms. Writes are synced to the
+write-ahead log before they are acknowledged.
+
+## Machine
+
+$(machine)
+
+Settings: $CONC requests in flight, $VALUE_SIZE-byte values, $ROWS rows of one
+row per partition for the single-node runs, time-bounded runs of $DURATION after
+a $WARMUP warmup.
+
+## Targets
+
+| target | measured | wanted | verdict |
+| --- | --- | --- | --- |
+$(check "single node writes/s" "$(num sibyl-write ops_per_sec)" ">=" 50000)
+$(check "single node point reads/s" "$(num sibyl-read ops_per_sec)" ">=" 50000)
+$(check "durable writes / null-backend ceiling" "$(ratio sibyl-write null-write ops_per_sec)" ">=" 0.70)
+$(check "write p99 ms at half the maximum rate" "$(num sibyl-write-half p99_ms)" "<=" 2)
+$(check "read p99 ms at half the maximum rate" "$(num sibyl-read-half p99_ms)" "<=" 2)
+$(check "3 nodes RF=3 QUORUM writes/s" "$(num cluster-write ops_per_sec)" ">=" 15000)
+$(check "growth: last step / first step writes/s" "$(growth_ratio)" ">=" 0.80)
+
+Other ratios: reads against the null ceiling $(ratio sibyl-read null-read ops_per_sec),
+mixed $(ratio sibyl-mixed null-mixed ops_per_sec); Sibyl against raw Pebble with the
+same record shapes: writes $(ratio sibyl-write pebble-write ops_per_sec), reads
+$(ratio sibyl-read pebble-read ops_per_sec), mixed $(ratio sibyl-mixed pebble-mixed ops_per_sec).
+
+## Single node: writes (null-backend ceiling, Sibyl, raw Pebble)
+
+$(table null-write sibyl-write pebble-write)
+
+## Single node: point reads
+
+$(table null-read sibyl-read pebble-read)
+
+## Single node: mixed, 50% reads
+
+$(table null-mixed sibyl-mixed pebble-mixed)
+
+## Latency at the maximum rate and at half of it (open loop)
+
+$(table sibyl-write sibyl-write-half sibyl-read sibyl-read-half)
+
+## Three local nodes, RF=3, QUORUM (against the single node)
+
+$(table sibyl-write cluster-write sibyl-read cluster-read sibyl-mixed cluster-mixed)
+
+## Growth: write throughput and p99 as the data set grows
+
+Each step writes $GROWTH_STEP_ROWS new rows to the same node; the run's name is
+the number of rows (thousands) in the table at its end.
+
+$(table "${GROWTH_RUNS[@]}")
+
+## Notes
+
+$(if [[ -s $NOTES ]]; then sed 's/^/- /' "$NOTES"; else echo "- Every part ran."; fi)
+
+## Commands
+
+\`\`\`
+$(cat "$COMMANDS")
+\`\`\`
+EOF
+	} >"$tmp"
+	mv "$tmp" "$OUT"
+	echo "wrote $OUT" >&2
+}
+
+# --- main ------------------------------------------------------------------
+
+if [[ ! -x $BIN ]]; then
+	echo "no sibyl binary at $BIN: run make build, or set SIBYL_BIN" >&2
+	exit 1
+fi
+log "work directory $WORK"
+skipped null || run_single null --backend null
+skipped single || run_single sibyl
+skipped pebble || run_pebble
+skipped cluster || run_cluster
+skipped growth || run_growth
+if [[ ${BENCH_PROFILE:-} == 1 ]]; then
+	note "server CPU profiles: $(ls "$PROFILES" 2>/dev/null | tr '\n' ' ')(in $PROFILES)"
+fi
+report

@@ -36,8 +36,16 @@ func compareRow(r, base Report) []string {
 		r.Name, string(r.Mode), fmt.Sprint(r.Concurrency), rate,
 		fmt.Sprintf("%.0f", r.OpsPerSec), ratio(r.OpsPerSec, base.OpsPerSec),
 		ms(r.P50Ms), ms(r.P90Ms), ms(r.P99Ms), ms(r.P999Ms), ms(r.MaxMs),
-		ratio(r.P99Ms, base.P99Ms), fmt.Sprint(r.Errors),
+		ratio(r.P99Ms, base.P99Ms), errorsCell(r),
 	}
+}
+
+// errorsCell is the error count, with the open-loop backlog left unsent.
+func errorsCell(r Report) string {
+	if r.Unsent > 0 {
+		return fmt.Sprintf("%d (%d unsent)", r.Errors, r.Unsent)
+	}
+	return fmt.Sprint(r.Errors)
 }
 
 func ms(v float64) string { return fmt.Sprintf("%.2f", v) }

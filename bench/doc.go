@@ -45,6 +45,8 @@
 // stall the backlog is sent as fast as Concurrency allows, but each late
 // operation is charged for its lateness, and the rate is never raised above
 // the schedule to "catch up" a mean rate (the scylla-bench -max-rate mistake).
+// A run with a Duration stops sending when its time is up; operations still
+// due then are reported as Report.Unsent, a sign the rate was not sustained.
 // The Report carries both the response time (from intended start) and the
 // service time (from actual send); in a closed loop they are equal.
 //
@@ -54,6 +56,10 @@
 //     digits, up to one hour); percentiles are exact to within 0.1 %.
 //   - Operations whose intended start lies within the warmup are executed
 //     but not recorded; throughput is measured over the recorded window only.
+//   - Latency includes the client's own delays. A target whose workers are
+//     CPU-bound (an in-process baseline at 128 workers on 2 cores) sees the
+//     Go scheduler park a preempted worker for up to a second in its max;
+//     network clients, whose workers block on replies, do not.
 //   - Errors are counted by kind (timeout, unavailable, overloaded, missing,
 //     corrupt, ...) and never retried: a retry would hide the failure and
 //     distort the latency it belongs to.

@@ -54,6 +54,7 @@ type Report struct {
 
 	Ops          int64             `json:"ops"`
 	Errors       int64             `json:"errors"`
+	Unsent       int64             `json:"unsent,omitempty"` // open loop: operations due before the end but never sent (backlog)
 	ErrorsByKind map[string]int64  `json:"errors_by_kind,omitempty"`
 	ErrorSamples map[string]string `json:"error_samples,omitempty"`
 	RowsChecked  int64             `json:"rows_checked,omitempty"`
@@ -159,6 +160,9 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	}
 	if r.RowsChecked > 0 {
 		fmt.Fprintf(&b, "validated    %d rows\n", r.RowsChecked)
+	}
+	if r.Unsent > 0 {
+		fmt.Fprintf(&b, "unsent       %d operations were due but still queued at the end: the target rate was not sustained\n", r.Unsent)
 	}
 	fmt.Fprintf(&b, "errors       %d\n", r.Errors)
 	for _, k := range sortedKeys(r.ErrorsByKind) {

@@ -119,7 +119,9 @@ func (r *runner) run(ctx context.Context, tgt Target) (Report, error) {
 	if err := ctx.Err(); err != nil && r.rec.ops.Load() == 0 {
 		return Report{}, fmt.Errorf("bench: run cancelled: %w", err)
 	}
-	return r.report(w, finish, tot, intervals)
+	rep, err := r.report(w, finish, tot, intervals)
+	rep.Unsent = pacer.Unsent(w.end)
+	return rep, err
 }
 
 // work is the loop of one worker: claim a slot, wait for it, execute, record.

@@ -48,6 +48,10 @@ func (realClock) SleepUntil(ctx context.Context, t time.Time) error {
 // atomic counter, so however late the workers are the schedule never issues
 // more operations by any time t than start + i/rate <= t allows — there is
 // no catching up to a mean rate, only a backlog that is charged for waiting.
+// When the run has an end, no slot is handed out once the clock has passed
+// it, even if its intended start lay before: a server far slower than the
+// schedule would otherwise keep the run going long after its duration.
+// Unsent counts the slots so left out, and the report carries it.
 //
 // Next may be called by many goroutines at once.
 type Pacer struct {
@@ -56,6 +60,7 @@ type Pacer struct {
 	interval float64 // nanoseconds between slots; 0 in a closed loop
 	limit    int64   // number of slots; math.MaxInt64 for no limit
 	next     atomic.Int64
+	issued   atomic.Int64 // slots handed out
 }
 
 // NewPacer returns a pacer whose first slot is at start. rate is in
@@ -73,10 +78,10 @@ func NewPacer(clock Clock, start time.Time, rate float64, limit int64) *Pacer {
 }
 
 // Next claims the next slot. ok is false when the slots are exhausted, the
-// slot's intended start is at or after end (if end is not zero), or ctx is
-// done.
+// slot's intended start or the current time is at or after end (if end is
+// not zero), or ctx is done.
 func (p *Pacer) Next(ctx context.Context, end time.Time) (seq int64, intended time.Time, ok bool) {
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || !end.IsZero() && !p.clock.Now().Before(end) {
 		return 0, time.Time{}, false
 	}
 	seq = p.next.Add(1) - 1
@@ -96,7 +101,20 @@ func (p *Pacer) Next(ctx context.Context, end time.Time) (seq int64, intended ti
 			return 0, time.Time{}, false
 		}
 	}
+	p.issued.Add(1)
 	return seq, intended, true
+}
+
+// Unsent returns how many slots of an open-loop schedule were intended to
+// start before end but were never handed out, because the run reached end
+// (or its context was cancelled) with them still in the backlog. It is zero
+// for closed loops and runs without an end.
+func (p *Pacer) Unsent(end time.Time) int64 {
+	if p.interval == 0 || end.IsZero() {
+		return 0
+	}
+	due := int64(math.Ceil(float64(end.Sub(p.start)) / p.interval))
+	return max(min(due, p.limit)-p.issued.Load(), 0)
 }
 
 // Intended returns the intended start of slot seq of an open-loop pacer.

@@ -182,3 +182,29 @@ func countAbove(h *hdrhistogram.Histogram, us int64) int64 {
 	}
 	return n
 }
+
+// TestOpenLoopStopsAtEnd runs a schedule five times faster than the
+// simulated server: the run must end on time, with the backlog it could not
+// send counted as unsent rather than drained for minutes or forgotten.
+func TestOpenLoopStopsAtEnd(t *testing.T) {
+	clock := newFakeClock()
+	cfg := testConfig(func(c *Config) { c.Rate = 1000; c.Ops = 0; c.Duration = 100 * time.Millisecond })
+	r, err := newTestRunner(cfg, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := clock.Now()
+	rep, err := r.run(context.Background(), &fakeTarget{clock: clock, service: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Ops != 20 || rep.Unsent != 80 {
+		t.Fatalf("ops %d unsent %d, want 20 sent and 80 left in the backlog", rep.Ops, rep.Unsent)
+	}
+	if took := clock.Now().Sub(start); took > 100*time.Millisecond {
+		t.Fatalf("run took %v of simulated time, want it to end at 100ms", took)
+	}
+	if rep.MaxMs < 80 {
+		t.Fatalf("max %.1f ms: the last sent operation waited about 81 ms", rep.MaxMs)
+	}
+}

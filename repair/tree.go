@@ -198,7 +198,7 @@ func Build(ctx context.Context, reader RangeReader, table schema.TableID, rng ri
 
 // builder feeds partitions into leaves; leaves fill in increasing order.
 type builder struct {
-	t      *Tree
+	t       *Tree
 	piece   ring.Range // the scan in progress
 	inPiece bool       // whether last is a token of this piece
 	leaf    int        // leaf being hashed; -1 before the first partition

@@ -58,8 +58,9 @@
 //     but not recorded; throughput is measured over the recorded window only.
 //   - Latency includes the client's own delays. A target whose workers are
 //     CPU-bound (an in-process baseline at 128 workers on 2 cores) sees the
-//     Go scheduler park a preempted worker for up to a second in its max;
-//     network clients, whose workers block on replies, do not.
+//     Go scheduler leave a preempted worker waiting for up to a second,
+//     which shows in its max; workers that block on network replies are
+//     far less exposed.
 //   - Errors are counted by kind (timeout, unavailable, overloaded, missing,
 //     corrupt, ...) and never retried: a retry would hide the failure and
 //     distort the latency it belongs to.

@@ -99,10 +99,15 @@ func (c *conn) serve() {
 
 	err := c.readLoop()
 	switch {
-	case err == nil, errors.Is(err, io.EOF), c.draining.Load(), c.ctx.Err() != nil:
-		c.log.Debug("CQL connection closing", "error", err)
+	case err == nil, c.draining.Load():
+		// A fatal header was answered, or Shutdown drains: requests in
+		// flight finish and their answers are flushed.
+	case errors.Is(err, io.EOF), c.ctx.Err() != nil:
+		// The client left: nobody will read the answers.
+		c.cancel()
 	default:
 		c.log.Info("CQL connection failed", "error", err)
+		c.cancel()
 	}
 	c.requests.Wait()
 	close(c.writerStop)

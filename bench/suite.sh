@@ -35,7 +35,8 @@
 #   BENCH_PORT            CQL port of every node (default 9042)
 #   BENCH_START_TIMEOUT   seconds a node may take to open its CQL port (default 60)
 #   BENCH_PROFILE=1       also take 10s server CPU profiles (admin /debug/pprof) during the
-#                         single-node write and read runs, into BENCH_PROFILE_DIR (default bench/profiles)
+#                         single-node write and read runs, and allocation profiles after each,
+#                         into BENCH_PROFILE_DIR (default bench/profiles)
 #   BENCH_KEEP=1          keep the work directory (logs, JSON reports, profiles)
 #   BENCH_SKIP            space-separated parts to skip: null pebble single half cluster growth
 set -euo pipefail
@@ -182,6 +183,14 @@ profile() {
 	curl -sf -o "$PROFILES/$1.cpu.pprof" "http://$2:$ADMIN_PORT/debug/pprof/profile?seconds=10" &
 }
 
+# allocs NAME IP: the server's allocation profile (cumulative since start),
+# when asked.
+allocs() {
+	[[ ${BENCH_PROFILE:-} == 1 ]] || return 0
+	mkdir -p "$PROFILES"
+	curl -sf -o "$PROFILES/$1.allocs.pprof" "http://$2:$ADMIN_PORT/debug/pprof/allocs" || true
+}
+
 # field FILE KEY: a top-level number of a report (WriteJSON puts each
 # top-level field on its own line, indented by two spaces).
 field() {
@@ -218,8 +227,10 @@ run_single() {
 	[[ $kind == null ]] && validate=()
 	profile "$kind-write" "$ip"
 	bench "$kind-write" --hosts "$ip" --port "$PORT" --mode write --distribution sequential --ops "$ROWS" "${KEYS[@]}" || true
+	allocs "$kind-after-write" "$ip"
 	profile "$kind-read" "$ip"
 	bench "$kind-read" --hosts "$ip" --port "$PORT" --mode read "${TIMED[@]}" "${KEYS[@]}" "${validate[@]}" || true
+	allocs "$kind-after-read" "$ip"
 	bench "$kind-mixed" --hosts "$ip" --port "$PORT" --mode mixed "${TIMED[@]}" "${KEYS[@]}" "${validate[@]}" || true
 	if [[ $kind == sibyl ]] && ! skipped half; then
 		run_half "$ip"

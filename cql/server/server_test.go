@@ -403,3 +403,21 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal("New accepted a nil handler")
 	}
 }
+
+func TestLaggingEventReaderIsClosed(t *testing.T) {
+	srv, addr := startServer(t, Config{MaxInFlight: 1}, newTestHandler())
+	c := dial(t, addr)
+	c.startup(nil)
+	c.send(2, &protocol.Register{EventTypes: []string{protocol.EventSchemaChange}})
+	c.recv()
+	// The client reads nothing more; events fill its socket, then its queue.
+	ev := exec.Event{Type: exec.EventSchemaChange, Schema: &exec.SchemaChangeResult{
+		Change: exec.ChangeUpdated, Target: exec.TargetTable, Keyspace: "ks", Name: strings.Repeat("t", 60000)}}
+	for i := 0; srv.Metrics().DroppedEvents == 0; i++ {
+		if i == 100000 {
+			t.Fatal("events never backed up")
+		}
+		srv.Publish(ev)
+	}
+	waitFor(t, "the lagging connection to close", func() bool { return srv.Metrics().OpenConnections == 0 })
+}

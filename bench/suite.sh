@@ -333,8 +333,10 @@ machine() {
 	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 	mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 	disk=$(df -hP "$WORK" | awk 'NR == 2 { print $1 " (" $2 " total, " $4 " free)" }')
-	local dev rot=""
-	dev=$(df -P "$WORK" | awk 'NR == 2 { print $1 }' | sed 's#^/dev/##; s#[0-9]*$##')
+	local src dev rot=""
+	src=$(df -P "$WORK" | awk 'NR == 2 { print $1 }')
+	dev=$(lsblk -no PKNAME "$src" 2>/dev/null | head -1)
+	[[ -n $dev ]] || dev=${src#/dev/}
 	if [[ -r /sys/block/$dev/queue/rotational ]]; then
 		case $(cat "/sys/block/$dev/queue/rotational") in
 		0) rot=", non-rotational" ;;
@@ -358,6 +360,13 @@ ratio() {
 	b=$(field "$RESULTS/$2.json" "$3" 2>/dev/null) || true
 	if [[ -z $a || -z $b ]]; then echo "n/a"; return; fi
 	awk -v a="$a" -v b="$b" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'
+}
+
+per_core() {
+	local v
+	v=$(field "$RESULTS/$1.json" ops_per_sec 2>/dev/null) || true
+	[[ -n $v ]] || { echo "n/a"; return; }
+	awk -v v="$v" -v n="$(nproc)" 'BEGIN { printf "%.0f", v / n }'
 }
 
 num() { field "$RESULTS/$1.json" "$2" 2>/dev/null || echo "n/a"; }
@@ -420,6 +429,8 @@ Other ratios: reads against the null ceiling $(ratio sibyl-read null-read ops_pe
 mixed $(ratio sibyl-mixed null-mixed ops_per_sec); Sibyl against raw Pebble with the
 same record shapes: writes $(ratio sibyl-write pebble-write ops_per_sec), reads
 $(ratio sibyl-read pebble-read ops_per_sec), mixed $(ratio sibyl-mixed pebble-mixed ops_per_sec).
+Per core ($(nproc) cores, shared by client and server): $(per_core sibyl-write) writes/s,
+$(per_core sibyl-read) reads/s.
 
 ## Single node: writes (null-backend ceiling, Sibyl, raw Pebble)
 

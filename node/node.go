@@ -6,13 +6,20 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/cql/server"
 	"github.com/sibyldb/sibyl/internal/stop"
+	"github.com/sibyldb/sibyl/ring"
+	"github.com/sibyldb/sibyl/schema"
+	"github.com/sibyldb/sibyl/storage"
 )
 
 // Node is one running Sibyl node. New opens its storage and binds its
@@ -21,8 +28,22 @@ type Node struct {
 	cfg     *Config // immutable after New
 	log     *slog.Logger
 	started time.Time
+	addr    netip.Addr // the address every port binds and is advertised
 
 	group *stop.Group // owns every goroutine the node starts
+
+	engine *storage.Engine // nil with the null backend
+	local  replica         // engine or nullStore
+	id     identity
+	schema *schemaStore
+	ring   atomic.Pointer[ring.Snapshot]
+	coord  *Coordinator
+	exec   *exec.Executor
+	// cqlInfo is what system.local shows; its port is known once bound.
+	cqlInfo *clusterInfo
+
+	cqlLn net.Listener
+	cql   *server.Server
 
 	metrics *prometheus.Registry
 	adminLn net.Listener
@@ -46,8 +67,9 @@ func Run(ctx context.Context, cfg Config) error {
 }
 
 // New validates cfg, opens the node's storage, loads or creates its
-// identity and binds its ports, so that configuration and port errors
-// surface before anything runs. The caller must Close the node.
+// identity and catalog, and binds its ports, so that configuration, disk
+// and port errors surface before anything runs. The caller must Close the
+// node.
 func New(cfg Config) (n *Node, err error) {
 	c := cfg.Clone()
 	c.EnsureDefaults()
@@ -55,6 +77,7 @@ func New(cfg Config) (n *Node, err error) {
 		return nil, fmt.Errorf("invalid node configuration: %w", err)
 	}
 	n = &Node{cfg: c, log: c.Logger, started: c.Now(), group: stop.New(context.Background())}
+	n.addr, _ = netip.ParseAddr(c.ListenAddress) // checked by Validate
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, n.Close())
@@ -67,15 +90,152 @@ func New(cfg Config) (n *Node, err error) {
 	return n, nil
 }
 
-// open builds every part of the node in dependency order.
+// open builds every part of the node in dependency order: storage, then
+// what is stored in it (identity, catalog), then the ring, coordinator and
+// executor over them, then the servers.
 func (n *Node) open() error {
 	n.metrics = newRegistry()
+	if err := n.openStorage(); err != nil {
+		return err
+	}
+	if err := n.openCluster(); err != nil {
+		return err
+	}
+	if err := n.openExecutor(); err != nil {
+		return err
+	}
+	if err := n.openCQL(); err != nil {
+		return err
+	}
 	if err := n.listenAdmin(); err != nil {
 		return err
 	}
 	if n.adminLn != nil {
 		n.admin = n.newAdminServer(n.metrics)
 	}
+	n.registerMetrics()
+	return nil
+}
+
+// openStorage opens Pebble (or the null store), then the identity and the
+// catalog kept in it.
+func (n *Node) openStorage() error {
+	ctx := context.Background()
+	var meta localMeta = &memMeta{}
+	var catalog []byte
+	var found bool
+	var save func(context.Context, []byte) error
+	if n.cfg.Backend == BackendPebble {
+		eng, err := storage.Open(storage.Options{
+			Dir:       n.cfg.DataDir,
+			Logger:    n.log.With("component", "storage"),
+			GCGrace:   n.gcGrace,
+			CacheSize: n.cfg.StorageCacheSize,
+			Now:       n.cfg.Now,
+		})
+		if err != nil {
+			return fmt.Errorf("cannot open storage in %s: %w", n.cfg.DataDir, err)
+		}
+		n.engine, n.local, meta, save = eng, eng, eng, eng.SaveCatalog
+		if catalog, found, err = eng.LoadCatalog(); err != nil {
+			return fmt.Errorf("cannot load the schema: %w", err)
+		}
+	}
+	id, err := loadIdentity(ctx, meta, n.cfg.NumTokens, n.log)
+	if err != nil {
+		return err
+	}
+	n.id = id
+	if n.schema, err = newSchemaStore(catalog, found, save); err != nil {
+		return err
+	}
+	if n.engine == nil {
+		n.local = newNullStore(n.schema.table, n.cfg.Now)
+		n.log.Warn("running with the null backend: writes are dropped and reads are synthetic (benchmark ceiling only)")
+	}
+	return nil
+}
+
+// gcGrace is storage's view of tables' gc_grace_seconds. Storage may call
+// it before the catalog is loaded; the default applies until then.
+func (n *Node) gcGrace(id schema.TableID) (int64, bool) {
+	if n.schema == nil {
+		return 0, false
+	}
+	return n.schema.gcGrace(id)
+}
+
+// openCluster builds the ring (this node alone until the cluster issue's
+// gossip adds peers) and the coordinator over it.
+func (n *Node) openCluster() error {
+	snap, err := ring.NewBuilder(nil).Upsert(ring.Node{
+		ID: n.id.hostID, Addr: n.cfg.ListenAddress, DC: n.cfg.DataCenter, Rack: n.cfg.Rack,
+		Status: ring.StatusNormal, Tokens: n.id.tokens,
+	}).Build()
+	if err != nil {
+		return fmt.Errorf("cannot build the ring: %w", err)
+	}
+	n.ring.Store(snap)
+	n.coord = newCoordinator(coordinatorConfig{
+		Self: n.id.hostID, LocalDC: n.cfg.DataCenter,
+		Ring:         n.ring.Load,
+		Placement:    n.schema.placementOf,
+		Local:        n.local,
+		WriteTimeout: n.cfg.WriteTimeout, ReadTimeout: n.cfg.ReadTimeout,
+		Metrics: newCoordinatorMetrics(n.metrics),
+	})
+	return nil
+}
+
+func (n *Node) openExecutor() error {
+	info := &clusterInfo{name: n.cfg.ClusterName, schemaV: func() [16]byte { return n.schema.Catalog().Version() }}
+	ex, err := exec.New(exec.Config{
+		Coordinator: n.coord,
+		Schema:      n.schema,
+		Cluster:     info,
+		Token:       func(key []byte) int64 { return int64(ring.Murmur3Token(key)) },
+		Now:         n.cfg.Now,
+		Logger:      n.log.With("component", "exec"),
+		Events:      n.publish,
+	})
+	if err != nil {
+		return fmt.Errorf("cannot create the executor: %w", err)
+	}
+	n.exec = ex
+	n.cqlInfo = info
+	return nil
+}
+
+// publish forwards schema-change events to registered client connections.
+func (n *Node) publish(ev exec.Event) {
+	if n.cql != nil {
+		n.cql.Publish(ev)
+	}
+}
+
+// openCQL binds the CQL port and creates the server; the advertised rpc
+// port is the one actually bound.
+func (n *Node) openCQL() error {
+	ln, err := n.listen(n.cfg.CQLListener, n.cfg.CQLPort, "CQL clients")
+	if err != nil {
+		return err
+	}
+	n.cqlLn = ln
+	port := n.cfg.CQLPort
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok {
+		port = tcp.Port
+	}
+	n.cqlInfo.local = localNodeInfo(n.id.hostID, n.id.tokens, n.addr, port, n.cfg.DataCenter, n.cfg.Rack)
+	srv, err := server.New(server.Config{
+		Address:      ln.Addr().String(),
+		MaxFrameSize: n.cfg.MaxFrameSize,
+		MaxInFlight:  n.cfg.MaxInFlight,
+		Logger:       n.log.With("component", "cql"),
+	}, n.exec)
+	if err != nil {
+		return fmt.Errorf("cannot create the CQL server: %w", err)
+	}
+	n.cql = srv
 	return nil
 }
 
@@ -111,6 +271,17 @@ func (n *Node) Serve(ctx context.Context) error {
 }
 
 func (n *Node) startServers() error {
+	ln := n.cqlLn
+	err := n.group.Go("node.cql: serve clients", func(ctx context.Context) error {
+		if err := n.cql.Serve(ctx, ln); err != nil && !errors.Is(err, server.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	n.cqlLn = nil // owned by the server from now on
 	if n.admin != nil {
 		if err := n.group.Go("node.admin: serve http", n.admin.serve); err != nil {
 			return err
@@ -120,12 +291,20 @@ func (n *Node) startServers() error {
 }
 
 func (n *Node) startupAttrs() []any {
-	attrs := []any{"cluster", n.cfg.ClusterName, "dc", n.cfg.DataCenter, "rack", n.cfg.Rack,
-		"backend", string(n.cfg.Backend)}
+	attrs := []any{"cql", n.CQLAddr().String(), "host_id", n.id.hostID.String(), "cluster", n.cfg.ClusterName,
+		"dc", n.cfg.DataCenter, "rack", n.cfg.Rack, "tokens", len(n.id.tokens), "backend", string(n.cfg.Backend)}
+	if n.engine != nil {
+		attrs = append(attrs, "data_dir", n.cfg.DataDir)
+	}
 	if n.adminLn != nil {
 		attrs = append(attrs, "admin", n.adminLn.Addr().String())
 	}
 	return attrs
+}
+
+// CQLAddr is the address the CQL server listens on.
+func (n *Node) CQLAddr() net.Addr {
+	return &net.TCPAddr{IP: n.addr.AsSlice(), Port: n.cqlInfo.local.RPCPort}
 }
 
 // AdminAddr is the address the admin HTTP server listens on, or nil when it
@@ -137,9 +316,12 @@ func (n *Node) AdminAddr() net.Addr {
 	return n.adminLn.Addr()
 }
 
+// HostID is the node's permanent identity.
+func (n *Node) HostID() ring.HostID { return n.id.hostID }
+
 // Close stops the node: it stops accepting connections, drains the ones in
 // flight for up to Config.ShutdownTimeout, stops every task and closes
-// storage. It is safe to call more than once.
+// storage last. It is safe to call more than once.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() { n.closeErr = n.shutdown() })
 	return n.closeErr
@@ -149,12 +331,27 @@ func (n *Node) shutdown() error {
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownTimeout)
 	defer cancel()
 	var errs []error
+	if n.cql != nil {
+		if err := n.cql.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("cannot drain CQL connections: %w", err))
+		}
+	}
+	for _, ln := range []net.Listener{n.cqlLn} {
+		if ln != nil {
+			_ = ln.Close() // never served: New failed or Serve was not called
+		}
+	}
 	if n.admin != nil {
 		errs = append(errs, n.admin.shutdown(ctx))
 	} else if n.adminLn != nil {
-		errs = append(errs, n.adminLn.Close())
+		_ = n.adminLn.Close()
 	}
 	errs = append(errs, n.group.Stop())
+	if n.engine != nil {
+		if err := n.engine.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("cannot close storage: %w", err))
+		}
+	}
 	err := errors.Join(errs...)
 	if err != nil {
 		n.log.Error("node stopped with errors", "err", err)

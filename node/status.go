@@ -1,6 +1,10 @@
 package node
 
-import "time"
+import (
+	"time"
+
+	"github.com/sibyldb/sibyl/ring"
+)
 
 // Status is what the admin API's /status reports about this node, and what
 // `sibyl status` prints one line of per node.
@@ -37,5 +41,20 @@ func (n *Node) Status() Status {
 
 // fillStatus adds what the node's parts know to s.
 func (n *Node) fillStatus(s *Status) {
-	_ = s
+	s.HostID = n.id.hostID.String()
+	s.CQLAddress = n.CQLAddr().String()
+	s.Tokens = make([]string, len(n.id.tokens))
+	for i, t := range n.id.tokens {
+		s.Tokens[i] = t.String()
+	}
+	s.SchemaVersion = uuidString(n.schema.Catalog().Version())
+	s.Version = ReleaseVersion
+	if n.engine != nil {
+		s.LoadBytes = int64(n.engine.Metrics().DiskSpaceUsage)
+	}
+}
+
+// uuidString formats 16 bytes as a UUID.
+func uuidString(u [16]byte) string {
+	return ring.HostID(u).String()
 }

@@ -1,0 +1,56 @@
+package node
+
+import (
+	"net/netip"
+
+	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/ring"
+)
+
+// ReleaseVersion is the Cassandra version Sibyl reports in system.local.
+// It must start with 4 or more so that drivers read system_schema and
+// cqlsh uses server-side DESCRIBE (cql-compat.md section 0, row 6), and be
+// strictly N.N.N so every driver parses it.
+const ReleaseVersion = "4.1.5"
+
+// clusterInfo implements exec.ClusterInfo for system.local and
+// system.peers.
+type clusterInfo struct {
+	name    string
+	local   exec.NodeInfo // immutable but for SchemaVersion, filled per call
+	schemaV func() [16]byte
+}
+
+var _ exec.ClusterInfo = (*clusterInfo)(nil)
+
+func (c *clusterInfo) ClusterName() string { return c.name }
+
+// Local describes this node, with the current schema version.
+func (c *clusterInfo) Local() exec.NodeInfo {
+	n := c.local
+	n.SchemaVersion = c.schemaV()
+	return n
+}
+
+// Peers is empty on a single node; the cluster issue fills it from gossip.
+func (c *clusterInfo) Peers() []exec.NodeInfo { return nil }
+
+// localNodeInfo builds this node's description from its identity and
+// addresses.
+func localNodeInfo(id ring.HostID, tokens []ring.Token, addr netip.Addr, cqlPort int, dc, rack string) exec.NodeInfo {
+	toks := make([]int64, len(tokens))
+	for i, t := range tokens {
+		toks[i] = int64(t)
+	}
+	return exec.NodeInfo{
+		HostID:         id,
+		Address:        addr,
+		RPCAddress:     addr,
+		RPCPort:        cqlPort,
+		DataCenter:     dc,
+		Rack:           rack,
+		Tokens:         toks,
+		ReleaseVersion: ReleaseVersion,
+		Up:             true,
+	}
+}

@@ -1,0 +1,296 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/ring"
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// replica is one node's data, as the coordinator reaches it: the local
+// node's storage directly, another node's through messaging. It may be
+// called by many goroutines at once.
+type replica interface {
+	Apply(ctx context.Context, muts ...*schema.Partition) error
+	Read(ctx context.Context, cmd *schema.ReadCommand) ([]*schema.Partition, error)
+	Truncate(ctx context.Context, table schema.TableID) error
+}
+
+// placement is how a table's partitions are placed: the keyspace's
+// replication strategy, or nil for local-only tables (LocalStrategy).
+type placement struct {
+	keyspace string
+	strategy ring.Strategy
+}
+
+// coordinatorConfig are a Coordinator's collaborators.
+type coordinatorConfig struct {
+	Self    ring.HostID
+	LocalDC string
+	// Ring returns the current ring snapshot; never nil.
+	Ring func() *ring.Snapshot
+	// Placement returns the placement of a table, or an Invalid error for a
+	// table the catalog does not know.
+	Placement func(schema.TableID) (placement, error)
+	// Local is this node's storage.
+	Local replica
+	// Peer returns another node's replica and whether it is reachable and
+	// up; nil on a single node (every other node then counts as down).
+	Peer func(ring.HostID) (replica, bool)
+
+	WriteTimeout, ReadTimeout time.Duration
+	Metrics                   *coordinatorMetrics
+}
+
+// Coordinator implements exec.Coordinator: for each partition it finds the
+// replicas from the ring snapshot and the keyspace's strategy, checks that
+// the consistency level can be met by the live ones (Unavailable at once
+// otherwise, with Cassandra's counts), sends the operation, and waits for
+// enough answers within the write or read timeout. Reads reconcile the
+// answers with schema.Merge and repair replicas that were behind (blocking
+// read repair) before answering. The local replica goes straight to
+// storage.
+type Coordinator struct {
+	cfg coordinatorConfig // immutable
+}
+
+var _ exec.Coordinator = (*Coordinator)(nil)
+
+func newCoordinator(cfg coordinatorConfig) *Coordinator {
+	return &Coordinator{cfg: cfg}
+}
+
+// target is a mutation's replicas and what its level needs of them.
+type target struct {
+	needs    []need
+	replicas []replicaInfo // live natural and pending replicas
+}
+
+// Mutate applies muts at consistency cl.
+func (c *Coordinator) Mutate(ctx context.Context, cl exec.Consistency, wt exec.WriteType, muts []*schema.Partition) error {
+	start := time.Now()
+	err := c.mutate(ctx, cl, wt, muts)
+	c.cfg.Metrics.observeWrite(start, err)
+	return err
+}
+
+func (c *Coordinator) mutate(ctx context.Context, cl exec.Consistency, wt exec.WriteType, muts []*schema.Partition) error {
+	if len(muts) == 0 {
+		return nil
+	}
+	snap := c.cfg.Ring()
+	targets := make([]target, len(muts))
+	perHost := make(map[ring.HostID][]*schema.Partition)
+	for i, m := range muts {
+		t, err := c.writeTarget(snap, cl, m)
+		if err != nil {
+			return err
+		}
+		targets[i] = t
+		for _, r := range t.replicas {
+			perHost[r.id] = append(perHost[r.id], m)
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.WriteTimeout)
+	defer cancel()
+	results := c.fanOut(ctx, perHost, func(ctx context.Context, r replica, ms []*schema.Partition) error {
+		return r.Apply(ctx, ms...)
+	})
+	return c.writeOutcome(ctx, cl, wt, targets, results)
+}
+
+// writeTarget computes where mutation m goes and checks availability.
+func (c *Coordinator) writeTarget(snap *ring.Snapshot, cl exec.Consistency, m *schema.Partition) (target, error) {
+	pl, err := c.cfg.Placement(m.Table)
+	if err != nil {
+		return target{}, err
+	}
+	if pl.strategy == nil {
+		return c.localOnly(cl)
+	}
+	tok := ring.Token(m.Token)
+	natural := c.describe(snap, snap.Replicas(tok, pl.strategy))
+	pending := c.describe(snap, snap.PendingReplicas(tok, pl.strategy))
+	pendingByDC := make(map[string]int)
+	for _, p := range pending {
+		pendingByDC[p.dc]++
+	}
+	needs, err := requirements(cl, replicationFactors(pl.strategy), c.cfg.LocalDC, true, pendingByDC)
+	if err != nil {
+		return target{}, err
+	}
+	all := append(natural, pending...)
+	if err := checkAvailable(cl, needs, all, false); err != nil {
+		return target{}, err
+	}
+	return target{needs: needs, replicas: aliveOnly(all)}, nil
+}
+
+// localOnly is the target of a table that lives on every node by itself.
+func (c *Coordinator) localOnly(cl exec.Consistency) (target, error) {
+	self := replicaInfo{id: c.cfg.Self, dc: c.cfg.LocalDC, alive: true}
+	if cl == exec.Serial || cl == exec.LocalSerial {
+		_, err := requirements(cl, map[string]int{"": 1}, c.cfg.LocalDC, true, nil)
+		return target{}, err
+	}
+	return target{needs: []need{{count: 1}}, replicas: []replicaInfo{self}}, nil
+}
+
+// describe returns the replicas' data centers and liveness.
+func (c *Coordinator) describe(snap *ring.Snapshot, ids []ring.HostID) []replicaInfo {
+	out := make([]replicaInfo, 0, len(ids))
+	for _, id := range ids {
+		n, _ := snap.Node(id)
+		out = append(out, replicaInfo{id: id, dc: n.DC, alive: c.isAlive(id)})
+	}
+	return out
+}
+
+func (c *Coordinator) isAlive(id ring.HostID) bool {
+	if id == c.cfg.Self {
+		return true
+	}
+	if c.cfg.Peer == nil {
+		return false
+	}
+	_, ok := c.cfg.Peer(id)
+	return ok
+}
+
+func (c *Coordinator) replicaFor(id ring.HostID) (replica, bool) {
+	if id == c.cfg.Self {
+		return c.cfg.Local, true
+	}
+	if c.cfg.Peer == nil {
+		return nil, false
+	}
+	return c.cfg.Peer(id)
+}
+
+func aliveOnly(rs []replicaInfo) []replicaInfo {
+	out := rs[:0:0]
+	for _, r := range rs {
+		if r.alive {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// fanOut runs op on every host's replica, the local one in the calling
+// goroutine and the others concurrently, and waits for all of them (each
+// bounded by ctx's deadline), so no goroutine outlives the call.
+func (c *Coordinator) fanOut(ctx context.Context, perHost map[ring.HostID][]*schema.Partition,
+	op func(context.Context, replica, []*schema.Partition) error) map[ring.HostID]error {
+	results := make(map[ring.HostID]error, len(perHost))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for id, ms := range perHost {
+		if id == c.cfg.Self {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := errReplicaDown
+			if r, ok := c.replicaFor(id); ok {
+				err = op(ctx, r, ms)
+			}
+			mu.Lock()
+			results[id] = err
+			mu.Unlock()
+		}()
+	}
+	if ms, ok := perHost[c.cfg.Self]; ok {
+		err := op(ctx, c.cfg.Local, ms)
+		mu.Lock()
+		results[c.cfg.Self] = err
+		mu.Unlock()
+	}
+	wg.Wait()
+	return results
+}
+
+// errReplicaDown is the result of a replica that went away mid-request.
+var errReplicaDown = errors.New("node: replica is down")
+
+// writeOutcome turns the replicas' answers into the client's answer: nil
+// when every mutation has enough acknowledgements, else WriteTimeout (the
+// deadline passed) or WriteFailure (replicas answered with errors).
+func (c *Coordinator) writeOutcome(ctx context.Context, cl exec.Consistency, wt exec.WriteType,
+	targets []target, results map[ring.HostID]error) error {
+	for _, t := range targets {
+		var acked []replicaInfo
+		var failures []error
+		for _, r := range t.replicas {
+			if err := results[r.id]; err == nil {
+				acked = append(acked, r)
+			} else {
+				failures = append(failures, err)
+			}
+		}
+		if satisfied(t.needs, acked) {
+			continue
+		}
+		return writeError(ctx, cl, wt, len(acked), blockFor(t.needs), failures)
+	}
+	return nil
+}
+
+func writeError(ctx context.Context, cl exec.Consistency, wt exec.WriteType, received, block int, failures []error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &exec.Error{Code: exec.CodeWriteTimeout, WriteType: wt, Consistency: cl, Received: received, BlockFor: block,
+			Message: fmt.Sprintf("Operation timed out - received only %d responses.", received)}
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("write abandoned: %w", ctx.Err())
+	}
+	return &exec.Error{Code: exec.CodeWriteFailure, WriteType: wt, Consistency: cl, Received: received, BlockFor: block,
+		NumFailures: len(failures),
+		Message:     fmt.Sprintf("Operation failed - received %d responses and %d failures: %v", received, len(failures), errors.Join(failures...))}
+}
+
+// Truncate removes every row of table on every node. Like Cassandra, it
+// needs every node up.
+func (c *Coordinator) Truncate(ctx context.Context, table schema.TableID) error {
+	snap := c.cfg.Ring()
+	perHost := make(map[ring.HostID][]*schema.Partition)
+	perHost[c.cfg.Self] = nil
+	for _, n := range snap.Nodes() {
+		if !c.isAlive(n.ID) {
+			return &exec.Error{Code: exec.CodeUnavailable, Consistency: exec.All, Required: len(snap.Nodes()),
+				Alive: c.countAlive(snap), Message: "Cannot achieve consistency level ALL: truncate needs every node up"}
+		}
+		perHost[n.ID] = nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.WriteTimeout*5)
+	defer cancel()
+	results := c.fanOut(ctx, perHost, func(ctx context.Context, r replica, _ []*schema.Partition) error {
+		return r.Truncate(ctx, table)
+	})
+	var errs []error
+	for id, err := range results {
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cannot truncate on %s: %w", id, err))
+		}
+	}
+	if len(errs) > 0 {
+		return exec.Errorf(exec.CodeTruncateError, "%v", errors.Join(errs...))
+	}
+	return nil
+}
+
+func (c *Coordinator) countAlive(snap *ring.Snapshot) int {
+	n := 0
+	for _, node := range snap.Nodes() {
+		if c.isAlive(node.ID) {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,347 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/ring"
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// Read runs cmd at consistency cl.
+func (c *Coordinator) Read(ctx context.Context, cl exec.Consistency, cmd *schema.ReadCommand) ([]*schema.Partition, error) {
+	start := time.Now()
+	parts, err := c.read(ctx, cl, cmd)
+	c.cfg.Metrics.observeRead(start, err)
+	return parts, err
+}
+
+func (c *Coordinator) read(ctx context.Context, cl exec.Consistency, cmd *schema.ReadCommand) ([]*schema.Partition, error) {
+	pl, err := c.cfg.Placement(cmd.Table)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.ReadTimeout)
+	defer cancel()
+	if pl.strategy == nil {
+		if _, err := requirements(cl, map[string]int{"": 1}, c.cfg.LocalDC, false, nil); err != nil {
+			return nil, err
+		}
+		return c.readLocal(ctx, cl, cmd)
+	}
+	if cmd.Key != nil {
+		return c.readPartition(ctx, cl, pl.strategy, cmd)
+	}
+	return c.readRange(ctx, cl, pl.strategy, cmd)
+}
+
+func (c *Coordinator) readLocal(ctx context.Context, cl exec.Consistency, cmd *schema.ReadCommand) ([]*schema.Partition, error) {
+	parts, err := c.cfg.Local.Read(ctx, cmd)
+	if err != nil {
+		return nil, readError(ctx, cl, 0, 1, err)
+	}
+	return parts, nil
+}
+
+// readReplicas returns the replicas a read of token tok asks, after
+// checking availability.
+func (c *Coordinator) readReplicas(snap *ring.Snapshot, cl exec.Consistency, st ring.Strategy, tok ring.Token) ([]need, []replicaInfo, error) {
+	natural := c.describe(snap, snap.Replicas(tok, st))
+	needs, err := requirements(cl, replicationFactors(st), c.cfg.LocalDC, false, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkAvailable(cl, needs, natural, false); err != nil {
+		return nil, nil, err
+	}
+	return needs, chooseReadReplicas(needs, natural, c.cfg.Self), nil
+}
+
+// readPartition reads one partition from enough replicas, reconciles their
+// answers and repairs the replicas that were behind before answering.
+func (c *Coordinator) readPartition(ctx context.Context, cl exec.Consistency, st ring.Strategy, cmd *schema.ReadCommand) ([]*schema.Partition, error) {
+	needs, chosen, err := c.readReplicas(c.cfg.Ring(), cl, st, ring.Token(cmd.Token))
+	if err != nil {
+		return nil, err
+	}
+	if len(chosen) == 1 && chosen[0].id == c.cfg.Self {
+		return c.readLocal(ctx, cl, cmd)
+	}
+	answers, err := c.askReplicas(ctx, cl, needs, chosen, cmd)
+	if err != nil {
+		return nil, err
+	}
+	merged := reconcile(answers, cmd.Reversed)
+	if err := c.readRepair(ctx, cl, merged, answers); err != nil {
+		return nil, err
+	}
+	if merged == nil {
+		return nil, nil
+	}
+	return []*schema.Partition{merged}, nil
+}
+
+// answer is one replica's reply to a single-partition read.
+type answer struct {
+	from replicaInfo
+	part *schema.Partition // nil when the replica holds nothing
+}
+
+// askReplicas sends cmd to each chosen replica and collects the answers;
+// fewer answers than needed is a ReadTimeout or ReadFailure.
+func (c *Coordinator) askReplicas(ctx context.Context, cl exec.Consistency, needs []need, chosen []replicaInfo, cmd *schema.ReadCommand) ([]answer, error) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var answers []answer
+	var failures []error
+	for _, r := range chosen {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts, err := c.readFrom(ctx, r.id, cmd)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failures = append(failures, err)
+				return
+			}
+			a := answer{from: r}
+			if len(parts) > 0 {
+				a.part = parts[0]
+			}
+			answers = append(answers, a)
+		}()
+	}
+	wg.Wait()
+	acked := make([]replicaInfo, len(answers))
+	for i, a := range answers {
+		acked[i] = a.from
+	}
+	if !satisfied(needs, acked) {
+		return nil, readError(ctx, cl, len(answers), blockFor(needs), errors.Join(failures...))
+	}
+	return answers, nil
+}
+
+func (c *Coordinator) readFrom(ctx context.Context, id ring.HostID, cmd *schema.ReadCommand) ([]*schema.Partition, error) {
+	r, ok := c.replicaFor(id)
+	if !ok {
+		return nil, errReplicaDown
+	}
+	return r.Read(ctx, cmd)
+}
+
+func readError(ctx context.Context, cl exec.Consistency, received, block int, cause error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &exec.Error{Code: exec.CodeReadTimeout, Consistency: cl, Received: received, BlockFor: block,
+			DataPresent: received > 0, Message: fmt.Sprintf("Operation timed out - received only %d responses.", received)}
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("read abandoned: %w", ctx.Err())
+	}
+	return &exec.Error{Code: exec.CodeReadFailure, Consistency: cl, Received: received, BlockFor: block, NumFailures: 1,
+		DataPresent: received > 0, Message: fmt.Sprintf("Operation failed - received %d responses: %v", received, cause)}
+}
+
+// reconcile merges the replicas' answers by the reconciliation contract.
+func reconcile(answers []answer, reversed bool) *schema.Partition {
+	var merged *schema.Partition
+	for _, a := range answers {
+		switch {
+		case a.part == nil:
+		case merged == nil:
+			merged = a.part
+		default:
+			merged = schema.MergeInOrder(merged, a.part, reversed)
+		}
+	}
+	return merged
+}
+
+// readRepair writes to each replica what it lacked relative to merged and
+// waits for those writes, so a later read at the same level never sees
+// older data (Cassandra's blocking read repair).
+func (c *Coordinator) readRepair(ctx context.Context, cl exec.Consistency, merged *schema.Partition, answers []answer) error {
+	if merged == nil || len(answers) < 2 {
+		return nil
+	}
+	perHost := make(map[ring.HostID][]*schema.Partition)
+	for _, a := range answers {
+		if d := schema.Diff(merged, a.part); d != nil {
+			perHost[a.from.id] = append(perHost[a.from.id], d)
+		}
+	}
+	if len(perHost) == 0 {
+		return nil
+	}
+	c.cfg.Metrics.readRepairs.Add(float64(len(perHost)))
+	results := c.fanOut(ctx, perHost, func(ctx context.Context, r replica, ms []*schema.Partition) error {
+		return r.Apply(ctx, ms...)
+	})
+	for _, err := range results {
+		if err != nil {
+			return readError(ctx, cl, len(answers), len(answers), err)
+		}
+	}
+	return nil
+}
+
+// readRange serves a token-range read. Each ring range it crosses must be
+// readable at cl; when this node alone can answer for all of them (always
+// on a single node) it is one local scan, otherwise each range is read
+// from its chosen replicas in token order and the answers reconciled.
+func (c *Coordinator) readRange(ctx context.Context, cl exec.Consistency, st ring.Strategy, cmd *schema.ReadCommand) ([]*schema.Partition, error) {
+	snap := c.cfg.Ring()
+	pieces := splitByRing(snap, ring.Range{Start: ring.Token(cmd.StartToken), End: ring.Token(cmd.EndToken)})
+	plans := make([]rangePlan, 0, len(pieces))
+	localOnly := true
+	for _, p := range pieces {
+		needs, chosen, err := c.readReplicas(snap, cl, st, p.End)
+		if err != nil {
+			return nil, err
+		}
+		plans = append(plans, rangePlan{r: p, needs: needs, chosen: chosen})
+		localOnly = localOnly && len(chosen) == 1 && chosen[0].id == c.cfg.Self
+	}
+	if localOnly {
+		return c.readLocal(ctx, cl, cmd)
+	}
+	return c.readRangePieces(ctx, cl, cmd, plans)
+}
+
+// rangePlan is one piece of a range read and the replicas that serve it.
+type rangePlan struct {
+	r      ring.Range
+	needs  []need
+	chosen []replicaInfo
+}
+
+// readRangePieces reads each piece in token order, stopping once the
+// command's limits are reached.
+func (c *Coordinator) readRangePieces(ctx context.Context, cl exec.Consistency, cmd *schema.ReadCommand, plans []rangePlan) ([]*schema.Partition, error) {
+	var out []*schema.Partition
+	rows := 0
+	for i, p := range plans {
+		sub := *cmd
+		sub.StartToken, sub.EndToken = int64(p.r.Start), int64(p.r.End)
+		if i > 0 {
+			sub.AfterKey, sub.AfterClustering = nil, nil
+		}
+		parts, err := c.readPiece(ctx, cl, &sub, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, part := range parts {
+			out = append(out, part)
+			_, live := schema.LiveRows(part, cmd.NowSeconds)
+			rows += len(live)
+			if limitReached(cmd, len(out), rows) {
+				return out, nil
+			}
+		}
+	}
+	return out, nil
+}
+
+func limitReached(cmd *schema.ReadCommand, partitions, rows int) bool {
+	return (cmd.PartitionLimit > 0 && partitions >= cmd.PartitionLimit) || (cmd.Limit > 0 && rows >= cmd.Limit)
+}
+
+// readPiece reads one ring piece from its replicas and merges their
+// partitions key by key, in token order.
+func (c *Coordinator) readPiece(ctx context.Context, cl exec.Consistency, cmd *schema.ReadCommand, p rangePlan) ([]*schema.Partition, error) {
+	var merged []*schema.Partition
+	for _, r := range p.chosen {
+		parts, err := c.readFrom(ctx, r.id, cmd)
+		if err != nil {
+			return nil, readError(ctx, cl, 0, blockFor(p.needs), err)
+		}
+		merged = mergePartitionLists(merged, parts, cmd.Reversed)
+	}
+	return merged, nil
+}
+
+// mergePartitionLists merges two token-ordered partition lists, reconciling
+// partitions present in both.
+func mergePartitionLists(a, b []*schema.Partition, reversed bool) []*schema.Partition {
+	if len(a) == 0 {
+		return b
+	}
+	out := make([]*schema.Partition, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch cmp := comparePartitions(a[i], b[j]); {
+		case cmp < 0:
+			out = append(out, a[i])
+			i++
+		case cmp > 0:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, schema.MergeInOrder(a[i], b[j], reversed))
+			i, j = i+1, j+1
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, b[j:]...)
+}
+
+func comparePartitions(a, b *schema.Partition) int {
+	if a.Token != b.Token {
+		if a.Token < b.Token {
+			return -1
+		}
+		return 1
+	}
+	return compareBytes(a.Key, b.Key)
+}
+
+func compareBytes(a, b []byte) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return len(a) - len(b)
+}
+
+// splitByRing cuts r at every ring token, so each piece lies within one
+// ring range and has one replica set; pieces come in token order. The
+// whole ring is written (MinInt64, MinInt64].
+func splitByRing(snap *ring.Snapshot, r ring.Range) []ring.Range {
+	var pieces []ring.Range
+	for _, u := range unwrapRange(r) {
+		start := u.Start
+		for _, t := range snap.Tokens() {
+			if t > start && t < u.End {
+				pieces = append(pieces, ring.Range{Start: start, End: t})
+				start = t
+			}
+		}
+		pieces = append(pieces, ring.Range{Start: start, End: u.End})
+	}
+	return pieces
+}
+
+// unwrapRange splits a possibly wrapping range (start, end] into ranges
+// with start < end, in token order.
+func unwrapRange(r ring.Range) []ring.Range {
+	minT, maxT := ring.Token(math.MinInt64), ring.Token(math.MaxInt64)
+	switch {
+	case r.Start == r.End:
+		return []ring.Range{{Start: minT, End: maxT}}
+	case r.Start < r.End:
+		return []ring.Range{r}
+	case r.End == minT:
+		return []ring.Range{{Start: r.Start, End: maxT}}
+	}
+	return []ring.Range{{Start: minT, End: r.End}, {Start: r.Start, End: maxT}}
+}

@@ -1,0 +1,254 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/ring"
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// memReplica is an in-memory replica for the coordinator's own tests: it
+// keeps whole partitions reconciled with schema.Merge, the rule every
+// replica follows. End-to-end tests use real storage.
+type memReplica struct {
+	mu    sync.Mutex
+	parts map[string]*schema.Partition // guarded by mu
+}
+
+func newMemReplica() *memReplica { return &memReplica{parts: make(map[string]*schema.Partition)} }
+
+func (m *memReplica) Apply(_ context.Context, muts ...*schema.Partition) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range muts {
+		k := string(p.Key)
+		if cur, ok := m.parts[k]; ok {
+			m.parts[k] = schema.Merge(cur, p)
+		} else {
+			m.parts[k] = p
+		}
+	}
+	return nil
+}
+
+func (m *memReplica) Read(_ context.Context, cmd *schema.ReadCommand) ([]*schema.Partition, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cmd.Key != nil {
+		if p, ok := m.parts[string(cmd.Key)]; ok {
+			return []*schema.Partition{p}, nil
+		}
+		return nil, nil
+	}
+	var out []*schema.Partition
+	r := ring.Range{Start: ring.Token(cmd.StartToken), End: ring.Token(cmd.EndToken)}
+	for _, p := range m.parts {
+		if cmd.StartToken == cmd.EndToken || r.Contains(ring.Token(p.Token)) {
+			out = mergePartitionLists(out, []*schema.Partition{p}, false)
+		}
+	}
+	return out, nil
+}
+
+func (m *memReplica) Truncate(context.Context, schema.TableID) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.parts = make(map[string]*schema.Partition)
+	return nil
+}
+
+func (m *memReplica) get(key string) *schema.Partition {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.parts[key]
+}
+
+// testCluster is a coordinator on node 1 of n nodes with memReplicas.
+type testCluster struct {
+	coord    *Coordinator
+	replicas map[ring.HostID]*memReplica
+	mu       sync.Mutex
+	down     map[ring.HostID]bool
+}
+
+func newTestCluster(t *testing.T, n, rf int) *testCluster {
+	t.Helper()
+	b := ring.NewBuilder(nil)
+	tc := &testCluster{replicas: make(map[ring.HostID]*memReplica), down: make(map[ring.HostID]bool)}
+	for i := 1; i <= n; i++ {
+		id := ring.HostID{15: byte(i)}
+		// Evenly spread tokens so every node replicates every key at RF n.
+		step := uint64(math.MaxUint64) / uint64(n)
+		tok := ring.Token(int64(uint64(1)<<63 + uint64(i)*step - step/2))
+		b.Upsert(ring.Node{ID: id, DC: "dc1", Rack: "r1", Status: ring.StatusNormal, Tokens: []ring.Token{tok}})
+		tc.replicas[id] = newMemReplica()
+	}
+	snap, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := ring.HostID{15: 1}
+	tc.coord = newCoordinator(coordinatorConfig{
+		Self: self, LocalDC: "dc1",
+		Ring: func() *ring.Snapshot { return snap },
+		Placement: func(schema.TableID) (placement, error) {
+			return placement{keyspace: "ks", strategy: ring.SimpleStrategy{RF: rf}}, nil
+		},
+		Local: tc.replicas[self],
+		Peer: func(id ring.HostID) (replica, bool) {
+			tc.mu.Lock()
+			defer tc.mu.Unlock()
+			return tc.replicas[id], !tc.down[id]
+		},
+		WriteTimeout: time.Second, ReadTimeout: time.Second,
+		Metrics: newCoordinatorMetrics(nil),
+	})
+	return tc
+}
+
+func (tc *testCluster) setDown(id ring.HostID, down bool) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	tc.down[id] = down
+}
+
+func cellMutation(key string, ts int64, value string) *schema.Partition {
+	return &schema.Partition{
+		Table: 1, Token: int64(ring.Murmur3Token([]byte(key))), Key: []byte(key), Deletion: schema.LiveDeletion,
+		Static: &schema.Row{Marker: schema.NoLiveness, Deletion: schema.LiveDeletion, Cells: []schema.Cell{
+			{Column: 1, Timestamp: ts, LocalDeletionTime: schema.NoExpiry, Value: []byte(value)},
+		}},
+	}
+}
+
+func staticValue(p *schema.Partition) string {
+	if p == nil || p.Static == nil || len(p.Static.Cells) == 0 {
+		return ""
+	}
+	return string(p.Static.Cells[0].Value)
+}
+
+func wantUnavailable(t *testing.T, err error, required, alive int) {
+	t.Helper()
+	var e *exec.Error
+	if !errors.As(err, &e) || e.Code != exec.CodeUnavailable || e.Required != required || e.Alive != alive {
+		t.Fatalf("got %v, want Unavailable(required %d, alive %d)", err, required, alive)
+	}
+}
+
+func TestSingleNodeLevels(t *testing.T) {
+	tc := newTestCluster(t, 1, 3)
+	ctx := context.Background()
+	m := []*schema.Partition{cellMutation("k", 10, "v")}
+	for _, cl := range []exec.Consistency{exec.One, exec.LocalOne, exec.Any} {
+		if err := tc.coord.Mutate(ctx, cl, exec.WriteSimple, m); err != nil {
+			t.Fatalf("%s write on one node, RF 3: %v", clName(cl), err)
+		}
+	}
+	wantUnavailable(t, tc.coord.Mutate(ctx, exec.Quorum, exec.WriteSimple, m), 2, 1)
+	wantUnavailable(t, tc.coord.Mutate(ctx, exec.All, exec.WriteSimple, m), 3, 1)
+	_, err := tc.coord.Read(ctx, exec.Quorum, &schema.ReadCommand{Table: 1, Key: []byte("k"), Token: m[0].Token})
+	wantUnavailable(t, err, 2, 1)
+	parts, err := tc.coord.Read(ctx, exec.One, &schema.ReadCommand{Table: 1, Key: []byte("k"), Token: m[0].Token})
+	if err != nil || len(parts) != 1 || staticValue(parts[0]) != "v" {
+		t.Fatalf("ONE read = %v, %v", parts, err)
+	}
+}
+
+func TestQuorumWithOneNodeDown(t *testing.T) {
+	tc := newTestCluster(t, 3, 3)
+	ctx := context.Background()
+	down := ring.HostID{15: 3}
+	tc.setDown(down, true)
+	m := []*schema.Partition{cellMutation("k", 10, "v1")}
+	if err := tc.coord.Mutate(ctx, exec.Quorum, exec.WriteSimple, m); err != nil {
+		t.Fatalf("QUORUM with one of three down: %v", err)
+	}
+	wantUnavailable(t, tc.coord.Mutate(ctx, exec.All, exec.WriteSimple, m), 3, 2)
+	if tc.replicas[down].get("k") != nil {
+		t.Fatal("a down replica received the write")
+	}
+}
+
+func TestBlockingReadRepair(t *testing.T) {
+	tc := newTestCluster(t, 3, 3)
+	ctx := context.Background()
+	stale := ring.HostID{15: 2}
+	tc.setDown(stale, true)
+	m := cellMutation("k", 20, "new")
+	if err := tc.coord.Mutate(ctx, exec.Quorum, exec.WriteSimple, []*schema.Partition{m}); err != nil {
+		t.Fatal(err)
+	}
+	_ = tc.replicas[stale].Apply(ctx, cellMutation("k", 10, "old"))
+	tc.setDown(stale, false)
+	tc.setDown(ring.HostID{15: 3}, true) // the quorum now includes the stale replica
+	parts, err := tc.coord.Read(ctx, exec.Quorum, &schema.ReadCommand{Table: 1, Key: m.Key, Token: m.Token})
+	if err != nil || len(parts) != 1 || staticValue(parts[0]) != "new" {
+		t.Fatalf("QUORUM read = %v, %v; want the newest value", parts, err)
+	}
+	if got := staticValue(tc.replicas[stale].get("k")); got != "new" {
+		t.Fatalf("stale replica holds %q after the read, want it repaired to \"new\"", got)
+	}
+}
+
+func TestRangeReadAcrossNodes(t *testing.T) {
+	tc := newTestCluster(t, 3, 1)
+	ctx := context.Background()
+	keys := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
+	for _, k := range keys {
+		if err := tc.coord.Mutate(ctx, exec.One, exec.WriteSimple, []*schema.Partition{cellMutation(k, 1, k)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := &schema.ReadCommand{Table: 1, StartToken: math.MinInt64, EndToken: math.MinInt64}
+	parts, err := tc.coord.Read(ctx, exec.One, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parts) != len(keys) {
+		t.Fatalf("range read returned %d partitions, want %d", len(parts), len(keys))
+	}
+	for i := 1; i < len(parts); i++ {
+		if parts[i-1].Token >= parts[i].Token {
+			t.Fatal("range read is not in token order")
+		}
+	}
+	tc.setDown(ring.HostID{15: 2}, true)
+	if _, err := tc.coord.Read(ctx, exec.One, all); err == nil {
+		t.Fatal("a range read over a range whose only replica is down succeeded")
+	}
+}
+
+func TestTruncateNeedsEveryNode(t *testing.T) {
+	tc := newTestCluster(t, 3, 3)
+	ctx := context.Background()
+	tc.setDown(ring.HostID{15: 2}, true)
+	wantUnavailable(t, tc.coord.Truncate(ctx, 1), 3, 2)
+	tc.setDown(ring.HostID{15: 2}, false)
+	if err := tc.coord.Truncate(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSplitByRing(t *testing.T) {
+	tc := newTestCluster(t, 3, 1)
+	snap := tc.coord.cfg.Ring()
+	pieces := splitByRing(snap, ring.Range{Start: math.MinInt64, End: math.MinInt64})
+	if len(pieces) != 4 {
+		t.Fatalf("the whole ring over 3 tokens splits into %d pieces, want 4: %v", len(pieces), pieces)
+	}
+	if pieces[0].Start != math.MinInt64 || pieces[len(pieces)-1].End != math.MaxInt64 {
+		t.Fatalf("pieces do not cover the ring: %v", pieces)
+	}
+	for i := 1; i < len(pieces); i++ {
+		if pieces[i].Start != pieces[i-1].End {
+			t.Fatalf("gap between pieces %v and %v", pieces[i-1], pieces[i])
+		}
+	}
+}

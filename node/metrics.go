@@ -1,0 +1,99 @@
+package node
+
+import (
+	"errors"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/cql/server"
+	"github.com/sibyldb/sibyl/storage"
+)
+
+// coordinatorMetrics are the coordinator's Prometheus metrics.
+type coordinatorMetrics struct {
+	writeSeconds prometheus.Histogram
+	readSeconds  prometheus.Histogram
+	errors       *prometheus.CounterVec // by operation and CQL error kind
+	readRepairs  prometheus.Counter
+}
+
+// newCoordinatorMetrics creates the metrics and registers them with reg
+// (nil: unregistered, for tests).
+func newCoordinatorMetrics(reg prometheus.Registerer) *coordinatorMetrics {
+	buckets := prometheus.ExponentialBuckets(50e-6, 2, 16) // 50 µs .. ~1.6 s
+	m := &coordinatorMetrics{
+		writeSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "sibyl_coordinator_write_seconds", Help: "Latency of coordinated writes.", Buckets: buckets}),
+		readSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "sibyl_coordinator_read_seconds", Help: "Latency of coordinated reads.", Buckets: buckets}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sibyl_coordinator_errors_total", Help: "Coordinated operations that failed, by kind."},
+			[]string{"op", "kind"}),
+		readRepairs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sibyl_coordinator_read_repairs_total", Help: "Replicas repaired by blocking read repair."}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.writeSeconds, m.readSeconds, m.errors, m.readRepairs)
+	}
+	return m
+}
+
+func (m *coordinatorMetrics) observeWrite(start time.Time, err error) {
+	m.writeSeconds.Observe(time.Since(start).Seconds())
+	m.countError("write", err)
+}
+
+func (m *coordinatorMetrics) observeRead(start time.Time, err error) {
+	m.readSeconds.Observe(time.Since(start).Seconds())
+	m.countError("read", err)
+}
+
+func (m *coordinatorMetrics) countError(op string, err error) {
+	if err == nil {
+		return
+	}
+	kind := "other"
+	var e *exec.Error
+	if errors.As(err, &e) {
+		kind = e.Code.String()
+	}
+	m.errors.WithLabelValues(op, kind).Inc()
+}
+
+// registerMetrics exports the server's and storage's counters, read at
+// scrape time.
+func (n *Node) registerMetrics() {
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
+	}
+	counter := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f)
+	}
+	cql := func(f func(m server.Metrics) int64) func() float64 {
+		return func() float64 { return float64(f(n.cql.Metrics())) }
+	}
+	n.metrics.MustRegister(
+		gauge("sibyl_cql_open_connections", "Open client connections.", cql(func(m server.Metrics) int64 { return m.OpenConnections })),
+		counter("sibyl_cql_requests_total", "CQL requests started.", cql(func(m server.Metrics) int64 { return m.Requests })),
+		counter("sibyl_cql_overloaded_total", "Requests refused past the in-flight bound.", cql(func(m server.Metrics) int64 { return m.Overloaded })),
+		counter("sibyl_cql_protocol_errors_total", "Protocol errors sent.", cql(func(m server.Metrics) int64 { return m.ProtocolErrors })),
+		gauge("sibyl_uptime_seconds", "Seconds since the node started.", func() float64 { return n.cfg.Now().Sub(n.started).Seconds() }),
+	)
+	if n.engine == nil {
+		return
+	}
+	st := func(f func(m storage.Metrics) float64) func() float64 {
+		return func() float64 { return f(n.engine.Metrics()) }
+	}
+	n.metrics.MustRegister(
+		gauge("sibyl_storage_disk_bytes", "Bytes of sstables, WAL and manifest.", st(func(m storage.Metrics) float64 { return float64(m.DiskSpaceUsage) })),
+		gauge("sibyl_storage_memtable_bytes", "Bytes in memtables.", st(func(m storage.Metrics) float64 { return float64(m.MemTableSize) })),
+		gauge("sibyl_storage_l0_files", "Files in L0.", st(func(m storage.Metrics) float64 { return float64(m.L0Files) })),
+		counter("sibyl_storage_applies_total", "Write batches applied.", st(func(m storage.Metrics) float64 { return float64(m.Applies) })),
+		counter("sibyl_storage_reads_total", "Reads served.", st(func(m storage.Metrics) float64 { return float64(m.Reads) })),
+		counter("sibyl_storage_compactions_total", "Compactions run.", st(func(m storage.Metrics) float64 { return float64(m.Compactions) })),
+		counter("sibyl_storage_flushes_total", "Memtable flushes.", st(func(m storage.Metrics) float64 { return float64(m.Flushes) })),
+	)
+}

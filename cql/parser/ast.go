@@ -106,8 +106,7 @@ const (
 //   - LitBoolean: "true" or "false";
 //   - LitUUID: lower case;
 //   - LitBlob: "0x" followed by the hex digits in lower case;
-//   - LitDuration: as written, units in lower case for the 1h30m form,
-//     upper case for the ISO 8601 forms.
+//   - LitDuration: as written (1h30m, 12MO, P1DT2H, -P2W).
 type Literal struct {
 	node
 	Kind LiteralKind

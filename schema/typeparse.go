@@ -30,7 +30,7 @@ const maxTypeDepth = 32
 // elements or map keys.
 func ParseType(s string, udts func(name string) (*Type, bool)) (*Type, error) {
 	p := typeParser{src: s, udts: udts}
-	t, err := p.parse(0)
+	t, err := p.parse(0, false)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,9 @@ func (p *typeParser) skipSpace() {
 // parse implements
 //
 //	type := name [ '<' type { ',' type } '>' ] | string | ident '.' ident
-func (p *typeParser) parse(depth int) (*Type, error) {
+// frozen is set inside frozen<...> and tuple<...>, where nested types are
+// frozen implicitly.
+func (p *typeParser) parse(depth int, frozen bool) (*Type, error) {
 	if depth > maxTypeDepth {
 		return nil, p.errorf("type nested too deeply")
 	}
@@ -85,14 +87,14 @@ func (p *typeParser) parse(depth int) (*Type, error) {
 		return nil, err
 	}
 	if !quoted {
-		if t, ok, err := p.builtin(name, depth); ok || err != nil {
+		if t, ok, err := p.builtin(name, depth, frozen); ok || err != nil {
 			return t, err
 		}
 	}
 	return p.userType(name)
 }
 
-func (p *typeParser) builtin(name string, depth int) (*Type, bool, error) {
+func (p *typeParser) builtin(name string, depth int, frozen bool) (*Type, bool, error) {
 	switch name {
 	case "varchar":
 		return TextType, true, nil
@@ -105,22 +107,22 @@ func (p *typeParser) builtin(name string, depth int) (*Type, bool, error) {
 		}
 		return nil, false, nil
 	}
-	params, err := p.params(depth)
+	params, err := p.params(depth, frozen || name == "frozen" || name == "tuple")
 	if err != nil {
 		return nil, true, err
 	}
-	t, err := p.construct(name, params)
+	t, err := p.construct(name, params, frozen)
 	return t, true, err
 }
 
-func (p *typeParser) params(depth int) ([]*Type, error) {
+func (p *typeParser) params(depth int, frozen bool) ([]*Type, error) {
 	p.skipSpace()
 	if !p.accept('<') {
 		return nil, p.errorf("expected '<' at offset %d", p.pos)
 	}
 	var out []*Type
 	for {
-		t, err := p.parse(depth + 1)
+		t, err := p.parse(depth+1, frozen)
 		if err != nil {
 			return nil, err
 		}
@@ -135,7 +137,7 @@ func (p *typeParser) params(depth int) ([]*Type, error) {
 	}
 }
 
-func (p *typeParser) construct(name string, params []*Type) (*Type, error) {
+func (p *typeParser) construct(name string, params []*Type, frozen bool) (*Type, error) {
 	want := map[string]int{"frozen": 1, "list": 1, "set": 1, "map": 2}[name]
 	if want != 0 && len(params) != want {
 		return nil, p.errorf("%s takes %d type parameter(s), got %d", name, want, len(params))
@@ -150,7 +152,7 @@ func (p *typeParser) construct(name string, params []*Type) (*Type, error) {
 	case "tuple":
 		return TupleOf(params...).Freeze(), nil
 	}
-	if err := p.checkElems(name, params); err != nil {
+	if err := p.checkElems(name, params, frozen); err != nil {
 		return nil, err
 	}
 	switch name {
@@ -163,12 +165,12 @@ func (p *typeParser) construct(name string, params []*Type) (*Type, error) {
 	}
 }
 
-func (p *typeParser) checkElems(name string, params []*Type) error {
+func (p *typeParser) checkElems(name string, params []*Type, frozen bool) error {
 	for i, e := range params {
 		switch {
-		case e.IsCollection() && !e.Frozen:
+		case e.IsCollection() && !e.Frozen && !frozen:
 			return p.errorf("non-frozen collections are not allowed inside collections")
-		case e.Kind == KindUDT && !e.Frozen:
+		case e.Kind == KindUDT && !e.Frozen && !frozen:
 			return p.errorf("non-frozen UDTs are not allowed inside collections")
 		case e.Contains((*Type).IsCounter):
 			return p.errorf("counters are not allowed inside collections")

@@ -65,6 +65,7 @@ func (p *typeParser) skipSpace() {
 // parse implements
 //
 //	type := name [ '<' type { ',' type } '>' ] | string | ident '.' ident
+//
 // frozen is set inside frozen<...> and tuple<...>, where nested types are
 // frozen implicitly.
 func (p *typeParser) parse(depth int, frozen bool) (*Type, error) {

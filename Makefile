@@ -27,7 +27,7 @@ FUZZTIME     ?= 10s
 RUN_FLAGS ?=
 
 .PHONY: build run test deps go-deps node-deps python-deps lint vet fmt-check \
-        staticcheck unit race interop fuzz bench cluster clean
+        staticcheck unit race interop fuzz bench clean
 
 ## build: compile bin/sibyl
 build:
@@ -75,8 +75,9 @@ $(STATICCHECK):
 staticcheck: $(STATICCHECK)
 	$(STATICCHECK) ./...
 
-unit:
-	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+# unit needs bin/sibyl: bench's end-to-end test drives a real `sibyl serve`.
+unit: build
+	SIBYL_BIN=$(CURDIR)/$(BIN) $(GO) test -timeout $(TEST_TIMEOUT) ./...
 
 race:
 	$(GO) test -race -timeout $(TEST_TIMEOUT) $(RACE_PKGS)
@@ -99,10 +100,6 @@ fuzz:
 bench: build
 	@if [ -x bench/suite.sh ]; then ./bench/suite.sh; \
 	else $(GO) test -run '^$$' -bench . -benchtime 1x ./...; fi
-
-## cluster: three local nodes on 127.0.0.1-3 (see README)
-cluster: build
-	./interop/cluster.sh start ./$(BIN)
 
 clean:
 	rm -rf bin

@@ -74,7 +74,7 @@ func (h *testHandler) Batch(ctx context.Context, s *exec.Session, b *exec.Batch)
 }
 
 // startServer serves h on a loopback port until the test ends.
-func startServer(t *testing.T, cfg Config, h Handler) (*Server, string) {
+func startServer(t testing.TB, cfg Config, h Handler) (*Server, string) {
 	t.Helper()
 	srv, err := New(cfg, h)
 	if err != nil {
@@ -98,13 +98,13 @@ func startServer(t *testing.T, cfg Config, h Handler) (*Server, string) {
 
 // client is a raw-socket test client.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	nc   net.Conn
 	v    protocol.Version
 	comp protocol.Compressor
 }
 
-func dial(t *testing.T, addr string) *client {
+func dial(t testing.TB, addr string) *client {
 	t.Helper()
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {

@@ -274,6 +274,10 @@ func (c *conn) sendMessage(hdr protocol.Header, m protocol.Message, comp protoco
 		c.srv.metrics.protocolErrors.Add(1)
 	}
 	frame, err := protocol.AppendFrame(nil, hdr, m, comp)
+	if err == nil && len(frame)-protocol.HeaderSize > protocol.DefaultMaxFrameSize {
+		// Drivers refuse frames over 256 MiB and would drop the connection.
+		err = fmt.Errorf("server: response of %d bytes exceeds the frame limit of %d; use paging", len(frame)-protocol.HeaderSize, protocol.DefaultMaxFrameSize)
+	}
 	if err != nil {
 		c.log.Error("cannot encode CQL response", "opcode", m.Opcode(), "error", err)
 		frame, err = protocol.AppendFrame(nil, hdr, errorMessage(err), comp)

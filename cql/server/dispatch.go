@@ -27,10 +27,11 @@ var supported = &protocol.Supported{Options: map[string][]string{
 // handleFrame handles one frame whose header was valid. It reports
 // whether the connection can go on.
 func (c *conn) handleFrame(h protocol.Header, body []byte) bool {
-	reply := protocol.Header{Version: h.Version, Stream: h.Stream}
 	if c.version == 0 {
 		c.version = h.Version
 	}
+	// Answers use the connection's version, even to a frame of another.
+	reply := protocol.Header{Version: c.version, Stream: h.Stream}
 	switch {
 	case h.Version != c.version:
 		c.sendMessage(reply, protocolError("Invalid message version. Got %d but previous messages on this connection had version %d", h.Version, c.version), nil)

@@ -1,0 +1,175 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// Query parses, analyses and runs one statement sent as text.
+func (e *Executor) Query(ctx context.Context, s *Session, query string, o *QueryOptions) (res Result, err error) {
+	defer e.recoverInto(&err)
+	if o == nil {
+		o = &QueryOptions{}
+	}
+	stmt, err := parse(query)
+	if err != nil {
+		return nil, err
+	}
+	an, err := e.analyze(stmt, e.cfg.Schema.Catalog(), s.Keyspace())
+	if err != nil {
+		return nil, err
+	}
+	values, err := resolveValues(an.bind, markerNames(stmt), o)
+	if err != nil {
+		return nil, err
+	}
+	res, err = an.plan.run(ctx, e, s, &bindEnv{values: values, e: e, session: s}, o)
+	if err != nil {
+		return nil, e.clientError(ctx, err)
+	}
+	return res, nil
+}
+
+// Prepare analyses a statement and caches it under its deterministic id.
+func (e *Executor) Prepare(ctx context.Context, s *Session, query string) (res *PreparedResult, err error) {
+	defer e.recoverInto(&err)
+	stmt, err := parse(query)
+	if err != nil {
+		return nil, err
+	}
+	ks := s.Keyspace()
+	an, err := e.analyze(stmt, e.cfg.Schema.Catalog(), ks)
+	if err != nil {
+		return nil, err
+	}
+	id := preparedID(ks, query)
+	e.prepared.put(&preparedEntry{id: id, query: query, keyspace: ks, stmt: stmt, an: an})
+	return &PreparedResult{ID: id, Bind: an.bind, PKIndexes: an.pk, Result: an.result}, nil
+}
+
+// Execute runs a prepared statement. An id this node does not know (or
+// no longer knows, or whose result columns changed with the schema) is
+// answered Unprepared, so the driver prepares it again.
+func (e *Executor) Execute(ctx context.Context, s *Session, id []byte, o *QueryOptions) (res Result, err error) {
+	defer e.recoverInto(&err)
+	if o == nil {
+		o = &QueryOptions{}
+	}
+	p, an, err := e.preparedStatement(id)
+	if err != nil {
+		return nil, err
+	}
+	values, err := resolveValues(an.bind, markerNames(p.stmt), o)
+	if err != nil {
+		return nil, err
+	}
+	res, err = an.plan.run(ctx, e, s, &bindEnv{values: values, e: e, session: s}, o)
+	if err != nil {
+		return nil, e.clientError(ctx, err)
+	}
+	return res, nil
+}
+
+// preparedStatement returns a prepared statement analysed against the
+// current catalog, re-analysing it when the schema changed since.
+func (e *Executor) preparedStatement(id []byte) (*preparedEntry, *analyzed, error) {
+	p := e.prepared.get(id)
+	if p == nil {
+		return nil, nil, unprepared(id)
+	}
+	cat := e.cfg.Schema.Catalog()
+	an := p.analysis()
+	if an.catalog == cat {
+		return p, an, nil
+	}
+	fresh, err := e.analyze(p.stmt, cat, p.keyspace)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !sameSpecs(fresh.result, an.result) || !sameSpecs(fresh.bind, an.bind) {
+		e.prepared.remove(id)
+		return nil, nil, unprepared(id)
+	}
+	p.setAnalysis(fresh)
+	return p, fresh, nil
+}
+
+func unprepared(id []byte) *Error {
+	return &Error{Code: CodeUnprepared, Message: fmt.Sprintf("Prepared query with ID %x not found (either the query was not prepared on this host (maybe the host has been restarted?) or you have prepared too many queries and it has been evicted from the internal cache)", id), UnpreparedID: slices.Clone(id)}
+}
+
+func sameSpecs(a, b []ColumnSpec) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || a[i].Keyspace != b[i].Keyspace || a[i].Table != b[i].Table || !a[i].Type.Equal(b[i].Type) {
+			return false
+		}
+	}
+	return true
+}
+
+// Batch runs a BATCH message: each statement is text or a prepared id
+// with its own values; all share one timestamp unless they set their own,
+// and their mutations are merged per partition into one write.
+func (e *Executor) Batch(ctx context.Context, s *Session, b *Batch) (res Result, err error) {
+	defer e.recoverInto(&err)
+	if b.Type == CounterBatch {
+		return nil, invalidf("Counter batches are not supported by this server")
+	}
+	items := make([]batchItem, 0, len(b.Statements))
+	for i := range b.Statements {
+		it, err := e.batchItem(s, &b.Statements[i])
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, it)
+	}
+	ts := e.defaultTimestamp(b.HasTimestamp, b.Timestamp)
+	res, err = e.runBatch(ctx, items, b.Type == LoggedBatch, ts, b.Consistency)
+	if err != nil {
+		return nil, e.clientError(ctx, err)
+	}
+	return res, nil
+}
+
+func (e *Executor) batchItem(s *Session, bs *BatchStatement) (batchItem, error) {
+	var an *analyzed
+	var names []string
+	if bs.PreparedID != nil {
+		p, pa, err := e.preparedStatement(bs.PreparedID)
+		if err != nil {
+			return batchItem{}, err
+		}
+		an, names = pa, markerNames(p.stmt)
+	} else {
+		stmt, err := parse(bs.Query)
+		if err != nil {
+			return batchItem{}, err
+		}
+		if an, err = e.analyze(stmt, e.cfg.Schema.Catalog(), s.Keyspace()); err != nil {
+			return batchItem{}, err
+		}
+		names = markerNames(stmt)
+	}
+	if an.write == nil {
+		return batchItem{}, invalidf("Invalid statement in batch: only UPDATE, INSERT and DELETE statements are allowed.")
+	}
+	values, err := resolveValues(an.bind, names, &QueryOptions{Values: bs.Values, Names: bs.Names})
+	if err != nil {
+		return batchItem{}, err
+	}
+	return batchItem{w: an.write, env: &bindEnv{values: values, e: e, session: s}}, nil
+}
+
+// recoverInto turns a panic in statement handling into a server error, so
+// no input can take the node down. It is a last line of defence: the
+// code checks its input and returns errors.
+func (e *Executor) recoverInto(err *error) {
+	if r := recover(); r != nil {
+		e.log.Error("statement handling panicked", "panic", r)
+		*err = Errorf(CodeServerError, "internal error: %v", r)
+	}
+}

@@ -1,0 +1,93 @@
+package exec
+
+import (
+	"context"
+
+	"github.com/sibyldb/sibyl/cql/parser"
+)
+
+// batchPlan is a BEGIN BATCH ... APPLY BATCH statement sent as text: its
+// statements share the batch's bind markers, numbered across them.
+type batchPlan struct {
+	stmts     []*writeStmt
+	logged    bool
+	timestamp term // USING TIMESTAMP of the batch
+}
+
+func (a *analyzer) analyzeBatch(b *parser.Batch) (*batchPlan, error) {
+	if b.Kind == parser.BatchCounter {
+		return nil, invalidf("Counter batches are not supported by this server")
+	}
+	bp := &batchPlan{logged: b.Kind != parser.BatchUnlogged}
+	if b.Using.TTL() != nil {
+		return nil, invalidf("Global TTL on the BATCH statement is not supported.")
+	}
+	for _, s := range b.Statements {
+		w, err := a.analyzeWrite(s)
+		if err != nil {
+			return nil, err
+		}
+		bp.stmts = append(bp.stmts, w)
+	}
+	if x := b.Using.Timestamp(); x != nil {
+		for _, w := range bp.stmts {
+			if w.timestamp != nil {
+				return nil, invalidf("Timestamp must be set either on BATCH or individual statements")
+			}
+		}
+		spec := ColumnSpec{Name: "[timestamp]", Type: bigintType()}
+		tm, err := a.compileTerm(x, spec)
+		if err != nil {
+			return nil, err
+		}
+		bp.timestamp = tm
+	}
+	return bp, nil
+}
+
+func (bp *batchPlan) run(ctx context.Context, e *Executor, _ *Session, env *bindEnv, o *QueryOptions) (Result, error) {
+	ts := e.defaultTimestamp(o.HasTimestamp, o.Timestamp)
+	if bp.timestamp != nil {
+		v, unset, err := bp.timestamp.eval(env)
+		if err != nil {
+			return nil, err
+		}
+		if !unset && len(v) == 8 {
+			ts = int64FromBytes(v)
+		}
+	}
+	items := make([]batchItem, len(bp.stmts))
+	for i, w := range bp.stmts {
+		items[i] = batchItem{w: w, env: env}
+	}
+	return e.runBatch(ctx, items, bp.logged, ts, o.Consistency)
+}
+
+// batchItem is one statement of a batch with its values.
+type batchItem struct {
+	w   *writeStmt
+	env *bindEnv
+}
+
+// runBatch builds every statement's mutations with the batch timestamp
+// (unless a statement has its own), merges them per partition and writes
+// them in one Mutate.
+func (e *Executor) runBatch(ctx context.Context, items []batchItem, logged bool, ts int64, cl Consistency) (Result, error) {
+	p := writeParams{ts: ts, now: e.clock.nowSeconds()}
+	var all []*schemaPartition
+	for _, it := range items {
+		muts, err := it.w.mutations(ctx, e, it.env, p, cl)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, muts...)
+	}
+	wt := WriteBatch
+	if !logged {
+		wt = WriteUnloggedBatch
+	}
+	if err := e.cfg.Coordinator.Mutate(ctx, cl, wt, mergeMutations(all)); err != nil {
+		return nil, err
+	}
+	return VoidResult{}, nil
+}

@@ -1,0 +1,343 @@
+package exec
+
+import (
+	"github.com/sibyldb/sibyl/cql/parser"
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// Analysis of INSERT, UPDATE and DELETE into a writeStmt.
+
+func (a *analyzer) analyzeInsert(s *parser.Insert) (*writeStmt, error) {
+	if s.IfNotExists {
+		return nil, lwtUnsupported()
+	}
+	t, err := a.lookupWritable(s.Table)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.Columns) != len(s.Values) {
+		return nil, invalidf("Unmatched column names/values")
+	}
+	w := &writeStmt{table: t, insert: true, where: &whereClause{cols: map[string]*restriction{}}}
+	seen := map[string]bool{}
+	for i, ref := range s.Columns {
+		c, err := a.resolveColumn(t, ref)
+		if err != nil {
+			return nil, err
+		}
+		if seen[c.Name] {
+			return nil, invalidf("Multiple definitions found for column %s", c.Name)
+		}
+		seen[c.Name] = true
+		if err := a.insertValue(w, c, s.Values[i]); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkInsertKey(t, seen); err != nil {
+		return nil, err
+	}
+	return w, a.compileUsing(w, s.Using, true)
+}
+
+func (a *analyzer) insertValue(w *writeStmt, c *colInfo, x parser.Expr) error {
+	tm, err := a.compileTerm(x, specOf(w.table, c))
+	if err != nil {
+		return err
+	}
+	if c.isKey() {
+		w.where.cols[c.Name] = &restriction{col: c, eq: tm}
+		a.notePK(w.table, c, x)
+		return nil
+	}
+	if c.Type.IsCounter() {
+		return invalidf("Cannot insert a value into counter column %s: counters are not supported", c.Name)
+	}
+	w.ops = append(w.ops, &colOp{col: c, kind: opSet, value: tm})
+	return nil
+}
+
+// checkInsertKey requires every partition key column, and every
+// clustering column unless only static columns are inserted.
+func checkInsertKey(t *tableInfo, seen map[string]bool) error {
+	for _, c := range t.Partition {
+		if !seen[c.Name] {
+			return invalidf("Some partition key parts are missing: %s", c.Name)
+		}
+	}
+	onlyStatic := true
+	for name := range seen {
+		if c := t.column(name); c.Kind == kindRegular {
+			onlyStatic = false
+		}
+	}
+	anyClustering := false
+	for _, c := range t.Clustering {
+		anyClustering = anyClustering || seen[c.Name]
+	}
+	for _, c := range t.Clustering {
+		if !seen[c.Name] && (anyClustering || !onlyStatic || !t.hasStatic()) {
+			return invalidf("Some clustering keys are missing: %s", c.Name)
+		}
+	}
+	return nil
+}
+
+// notePK records the marker that binds partition key column c, for the
+// PREPARED pk_indexes.
+func (a *analyzer) notePK(t *tableInfo, c *colInfo, x parser.Expr) {
+	if c.Kind != kindPartition {
+		return
+	}
+	if a.pk == nil {
+		a.pk = make([]int, len(t.Partition))
+		for i := range a.pk {
+			a.pk[i] = -1
+		}
+	}
+	if m, ok := x.(*parser.BindMarker); ok && c.Position < len(a.pk) {
+		a.pk[c.Position] = m.Index
+	}
+}
+
+// notePKFromWhere records pk markers of = relations.
+func (a *analyzer) notePKFromWhere(t *tableInfo, rels []*parser.Relation) {
+	for _, rel := range rels {
+		if rel.Token || rel.Tuple || rel.Op != parser.OpEq || len(rel.Columns) != 1 {
+			continue
+		}
+		if c := t.column(rel.Columns[0].Name); c != nil {
+			a.notePK(t, c, rel.Value)
+		}
+	}
+}
+
+func lwtUnsupported() *Error {
+	return invalidf("Conditional updates (IF, IF EXISTS, IF NOT EXISTS) are not supported by this server")
+}
+
+// compileUsing compiles USING TTL and TIMESTAMP.
+func (a *analyzer) compileUsing(w *writeStmt, u parser.Using, ttlAllowed bool) error {
+	if x := u.Timestamp(); x != nil {
+		tm, err := a.compileTerm(x, ColumnSpec{Keyspace: w.table.Keyspace, Table: w.table.Name, Name: "[timestamp]", Type: schema.BigintType})
+		if err != nil {
+			return err
+		}
+		w.timestamp = tm
+	}
+	if x := u.TTL(); x != nil {
+		if !ttlAllowed {
+			return invalidf("A TTL is not allowed with DELETE statements")
+		}
+		tm, err := a.compileTerm(x, ColumnSpec{Keyspace: w.table.Keyspace, Table: w.table.Name, Name: "[ttl]", Type: schema.IntType})
+		if err != nil {
+			return err
+		}
+		w.ttl = tm
+	}
+	return nil
+}
+
+func (a *analyzer) analyzeUpdate(s *parser.Update) (*writeStmt, error) {
+	if s.IfExists || s.Conditions != nil {
+		return nil, lwtUnsupported()
+	}
+	t, err := a.lookupWritable(s.Table)
+	if err != nil {
+		return nil, err
+	}
+	w := &writeStmt{table: t}
+	if err := a.compileUsing(w, s.Using, true); err != nil {
+		return nil, err
+	}
+	for _, as := range s.Set {
+		op, err := a.compileAssignment(t, as)
+		if err != nil {
+			return nil, err
+		}
+		w.ops = append(w.ops, op)
+	}
+	if w.where, err = a.compileWriteWhere(t, s.Where); err != nil {
+		return nil, err
+	}
+	a.notePKFromWhere(t, s.Where)
+	return w, nil
+}
+
+func (a *analyzer) analyzeDelete(s *parser.Delete) (*writeStmt, error) {
+	if s.IfExists || s.Conditions != nil {
+		return nil, lwtUnsupported()
+	}
+	t, err := a.lookupWritable(s.Table)
+	if err != nil {
+		return nil, err
+	}
+	w := &writeStmt{table: t, deleteRow: len(s.Targets) == 0}
+	if err := a.compileUsing(w, s.Using, false); err != nil {
+		return nil, err
+	}
+	for _, tg := range s.Targets {
+		op, err := a.compileDeleteTarget(t, tg)
+		if err != nil {
+			return nil, err
+		}
+		w.ops = append(w.ops, op)
+	}
+	if w.where, err = a.compileWriteWhere(t, s.Where); err != nil {
+		return nil, err
+	}
+	a.notePKFromWhere(t, s.Where)
+	if len(s.Targets) > 0 {
+		for _, c := range t.Clustering {
+			if r := w.where.col(c.Name); r != nil && r.isSlice() {
+				return nil, invalidf("Range deletions are not supported for specific columns")
+			}
+		}
+	}
+	return w, nil
+}
+
+// compileWriteWhere compiles the WHERE of UPDATE/DELETE: = or IN on every
+// partition key column, and only key columns.
+func (a *analyzer) compileWriteWhere(t *tableInfo, rels []*parser.Relation) (*whereClause, error) {
+	w, err := a.compileWhere(t, rels)
+	if err != nil {
+		return nil, err
+	}
+	if w.token != nil {
+		return nil, invalidf("The token function cannot be used in WHERE clauses for UPDATE and DELETE statements")
+	}
+	for name, r := range w.cols {
+		if !r.col.isKey() {
+			return nil, invalidf("Non PRIMARY KEY columns found in where clause: %s ", name)
+		}
+		if r.contains != nil || r.containsKey != nil {
+			return nil, invalidf("Cannot use CONTAINS on column %s in a modification statement", name)
+		}
+		if r.col.Kind == kindPartition && r.isSlice() {
+			return nil, invalidf("Only EQ and IN relation are supported on the partition key (unless you use the token() function)")
+		}
+	}
+	if !hasFullPartitionKey(t, w) {
+		for _, c := range t.Partition {
+			if r := w.col(c.Name); r == nil || !r.isEqOrIn() {
+				return nil, invalidf("Some partition key parts are missing: %s", c.Name)
+			}
+		}
+	}
+	return w, nil
+}
+
+// compileAssignment compiles one SET item of UPDATE.
+func (a *analyzer) compileAssignment(t *tableInfo, as *parser.Assignment) (*colOp, error) {
+	c := t.column(as.Target.Column)
+	if c == nil {
+		return nil, invalidf("Undefined column name %s in table %s.%s", schema.QuoteIdent(as.Target.Column), t.Keyspace, t.Name)
+	}
+	if c.isKey() {
+		return nil, invalidf("PRIMARY KEY part %s found in SET part", c.Name)
+	}
+	if c.Type.IsCounter() {
+		return nil, invalidf("Counter columns are not supported by this server: %s", c.Name)
+	}
+	spec := specOf(t, c)
+	switch {
+	case as.Target.Key != nil:
+		return a.compileElementSet(t, c, as)
+	case as.Target.Field != "":
+		return a.compileFieldSet(c, as, spec)
+	}
+	switch as.Op {
+	case parser.AssignSet:
+		v, err := a.compileTerm(as.Value, spec)
+		return &colOp{col: c, kind: opSet, value: v}, err
+	case parser.AssignAdd, parser.AssignPrepend, parser.AssignSub:
+		return a.compileCollectionOp(c, as, spec)
+	}
+	return nil, invalidf("Invalid operation on column %s", c.Name)
+}
+
+func (a *analyzer) compileCollectionOp(c *colInfo, as *parser.Assignment, spec ColumnSpec) (*colOp, error) {
+	t := c.Type
+	if !t.IsCollection() || !t.IsMultiCell() {
+		return nil, invalidf("Invalid operation (%s) for non collection column %s", as.String(), c.Name)
+	}
+	kinds := map[parser.AssignOp]opKind{parser.AssignAdd: opAppend, parser.AssignPrepend: opPrepend, parser.AssignSub: opRemove}
+	k := kinds[as.Op]
+	if k == opPrepend && t.Kind != schema.KindList {
+		return nil, invalidf("Invalid operation (%s) for non list column %s", as.String(), c.Name)
+	}
+	vs := spec
+	if k == opRemove && t.Kind == schema.KindMap {
+		vs.Type = schema.SetOf(t.Elems[0], false) // m = m - {k1, k2}
+	}
+	v, err := a.compileTerm(as.Value, vs)
+	return &colOp{col: c, kind: k, value: v}, err
+}
+
+func (a *analyzer) compileElementSet(t *tableInfo, c *colInfo, as *parser.Assignment) (*colOp, error) {
+	ct := c.Type
+	if as.Op != parser.AssignSet || !ct.IsMultiCell() || (ct.Kind != schema.KindList && ct.Kind != schema.KindMap) {
+		return nil, invalidf("Invalid operation (%s) for non list/map column %s", as.String(), c.Name)
+	}
+	ks := ColumnSpec{Keyspace: t.Keyspace, Table: t.Name, Name: "key(" + c.Name + ")", Type: schema.IntType}
+	vs := ColumnSpec{Keyspace: t.Keyspace, Table: t.Name, Name: "value(" + c.Name + ")", Type: ct.Elems[0]}
+	if ct.Kind == schema.KindList {
+		ks.Name = "idx(" + c.Name + ")"
+	} else {
+		ks.Type, vs.Type = ct.Elems[0], ct.Elems[1]
+	}
+	key, err := a.compileTerm(as.Target.Key, ks)
+	if err != nil {
+		return nil, err
+	}
+	v, err := a.compileTerm(as.Value, vs)
+	return &colOp{col: c, kind: opSetElem, key: key, value: v}, err
+}
+
+func (a *analyzer) compileFieldSet(c *colInfo, as *parser.Assignment, spec ColumnSpec) (*colOp, error) {
+	ct := c.Type
+	if ct.Kind != schema.KindUDT || !ct.IsMultiCell() {
+		return nil, invalidf("Invalid operation (%s) for frozen UDT column %s", as.String(), c.Name)
+	}
+	i := ct.FieldIndex(as.Target.Field)
+	if i < 0 {
+		return nil, invalidf("UDT column %s does not have a field named %s", c.Name, as.Target.Field)
+	}
+	fs := spec
+	fs.Type = ct.Elems[i]
+	v, err := a.compileTerm(as.Value, fs)
+	return &colOp{col: c, kind: opSetField, field: i, value: v}, err
+}
+
+func (a *analyzer) compileDeleteTarget(t *tableInfo, tg *parser.Target) (*colOp, error) {
+	c := t.column(tg.Column)
+	if c == nil {
+		return nil, invalidf("Undefined column name %s in table %s.%s", schema.QuoteIdent(tg.Column), t.Keyspace, t.Name)
+	}
+	if c.isKey() {
+		return nil, invalidf("Invalid identifier %s for deletion (should not be a PRIMARY KEY part)", c.Name)
+	}
+	ct := c.Type
+	switch {
+	case tg.Key != nil:
+		if !ct.IsMultiCell() || (ct.Kind != schema.KindList && ct.Kind != schema.KindMap) {
+			return nil, invalidf("Invalid operation (%s) for non list/map column %s", tg.String(), c.Name)
+		}
+		ks := ColumnSpec{Keyspace: t.Keyspace, Table: t.Name, Name: "idx(" + c.Name + ")", Type: schema.IntType}
+		if ct.Kind == schema.KindMap {
+			ks.Name, ks.Type = "key("+c.Name+")", ct.Elems[0]
+		}
+		k, err := a.compileTerm(tg.Key, ks)
+		return &colOp{col: c, kind: opDeleteElem, key: k}, err
+	case tg.Field != "":
+		if ct.Kind != schema.KindUDT || !ct.IsMultiCell() {
+			return nil, invalidf("Invalid deletion operation for frozen UDT column %s", c.Name)
+		}
+		i := ct.FieldIndex(tg.Field)
+		if i < 0 {
+			return nil, invalidf("UDT column %s does not have a field named %s", c.Name, tg.Field)
+		}
+		return &colOp{col: c, kind: opDeleteField, field: i}, nil
+	}
+	return &colOp{col: c, kind: opDelete}, nil
+}

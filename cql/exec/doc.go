@@ -1,0 +1,63 @@
+// Package exec analyses and executes CQL statements: the layer between the
+// native-protocol server (cql/server) and whatever stores the data (node/,
+// through the Coordinator interface in backend.go).
+//
+// # What it does
+//
+// An Executor takes statement text (QUERY), prepares it (PREPARE) or runs
+// a prepared id (EXECUTE) or a BATCH, and returns a Result: rows, a
+// keyspace change, a schema change or nothing. Every statement goes
+// through the same steps:
+//
+//  1. parse (cql/parser) — syntax errors become SyntaxError with line:col;
+//  2. analyse against the current catalog (analyzer.go and one file per
+//     statement kind: dml.go, select.go, ddl*.go, describe.go, batch.go)
+//     — unknown keyspaces, tables, columns and wrong types become Invalid;
+//     bind markers get their ColumnSpecs; the result is a plan;
+//  3. run the plan with the request's values: writes become
+//     schema.Partition mutations for Coordinator.Mutate (write_*.go),
+//     reads become schema.ReadCommands whose answers are reduced to live
+//     rows (live.go), filtered, projected and paged (select_*.go), DDL goes
+//     through SchemaStore.Update (ddl.go).
+//
+// The system tables that drivers read at connect (system.local, peers,
+// peers_v2, system_schema.*, system_virtual_schema.*) are virtual: they are
+// computed from the catalog and ClusterInfo on every read (systables*.go),
+// so they always reflect the schema. DESCRIBE is answered on the server
+// (describe.go) as Cassandra 4.1 does, for cqlsh.
+//
+// # Caller's duties
+//
+//   - Build one Executor per node with New; it is safe for concurrent use.
+//   - Give each client connection its own Session (NewSession); a Session
+//     holds the current keyspace and may be used by concurrent requests.
+//   - Config.Token must be the cluster's partitioner (Cassandra Murmur3):
+//     exec never assumes one. Config.Events, when set, receives every
+//     SCHEMA_CHANGE event and must not block.
+//   - Errors returned are *Error carrying the CQL error code; map them to
+//     ERROR frames as they are.
+//
+// # Invariants
+//
+//   - Server write timestamps are microseconds, strictly increasing across
+//     every call on this Executor (clock.go); a client timestamp
+//     (QueryOptions.Timestamp, USING TIMESTAMP) always wins over them.
+//   - Prepared ids are MD5(keyspace + query) as Cassandra computes them,
+//     so every node and every re-prepare gives the same id. A prepared
+//     statement is re-analysed when the catalog changes; if its bind or
+//     result columns changed, EXECUTE answers Unprepared so the driver
+//     prepares again and learns the new metadata.
+//   - A paging state encodes the last consumed row (partition key,
+//     clustering key) and the remaining limits, nothing tied to this
+//     process, so a page can be fetched on any connection or node; a state
+//     that does not parse is a ProtocolError, never a panic.
+//   - Nothing in this package assumes a single node: every read and write
+//     goes through Coordinator with the client's consistency level.
+//   - No input panics: analysis checks everything it uses, decoders check
+//     lengths, and a last-resort recover turns a bug into a ServerError.
+//
+// # Imports
+//
+// exec imports cql/parser and schema only (STYLE.md 5.2); the live-row
+// rules come from schema.LiveRows, the key encodings from schema.Table.
+package exec

@@ -1,0 +1,118 @@
+package exec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Config is what an Executor needs from the node that runs it.
+type Config struct {
+	// Coordinator performs reads and writes at a consistency level.
+	Coordinator Coordinator
+	// Schema holds the catalog and applies DDL.
+	Schema SchemaStore
+	// Cluster describes the nodes for system.local and system.peers.
+	Cluster ClusterInfo
+	// Token computes the partitioner token of a serialized partition key
+	// (the routing-key form). The executor never assumes a partitioner;
+	// node/ passes ring's Cassandra Murmur3.
+	Token func(partitionKey []byte) int64
+	// Now is the wall clock; nil means time.Now. Tests inject a fake one
+	// to expire TTLs.
+	Now func() time.Time
+	// Logger receives debug and warning logs; nil discards them.
+	Logger *slog.Logger
+	// Events, when set, is called after every successful schema change
+	// with its SCHEMA_CHANGE event. It must not block.
+	Events func(Event)
+	// MaxPrepared bounds the prepared-statement cache; 0 means 10000
+	// (Cassandra sizes its cache by memory; ten thousand distinct
+	// statements is more than any sane application prepares).
+	MaxPrepared int
+}
+
+// EnsureDefaults fills zero fields with their defaults.
+func (c *Config) EnsureDefaults() {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxPrepared <= 0 {
+		c.MaxPrepared = 10000
+	}
+}
+
+// Validate reports every missing required field at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Coordinator == nil {
+		errs = append(errs, errors.New("exec: Config.Coordinator is required"))
+	}
+	if c.Schema == nil {
+		errs = append(errs, errors.New("exec: Config.Schema is required"))
+	}
+	if c.Cluster == nil {
+		errs = append(errs, errors.New("exec: Config.Cluster is required"))
+	}
+	if c.Token == nil {
+		errs = append(errs, errors.New("exec: Config.Token is required"))
+	}
+	return errors.Join(errs...)
+}
+
+// Executor analyses and runs CQL statements. It is safe for concurrent use
+// by many sessions.
+type Executor struct {
+	cfg      Config
+	clock    *clock
+	prepared *preparedCache
+	log      *slog.Logger
+	// uuidNode and uuidClockSeq make this executor's timeuuids (now(),
+	// list element paths) unique among nodes; immutable.
+	uuidNode     [6]byte
+	uuidClockSeq uint16
+}
+
+// New returns an Executor for cfg.
+func New(cfg Config) (*Executor, error) {
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid executor config: %w", err)
+	}
+	node, seq := randomNode()
+	return &Executor{
+		cfg:          cfg,
+		clock:        newClock(cfg.Now),
+		prepared:     newPreparedCache(cfg.MaxPrepared),
+		log:          cfg.Logger,
+		uuidNode:     node,
+		uuidClockSeq: seq,
+	}, nil
+}
+
+// publish sends a schema change to the registered listener.
+func (e *Executor) publish(sc *SchemaChangeResult) {
+	if e.cfg.Events != nil {
+		e.cfg.Events(Event{Type: EventSchemaChange, Schema: sc})
+	}
+}
+
+// clientError turns any error into one the client can see: *Error passes
+// through, a cancelled context becomes a server error, and anything else
+// is logged and reported as a server error without internal detail loss.
+func (e *Executor) clientError(ctx context.Context, err error) error {
+	var ce *Error
+	if errors.As(err, &ce) {
+		return ce
+	}
+	if ctx.Err() != nil {
+		return Errorf(CodeServerError, "request cancelled: %s", err.Error())
+	}
+	e.log.Warn("statement failed", "err", err)
+	return Errorf(CodeServerError, "%s", err.Error())
+}

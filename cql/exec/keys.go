@@ -1,0 +1,340 @@
+package exec
+
+import (
+	"bytes"
+	"slices"
+
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// This file evaluates key restrictions into the partition keys and the
+// clustering slices a request reads or writes.
+
+// maxCartesian bounds the number of keys an IN product may produce.
+const maxCartesian = 100000
+
+// eqInValues returns the values an = or IN restriction allows, sorted by
+// the column's order and without duplicates.
+func eqInValues(r *restriction, env *bindEnv) ([][]byte, error) {
+	var vals [][]byte
+	switch {
+	case r.eq != nil:
+		v, err := keyValue(r.eq, r.col, env)
+		if err != nil {
+			return nil, err
+		}
+		return [][]byte{v}, nil
+	case r.inList != nil:
+		v, unset, err := r.inList.eval(env)
+		if err != nil {
+			return nil, err
+		}
+		if unset || v == nil {
+			return nil, invalidf("Invalid null value for IN restriction on %s", r.col.Name)
+		}
+		if vals, err = decodeElems(v); err != nil {
+			return nil, err
+		}
+	default:
+		for _, t := range r.in {
+			v, err := keyValue(t, r.col, env)
+			if err != nil {
+				return nil, err
+			}
+			vals = append(vals, v)
+		}
+	}
+	return sortUnique(r.col.Type, vals), nil
+}
+
+func keyValue(t term, c *colInfo, env *bindEnv) ([]byte, error) {
+	v, unset, err := t.eval(env)
+	if err != nil {
+		return nil, err
+	}
+	if unset {
+		return nil, invalidf("Invalid unset value for column %s", c.Name)
+	}
+	if v == nil {
+		return nil, invalidf("Invalid null value in condition for column %s", c.Name)
+	}
+	return v, nil
+}
+
+// cartesian returns every combination of one value per column, in order.
+func cartesian(perCol [][][]byte) ([][][]byte, error) {
+	out := [][][]byte{{}}
+	for _, vals := range perCol {
+		if len(out)*len(vals) > maxCartesian {
+			return nil, invalidf("Too many keys: the IN restrictions select more than %d combinations", maxCartesian)
+		}
+		next := make([][][]byte, 0, len(out)*len(vals))
+		for _, prefix := range out {
+			for _, v := range vals {
+				next = append(next, append(slices.Clip(prefix), v))
+			}
+		}
+		out = next
+	}
+	return out, nil
+}
+
+// partitionKeyValues returns the partition keys selected by = and IN on
+// every partition key column, as component values, in key order.
+func partitionKeyValues(t *tableInfo, w *whereClause, env *bindEnv) ([][][]byte, error) {
+	perCol := make([][][]byte, len(t.Partition))
+	for i, c := range t.Partition {
+		r := w.col(c.Name)
+		if r == nil || !r.isEqOrIn() {
+			return nil, invalidf("Some partition key parts are missing: %s", c.Name)
+		}
+		vals, err := eqInValues(r, env)
+		if err != nil {
+			return nil, err
+		}
+		perCol[i] = vals
+	}
+	return cartesian(perCol)
+}
+
+// hasFullPartitionKey reports whether every partition key column has an =
+// or IN restriction.
+func hasFullPartitionKey(t *tableInfo, w *whereClause) bool {
+	for _, c := range t.Partition {
+		if r := w.col(c.Name); r == nil || !r.isEqOrIn() {
+			return false
+		}
+	}
+	return true
+}
+
+// clusteringPrefixes evaluates the = and IN restrictions on the leading
+// clustering columns (single or multi-column) and returns the prefixes
+// they allow, in clustering order, and how many columns they fix.
+func clusteringPrefixes(t *tableInfo, w *whereClause, env *bindEnv) ([][][]byte, int, error) {
+	if m := w.multi; m != nil && (m.eq != nil || m.in != nil || m.inList != nil) {
+		return multiEqPrefixes(m, env)
+	}
+	var perCol [][][]byte
+	for _, c := range t.Clustering {
+		r := w.col(c.Name)
+		if r == nil || !r.isEqOrIn() {
+			break
+		}
+		vals, err := eqInValues(r, env)
+		if err != nil {
+			return nil, 0, err
+		}
+		perCol = append(perCol, vals)
+	}
+	prefixes, err := cartesian(perCol)
+	return prefixes, len(perCol), err
+}
+
+func multiEqPrefixes(m *multiRestriction, env *bindEnv) ([][][]byte, int, error) {
+	var tuples [][]byte
+	switch {
+	case m.eq != nil:
+		v, err := tupleValue(m.eq, env)
+		if err != nil {
+			return nil, 0, err
+		}
+		tuples = [][]byte{v}
+	case m.inList != nil:
+		v, unset, err := m.inList.eval(env)
+		if err != nil {
+			return nil, 0, err
+		}
+		if unset || v == nil {
+			return nil, 0, invalidf("Invalid null value for IN tuple restriction")
+		}
+		if tuples, err = decodeElems(v); err != nil {
+			return nil, 0, err
+		}
+	default:
+		for _, tm := range m.in {
+			v, err := tupleValue(tm, env)
+			if err != nil {
+				return nil, 0, err
+			}
+			tuples = append(tuples, v)
+		}
+	}
+	out := make([][][]byte, 0, len(tuples))
+	for _, tv := range tuples {
+		comps, err := decodeComponents(tv, len(m.cols))
+		if err != nil {
+			return nil, 0, err
+		}
+		for i, c := range comps {
+			if c == nil {
+				return nil, 0, invalidf("Invalid null value in condition for column %s", m.cols[i].Name)
+			}
+		}
+		out = append(out, comps)
+	}
+	return out, len(m.cols), nil
+}
+
+func tupleValue(t term, env *bindEnv) ([]byte, error) {
+	v, unset, err := t.eval(env)
+	if err != nil {
+		return nil, err
+	}
+	if unset || v == nil {
+		return nil, invalidf("Invalid null value for a multi-column relation")
+	}
+	return v, nil
+}
+
+// encodePrefix encodes clustering values for the first len(vals) columns.
+func encodePrefix(t *tableInfo, vals [][]byte) ([]byte, error) {
+	enc, err := t.encodeClustering(vals)
+	if err != nil {
+		return nil, invalidf("Invalid clustering value: %s", err.Error())
+	}
+	return enc, nil
+}
+
+// clusteringSlices returns the slices a read must cover (a superset of
+// the rows the restrictions select), ascending and non-overlapping, or
+// nil for every row.
+func clusteringSlices(t *tableInfo, w *whereClause, env *bindEnv) ([]schema.Slice, error) {
+	prefixes, n, err := clusteringPrefixes(t, w, env)
+	if err != nil {
+		return nil, err
+	}
+	var out []schema.Slice
+	for _, p := range prefixes {
+		s, err := prefixSlice(t, w, env, p, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	if n == 0 && len(out) == 1 && len(out[0].Start.Prefix) == 0 && len(out[0].End.Prefix) == 0 {
+		return nil, nil
+	}
+	return normalizeSlices(out), nil
+}
+
+// prefixSlice is the slice under prefix p (n columns fixed), narrowed by
+// a range restriction on column n when there is one.
+func prefixSlice(t *tableInfo, w *whereClause, env *bindEnv, p [][]byte, n int) (schema.Slice, error) {
+	enc, err := encodePrefix(t, p)
+	if err != nil {
+		return schema.Slice{}, err
+	}
+	s := schema.Slice{Start: schema.Bound{Prefix: enc, Inclusive: true}, End: schema.Bound{Prefix: enc, Inclusive: true}}
+	if n < len(t.Clustering) {
+		c := t.Clustering[n]
+		if r := w.col(c.Name); r != nil && r.isSlice() {
+			return narrowSlice(t, env, s, p, c, r.lo, r.hi)
+		}
+		if m := w.multi; m != nil && n == 0 && (m.lo != nil || m.hi != nil) {
+			return multiSlice(t, env, m)
+		}
+	}
+	return s, nil
+}
+
+// narrowSlice applies lo/hi on column c after prefix p. On a DESC column
+// the low value bounds the end of the encoded range.
+func narrowSlice(t *tableInfo, env *bindEnv, s schema.Slice, p [][]byte, c *colInfo, lo, hi *bound) (schema.Slice, error) {
+	boundFor := func(b *bound) (*schema.Bound, error) {
+		if b == nil {
+			return nil, nil
+		}
+		v, err := keyValue(b.t, c, env)
+		if err != nil {
+			return nil, err
+		}
+		enc, err := encodePrefix(t, append(slices.Clip(p), v))
+		if err != nil {
+			return nil, err
+		}
+		return &schema.Bound{Prefix: enc, Inclusive: b.incl}, nil
+	}
+	lb, err := boundFor(lo)
+	if err != nil {
+		return s, err
+	}
+	hb, err := boundFor(hi)
+	if err != nil {
+		return s, err
+	}
+	if c.Desc {
+		lb, hb = hb, lb
+	}
+	if lb != nil {
+		s.Start = *lb
+	}
+	if hb != nil {
+		s.End = *hb
+	}
+	return s, nil
+}
+
+// multiSlice bounds a tuple slice (c1, c2) > (a, b). Only when every
+// column has the same direction is the tuple order the encoded order;
+// otherwise the whole range is read and rows are filtered.
+func multiSlice(t *tableInfo, env *bindEnv, m *multiRestriction) (schema.Slice, error) {
+	full := schema.FullSlice
+	desc := m.cols[0].Desc
+	for _, c := range m.cols {
+		if c.Desc != desc {
+			return full, nil
+		}
+	}
+	boundFor := func(b *bound) (*schema.Bound, error) {
+		if b == nil {
+			return nil, nil
+		}
+		v, err := tupleValue(b.t, env)
+		if err != nil {
+			return nil, err
+		}
+		tb := b.t.(tupleBoundTerm)
+		comps, err := decodeComponents(v, tb.n)
+		if err != nil {
+			return nil, err
+		}
+		enc, err := encodePrefix(t, comps)
+		if err != nil {
+			return nil, err
+		}
+		return &schema.Bound{Prefix: enc, Inclusive: b.incl}, nil
+	}
+	lb, err := boundFor(m.lo)
+	if err != nil {
+		return full, err
+	}
+	hb, err := boundFor(m.hi)
+	if err != nil {
+		return full, err
+	}
+	if desc {
+		lb, hb = hb, lb
+	}
+	if lb != nil {
+		full.Start = *lb
+	}
+	if hb != nil {
+		full.End = *hb
+	}
+	return full, nil
+}
+
+// normalizeSlices sorts slices by start and drops empty and duplicate
+// ones. Slices built from distinct IN prefixes never overlap.
+func normalizeSlices(in []schema.Slice) []schema.Slice {
+	slices.SortStableFunc(in, func(a, b schema.Slice) int { return bytes.Compare(a.Start.Prefix, b.Start.Prefix) })
+	out := in[:0]
+	for i, s := range in {
+		if i > 0 && bytes.Equal(s.Start.Prefix, in[i-1].Start.Prefix) && bytes.Equal(s.End.Prefix, in[i-1].End.Prefix) {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}

@@ -1,0 +1,49 @@
+package exec
+
+import (
+	"github.com/sibyldb/sibyl/cql/parser"
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// lookupTable resolves a table name against the catalog: a user table, a
+// system table, or a virtual table computed on read.
+func (a *analyzer) lookupTable(tn *parser.TableName) (*tableInfo, error) {
+	ks, err := a.keyspaceOf(tn.Keyspace)
+	if err != nil {
+		return nil, err
+	}
+	if a.cat.Keyspace(ks) == nil {
+		return nil, invalidf("Keyspace %s does not exist", schema.QuoteIdent(ks))
+	}
+	st := a.cat.Table(ks, tn.Name)
+	if st == nil {
+		return nil, invalidf("table %s does not exist", tn.Name)
+	}
+	t := tableInfoOf(st)
+	if vt := virtualTableFor(ks, tn.Name); vt != nil {
+		t.virtual = vt
+	}
+	return t, nil
+}
+
+// lookupWritable resolves a table that DML may write to.
+func (a *analyzer) lookupWritable(tn *parser.TableName) (*tableInfo, error) {
+	t, err := a.lookupTable(tn)
+	if err != nil {
+		return nil, err
+	}
+	if t.virtual != nil || schema.IsSystemKeyspace(t.Keyspace) {
+		return nil, Errorf(CodeUnauthorized, "%s keyspace is not user-modifiable.", t.Keyspace)
+	}
+	return t, nil
+}
+
+// resolveType turns a TypeRef into a schema type, user types resolved in
+// keyspace ks.
+func (a *analyzer) resolveType(tr *parser.TypeRef, ks string) (*schema.Type, error) {
+	t, err := schema.ParseType(tr.String(), a.cat.TypeResolver(ks))
+	if err != nil {
+		return nil, invalidf("%s", err.Error())
+	}
+	return t, nil
+}

@@ -1,0 +1,80 @@
+package exec
+
+import (
+	"context"
+
+	"github.com/sibyldb/sibyl/schema"
+)
+
+func (st *selectStmt) run(ctx context.Context, e *Executor, _ *Session, env *bindEnv, o *QueryOptions) (Result, error) {
+	rr, err := st.execute(ctx, e, env, o)
+	if err != nil {
+		return nil, err
+	}
+	rr.NoMetadata = o.SkipMetadata
+	return rr, nil
+}
+
+func (w *writeStmt) run(ctx context.Context, e *Executor, _ *Session, env *bindEnv, o *QueryOptions) (Result, error) {
+	p := writeParams{ts: e.defaultTimestamp(o.HasTimestamp, o.Timestamp), now: e.clock.nowSeconds()}
+	muts, err := w.mutations(ctx, e, env, p, o.Consistency)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.cfg.Coordinator.Mutate(ctx, o.Consistency, WriteSimple, muts); err != nil {
+		return nil, err
+	}
+	return VoidResult{}, nil
+}
+
+// defaultTimestamp is the client's timestamp when it sent one, else the
+// node's next monotonic timestamp.
+func (e *Executor) defaultTimestamp(has bool, ts int64) int64 {
+	if has {
+		return ts
+	}
+	return e.clock.timestamp()
+}
+
+type usePlan struct{ keyspace string }
+
+func (u usePlan) run(_ context.Context, e *Executor, s *Session, _ *bindEnv, _ *QueryOptions) (Result, error) {
+	if e.cfg.Schema.Catalog().Keyspace(u.keyspace) == nil {
+		return nil, invalidf("Keyspace '%s' does not exist", u.keyspace)
+	}
+	s.SetKeyspace(u.keyspace)
+	return &SetKeyspaceResult{Keyspace: u.keyspace}, nil
+}
+
+// mergeMutations merges fragments of the same partition into one, keeping
+// first-seen partition order.
+func mergeMutations(muts []*schema.Partition) []*schema.Partition {
+	type key struct {
+		table schema.TableID
+		key   string
+	}
+	idx := map[key]int{}
+	var out []*schema.Partition
+	for _, m := range muts {
+		k := key{m.Table, string(m.Key)}
+		if i, ok := idx[k]; ok {
+			out[i] = schema.Merge(out[i], m)
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, m)
+	}
+	return out
+}
+
+type schemaPartition = schema.Partition
+
+func bigintType() *schema.Type { return schema.BigintType }
+
+func int64FromBytes(b []byte) int64 {
+	var v int64
+	for _, c := range b {
+		v = v<<8 | int64(c)
+	}
+	return v
+}

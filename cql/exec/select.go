@@ -1,0 +1,432 @@
+package exec
+
+import (
+	"strings"
+
+	"github.com/sibyldb/sibyl/cql/parser"
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// selectStmt is an analysed SELECT.
+type selectStmt struct {
+	table    *tableInfo
+	where    *whereClause
+	sels     []selector
+	specs    []ColumnSpec // result metadata
+	distinct bool
+	// aggregate is set when a selector is an aggregate: rows fold into
+	// one row (per group when groupBy > 0).
+	aggregate bool
+	groupBy   int // number of primary key columns grouped by; 0 = none
+	reversed  bool
+	orderBy   bool // an ORDER BY was given
+	limit     term
+	ppLimit   term
+	filtering bool // ALLOW FILTERING
+	// needsFilter is set when some restriction is not answered by the
+	// keys and slices read, so rows must be tested.
+	needsFilter bool
+	// staticOnly: only partition key and static columns are selected.
+	staticOnly bool
+}
+
+func (a *analyzer) analyzeSelect(s *parser.Select) (*selectStmt, error) {
+	if s.JSON {
+		return nil, invalidf("SELECT JSON is not supported by this server")
+	}
+	t, err := a.lookupTable(s.Table)
+	if err != nil {
+		return nil, err
+	}
+	st := &selectStmt{table: t, distinct: s.Distinct, filtering: s.AllowFiltering}
+	if st.where, err = a.compileWhere(t, s.Where); err != nil {
+		return nil, err
+	}
+	a.notePKFromWhere(t, s.Where)
+	if err := a.compileSelection(st, s.Selectors); err != nil {
+		return nil, err
+	}
+	if err := st.checkRestrictions(); err != nil {
+		return nil, err
+	}
+	if err := a.compileOrderBy(st, s.OrderBy); err != nil {
+		return nil, err
+	}
+	if err := a.compileGroupBy(st, s.GroupBy); err != nil {
+		return nil, err
+	}
+	if err := a.compileLimits(st, s); err != nil {
+		return nil, err
+	}
+	return st, st.checkDistinct()
+}
+
+func (a *analyzer) compileLimits(st *selectStmt, s *parser.Select) error {
+	var err error
+	if s.Limit != nil {
+		spec := ColumnSpec{Keyspace: st.table.Keyspace, Table: st.table.Name, Name: "[limit]", Type: schema.IntType}
+		if st.limit, err = a.compileTerm(s.Limit, spec); err != nil {
+			return err
+		}
+	}
+	if s.PerPartitionLimit != nil {
+		if st.distinct {
+			return invalidf("PER PARTITION LIMIT is not allowed with SELECT DISTINCT queries")
+		}
+		spec := ColumnSpec{Keyspace: st.table.Keyspace, Table: st.table.Name, Name: "[per_partition_limit]", Type: schema.IntType}
+		if st.ppLimit, err = a.compileTerm(s.PerPartitionLimit, spec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// compileSelection compiles the select list (nil: *).
+func (a *analyzer) compileSelection(st *selectStmt, sels []*parser.Selector) error {
+	t := st.table
+	if sels == nil {
+		for _, c := range t.Columns {
+			st.sels = append(st.sels, columnSelector{c})
+			st.specs = append(st.specs, specOf(t, c))
+		}
+		st.staticOnly = false
+		return nil
+	}
+	st.staticOnly = true
+	for _, sel := range sels {
+		s, err := a.compileSelector(st, sel.Expr)
+		if err != nil {
+			return err
+		}
+		name := sel.Alias
+		if name == "" {
+			name = selectorName(sel.Expr)
+		}
+		st.sels = append(st.sels, s)
+		st.specs = append(st.specs, ColumnSpec{Keyspace: t.Keyspace, Table: t.Name, Name: name, Type: s.typ()})
+		if _, ok := s.(aggregate); ok {
+			st.aggregate = true
+		}
+	}
+	return nil
+}
+
+// selectorName is the result column name Cassandra gives a selector
+// without an alias.
+func selectorName(x parser.Expr) string {
+	switch x := x.(type) {
+	case *parser.ColumnRef:
+		return x.Name
+	case *parser.FunctionCall:
+		name := strings.ToLower(x.Name)
+		args := make([]string, len(x.Args))
+		for i, a := range x.Args {
+			args[i] = selectorName(a)
+		}
+		if name == "count" && len(x.Args) == 1 {
+			if _, ok := x.Args[0].(*parser.Star); ok {
+				return "count"
+			}
+		}
+		if name == "writetime" || name == "ttl" {
+			return name + "(" + strings.Join(args, ", ") + ")"
+		}
+		return "system." + name + "(" + strings.Join(args, ", ") + ")"
+	case *parser.Star:
+		return "*"
+	case *parser.FieldAccess:
+		return selectorName(x.Expr) + "." + x.Field
+	case *parser.IndexExpr:
+		return selectorName(x.Expr) + "[" + x.Key.String() + "]"
+	case *parser.Cast:
+		return "cast(" + selectorName(x.Expr) + " as " + x.Type.String() + ")"
+	}
+	return x.String()
+}
+
+func (a *analyzer) compileSelector(st *selectStmt, x parser.Expr) (selector, error) {
+	t := st.table
+	switch x := x.(type) {
+	case *parser.ColumnRef:
+		c, err := a.resolveColumn(t, x)
+		if err != nil {
+			return nil, err
+		}
+		if c.Kind != kindPartition && c.Kind != kindStatic {
+			st.staticOnly = false
+		}
+		return columnSelector{c}, nil
+	case *parser.FunctionCall:
+		return a.compileFunctionSelector(st, x)
+	case *parser.FieldAccess:
+		return a.compileFieldSelector(st, x)
+	case *parser.IndexExpr:
+		return a.compileIndexSelector(st, x)
+	case *parser.Cast:
+		return a.compileCast(st, x)
+	case *parser.Literal, *parser.BindMarker, *parser.TypeHint:
+		return nil, invalidf("Cannot infer the type of selector %s: constants are not supported as selectors", x.String())
+	}
+	return nil, invalidf("Unsupported selector %s", x.String())
+}
+
+func (a *analyzer) compileFieldSelector(st *selectStmt, x *parser.FieldAccess) (selector, error) {
+	inner, err := a.compileSelector(st, x.Expr)
+	if err != nil {
+		return nil, err
+	}
+	it := inner.typ()
+	if it.Kind != schema.KindUDT {
+		return nil, invalidf("Invalid field selection: %s of type %s is not a user type", x.Expr.String(), it)
+	}
+	i := it.FieldIndex(x.Field)
+	if i < 0 {
+		return nil, invalidf("%s of type %s has no field %s", x.Expr.String(), it, x.Field)
+	}
+	return fieldSelector{inner: inner, index: i, ft: it.Elems[i]}, nil
+}
+
+func (a *analyzer) compileIndexSelector(st *selectStmt, x *parser.IndexExpr) (selector, error) {
+	inner, err := a.compileSelector(st, x.Expr)
+	if err != nil {
+		return nil, err
+	}
+	it := inner.typ()
+	if it.Kind != schema.KindMap && it.Kind != schema.KindSet {
+		return nil, invalidf("Element selection is only allowed on sets and maps, but %s is of type %s", x.Expr.String(), it)
+	}
+	spec := ColumnSpec{Keyspace: st.table.Keyspace, Table: st.table.Name, Name: "key(" + selectorName(x.Expr) + ")", Type: it.Elems[0]}
+	k, err := a.compileTerm(x.Key, spec)
+	if err != nil {
+		return nil, err
+	}
+	return elementSelector{inner: inner, key: k}, nil
+}
+
+func (a *analyzer) compileCast(st *selectStmt, x *parser.Cast) (selector, error) {
+	inner, err := a.compileSelector(st, x.Expr)
+	if err != nil {
+		return nil, err
+	}
+	to, err := a.resolveType(x.Type, st.table.Keyspace)
+	if err != nil {
+		return nil, err
+	}
+	from := inner.typ()
+	ok := to.Kind == schema.KindVarchar || to.Kind == schema.KindASCII || (isNumeric(from) && isNumeric(to))
+	if !ok {
+		return nil, invalidf("%s cannot be cast to %s", from, to)
+	}
+	return castSelector{inner: inner, to: to}, nil
+}
+
+func (a *analyzer) compileFunctionSelector(st *selectStmt, x *parser.FunctionCall) (selector, error) {
+	name := strings.ToLower(x.Name)
+	switch name {
+	case "count":
+		return a.compileCount(st, x)
+	case "min", "max", "sum", "avg":
+		return a.compileAggregate(st, x, name)
+	case "writetime", "ttl":
+		return a.compileWritetime(st, x, name == "ttl")
+	case "token":
+		return a.compileTokenSelector(st, x)
+	}
+	nf, ok := lookupNativeFunc(name, nil)
+	if !ok || nf.args == nil && len(x.Args) > 0 {
+		return nil, invalidf("Unknown function '%s'", x.Name)
+	}
+	if len(x.Args) != len(nf.args) {
+		return nil, invalidf("Invalid number of arguments in call to function system.%s: %d required but %d provided", name, len(nf.args), len(x.Args))
+	}
+	out := scalarFuncSelector{ret: nf.ret(nil), fn: nf.fn}
+	for i, arg := range x.Args {
+		s, err := a.compileSelector(st, arg)
+		if err != nil {
+			return nil, err
+		}
+		if !assignable(s.typ(), nf.args[i]) {
+			return nil, invalidf("Type error: %s cannot be passed as argument %d of function system.%s of type %s", arg.String(), i, name, nf.args[i])
+		}
+		out.args = append(out.args, s)
+	}
+	return out, nil
+}
+
+func (a *analyzer) compileCount(st *selectStmt, x *parser.FunctionCall) (selector, error) {
+	if len(x.Args) != 1 {
+		return nil, invalidf("Invalid number of arguments in call to function system.count: 1 required but %d provided", len(x.Args))
+	}
+	st.staticOnly = false
+	if _, ok := x.Args[0].(*parser.Star); ok {
+		return countSelector{}, nil
+	}
+	if l, ok := x.Args[0].(*parser.Literal); ok && l.Kind == parser.LitInteger && l.Val == "1" {
+		return countSelector{}, nil
+	}
+	arg, err := a.compileSelector(st, x.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	return countSelector{arg: arg}, nil
+}
+
+func (a *analyzer) compileAggregate(st *selectStmt, x *parser.FunctionCall, name string) (selector, error) {
+	if len(x.Args) != 1 {
+		return nil, invalidf("Invalid number of arguments in call to function system.%s: 1 required but %d provided", name, len(x.Args))
+	}
+	st.staticOnly = false
+	arg, err := a.compileSelector(st, x.Args[0])
+	if err != nil {
+		return nil, err
+	}
+	switch name {
+	case "min", "max":
+		return minMaxSelector{arg: arg, max: name == "max"}, nil
+	}
+	if !isNumeric(arg.typ()) {
+		return nil, invalidf("Invalid call to function %s, none of its type signatures match (argument of type %s)", name, arg.typ())
+	}
+	return sumAvgSelector{arg: arg, avg: name == "avg"}, nil
+}
+
+func (a *analyzer) compileWritetime(st *selectStmt, x *parser.FunctionCall, ttl bool) (selector, error) {
+	what := "writetime"
+	if ttl {
+		what = "ttl"
+	}
+	if len(x.Args) != 1 {
+		return nil, invalidf("Invalid number of arguments for %s", what)
+	}
+	ref, ok := x.Args[0].(*parser.ColumnRef)
+	if !ok {
+		return nil, invalidf("Invalid argument for %s: %s is not a column", what, x.Args[0].String())
+	}
+	c, err := a.resolveColumn(st.table, ref)
+	if err != nil {
+		return nil, err
+	}
+	if c.isKey() {
+		return nil, invalidf("Cannot use selection function %s on PRIMARY KEY part %s", what, c.Name)
+	}
+	if c.Type.IsMultiCell() {
+		return nil, invalidf("Cannot use selection function %s on non-frozen %s %s", what, c.Type.Kind, c.Name)
+	}
+	if c.Kind != kindStatic {
+		st.staticOnly = false
+	}
+	return writetimeSelector{col: c, ttl: ttl}, nil
+}
+
+func (a *analyzer) compileTokenSelector(st *selectStmt, x *parser.FunctionCall) (selector, error) {
+	t := st.table
+	if len(x.Args) != len(t.Partition) {
+		return nil, invalidf("Invalid number of arguments in call to function system.token: %d required but %d provided", len(t.Partition), len(x.Args))
+	}
+	for i, arg := range x.Args {
+		ref, ok := arg.(*parser.ColumnRef)
+		if !ok || ref.Name != t.Partition[i].Name {
+			return nil, invalidf("The token function arguments must be the partition key columns in order: %s", partitionNames(t))
+		}
+	}
+	return tokenSelector{}, nil
+}
+
+// compileOrderBy accepts the clustering order or its exact reverse, on a
+// prefix of the clustering columns.
+func (a *analyzer) compileOrderBy(st *selectStmt, order []*parser.Ordering) error {
+	if len(order) == 0 {
+		return nil
+	}
+	t := st.table
+	if len(order) > len(t.Clustering) {
+		return invalidf("Order by is currently only supported on the clustered columns of the PRIMARY KEY, got %s", order[len(t.Clustering)].Column.Name)
+	}
+	reversed := false
+	for i, o := range order {
+		c := t.column(o.Column.Name)
+		if c == nil {
+			return invalidf("Undefined column name %s", o.Column.Name)
+		}
+		if c.Kind != kindClustering {
+			return invalidf("Order by is currently only supported on the clustered columns of the PRIMARY KEY, got %s", c.Name)
+		}
+		if c.Position != i {
+			return invalidf("Order by currently only supports the ordering of columns following their declared order in the PRIMARY KEY")
+		}
+		rev := o.Desc != c.Desc
+		if i > 0 && rev != reversed {
+			return invalidf("Unsupported order by relation")
+		}
+		reversed = rev
+	}
+	if !hasFullPartitionKey(t, st.where) {
+		return invalidf("ORDER BY is only supported when the partition key is restricted by an EQ or an IN.")
+	}
+	st.reversed, st.orderBy = reversed, true
+	return nil
+}
+
+// compileGroupBy accepts a prefix of the primary key columns.
+func (a *analyzer) compileGroupBy(st *selectStmt, cols []*parser.ColumnRef) error {
+	if len(cols) == 0 {
+		return nil
+	}
+	t := st.table
+	keyCols := append(append([]*colInfo{}, t.Partition...), t.Clustering...)
+	for i, ref := range cols {
+		c := t.column(ref.Name)
+		if c == nil {
+			return invalidf("Undefined column name %s", ref.Name)
+		}
+		if i >= len(keyCols) || keyCols[i] != c {
+			if c.isKey() && i < len(keyCols) && st.where.col(keyCols[i].Name) != nil && st.where.col(keyCols[i].Name).eq != nil {
+				return invalidf("Group by currently only support groups of columns following their declared order in the PRIMARY KEY")
+			}
+			return invalidf("Group by is currently only supported on the columns of the PRIMARY KEY, got %s", c.Name)
+		}
+	}
+	if len(cols) < len(t.Partition) {
+		return invalidf("Group by is currently only supported on the columns of the PRIMARY KEY, and requires the whole partition key")
+	}
+	st.groupBy = len(cols)
+	st.aggregate = true
+	return nil
+}
+
+func (st *selectStmt) checkDistinct() error {
+	if !st.distinct {
+		return nil
+	}
+	for _, s := range st.sels {
+		c, ok := s.(columnSelector)
+		if !ok {
+			if _, agg := s.(aggregate); agg {
+				continue
+			}
+			return invalidf("SELECT DISTINCT queries must only request partition key columns and/or static columns (not %T)", s)
+		}
+		if c.col.Kind != kindPartition && c.col.Kind != kindStatic {
+			return invalidf("SELECT DISTINCT queries must only request partition key columns and/or static columns (not %s)", c.col.Name)
+		}
+	}
+	for _, c := range st.table.Partition {
+		found := false
+		for _, s := range st.sels {
+			if cs, ok := s.(columnSelector); ok && cs.col == c {
+				found = true
+			}
+		}
+		if !found && !st.aggregate {
+			return invalidf("SELECT DISTINCT queries must request all the partition key columns (missing %s)", c.Name)
+		}
+	}
+	if len(st.where.cols) > 0 {
+		for _, r := range st.where.cols {
+			if r.col.Kind != kindPartition {
+				return invalidf("SELECT DISTINCT with WHERE clause only supports restriction by partition key and/or static columns.")
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,408 @@
+package exec
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"slices"
+
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// execute runs the SELECT for one page.
+func (st *selectStmt) execute(ctx context.Context, e *Executor, env *bindEnv, o *QueryOptions) (*RowsResult, error) {
+	run, state, err := st.newRun(env, o)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case st.table.virtual != nil:
+		err = st.readVirtual(ctx, e, run, state)
+	case hasFullPartitionKey(st.table, st.where):
+		err = st.readKeys(ctx, e, run, state, o)
+	default:
+		err = st.readRange(ctx, e, run, state, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := run.finish(); err != nil {
+		return nil, err
+	}
+	return &RowsResult{Columns: st.specs, Rows: run.rows, PagingState: run.pagingState()}, nil
+}
+
+func (st *selectStmt) newRun(env *bindEnv, o *QueryOptions) (*selectRun, *pagingState, error) {
+	limit, err := evalLimit(st.limit, env, "LIMIT")
+	if err != nil {
+		return nil, nil, err
+	}
+	pp, err := evalLimit(st.ppLimit, env, "PER PARTITION LIMIT")
+	if err != nil {
+		return nil, nil, err
+	}
+	filter, err := bindFilter(st.where, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	run := &selectRun{st: st, env: env, filter: filter, remaining: limit, ppLimit: pp}
+	if o.PageSize > 0 && !(st.aggregate && st.groupBy == 0) {
+		run.pageSize = int(o.PageSize)
+	}
+	if st.distinct {
+		run.ppLimit = 1
+	}
+	var state *pagingState
+	if len(o.PagingState) > 0 {
+		if state, err = decodePagingState(o.PagingState); err != nil {
+			return nil, nil, pagingError(err)
+		}
+		if state.Remaining > 0 || limit > 0 {
+			run.remaining = state.Remaining
+		}
+	}
+	return run, state, nil
+}
+
+// chunk is how many live rows to ask a replica for next.
+func (run *selectRun) chunk() int {
+	n := 0
+	if run.pageSize > 0 {
+		n = run.pageSize - len(run.rows)
+	}
+	if run.remaining > 0 && (n == 0 || run.remaining < n) {
+		n = run.remaining
+	}
+	if run.st.needsFilter && n > 0 {
+		n = max(n, 100)
+	}
+	if run.st.aggregate {
+		n = 0
+		if run.pageSize > 0 {
+			n = 1000
+		}
+	}
+	return n
+}
+
+// partitionRows feeds one partition's live rows to run. first is false
+// when the read resumes inside the partition. It returns the clustering
+// of the last row read, and how many rows were read.
+func (st *selectStmt) partitionRows(e *Executor, run *selectRun, lp livePartition, keyIndex int, first bool, now int64, env *bindEnv) ([]byte, int, error) {
+	pk, err := splitPartitionKey(lp.Key, len(st.table.Partition))
+	if err != nil {
+		return nil, 0, err
+	}
+	base := rowCtx{key: lp.Key, pk: pk, static: lp.Static, token: lp.Token, now: now, env: env}
+	if st.distinct {
+		if lp.Static != nil || len(lp.Rows) > 0 {
+			r := base
+			return nil, len(lp.Rows), run.accept(&r, keyIndex)
+		}
+		return nil, 0, nil
+	}
+	if len(lp.Rows) == 0 && first && lp.Static != nil && st.returnsStaticOnlyRow() {
+		r := base
+		if err := run.accept(&r, keyIndex); err != nil {
+			return nil, 0, err
+		}
+	}
+	var last []byte
+	for i := range lp.Rows {
+		if run.done || run.partDone {
+			break
+		}
+		row := &lp.Rows[i]
+		ck, err := st.table.decodeClustering(row.Clustering)
+		if err != nil {
+			return nil, 0, Errorf(CodeServerError, "cannot decode clustering key: %s", err.Error())
+		}
+		r := base
+		r.ck, r.ckEnc, r.row = ck, row.Clustering, row
+		if err := run.accept(&r, keyIndex); err != nil {
+			return nil, 0, err
+		}
+		last = row.Clustering
+	}
+	return last, len(lp.Rows), nil
+}
+
+// returnsStaticOnlyRow: a partition with static data but no rows yields
+// one row (clustering and regular columns null) when no clustering column
+// is restricted, as Cassandra does.
+func (st *selectStmt) returnsStaticOnlyRow() bool {
+	if st.where.multi != nil {
+		return false
+	}
+	for _, c := range st.table.Clustering {
+		if st.where.col(c.Name) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// readKeys reads the partitions named by = and IN on the partition key.
+func (st *selectStmt) readKeys(ctx context.Context, e *Executor, run *selectRun, state *pagingState, o *QueryOptions) error {
+	keyVals, err := partitionKeyValues(st.table, st.where, run.env)
+	if err != nil {
+		return err
+	}
+	slicesSel, err := clusteringSlices(st.table, st.where, run.env)
+	if err != nil {
+		return err
+	}
+	if st.orderBy && len(keyVals) > 1 {
+		return st.readKeysOrdered(ctx, e, run, keyVals, slicesSel, o)
+	}
+	start := 0
+	if state != nil {
+		start = state.KeyIndex
+	}
+	for i := start; i < len(keyVals) && !run.done; i++ {
+		var after []byte
+		partRows := 0
+		if state != nil && i == state.KeyIndex {
+			if state.PartitionDone {
+				continue
+			}
+			after, partRows = state.Clustering, state.PartitionRows
+		}
+		if err := st.readPartition(ctx, e, run, partitionKey(keyVals[i]), i, slicesSel, after, partRows, o.Consistency); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readPartition reads one partition in chunks until it is exhausted or
+// the run is done.
+func (st *selectStmt) readPartition(ctx context.Context, e *Executor, run *selectRun, key []byte, idx int, sl []schema.Slice, after []byte, partRows int, cl Consistency) error {
+	run.startPartition(partRows)
+	first := after == nil
+	for !run.done && !run.partDone {
+		n := run.chunk()
+		cmd := &schema.ReadCommand{
+			Table: st.table.ID, Key: key, Token: e.cfg.Token(key), Slices: sl, Reversed: st.reversed,
+			Static: true, AfterClustering: after, Limit: n, NowSeconds: e.clock.nowSeconds(),
+		}
+		if run.ppLimit > 0 {
+			cmd.PerPartitionLimit = run.ppLimit - run.partRows
+		}
+		parts, err := e.cfg.Coordinator.Read(ctx, readCL(cl), cmd)
+		if err != nil {
+			return err
+		}
+		if len(parts) == 0 {
+			return nil
+		}
+		lp := liveView(parts[0], cmd.NowSeconds)
+		last, got, err := st.partitionRows(e, run, lp, idx, first, cmd.NowSeconds, run.env)
+		if err != nil {
+			return err
+		}
+		if n == 0 || got < n || last == nil || st.distinct {
+			return nil
+		}
+		after, first = last, false
+	}
+	return nil
+}
+
+func readCL(cl Consistency) Consistency {
+	if cl == Any {
+		return One
+	}
+	return cl
+}
+
+// readKeysOrdered reads every IN partition and merges their rows in
+// clustering order (ORDER BY over several partitions), without paging.
+func (st *selectStmt) readKeysOrdered(ctx context.Context, e *Executor, run *selectRun, keyVals [][][]byte, sl []schema.Slice, o *QueryOptions) error {
+	if run.pageSize > 0 {
+		return invalidf("Cannot page queries with both ORDER BY and a IN restriction on the partition key; you must either remove the ORDER BY or the IN and sort client side, or disable paging for this query")
+	}
+	type item struct {
+		lp  livePartition
+		row int
+	}
+	var items []item
+	now := e.clock.nowSeconds()
+	var lps []livePartition
+	for _, kv := range keyVals {
+		key := partitionKey(kv)
+		cmd := &schema.ReadCommand{Table: st.table.ID, Key: key, Token: e.cfg.Token(key), Slices: sl, Reversed: st.reversed, Static: true, NowSeconds: now}
+		parts, err := e.cfg.Coordinator.Read(ctx, readCL(o.Consistency), cmd)
+		if err != nil {
+			return err
+		}
+		for _, p := range parts {
+			lps = append(lps, liveView(p, now))
+		}
+	}
+	for _, lp := range lps {
+		for i := range lp.Rows {
+			items = append(items, item{lp, i})
+		}
+	}
+	slices.SortStableFunc(items, func(a, b item) int {
+		c := bytes.Compare(a.lp.Rows[a.row].Clustering, b.lp.Rows[b.row].Clustering)
+		if st.reversed {
+			return -c
+		}
+		return c
+	})
+	for i, it := range items {
+		if run.done {
+			break
+		}
+		one := it.lp
+		one.Rows = one.Rows[it.row : it.row+1]
+		run.startPartition(0)
+		if _, _, err := st.partitionRows(e, run, one, i, false, now, run.env); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tokenRange is the (start, end] token range a range read covers.
+func (st *selectStmt) tokenRange(f *rowFilter) (start, end int64, empty bool) {
+	start, end = math.MinInt64, math.MinInt64
+	if f.token == nil {
+		return start, end, false
+	}
+	if lo := f.token.lo; lo != nil {
+		start = lo.v
+		if lo.incl {
+			if lo.v == math.MinInt64 {
+				start = math.MinInt64
+			} else {
+				start = lo.v - 1
+			}
+		}
+	}
+	if hi := f.token.hi; hi != nil {
+		end = hi.v
+		if !hi.incl {
+			if hi.v == math.MinInt64 {
+				return 0, 0, true
+			}
+			end = hi.v - 1
+		}
+		if end == math.MinInt64 || (f.token.lo != nil && start >= end) {
+			return 0, 0, true
+		}
+	}
+	return start, end, false
+}
+
+// readRange scans a token range (the whole ring without a token
+// restriction), in token order, resuming after the paging state.
+func (st *selectStmt) readRange(ctx context.Context, e *Executor, run *selectRun, state *pagingState, o *QueryOptions) error {
+	start, end, empty := st.tokenRange(run.filter)
+	if empty {
+		return nil
+	}
+	sl, err := st.rangeSlices(run.env)
+	if err != nil {
+		return err
+	}
+	cur := rangeCursor{start: start, end: end}
+	if state != nil {
+		cur.afterKey = state.Key
+		cur.start = e.cfg.Token(state.Key)
+		if !state.PartitionDone {
+			cur.afterCK, cur.partRows = state.Clustering, state.PartitionRows
+			if cur.afterCK == nil {
+				cur.afterCK = []byte{}
+			}
+		}
+	}
+	for !run.done {
+		more, err := st.readRangeChunk(ctx, e, run, &cur, sl, o.Consistency)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// rangeSlices are the clustering slices of a range read: those of the
+// restrictions when they don't need filtering, else all rows.
+func (st *selectStmt) rangeSlices(env *bindEnv) ([]schema.Slice, error) {
+	if st.needsFilter {
+		return nil, nil
+	}
+	return clusteringSlices(st.table, st.where, env)
+}
+
+type rangeCursor struct {
+	start, end int64
+	afterKey   []byte
+	afterCK    []byte // nil: skip afterKey's partition entirely
+	partRows   int
+}
+
+// readRangeChunk reads one chunk of the range and reports whether more
+// may follow.
+func (st *selectStmt) readRangeChunk(ctx context.Context, e *Executor, run *selectRun, cur *rangeCursor, sl []schema.Slice, cl Consistency) (bool, error) {
+	n := run.chunk()
+	cmd := &schema.ReadCommand{
+		Table: st.table.ID, StartToken: cur.start, EndToken: cur.end, AfterKey: cur.afterKey,
+		Slices: sl, Static: true, Limit: n, NowSeconds: e.clock.nowSeconds(),
+	}
+	if cur.afterKey != nil && cur.afterCK != nil {
+		cmd.AfterClustering = cur.afterCK
+		if len(cur.afterCK) == 0 {
+			cmd.AfterClustering = nil
+			cmd.AfterKey = nil
+			cmd.StartToken = cur.start - 1
+			if cur.start == math.MinInt64 {
+				cmd.StartToken = math.MinInt64
+			}
+		}
+	}
+	if run.ppLimit > 0 {
+		cmd.PerPartitionLimit = run.ppLimit
+	}
+	if st.distinct && n > 0 {
+		cmd.PartitionLimit, cmd.Limit = n, 0
+	}
+	parts, err := e.cfg.Coordinator.Read(ctx, readCL(cl), cmd)
+	if err != nil || len(parts) == 0 {
+		return false, err
+	}
+	total := 0
+	var lastCK []byte
+	for _, p := range parts {
+		if run.done {
+			return false, nil
+		}
+		resumed := cur.afterKey != nil && bytes.Equal(p.Key, cur.afterKey) && cmd.AfterClustering != nil
+		partRows := 0
+		if resumed {
+			partRows = cur.partRows
+		}
+		run.startPartition(partRows)
+		lp := liveView(p, cmd.NowSeconds)
+		last, got, err := st.partitionRows(e, run, lp, 0, !resumed, cmd.NowSeconds, run.env)
+		if err != nil {
+			return false, err
+		}
+		total += got
+		lastCK = last
+		cur.afterKey, cur.start, cur.partRows = p.Key, p.Token, run.partRows
+		cur.afterCK = nil
+		if lastCK != nil && !run.partDone {
+			cur.afterCK = lastCK
+		}
+	}
+	if n == 0 {
+		return false, nil
+	}
+	if st.distinct {
+		return len(parts) >= n, nil
+	}
+	return total >= n, nil
+}

@@ -1,0 +1,174 @@
+package exec
+
+import (
+	"strings"
+
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// A selector computes one result column from a row. Aggregates fold many
+// rows into one value; every other selector is evaluated per row (and,
+// in an aggregate query, keeps the first row's value).
+
+type selector interface {
+	typ() *schema.Type
+	value(r *rowCtx) ([]byte, error)
+}
+
+// aggregate is a selector that folds rows.
+type aggregate interface {
+	selector
+	newAcc() accumulator
+}
+
+type accumulator interface {
+	add(r *rowCtx) error
+	result() ([]byte, error)
+}
+
+type columnSelector struct{ col *colInfo }
+
+func (s columnSelector) typ() *schema.Type               { return s.col.Type }
+func (s columnSelector) value(r *rowCtx) ([]byte, error) { return r.value(s.col), nil }
+
+// writetimeSelector is WRITETIME(c) (bigint) or TTL(c) (int, remaining
+// seconds).
+type writetimeSelector struct {
+	col *colInfo
+	ttl bool
+}
+
+func (s writetimeSelector) typ() *schema.Type {
+	if s.ttl {
+		return schema.IntType
+	}
+	return schema.BigintType
+}
+
+func (s writetimeSelector) value(r *rowCtx) ([]byte, error) {
+	cells := r.cells(s.col)
+	if len(cells) == 0 {
+		return nil, nil
+	}
+	c := cells[0]
+	if !s.ttl {
+		return be64(c.Timestamp), nil
+	}
+	if c.TTL <= 0 || c.LocalDeletionTime == schema.NoExpiry {
+		return nil, nil
+	}
+	return be32(uint32(int32(max(c.LocalDeletionTime-r.now, 0)))), nil
+}
+
+type tokenSelector struct{}
+
+func (tokenSelector) typ() *schema.Type { return schema.BigintType }
+func (tokenSelector) value(r *rowCtx) ([]byte, error) {
+	return be64(r.token), nil
+}
+
+// fieldSelector is udt.field.
+type fieldSelector struct {
+	inner selector
+	index int
+	ft    *schema.Type
+}
+
+func (s fieldSelector) typ() *schema.Type { return s.ft }
+func (s fieldSelector) value(r *rowCtx) ([]byte, error) {
+	v, err := s.inner.value(r)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	fields, err := decodeComponents(v, len(s.inner.typ().Elems))
+	if err != nil {
+		return nil, err
+	}
+	return fields[s.index], nil
+}
+
+// elementSelector is map[key] or set[elem].
+type elementSelector struct {
+	inner selector
+	key   term
+}
+
+func (s elementSelector) typ() *schema.Type {
+	t := s.inner.typ()
+	return t.Elems[len(t.Elems)-1]
+}
+
+func (s elementSelector) value(r *rowCtx) ([]byte, error) {
+	v, err := s.inner.value(r)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	k, _, err := s.key.eval(r.env)
+	if err != nil || k == nil {
+		return nil, err
+	}
+	t := s.inner.typ()
+	if t.Kind == schema.KindSet {
+		elems, err := decodeElems(v)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range elems {
+			if compareValues(t.Elems[0], e, k) == 0 {
+				return e, nil
+			}
+		}
+		return nil, nil
+	}
+	keys, vals, err := decodeMap(v)
+	if err != nil {
+		return nil, err
+	}
+	for i, kk := range keys {
+		if compareValues(t.Elems[0], kk, k) == 0 {
+			return vals[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// castSelector is CAST(x AS text) and the other casts Cassandra allows
+// between native types, done through the value's text form.
+type castSelector struct {
+	inner selector
+	to    *schema.Type
+}
+
+func (s castSelector) typ() *schema.Type { return s.to }
+func (s castSelector) value(r *rowCtx) ([]byte, error) {
+	v, err := s.inner.value(r)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	from := s.inner.typ()
+	if s.to.Kind == schema.KindVarchar || s.to.Kind == schema.KindASCII {
+		txt := schema.FormatValue(from, v)
+		return []byte(strings.Trim(txt, "'")), nil
+	}
+	return castNumeric(from, s.to, v)
+}
+
+// scalarFuncSelector applies a native function to selector arguments.
+type scalarFuncSelector struct {
+	args []selector
+	ret  *schema.Type
+	fn   func(env *bindEnv, args [][]byte) ([]byte, error)
+}
+
+func (s scalarFuncSelector) typ() *schema.Type { return s.ret }
+func (s scalarFuncSelector) value(r *rowCtx) ([]byte, error) {
+	vals := make([][]byte, len(s.args))
+	for i, a := range s.args {
+		v, err := a.value(r)
+		if err != nil {
+			return nil, err
+		}
+		vals[i] = v
+	}
+	return s.fn(r.env, vals)
+}

@@ -1,0 +1,170 @@
+package exec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/sibyldb/sibyl/cql/parser"
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// plan is an analysed statement, ready to run with bound values.
+type plan interface {
+	run(ctx context.Context, e *Executor, s *Session, env *bindEnv, o *QueryOptions) (Result, error)
+}
+
+// analyzed is a statement's plan with what PREPARE reports about it.
+type analyzed struct {
+	plan   plan
+	bind   []ColumnSpec
+	pk     []uint16
+	result []ColumnSpec // nil: no rows
+	// write is set for INSERT, UPDATE and DELETE (what BATCH accepts).
+	write *writeStmt
+	// catalog is the catalog the statement was analysed against.
+	catalog *schema.Catalog
+}
+
+// parse turns text into a statement, syntax errors into SyntaxError
+// (Invalid for well-formed statements this server does not implement).
+func parse(query string) (parser.Statement, error) {
+	stmt, err := parser.Parse(query)
+	if err == nil {
+		return stmt, nil
+	}
+	var pe *parser.Error
+	if errors.As(err, &pe) {
+		if pe.Unsupported {
+			return nil, invalidf("%s", pe.Error())
+		}
+		return nil, syntaxf("%s", pe.Error())
+	}
+	return nil, syntaxf("%s", err.Error())
+}
+
+// analyze checks stmt against cat and compiles it.
+func (e *Executor) analyze(stmt parser.Statement, cat *schema.Catalog, keyspace string) (*analyzed, error) {
+	a := newAnalyzer(e, cat, keyspace, len(stmt.BindMarkers()))
+	out := &analyzed{catalog: cat}
+	var err error
+	switch s := stmt.(type) {
+	case *parser.Select:
+		var st *selectStmt
+		if st, err = a.analyzeSelect(s); err == nil {
+			out.plan, out.result = st, st.specs
+			out.pk = a.pkIndexes(st.table)
+		}
+	case *parser.Insert, *parser.Update, *parser.Delete:
+		var w *writeStmt
+		if w, err = a.analyzeWrite(s); err == nil {
+			out.plan, out.write = w, w
+			out.pk = a.pkIndexes(w.table)
+		}
+	case *parser.Batch:
+		out.plan, err = a.analyzeBatch(s)
+	default:
+		out.plan, err = a.analyzeOther(stmt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if out.bind, err = a.bindSpecs(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (a *analyzer) analyzeWrite(stmt parser.Statement) (*writeStmt, error) {
+	switch s := stmt.(type) {
+	case *parser.Insert:
+		return a.analyzeInsert(s)
+	case *parser.Update:
+		return a.analyzeUpdate(s)
+	case *parser.Delete:
+		return a.analyzeDelete(s)
+	}
+	return nil, invalidf("Only INSERT, UPDATE and DELETE statements are allowed in a BATCH")
+}
+
+// pkIndexes returns the bind positions of the partition key columns when
+// every one is bound by a single marker (else none: not routable).
+func (a *analyzer) pkIndexes(t *tableInfo) []uint16 {
+	if len(a.pk) != len(t.Partition) {
+		return nil
+	}
+	out := make([]uint16, len(a.pk))
+	for i, m := range a.pk {
+		if m < 0 {
+			return nil
+		}
+		out[i] = uint16(m)
+	}
+	return out
+}
+
+func (a *analyzer) analyzeOther(stmt parser.Statement) (plan, error) {
+	switch s := stmt.(type) {
+	case *parser.Use:
+		return usePlan{keyspace: s.Keyspace}, nil
+	case *parser.Describe:
+		return a.analyzeDescribe(s)
+	}
+	return a.analyzeDDL(stmt)
+}
+
+// resolveValues orders the request's values by marker: by name when the
+// client sent names, positionally otherwise.
+func resolveValues(stmt []ColumnSpec, markerNames []string, o *QueryOptions) ([]Value, error) {
+	if o.Names == nil {
+		if len(o.Values) != len(stmt) {
+			return nil, invalidf("There were %d markers(?) in CQL but %d bound variables", len(stmt), len(o.Values))
+		}
+		return o.Values, nil
+	}
+	if len(o.Names) != len(o.Values) {
+		return nil, Errorf(CodeProtocolError, "%d value names for %d values", len(o.Names), len(o.Values))
+	}
+	out := make([]Value, len(stmt))
+	for i := range out {
+		out[i] = Value{Unset: true}
+	}
+	for i, name := range o.Names {
+		idx := markerIndex(stmt, markerNames, name)
+		if idx < 0 {
+			return nil, invalidf("No column named %s in the statement's bind variables", name)
+		}
+		out[idx] = o.Values[i]
+	}
+	return out, nil
+}
+
+// markerIndex finds a named value's marker: by :name, else by the
+// column name the marker binds (as drivers send names for ? markers).
+func markerIndex(specs []ColumnSpec, names []string, name string) int {
+	for i, n := range names {
+		if n != "" && n == name {
+			return i
+		}
+	}
+	for i, s := range specs {
+		if s.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func markerNames(stmt parser.Statement) []string {
+	ms := stmt.BindMarkers()
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Name
+	}
+	return out
+}
+
+// internalError wraps an unexpected failure with context.
+func internalError(what string, err error) error {
+	return fmt.Errorf("cannot %s: %w", what, err)
+}

@@ -1,0 +1,307 @@
+package exec
+
+import (
+	"github.com/sibyldb/sibyl/cql/parser"
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// This file compiles a WHERE clause into restrictions per column, on
+// clustering-column tuples, and on the partition token. Execution uses
+// them twice: to build the partition keys and clustering slices it asks
+// the Coordinator for (a superset of the answer), and to test each row it
+// gets back, so the answer is exact whatever the slices cover.
+
+// bound is one end of a range restriction; a nil term is unbounded.
+type bound struct {
+	t    term
+	incl bool
+}
+
+// restriction is everything a WHERE clause says about one column.
+type restriction struct {
+	col         *colInfo
+	eq          term   // = v
+	in          []term // IN (a, b, ...)
+	inList      term   // IN ? (a list value)
+	lo, hi      *bound // > >= < <=
+	contains    []term // CONTAINS v
+	containsKey []term // CONTAINS KEY k
+}
+
+func (r *restriction) isEqOrIn() bool { return r.eq != nil || r.in != nil || r.inList != nil }
+func (r *restriction) isSlice() bool  { return r.lo != nil || r.hi != nil }
+
+// multiRestriction is a relation on a tuple of clustering columns.
+type multiRestriction struct {
+	cols   []*colInfo
+	typ    *schema.Type // tuple of the columns' types
+	eq     term
+	in     []term
+	inList term
+	lo, hi *bound
+}
+
+// tokenRestriction is a relation on token(partition key).
+type tokenRestriction struct {
+	eq     term
+	lo, hi *bound
+}
+
+// whereClause is a compiled WHERE clause.
+type whereClause struct {
+	cols  map[string]*restriction
+	multi *multiRestriction
+	token *tokenRestriction
+}
+
+func (w *whereClause) col(name string) *restriction { return w.cols[name] }
+
+// compileWhere compiles rels against table t.
+func (a *analyzer) compileWhere(t *tableInfo, rels []*parser.Relation) (*whereClause, error) {
+	w := &whereClause{cols: make(map[string]*restriction)}
+	for _, rel := range rels {
+		var err error
+		switch {
+		case rel.Token:
+			err = a.compileTokenRelation(t, w, rel)
+		case rel.Tuple:
+			err = a.compileTupleRelation(t, w, rel)
+		default:
+			err = a.compileColumnRelation(t, w, rel)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if w.multi != nil {
+		for _, c := range t.Clustering {
+			if r := w.cols[c.Name]; r != nil && (r.isEqOrIn() || r.isSlice()) {
+				return nil, invalidf("Mixing single column relations and multi column relations on clustering columns is not allowed")
+			}
+		}
+	}
+	return w, nil
+}
+
+func (a *analyzer) resolveColumn(t *tableInfo, ref *parser.ColumnRef) (*colInfo, error) {
+	c := t.column(ref.Name)
+	if c == nil {
+		return nil, invalidf("Undefined column name %s in table %s.%s", schema.QuoteIdent(ref.Name), t.Keyspace, t.Name)
+	}
+	return c, nil
+}
+
+func specOf(t *tableInfo, c *colInfo) ColumnSpec {
+	return ColumnSpec{Keyspace: t.Keyspace, Table: t.Name, Name: c.Name, Type: c.Type}
+}
+
+func (a *analyzer) compileColumnRelation(t *tableInfo, w *whereClause, rel *parser.Relation) error {
+	if len(rel.Columns) != 1 {
+		return invalidf("Invalid relation %s", rel.String())
+	}
+	c, err := a.resolveColumn(t, rel.Columns[0])
+	if err != nil {
+		return err
+	}
+	r := w.cols[c.Name]
+	if r == nil {
+		r = &restriction{col: c}
+		w.cols[c.Name] = r
+	}
+	spec := specOf(t, c)
+	switch rel.Op {
+	case parser.OpEq:
+		if r.isEqOrIn() || r.isSlice() {
+			return invalidf("%s cannot be restricted by more than one relation if it includes an Equal", c.Name)
+		}
+		r.eq, err = a.compileTerm(rel.Value, spec)
+	case parser.OpIn:
+		if r.isEqOrIn() || r.isSlice() {
+			return invalidf("%s cannot be restricted by more than one relation if it includes a IN", c.Name)
+		}
+		r.in, r.inList, err = a.compileIn(rel, spec)
+	case parser.OpLt, parser.OpLte, parser.OpGt, parser.OpGte:
+		err = a.compileSlice(r, rel, spec)
+	case parser.OpContains, parser.OpContainsKey:
+		err = a.compileContains(r, rel, spec)
+	case parser.OpNeq:
+		return invalidf("Unsupported \"!=\" relation: %s", rel.String())
+	case parser.OpIsNotNull:
+		return invalidf("Unsupported restriction: %s", rel.String())
+	case parser.OpLike:
+		return invalidf("LIKE restriction is only supported on properly indexed columns. %s is not valid.", rel.String())
+	default:
+		return invalidf("Unsupported relation %s", rel.String())
+	}
+	return err
+}
+
+func (a *analyzer) compileIn(rel *parser.Relation, spec ColumnSpec) ([]term, term, error) {
+	if rel.Values == nil && rel.Value != nil {
+		ls := spec
+		ls.Name = "in(" + spec.Name + ")"
+		ls.Type = schema.ListOf(spec.Type, false)
+		t, err := a.compileTerm(rel.Value, ls)
+		return nil, t, err
+	}
+	terms := make([]term, 0, len(rel.Values))
+	for _, v := range rel.Values {
+		t, err := a.compileTerm(v, spec)
+		if err != nil {
+			return nil, nil, err
+		}
+		terms = append(terms, t)
+	}
+	return terms, nil, nil
+}
+
+func (a *analyzer) compileSlice(r *restriction, rel *parser.Relation, spec ColumnSpec) error {
+	if r.isEqOrIn() {
+		return invalidf("%s cannot be restricted by both an equality and an inequality relation", spec.Name)
+	}
+	t, err := a.compileTerm(rel.Value, spec)
+	if err != nil {
+		return err
+	}
+	b := &bound{t: t, incl: rel.Op == parser.OpLte || rel.Op == parser.OpGte}
+	if rel.Op == parser.OpGt || rel.Op == parser.OpGte {
+		if r.lo != nil {
+			return invalidf("More than one restriction was found for the start bound on %s", spec.Name)
+		}
+		r.lo = b
+	} else {
+		if r.hi != nil {
+			return invalidf("More than one restriction was found for the end bound on %s", spec.Name)
+		}
+		r.hi = b
+	}
+	return nil
+}
+
+func (a *analyzer) compileContains(r *restriction, rel *parser.Relation, spec ColumnSpec) error {
+	ct := spec.Type
+	if !ct.IsCollection() {
+		return invalidf("Cannot use CONTAINS on non-collection column %s", spec.Name)
+	}
+	es := spec
+	if rel.Op == parser.OpContainsKey {
+		if ct.Kind != schema.KindMap {
+			return invalidf("Cannot use CONTAINS KEY on non-map column %s", spec.Name)
+		}
+		es.Type = ct.Elems[0]
+		t, err := a.compileTerm(rel.Value, es)
+		r.containsKey = append(r.containsKey, t)
+		return err
+	}
+	es.Type = ct.Elems[len(ct.Elems)-1]
+	t, err := a.compileTerm(rel.Value, es)
+	r.contains = append(r.contains, t)
+	return err
+}
+
+func (a *analyzer) compileTokenRelation(t *tableInfo, w *whereClause, rel *parser.Relation) error {
+	if len(rel.Columns) != len(t.Partition) {
+		return invalidf("The token() function must be applied to all partition key components or none of them")
+	}
+	for i, ref := range rel.Columns {
+		if ref.Name != t.Partition[i].Name {
+			return invalidf("The token function arguments must be in the partition key order: %s", partitionNames(t))
+		}
+	}
+	if w.token == nil {
+		w.token = &tokenRestriction{}
+	}
+	spec := ColumnSpec{Keyspace: t.Keyspace, Table: t.Name, Name: "partition key token", Type: schema.BigintType}
+	tm, err := a.compileTerm(rel.Value, spec)
+	if err != nil {
+		return err
+	}
+	b := &bound{t: tm, incl: rel.Op == parser.OpLte || rel.Op == parser.OpGte}
+	switch rel.Op {
+	case parser.OpEq:
+		w.token.eq = tm
+	case parser.OpGt, parser.OpGte:
+		w.token.lo = b
+	case parser.OpLt, parser.OpLte:
+		w.token.hi = b
+	default:
+		return invalidf("Unsupported relation on token(): %s", rel.String())
+	}
+	return nil
+}
+
+func partitionNames(t *tableInfo) string {
+	s := ""
+	for i, c := range t.Partition {
+		if i > 0 {
+			s += ", "
+		}
+		s += c.Name
+	}
+	return "(" + s + ")"
+}
+
+func (a *analyzer) compileTupleRelation(t *tableInfo, w *whereClause, rel *parser.Relation) error {
+	cols := make([]*colInfo, 0, len(rel.Columns))
+	types := make([]*schema.Type, 0, len(rel.Columns))
+	for i, ref := range rel.Columns {
+		c, err := a.resolveColumn(t, ref)
+		if err != nil {
+			return err
+		}
+		if c.Kind != kindClustering {
+			return invalidf("Multi-column relations can only be applied to clustering columns but was applied to: %s", c.Name)
+		}
+		if c.Position != i {
+			return invalidf("Clustering columns must appear in the PRIMARY KEY order in multi-column relations: %s", rel.String())
+		}
+		cols, types = append(cols, c), append(types, c.Type)
+	}
+	if w.multi == nil {
+		w.multi = &multiRestriction{cols: cols, typ: schema.TupleOf(types...)}
+	}
+	m := w.multi
+	if len(cols) > len(m.cols) {
+		m.cols, m.typ = cols, schema.TupleOf(types...)
+	}
+	return a.compileMultiOp(t, m, rel, schema.TupleOf(types...))
+}
+
+func (a *analyzer) compileMultiOp(t *tableInfo, m *multiRestriction, rel *parser.Relation, typ *schema.Type) error {
+	name := "("
+	for i, c := range rel.Columns {
+		if i > 0 {
+			name += ","
+		}
+		name += c.Name
+	}
+	spec := ColumnSpec{Keyspace: t.Keyspace, Table: t.Name, Name: name + ")", Type: typ}
+	var err error
+	switch rel.Op {
+	case parser.OpEq:
+		m.eq, err = a.compileTerm(rel.Value, spec)
+	case parser.OpIn:
+		m.in, m.inList, err = a.compileIn(rel, spec)
+	case parser.OpGt, parser.OpGte, parser.OpLt, parser.OpLte:
+		var tm term
+		if tm, err = a.compileTerm(rel.Value, spec); err != nil {
+			return err
+		}
+		b := &bound{t: tupleBoundTerm{tm, len(rel.Columns)}, incl: rel.Op == parser.OpGte || rel.Op == parser.OpLte}
+		if rel.Op == parser.OpGt || rel.Op == parser.OpGte {
+			m.lo = b
+		} else {
+			m.hi = b
+		}
+	default:
+		return invalidf("Unsupported multi-column relation %s", rel.String())
+	}
+	return err
+}
+
+// tupleBoundTerm is a tuple bound over the first n clustering columns;
+// it evaluates to the serialized tuple.
+type tupleBoundTerm struct {
+	term
+	n int
+}

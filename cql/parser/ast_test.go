@@ -345,3 +345,28 @@ func TestQuoteIdent(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitStatements(t *testing.T) {
+	src := "-- header\nCONSISTENCY QUORUM;\nSELECT ';' FROM t; /* c */ ;\n" +
+		"BEGIN BATCH INSERT INTO t (k) VALUES (1); UPDATE t SET v = 1 WHERE k = 1; APPLY BATCH;\n" +
+		"INSERT INTO t (k, \"a;b\") VALUES ($$x;y$$, 1) -- tail"
+	got, err := SplitStatements(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"CONSISTENCY QUORUM",
+		"SELECT ';' FROM t",
+		"BEGIN BATCH INSERT INTO t (k) VALUES (1); UPDATE t SET v = 1 WHERE k = 1; APPLY BATCH",
+		`INSERT INTO t (k, "a;b") VALUES ($$x;y$$, 1)`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+	if _, err := SplitStatements("SELECT 'unterminated; SELECT 1"); err == nil {
+		t.Fatal("no error for an unterminated string")
+	}
+	if got, err := SplitStatements(" ; -- only comments\n"); err != nil || len(got) != 0 {
+		t.Fatalf("got %q %v", got, err)
+	}
+}

@@ -30,18 +30,29 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// FuzzParseAll checks ParseAll on scripts: no panics, and each statement
-// it returns round-trips on its own.
+// FuzzParseAll checks ParseAll and SplitStatements on scripts: no panics,
+// each statement round-trips, and SplitStatements cuts the script into the
+// same statements ParseAll finds.
 func FuzzParseAll(f *testing.F) {
 	f.Add("SELECT * FROM t; INSERT INTO t (k) VALUES (?);; DESCRIBE KEYSPACES")
 	f.Add("CREATE KEYSPACE k WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1};\nUSE k;\n")
+	f.Add("BEGIN BATCH INSERT INTO t (k) VALUES (1); APPLY BATCH; SELECT ';' FROM t")
 	f.Fuzz(func(t *testing.T, src string) {
+		pieces, splitErr := SplitStatements(src)
 		list, err := ParseAll(src)
 		if err != nil {
 			return
 		}
-		for _, s := range list {
+		if splitErr != nil || len(pieces) != len(list) {
+			t.Fatalf("ParseAll found %d statements, SplitStatements %d (%v) in %q", len(list), len(pieces), splitErr, src)
+		}
+		for i, s := range list {
+			alone := mustParse(t, pieces[i])
+			clearPositions(alone)
 			checkRoundTrip(t, src, s)
+			if !reflect.DeepEqual(alone, s) {
+				t.Fatalf("piece %q parses differently from statement %d of %q", pieces[i], i, src)
+			}
 		}
 	})
 }

@@ -25,9 +25,10 @@ const (
 // token is one lexeme. text is a slice of the source (no copy) except for
 // strings and quoted identifiers that contained escapes.
 type token struct {
-	kind tokenKind
-	pos  Pos
-	text string
+	kind     tokenKind
+	pos      Pos
+	off, end int // byte offsets of the token in the source
+	text     string
 }
 
 // lexer splits CQL text into tokens. It never recurses and never reads
@@ -112,6 +113,14 @@ func (l *lexer) next() (token, *Error) {
 	if err := l.skipSpace(); err != nil {
 		return token{}, err
 	}
+	off := l.off
+	t, err := l.scan()
+	t.off, t.end = off, l.off
+	return t, err
+}
+
+// scan lexes the token that starts at l.off, after white space.
+func (l *lexer) scan() (token, *Error) {
 	pos := l.pos()
 	if l.off >= len(l.src) {
 		return token{kind: tokEOF, pos: pos}, nil

@@ -67,7 +67,10 @@ const maxCandidates = 512
 // evenTokens spaces n tokens 2^64/n apart starting at a random token.
 func evenTokens(n int, rnd *rand.Rand) []Token {
 	step := ^uint64(0)/uint64(n) + 1
-	off := rnd.Uint64()
+	var off uint64
+	if rnd != nil {
+		off = rnd.Uint64()
+	}
 	out := make([]Token, n)
 	for i := range out {
 		out[i] = Token(off + uint64(i)*step)

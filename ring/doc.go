@@ -28,6 +28,8 @@
 //  2. Publish the result with an atomic.Pointer[ring.Snapshot]; one
 //     goroutine (gossip's) builds, any number read without locking.
 //  3. Never modify slices a Snapshot returns.
+//  4. Publish an empty snapshot (NewBuilder(nil).Build()) before the first
+//     reader can Load: methods are not defined on a nil *Snapshot.
 //
 // # Placement
 //

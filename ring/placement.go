@@ -36,6 +36,55 @@ func (s *Snapshot) placementFor(st Strategy, future bool) *placement {
 	return actual.(*placement)
 }
 
+// Placement is the placement of one strategy over one snapshot, resolved
+// once: callers on a hot path (the coordinator, per keyspace) keep it
+// beside the snapshot it came from and skip the memo lookup that
+// Snapshot.Replicas does on every call.
+type Placement struct {
+	s       *Snapshot
+	st      Strategy
+	natural *placement // nil on an empty current ring
+	future  *placement // nil when nothing is moving
+}
+
+// Placement resolves st's placement over s.
+func (s *Snapshot) Placement(st Strategy) *Placement {
+	p := &Placement{s: s, st: st}
+	if len(s.current.tokens) > 0 {
+		p.natural = s.placementFor(st, false)
+	}
+	if s.moving() && len(s.future.tokens) > 0 {
+		p.future = s.placementFor(st, true)
+	}
+	return p
+}
+
+// Snapshot returns the snapshot p was resolved over.
+func (p *Placement) Snapshot() *Snapshot { return p.s }
+
+// Replicas is Snapshot.Replicas for p's strategy.
+func (p *Placement) Replicas(t Token) []HostID {
+	if p.natural == nil {
+		return nil
+	}
+	return p.natural.replicas[p.s.current.index(t)]
+}
+
+// PendingReplicas is Snapshot.PendingReplicas for p's strategy.
+func (p *Placement) PendingReplicas(t Token) []HostID {
+	if p.future == nil {
+		return nil
+	}
+	natural := p.Replicas(t)
+	var pending []HostID
+	for _, id := range p.future.replicas[p.s.future.index(t)] {
+		if !slices.Contains(natural, id) {
+			pending = append(pending, id)
+		}
+	}
+	return pending
+}
+
 // Replicas returns the natural replicas of token t under strategy st: the
 // nodes that own t's range on the current ring (normal and leaving nodes),
 // in ring-walk order, the primary owner first. Reads go to these; writes
@@ -55,21 +104,7 @@ func (s *Snapshot) Replicas(t Token, st Strategy) []HostID {
 // left: they must receive t's writes now so that no acknowledged write is
 // missing when the movement completes. Nil when nothing is moving.
 func (s *Snapshot) PendingReplicas(t Token, st Strategy) []HostID {
-	if !s.moving() || len(s.future.tokens) == 0 {
-		return nil
-	}
-	future := s.placementFor(st, true).replicas[s.future.index(t)]
-	var natural []HostID
-	if len(s.current.tokens) > 0 {
-		natural = s.Replicas(t, st)
-	}
-	var pending []HostID
-	for _, id := range future {
-		if !slices.Contains(natural, id) {
-			pending = append(pending, id)
-		}
-	}
-	return pending
+	return s.Placement(st).PendingReplicas(t)
 }
 
 // moving reports whether any node is joining or leaving.

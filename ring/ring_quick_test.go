@@ -1,6 +1,7 @@
 package ring
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -190,6 +191,10 @@ func checkReplicas(t *testing.T, iter int, s *Snapshot, nodes []Node, tok Token,
 	if gotPending := s.PendingReplicas(tok, st); !slices.Equal(gotPending, wantPending) {
 		t.Fatalf("iter %d %s token %d: PendingReplicas = %v, naive %v", iter, st, tok, gotPending, wantPending)
 	}
+	p := s.Placement(st)
+	if !slices.Equal(p.Replicas(tok), want) || !slices.Equal(p.PendingReplicas(tok), wantPending) {
+		t.Fatalf("iter %d %s token %d: Placement disagrees with Snapshot", iter, st, tok)
+	}
 }
 
 // TestQuickRangesAgainstReplicas checks that Ranges(host) is exactly the
@@ -246,16 +251,23 @@ func TestRangeContainsAndUnwrap(t *testing.T) {
 
 func BenchmarkReplicas(b *testing.B) {
 	for _, nodes := range []int{3, 10, 100} {
-		b.Run(fmt.Sprintf("nodes=%d/nts", nodes), func(b *testing.B) {
-			s := balancedRing(b, nodes, DefaultNumTokens, 3)
-			st := NetworkTopologyStrategy{RF: map[string]int{"dc1": 3}}
-			s.Replicas(0, st) // warm the placement memo
-			rnd := rand.New(rand.NewPCG(1, 1))
-			b.ResetTimer()
-			for b.Loop() {
-				s.Replicas(Token(rnd.Uint64()), st)
-			}
-		})
+		s := randomTokensRing(b, nodes, DefaultNumTokens, rand.New(rand.NewPCG(5, 5)))
+		for _, st := range []Strategy{SimpleStrategy{RF: 3}, NetworkTopologyStrategy{RF: map[string]int{"dc1": 3}}} {
+			b.Run(fmt.Sprintf("nodes=%d/%s/snapshot", nodes, st.Class()[29:]), func(b *testing.B) {
+				s.Replicas(0, st) // warm the placement memo
+				rnd := rand.New(rand.NewPCG(1, 1))
+				for b.Loop() {
+					s.Replicas(Token(rnd.Uint64()), st)
+				}
+			})
+			b.Run(fmt.Sprintf("nodes=%d/%s/placement", nodes, st.Class()[29:]), func(b *testing.B) {
+				p := s.Placement(st)
+				rnd := rand.New(rand.NewPCG(1, 1))
+				for b.Loop() {
+					p.Replicas(Token(rnd.Uint64()))
+				}
+			})
+		}
 	}
 	b.Run("nodes=10/cold-placement", func(b *testing.B) {
 		s := balancedRing(b, 10, DefaultNumTokens, 3)
@@ -265,4 +277,65 @@ func BenchmarkReplicas(b *testing.B) {
 			fresh.Replicas(0, st)
 		}
 	})
+}
+
+func TestNegativeAndZeroRF(t *testing.T) {
+	s := balancedRing(t, 4, 4, 2)
+	for _, st := range []Strategy{
+		SimpleStrategy{RF: -1}, SimpleStrategy{RF: 0},
+		NetworkTopologyStrategy{RF: map[string]int{"dc1": -2, "dc2": 3}},
+		NetworkTopologyStrategy{RF: map[string]int{"dc1": -2}},
+	} {
+		if got := s.Replicas(12345, st); len(got) != 0 {
+			t.Errorf("%s: replicas %v, want none", st, got)
+		}
+	}
+	if got := s.Replicas(1, NetworkTopologyStrategy{RF: map[string]int{"dc1": -2, "dc9": 1}}); len(got) != 0 {
+		t.Errorf("negative RF placed %v", got)
+	}
+	if toks, err := AllocateTokens(mustEmpty(t), 4, 3, nil); err != nil || len(toks) != 4 {
+		t.Errorf("allocation on an empty ring without randomness: %v, %v", toks, err)
+	}
+}
+
+func mustEmpty(t *testing.T) *Snapshot {
+	s, err := NewBuilder(nil).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestEmptyRing(t *testing.T) {
+	s := mustEmpty(t)
+	if s.Replicas(0, SimpleStrategy{RF: 3}) != nil || s.PendingReplicas(0, SimpleStrategy{RF: 3}) != nil {
+		t.Fatal("empty ring has replicas")
+	}
+	if _, ok := s.Owner(0); ok {
+		t.Fatal("empty ring has an owner")
+	}
+	if len(s.Ownership()) != 0 || len(s.EffectiveOwnership(SimpleStrategy{RF: 1})) != 0 {
+		t.Fatal("empty ring has ownership")
+	}
+	// Only joining nodes: no natural replicas, all pending.
+	b := NewBuilder(s).Upsert(Node{ID: hostID(1), Status: StatusJoining, Tokens: []Token{5}})
+	j, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(j.Replicas(0, SimpleStrategy{RF: 1})) != 0 || len(j.PendingReplicas(0, SimpleStrategy{RF: 1})) != 1 {
+		t.Fatal("joining-only ring: wrong natural or pending replicas")
+	}
+}
+
+func TestBuilderRejectsInvalidNodes(t *testing.T) {
+	for name, n := range map[string]Node{
+		"zero id":   {Status: StatusNormal, Tokens: []Token{1}},
+		"no status": {ID: hostID(1), Tokens: []Token{1}},
+		"no tokens": {ID: hostID(1), Status: StatusNormal},
+	} {
+		if _, err := NewBuilder(nil).Upsert(n).Build(); !errors.Is(err, ErrInvalidNode) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
 }

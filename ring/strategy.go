@@ -178,7 +178,7 @@ func (s NetworkTopologyStrategy) dcStates(snap *Snapshot, v *view) map[string]*d
 		}
 	}
 	for dc, st := range dcs {
-		st.left = min(s.RF[dc], st.nodesInDC)
+		st.left = max(0, min(s.RF[dc], st.nodesInDC)) // a negative RF places nothing
 		st.rackRepeats = st.left - st.racksInDC
 	}
 	return dcs

@@ -21,7 +21,11 @@ import (
 type Catalog struct {
 	keyspaces map[string]*Keyspace
 	byID      map[TableID]*Table
-	version   UUID
+	// generation counts the changes that led to this catalog, so that a
+	// table dropped and created again (same content as before) still gets
+	// a new derived id and the schema a new version.
+	generation uint64
+	version    UUID
 }
 
 // FirstTableID is the smallest TableID a table gets; storage may use the
@@ -34,13 +38,13 @@ func NewCatalog() *Catalog {
 	for _, k := range SystemKeyspaces() {
 		ks[k.Name] = k
 	}
-	return build(ks)
+	return build(ks, 0)
 }
 
 // build finishes a catalog from its keyspaces: the table index and the
 // version digest.
-func build(ks map[string]*Keyspace) *Catalog {
-	c := &Catalog{keyspaces: ks, byID: make(map[TableID]*Table)}
+func build(ks map[string]*Keyspace, generation uint64) *Catalog {
+	c := &Catalog{keyspaces: ks, byID: make(map[TableID]*Table), generation: generation}
 	for _, k := range ks {
 		for _, t := range k.Tables {
 			c.byID[t.TableID] = t
@@ -50,10 +54,10 @@ func build(ks map[string]*Keyspace) *Catalog {
 	return c
 }
 
-// digest is a name-based UUID of the canonical JSON of every keyspace:
-// the same schema gives the same version on every node.
+// digest is a name-based UUID of the canonical JSON of every keyspace and
+// the generation: the same schema gives the same version on every node.
 func (c *Catalog) digest() UUID {
-	b, err := json.Marshal(c.Keyspaces())
+	b, err := json.Marshal(catalogJSON{Format: catalogFormat, Generation: c.generation, Keyspaces: c.Keyspaces()})
 	if err != nil {
 		// Cannot happen: the catalog holds only JSON-encodable values
 		// (and NaN option values are rejected by Set). Fall back to a
@@ -133,14 +137,14 @@ func (c *Catalog) TypeResolver(ks string) func(name string) (*Type, bool) {
 func (c *Catalog) with(k *Keyspace) *Catalog {
 	ks := maps.Clone(c.keyspaces)
 	ks[k.Name] = k
-	return build(ks)
+	return build(ks, c.generation+1)
 }
 
 // without returns a new catalog without the named keyspace.
 func (c *Catalog) without(name string) *Catalog {
 	ks := maps.Clone(c.keyspaces)
 	delete(ks, name)
-	return build(ks)
+	return build(ks, c.generation+1)
 }
 
 // deriveTableID maps a table UUID to its numeric id: the first 4 bytes of

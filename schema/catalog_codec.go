@@ -14,8 +14,9 @@ var ErrBadCatalog = errors.New("schema: bad catalog encoding")
 const catalogFormat = 1
 
 type catalogJSON struct {
-	Format    int         `json:"format"`
-	Keyspaces []*Keyspace `json:"keyspaces"`
+	Format     int         `json:"format"`
+	Generation uint64      `json:"generation"`
+	Keyspaces  []*Keyspace `json:"keyspaces"`
 }
 
 // MarshalCatalog encodes the user keyspaces of c (the system keyspaces are
@@ -29,7 +30,7 @@ func MarshalCatalog(c *Catalog) ([]byte, error) {
 			user = append(user, k)
 		}
 	}
-	b, err := json.Marshal(catalogJSON{Format: catalogFormat, Keyspaces: user})
+	b, err := json.Marshal(catalogJSON{Format: catalogFormat, Generation: c.generation, Keyspaces: user})
 	if err != nil {
 		return nil, fmt.Errorf("cannot encode catalog: %w", err)
 	}
@@ -59,7 +60,7 @@ func UnmarshalCatalog(b []byte) (*Catalog, error) {
 		}
 		ks[k.Name] = k
 	}
-	out := build(ks)
+	out := build(ks, in.Generation)
 	if err := out.checkDecoded(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadCatalog, err)
 	}

@@ -179,7 +179,7 @@ func (d sysTableDef) build(ks string, virtual bool) *Table {
 	t := &Table{Keyspace: ks, Name: d.name, ID: SystemTableUUID(ks, d.name), NextColumnID: 1, Virtual: virtual}
 	t.Options = DefaultTableOptions()
 	t.Options.Comment = d.comment
-	for _, spec := range strings.Split(d.cols, ", ") {
+	for _, spec := range splitColumnSpecs(d.cols) {
 		name, typ, _ := strings.Cut(spec, " ")
 		ct, err := ParseType(typ, nil)
 		if err != nil {
@@ -198,4 +198,25 @@ func (d sysTableDef) build(ks string, virtual bool) *Table {
 	}
 	t.index()
 	return t
+}
+
+// splitColumnSpecs splits "a int, b map<text, int>" at the commas that are
+// not inside angle brackets.
+func splitColumnSpecs(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '<':
+			depth++
+		case '>':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, strings.TrimSpace(s[start:i]))
+				start = i + 1
+			}
+		}
+	}
+	return append(out, strings.TrimSpace(s[start:]))
 }

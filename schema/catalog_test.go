@@ -338,8 +338,8 @@ func TestTableOptionsSet(t *testing.T) {
 	want := TableOptions{
 		AdditionalWritePolicy: "99p", BloomFilterFPChance: 0.1,
 		Caching: map[string]string{"keys": "NONE", "rows_per_partition": "10"}, CDC: true, Comment: "hello",
-		Compaction:  map[string]string{"class": compactionPackage + "LeveledCompactionStrategy", "sstable_size_in_mb": "160"},
-		Compression: map[string]string{"class": compressionPackage + "SnappyCompressor", "chunk_length_in_kb": "16"},
+		Compaction:     map[string]string{"class": compactionPackage + "LeveledCompactionStrategy", "sstable_size_in_mb": "160"},
+		Compression:    map[string]string{"class": compressionPackage + "SnappyCompressor", "chunk_length_in_kb": "16"},
 		CRCCheckChance: 1, DefaultTimeToLive: 60, Extensions: map[string][]byte{}, GCGraceSeconds: 100,
 		MaxIndexInterval: 2048, MemtableFlushPeriodInMs: 5, MinIndexInterval: 128, ReadRepair: "NONE", SpeculativeRetry: "99p",
 	}

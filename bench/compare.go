@@ -48,7 +48,14 @@ func errorsCell(r Report) string {
 	return fmt.Sprint(r.Errors)
 }
 
-func ms(v float64) string { return fmt.Sprintf("%.2f", v) }
+// ms formats a latency with three significant decimals below 10 ms, where
+// in-memory and loopback latencies live, and one above.
+func ms(v float64) string {
+	if v < 10 {
+		return fmt.Sprintf("%.3f", v)
+	}
+	return fmt.Sprintf("%.1f", v)
+}
 
 // ratio formats a/b, or "-" when b is zero.
 func ratio(a, b float64) string {

@@ -122,6 +122,7 @@ func (f *benchFlags) config(out io.Writer) bench.Config {
 	if !f.quiet {
 		cfg.Progress = out
 	}
+	cfg.EnsureDefaults() // so the header line shows what will run
 	return cfg
 }
 

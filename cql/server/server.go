@@ -106,6 +106,9 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 // drained), and closes ln in both cases. Serve may be called with several
 // listeners at once.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if ln == nil {
+		return errors.New("server: nil listener")
+	}
 	if !s.trackListener(ln) {
 		_ = ln.Close()
 		return ErrServerClosed

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
@@ -420,4 +421,46 @@ func TestLaggingEventReaderIsClosed(t *testing.T) {
 		srv.Publish(ev)
 	}
 	waitFor(t, "the lagging connection to close", func() bool { return srv.Metrics().OpenConnections == 0 })
+}
+
+func TestLargeFrames(t *testing.T) {
+	_, addr := startServer(t, Config{}, newTestHandler())
+	c := dial(t, addr)
+	c.startup(nil)
+	big := strings.Repeat("0123456789abcdef", 3<<16) // 3 MiB, read in the growing path
+	c.query(1, big)
+	_, m := c.recv()
+	expectRows(t, m, big)
+}
+
+func TestListenAndServe(t *testing.T) {
+	h := newTestHandler()
+	srv, err := New(Config{Address: "127.0.0.1:0"}, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.ListenAndServe(ctx) }()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("ListenAndServe after cancel: %v", err)
+	}
+	srv, _ = New(Config{Address: "256.0.0.1:9042"}, h)
+	if err := srv.ListenAndServe(context.Background()); err == nil {
+		t.Fatal("listened on an impossible address")
+	}
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Serve(context.Background(), nil); err == nil {
+		t.Fatal("Serve accepted a nil listener")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Serve(context.Background(), ln); !errors.Is(err, ErrServerClosed) {
+		t.Fatalf("Serve after Shutdown: %v", err)
+	}
 }

@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"runtime"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -106,4 +108,21 @@ func newTestRunner(cfg Config, clock Clock) (*runner, error) {
 	}
 	r.sampleEvery = 0 // the sampler would move a virtual clock
 	return r, nil
+}
+
+// checkNoLeak fails t if, within a few seconds of the test's end, more
+// goroutines run than when it called checkNoLeak: every goroutine a run
+// starts must have returned when it returns.
+func checkNoLeak(t *testing.T) {
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(5 * time.Second)
+		for runtime.NumGoroutine() > before {
+			if time.Now().After(deadline) {
+				t.Errorf("%d goroutines before the test, %d after", before, runtime.NumGoroutine())
+				return
+			}
+			<-time.After(10 * time.Millisecond)
+		}
+	})
 }

@@ -48,6 +48,7 @@ func TestDurationBoundsTheSchedule(t *testing.T) {
 }
 
 func TestErrorsCountedByKind(t *testing.T) {
+	checkNoLeak(t)
 	clock := newFakeClock()
 	cfg := testConfig(func(c *Config) { c.Ops = 100 })
 	r, err := newTestRunner(cfg, clock)
@@ -161,6 +162,7 @@ func TestScanAddressesPartitions(t *testing.T) {
 // the sampler must print progress lines and fill the report's intervals,
 // and stop when the run ends.
 func TestProgressAndIntervals(t *testing.T) {
+	checkNoLeak(t)
 	var out bytes.Buffer
 	cfg := testConfig(func(c *Config) {
 		c.Ops, c.Duration, c.Rate, c.Concurrency = 0, 300*time.Millisecond, 2000, 4
@@ -195,6 +197,7 @@ func (instantTarget) Worker(int) Worker                   { return instantTarget
 func (instantTarget) Do(context.Context, Op) (int, error) { return 0, nil }
 
 func TestCancelStopsRun(t *testing.T) {
+	checkNoLeak(t)
 	cfg := testConfig(func(c *Config) { c.Ops, c.Duration, c.Concurrency = 0, time.Hour, 4 })
 	r, err := newRunner(cfg, realClock{}, errorKind)
 	if err != nil {

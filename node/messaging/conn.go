@@ -25,19 +25,31 @@ type conn struct {
 	r      *bufio.Reader
 	peerID string // the peer's LocalID from the handshake; immutable
 	cfg    *Config
+	stats  *counters
 	sendq  chan outFrame
 
 	ctx    context.Context // cancelled when the connection is closing
 	cancel context.CancelCauseFunc
-	stop   func() bool // unregisters the AfterFunc that closes nc
 }
 
-func newConn(parent context.Context, nc net.Conn, r *bufio.Reader, peerID string, cfg *Config) *conn {
+func newConn(parent context.Context, nc net.Conn, r *bufio.Reader, peerID string, cfg *Config, stats *counters) *conn {
 	ctx, cancel := context.WithCancelCause(parent)
-	c := &conn{nc: nc, r: r, peerID: peerID, cfg: cfg, sendq: make(chan outFrame, cfg.QueueSize), ctx: ctx, cancel: cancel}
+	c := &conn{nc: nc, r: r, peerID: peerID, cfg: cfg, stats: stats, sendq: make(chan outFrame, cfg.QueueSize), ctx: ctx, cancel: cancel}
 	// Closing the socket is what unblocks a reader stuck in Read.
-	c.stop = context.AfterFunc(ctx, func() { _ = nc.Close() })
+	context.AfterFunc(ctx, func() {
+		stats.connsLost.Add(1)
+		_ = nc.Close()
+	})
 	return c
+}
+
+// readFrame reads the next frame from the connection.
+func (c *conn) readFrame(hdr *[headerSize]byte) (header, []byte, error) {
+	h, payload, err := readFrame(c.r, hdr, c.cfg.MaxFrameSize)
+	if err == nil {
+		c.stats.bytesRead.Add(uint64(headerSize + len(payload)))
+	}
+	return h, payload, err
 }
 
 // close shuts the connection down with cause; safe to call many times.
@@ -59,6 +71,7 @@ func (c *conn) tryEnqueue(f outFrame) error {
 	case c.sendq <- f:
 		return nil
 	default:
+		c.stats.overloaded.Add(1)
 		return fmt.Errorf("cannot queue frame for %s (%d queued): %w", c.nc.RemoteAddr(), len(c.sendq), ErrOverloaded)
 	}
 }
@@ -114,6 +127,8 @@ func (c *conn) writeBatch(bw *bufio.Writer, hdr *[]byte, f outFrame) error {
 		if _, err := bw.Write(f.payload); err != nil {
 			return err
 		}
+		c.stats.framesWritten.Add(1)
+		c.stats.bytesWritten.Add(uint64(headerSize + len(f.payload)))
 		select {
 		case f = <-c.sendq:
 			continue
@@ -122,6 +137,7 @@ func (c *conn) writeBatch(bw *bufio.Writer, hdr *[]byte, f outFrame) error {
 		if err := c.nc.SetWriteDeadline(time.Now().Add(c.cfg.WriteTimeout)); err != nil {
 			return err
 		}
+		c.stats.flushes.Add(1)
 		return bw.Flush()
 	}
 }

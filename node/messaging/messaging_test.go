@@ -472,3 +472,57 @@ func BenchmarkRoundTrip(b *testing.B) {
 		})
 	})
 }
+
+// TestWritesCoalesce: under concurrent load the writer puts several frames
+// in one flush (one syscall), and the counters add up.
+func TestWritesCoalesce(t *testing.T) {
+	checkNoLeak(t)
+	srv := startNode(t, Config{LocalID: "server"}, "")
+	cli := newClient(t, Config{LocalID: "client"})
+	ctx := ctxTimeout(t, 20*time.Second)
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			for range 100 {
+				if err := cli.Send(ctx, srv.addr, verbNote, []byte("x")); err != nil && !errors.Is(err, ErrOverloaded) {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	got := cli.Metrics()
+	if got.OneWaySent == 0 || got.Dials != 1 {
+		t.Fatalf("metrics %+v", got)
+	}
+	waitFor(t, 10*time.Second, "all frames written", func() bool {
+		m := cli.Metrics()
+		return m.FramesWritten >= m.OneWaySent // the hello bypasses the queue
+	})
+	m := cli.Metrics()
+	if m.Flushes*2 > m.FramesWritten {
+		t.Fatalf("%d frames in %d flushes: writes were not coalesced", m.FramesWritten, m.Flushes)
+	}
+	t.Logf("%d frames in %d flushes", m.FramesWritten, m.Flushes)
+}
+
+func TestDisconnectRedials(t *testing.T) {
+	checkNoLeak(t)
+	srv := startNode(t, Config{LocalID: "server"}, "")
+	cli := newClient(t, Config{LocalID: "client"})
+	ctx := ctxTimeout(t, 5*time.Second)
+	for range 2 {
+		if _, err := cli.Request(ctx, srv.addr, verbEcho, nil); err != nil {
+			t.Fatal(err)
+		}
+		cli.Disconnect(srv.addr)
+	}
+	if _, err := cli.Request(ctx, srv.addr, verbEcho, nil); err != nil {
+		t.Fatal(err)
+	}
+	if d := cli.Metrics().Dials; d != 3 {
+		t.Fatalf("%d dials, want 3 (one per Disconnect)", d)
+	}
+	cli.Disconnect("127.0.0.1:1") // unknown peer: nothing happens
+}

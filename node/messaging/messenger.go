@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"time"
 )
 
 // Handler serves one verb. It is called on its own goroutine, concurrently
@@ -22,9 +23,10 @@ type Handler func(ctx context.Context, from string, payload []byte) ([]byte, err
 // concurrent use. Every goroutine it starts belongs to it and ends before
 // Close returns.
 type Messenger struct {
-	cfg    Config // immutable after New
-	ctx    context.Context
-	cancel context.CancelFunc
+	cfg      Config // immutable after New
+	counters counters
+	ctx      context.Context
+	cancel   context.CancelFunc
 
 	tasks struct {
 		sync.Mutex
@@ -82,7 +84,8 @@ func (m *Messenger) handler(verb uint8) Handler {
 // waits for the answer, at most until ctx ends. The peer's handler sees
 // ctx's deadline. Errors: ErrOverloaded and ErrUnreachable (nothing was
 // sent), ErrConnectionLost (the outcome is unknown), ctx's error, a
-// *RemoteError (the handler failed), ErrFrameTooLarge, ErrClosed.
+// *RemoteError (the handler failed), ErrFrameTooLarge, ErrClosed. The
+// caller must not modify payload until Request returns.
 func (m *Messenger) Request(ctx context.Context, addr string, verb uint8, payload []byte) ([]byte, error) {
 	out, err := m.outbound(ctx, addr, payload)
 	if err != nil {
@@ -92,13 +95,20 @@ func (m *Messenger) Request(ctx context.Context, addr string, verb uint8, payloa
 }
 
 // Send queues a one-way message for verb to the peer at addr and returns
-// once it is queued (not delivered). It waits only to connect.
+// once it is queued (not delivered). It waits only to connect. The writer
+// reads payload after Send returns: the caller must not modify it.
+// Messages are written in order, but the peer runs their handlers
+// concurrently, so they may take effect in any order.
 func (m *Messenger) Send(ctx context.Context, addr string, verb uint8, payload []byte) error {
 	out, err := m.outbound(ctx, addr, payload)
 	if err != nil {
 		return err
 	}
-	return out.tryEnqueue(outFrame{h: header{kind: kindOneWay, verb: verb, length: uint32(len(payload))}, payload: payload})
+	if err := out.tryEnqueue(outFrame{h: header{kind: kindOneWay, verb: verb, length: uint32(len(payload))}, payload: payload}); err != nil {
+		return err
+	}
+	m.counters.oneWaySent.Add(1)
+	return nil
 }
 
 func (m *Messenger) outbound(ctx context.Context, addr string, payload []byte) (*outbound, error) {
@@ -129,17 +139,18 @@ func (m *Messenger) peer(addr string) *peer {
 
 // Disconnect closes the connection to addr, if any, failing its in-flight
 // requests with ErrConnectionLost, and forgets its backoff, so the next
-// request dials afresh. Gossip calls it when a peer restarts or leaves.
+// request dials afresh. Gossip calls it when a peer restarts (its old
+// connection may be half-open) or comes back up after being marked down.
 func (m *Messenger) Disconnect(addr string) {
-	m.mu.Lock()
+	m.mu.RLock()
 	p := m.mu.peers[addr]
-	delete(m.mu.peers, addr)
-	m.mu.Unlock()
+	m.mu.RUnlock()
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
 	out := p.mu.out
+	p.mu.out, p.mu.retryAt, p.mu.nextWait = nil, time.Time{}, 0
 	p.mu.Unlock()
 	if out != nil {
 		out.close(fmt.Errorf("disconnected from %s: %w", addr, ErrConnectionLost))

@@ -77,12 +77,14 @@ func (p *peer) connection(ctx context.Context) (*outbound, error) {
 // dial runs in its own task: it connects, handshakes, starts the
 // connection's loops and publishes it, or records the failure and backs off.
 func (p *peer) dial(done chan struct{}) {
+	p.m.counters.dials.Add(1)
 	out, err := p.connect()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer close(done)
 	p.mu.dialing = nil
 	if err != nil {
+		p.m.counters.dialFailures.Add(1)
 		p.mu.lastErr = err
 		p.mu.nextWait = min(max(p.mu.nextWait*2, p.m.cfg.BackoffMin), p.m.cfg.BackoffMax)
 		p.mu.retryAt = time.Now().Add(p.mu.nextWait)
@@ -113,7 +115,7 @@ func (p *peer) connect() (*outbound, error) {
 		_ = nc.Close()
 		return nil, fmt.Errorf("cannot handshake with %s: %w", p.addr, err)
 	}
-	out := &outbound{conn: newConn(p.m.ctx, nc, r, peerID, cfg)}
+	out := &outbound{conn: newConn(p.m.ctx, nc, r, peerID, cfg, &p.m.counters)}
 	out.inflight.mu.waiting = make(map[uint64]chan result)
 	if !p.m.goTask(out.writeLoop) || !p.m.goTask(out.readLoop) {
 		out.close(ErrClosed)
@@ -147,7 +149,7 @@ func (o *outbound) readLoop() {
 	}()
 	var hdr [headerSize]byte
 	for {
-		h, payload, err := readFrame(o.r, &hdr, o.cfg.MaxFrameSize)
+		h, payload, err := o.readFrame(&hdr)
 		if err != nil {
 			o.close(err)
 			return
@@ -176,6 +178,9 @@ func (o *outbound) request(ctx context.Context, verb uint8, payload []byte) ([]b
 	}
 	id, ch, err := o.inflight.register(o.cfg.MaxInFlight)
 	if err != nil {
+		if errors.Is(err, ErrOverloaded) {
+			o.stats.overloaded.Add(1)
+		}
 		return nil, fmt.Errorf("cannot send verb %d to %s: %w", verb, o.nc.RemoteAddr(), err)
 	}
 	h.id = id
@@ -183,6 +188,7 @@ func (o *outbound) request(ctx context.Context, verb uint8, payload []byte) ([]b
 		o.inflight.forget(id)
 		return nil, err
 	}
+	o.stats.requestsSent.Add(1)
 	select {
 	case r := <-ch:
 		return r.payload, r.err

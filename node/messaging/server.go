@@ -71,7 +71,7 @@ func (m *Messenger) serveConn(nc net.Conn) {
 	sem := make(chan struct{}, m.cfg.HandlerConcurrency)
 	var hdr [headerSize]byte
 	for {
-		h, payload, err := readFrame(c.r, &hdr, m.cfg.MaxFrameSize)
+		h, payload, err := c.readFrame(&hdr)
 		if err != nil {
 			c.close(err)
 			m.cfg.Logger.Debug("messaging: inbound connection closed", "peer", c.peerID, "err", err)
@@ -86,6 +86,7 @@ func (m *Messenger) serveConn(nc net.Conn) {
 		case <-c.ctx.Done():
 			return
 		}
+		m.counters.requestsServed.Add(1)
 		if !m.goTask(func() { defer func() { <-sem }(); m.dispatch(c, h, payload) }) {
 			return
 		}
@@ -109,7 +110,8 @@ func (m *Messenger) accept(nc net.Conn) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newConn(m.ctx, nc, r, peerID, &m.cfg), nil
+	m.counters.accepted.Add(1)
+	return newConn(m.ctx, nc, r, peerID, &m.cfg, &m.counters), nil
 }
 
 // dispatch runs the handler for one inbound frame and queues its answer.

@@ -1,0 +1,37 @@
+package messaging
+
+import "sync/atomic"
+
+// Metrics are a Messenger's cumulative counters, for node's exporter.
+type Metrics struct {
+	Dials, DialFailures      uint64 // outbound connection attempts and failures
+	Accepted                 uint64 // inbound connections that completed the handshake
+	RequestsSent, OneWaySent uint64 // frames queued by Request and Send
+	RequestsServed           uint64 // inbound requests and one-way messages dispatched
+	Overloaded               uint64 // sends refused with ErrOverloaded
+	ConnectionsLost          uint64 // established connections that closed, either side
+	FramesWritten, Flushes   uint64 // FramesWritten / Flushes is the write coalescing ratio
+	BytesWritten, BytesRead  uint64 // frame bytes, headers included
+}
+
+// counters are the live counters behind Metrics.
+type counters struct {
+	dials, dialFailures, accepted         atomic.Uint64
+	requestsSent, oneWaySent              atomic.Uint64
+	requestsServed, overloaded, connsLost atomic.Uint64
+	framesWritten, flushes                atomic.Uint64
+	bytesWritten, bytesRead               atomic.Uint64
+}
+
+// Metrics returns a snapshot of the counters.
+func (m *Messenger) Metrics() Metrics {
+	c := &m.counters
+	return Metrics{
+		Dials: c.dials.Load(), DialFailures: c.dialFailures.Load(), Accepted: c.accepted.Load(),
+		RequestsSent: c.requestsSent.Load(), OneWaySent: c.oneWaySent.Load(),
+		RequestsServed: c.requestsServed.Load(), Overloaded: c.overloaded.Load(),
+		ConnectionsLost: c.connsLost.Load(),
+		FramesWritten:   c.framesWritten.Load(), Flushes: c.flushes.Load(),
+		BytesWritten: c.bytesWritten.Load(), BytesRead: c.bytesRead.Load(),
+	}
+}

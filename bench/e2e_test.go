@@ -31,6 +31,8 @@ func TestEndToEnd(t *testing.T) {
 	host := os.Getenv("SIBYL_BENCH_HOST")
 	if host == "" {
 		host = startNode(t)
+	} else if err := dialable(host); err != nil {
+		t.Skipf("SIBYL_BENCH_HOST=%s is not reachable: %v", host, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -148,6 +150,17 @@ func sibylBinary() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// dialable reports whether host (host or host:port, port 9042 by default)
+// accepts TCP connections.
+func dialable(host string) error {
+	cfg := Config{Hosts: []string{host}, Port: 9042}
+	c, err := net.DialTimeout("tcp", hostList(&cfg)[0], 3*time.Second)
+	if err != nil {
+		return err
+	}
+	return c.Close()
 }
 
 func freePort(ip string) (int, error) {

@@ -17,7 +17,18 @@
 //	markers := stmt.BindMarkers() // in order; resolve each to its receiver
 //
 // ParseAll parses a script of statements separated by semicolons (cqlsh's
-// SOURCE).
+// SOURCE). SplitStatements only cuts a script into statement texts, for a
+// shell that handles some commands itself. Inspect walks a tree in source
+// order. QuoteIdent and QuoteString write names and strings as CQL.
+//
+// # Errors
+//
+// Every error is a *Error with the position, the offending input and what
+// was expected, printed the way Cassandra prints syntax errors:
+// "line 1:10 mismatched input 'FORM' expecting FROM". Statements that are
+// well formed but not implemented (CREATE INDEX, GRANT, INSERT JSON, ...)
+// fail with Unsupported set, so the executor can answer Invalid rather
+// than SyntaxError.
 //
 // # Caller's duties
 //

@@ -67,6 +67,7 @@ func TestErrors(t *testing.T) {
 		{"SELECT * FROM t WHERE k = ?abc", "line 1:28 mismatched input 'abc' expecting <EOF>"},
 		{"SELECT * FROM t WHERE k = :select", "line 1:28 mismatched input 'select' expecting bind marker name"},
 		{"SELECT * FROM t WHERE k = (vector<float, 3>) ?", "line 1:28 vector type is not supported"},
+		{`SELECT "" FROM t`, "line 1:8 empty quoted identifier"},
 	}
 	for _, c := range cases {
 		_, err := Parse(c.in)

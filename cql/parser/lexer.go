@@ -440,6 +440,9 @@ func (l *lexer) quoted(pos Pos, q byte, kind tokenKind) (token, *Error) {
 			continue
 		}
 		text := s[1:i]
+		if kind == tokQuotedIdent && i == 1 {
+			return token{}, l.errorf(pos, `""`, "empty quoted identifier")
+		}
 		if escaped {
 			text = strings.ReplaceAll(text, string([]byte{q, q}), string([]byte{q}))
 		}

@@ -1,0 +1,315 @@
+package exec_test
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"hash/fnv"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/schema"
+	"github.com/sibyldb/sibyl/storage"
+)
+
+// The harness runs statements against a real storage.Engine (on an
+// in-memory file system) behind a single-replica Coordinator, and prints
+// results as tables, so testdata files read as statement -> result.
+
+var rewrite = flag.Bool("rewrite", false, "rewrite testdata expectations")
+
+// localCoordinator is a single-replica Coordinator over one Engine.
+type localCoordinator struct{ eng *storage.Engine }
+
+func (c localCoordinator) Mutate(ctx context.Context, _ exec.Consistency, _ exec.WriteType, muts []*schema.Partition) error {
+	return c.eng.Apply(ctx, muts...)
+}
+
+func (c localCoordinator) Read(ctx context.Context, _ exec.Consistency, cmd *schema.ReadCommand) ([]*schema.Partition, error) {
+	return c.eng.Read(ctx, cmd)
+}
+
+func (c localCoordinator) Truncate(ctx context.Context, t schema.TableID) error {
+	return c.eng.Truncate(ctx, t)
+}
+
+// memSchema is a SchemaStore in memory.
+type memSchema struct {
+	mu  sync.Mutex
+	cat *schema.Catalog
+}
+
+func (m *memSchema) Catalog() *schema.Catalog {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cat
+}
+
+func (m *memSchema) Update(_ context.Context, change func(*schema.Catalog) (*schema.Catalog, error)) (*schema.Catalog, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	next, err := change(m.cat)
+	if err != nil {
+		return nil, err
+	}
+	m.cat = next
+	return next, nil
+}
+
+type staticCluster struct {
+	local exec.NodeInfo
+	peers []exec.NodeInfo
+}
+
+func (c staticCluster) ClusterName() string      { return "Test Cluster" }
+func (c staticCluster) Local() exec.NodeInfo     { return c.local }
+func (c staticCluster) Peers() []exec.NodeInfo   { return c.peers }
+
+// testToken is a deterministic stand-in partitioner for tests.
+func testToken(key []byte) int64 {
+	h := fnv.New64a()
+	h.Write(key)
+	return int64(h.Sum64())
+}
+
+// fakeClock is a settable clock.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+type harness struct {
+	t       testing.TB
+	ex      *exec.Executor
+	sess    *exec.Session
+	clock   *fakeClock
+	schema  *memSchema
+	events  []exec.Event
+	eventMu sync.Mutex
+}
+
+func newHarness(t testing.TB) *harness {
+	t.Helper()
+	clock := &fakeClock{now: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
+	eng, err := storage.Open(storage.Options{Dir: "db", FS: vfs.NewMem(), Now: clock.Now, PurgeInterval: -1})
+	if err != nil {
+		t.Fatalf("cannot open engine: %v", err)
+	}
+	t.Cleanup(func() { _ = eng.Close() })
+	h := &harness{t: t, clock: clock, schema: &memSchema{cat: schema.NewCatalog()}}
+	local := exec.NodeInfo{
+		HostID: [16]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, Address: netip.MustParseAddr("127.0.0.1"),
+		RPCAddress: netip.MustParseAddr("127.0.0.1"), RPCPort: 9042, DataCenter: "datacenter1", Rack: "rack1",
+		Tokens: []int64{-100, 100},
+	}
+	h.ex, err = exec.New(exec.Config{
+		Coordinator: localCoordinator{eng}, Schema: h.schema, Cluster: staticCluster{local: local},
+		Token: testToken, Now: clock.Now,
+		Events: func(ev exec.Event) {
+			h.eventMu.Lock()
+			defer h.eventMu.Unlock()
+			h.events = append(h.events, ev)
+		},
+	})
+	if err != nil {
+		t.Fatalf("cannot create executor: %v", err)
+	}
+	h.sess = h.ex.NewSession()
+	return h
+}
+
+// run executes query and returns the printed result (or error).
+func (h *harness) run(query string, o *exec.QueryOptions) string {
+	res, err := h.ex.Query(context.Background(), h.sess, query, o)
+	return formatResult(res, err)
+}
+
+// must runs query and fails the test on error.
+func (h *harness) must(query string) exec.Result {
+	h.t.Helper()
+	res, err := h.ex.Query(context.Background(), h.sess, query, nil)
+	if err != nil {
+		h.t.Fatalf("%s: %v", query, err)
+	}
+	return res
+}
+
+func formatResult(res exec.Result, err error) string {
+	if err != nil {
+		if ce, ok := err.(*exec.Error); ok {
+			return fmt.Sprintf("error 0x%04x: %s", int32(ce.Code), ce.Message)
+		}
+		return "error: " + err.Error()
+	}
+	switch r := res.(type) {
+	case exec.VoidResult:
+		return "ok"
+	case *exec.SetKeyspaceResult:
+		return "keyspace " + r.Keyspace
+	case *exec.SchemaChangeResult:
+		return fmt.Sprintf("schema %s %s %s %s", r.Change, r.Target, r.Keyspace, r.Name)
+	case *exec.RowsResult:
+		return formatRows(r)
+	}
+	return fmt.Sprintf("%T", res)
+}
+
+func formatRows(r *exec.RowsResult) string {
+	var b strings.Builder
+	names := make([]string, len(r.Columns))
+	for i, c := range r.Columns {
+		names[i] = c.Name + " " + c.Type.String()
+	}
+	b.WriteString(strings.Join(names, " | "))
+	for _, row := range r.Rows {
+		vals := make([]string, len(row))
+		for i, v := range row {
+			vals[i] = schema.FormatValue(r.Columns[i].Type, v)
+		}
+		b.WriteString("\n" + strings.Join(vals, " | "))
+	}
+	if r.PagingState != nil {
+		b.WriteString("\n(more pages)")
+	}
+	return b.String()
+}
+
+// runFile runs a script file: blocks of directive lines, a "----" line
+// and the expected output, separated by blank lines. Directives:
+//
+//	query                   run the statements below (one per line) and print the last result
+//	page size=N             run one SELECT page by page with page size N, printing every row
+//	advance 90s             move the clock
+func runFile(t *testing.T, path string) {
+	h := newHarness(t)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	for _, block := range splitBlocks(string(data)) {
+		input, _, _ := strings.Cut(block, "\n----\n")
+		input = strings.TrimSuffix(input, "\n----")
+		got := h.directive(input)
+		out.WriteString(input + "\n----\n" + got + "\n\n")
+		want := ""
+		if _, w, ok := strings.Cut(block, "\n----\n"); ok {
+			want = strings.TrimRight(w, "\n")
+		}
+		if !*rewrite && got != want {
+			t.Errorf("%s:\n%s\ngot:\n%s\nwant:\n%s", path, input, got, want)
+		}
+	}
+	if *rewrite {
+		if err := os.WriteFile(path, []byte(strings.TrimRight(out.String(), "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func splitBlocks(s string) []string {
+	var blocks []string
+	var cur []string
+	sc := bufio.NewScanner(strings.NewReader(s))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" && len(cur) > 0 && !strings.HasPrefix(cur[0], "#") {
+			blocks = append(blocks, strings.Join(cur, "\n"))
+			cur = nil
+			continue
+		}
+		if line == "" {
+			cur = nil
+			continue
+		}
+		cur = append(cur, line)
+	}
+	if len(cur) > 0 {
+		blocks = append(blocks, strings.Join(cur, "\n"))
+	}
+	return blocks
+}
+
+func (h *harness) directive(input string) string {
+	lines := strings.Split(input, "\n")
+	cmd, args := lines[0], lines[1:]
+	switch {
+	case cmd == "query":
+		var last string
+		for _, q := range args {
+			last = h.run(q, nil)
+		}
+		return last
+	case strings.HasPrefix(cmd, "page size="):
+		var n int32
+		fmt.Sscanf(cmd, "page size=%d", &n)
+		return h.pages(strings.Join(args, " "), n)
+	case strings.HasPrefix(cmd, "advance "):
+		d, err := time.ParseDuration(strings.TrimPrefix(cmd, "advance "))
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		h.clock.Advance(d)
+		return "ok"
+	}
+	return "unknown directive " + cmd
+}
+
+// pages runs a SELECT page by page and prints each page.
+func (h *harness) pages(query string, size int32) string {
+	var b strings.Builder
+	var state []byte
+	for page := 1; page <= 1000; page++ {
+		res, err := h.ex.Query(context.Background(), h.sess, query, &exec.QueryOptions{PageSize: size, PagingState: state})
+		if err != nil {
+			return b.String() + formatResult(nil, err)
+		}
+		rr := res.(*exec.RowsResult)
+		fmt.Fprintf(&b, "page %d:", page)
+		for _, row := range rr.Rows {
+			vals := make([]string, len(row))
+			for i, v := range row {
+				vals[i] = schema.FormatValue(rr.Columns[i].Type, v)
+			}
+			b.WriteString(" (" + strings.Join(vals, ", ") + ")")
+		}
+		b.WriteString("\n")
+		if rr.PagingState == nil {
+			break
+		}
+		state = rr.PagingState
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func TestScripts(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) { runFile(t, f) })
+	}
+}

@@ -83,7 +83,9 @@ func (m *Batch) Decode(src []byte) error {
 	if d.err == nil && m.Type > BatchCounter {
 		d.fail(fmt.Sprintf("unknown batch type %d", m.Type))
 	}
-	n := d.count("batch statements", 7)
+	// The shortest statement is a prepared one with an empty id and no
+	// values: kind, id length, value count.
+	n := d.count("batch statements", 5)
 	m.Statements = make([]BatchStatement, 0, n)
 	for range n {
 		m.Statements = append(m.Statements, decodeBatchStatement(&d, v.orDefault() >= Version4))

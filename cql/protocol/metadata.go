@@ -117,7 +117,7 @@ func (d *decoder) columnSpecs(n int, global bool) []ColumnSpec {
 		ks = d.string("keyspace")
 		table = d.string("table")
 	}
-	if d.err != nil || n*4 > len(d.b) {
+	if d.err != nil || int64(n)*4 > int64(len(d.b)) {
 		d.fail("column count exceeds the body")
 		return nil
 	}

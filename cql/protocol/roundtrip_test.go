@@ -230,3 +230,16 @@ func TestHugeCountsDoNotAllocate(t *testing.T) {
 		t.Fatalf("%d bytes allocated decoding a forged count", n)
 	}
 }
+
+func TestShortestBatchStatement(t *testing.T) {
+	// One prepared statement with an empty id and no values, consistency
+	// ONE, no flags: 5 bytes of statement.
+	body := []byte{1, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0}
+	m, err := DecodeRequest(OpBatch, Version4, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := m.(*Batch); len(b.Statements) != 1 || b.Statements[0].ID == nil || len(b.Statements[0].Values) != 0 {
+		t.Fatalf("got %+v", b)
+	}
+}

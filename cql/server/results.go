@@ -158,6 +158,9 @@ func queryOptions(p *protocol.QueryParams) *exec.QueryOptions {
 		Timestamp:         p.Timestamp,
 		HasTimestamp:      p.HasTimestamp,
 	}
+	if len(p.PagingState) == 0 {
+		o.PagingState = nil // a null or empty state starts from the beginning
+	}
 	if p.HasPageSize && p.PageSize > 0 {
 		o.PageSize = p.PageSize
 	}

@@ -226,7 +226,7 @@ func (c *conn) run(m protocol.Message) (answer protocol.Message) {
 	}()
 	res, err := c.call(c.ctx, m)
 	if err != nil {
-		return errorMessage(err)
+		return downgradeError(errorMessage(err), c.version)
 	}
 	if res == nil {
 		return errorMessage(errors.New("server: the executor returned no result"))

@@ -61,6 +61,26 @@ func fromExecError(e *exec.Error) *protocol.Error {
 	return m
 }
 
+// downgradeError rewrites the codes protocol v3 lacks (they were added in
+// v4) into their nearest v3 equivalents, which v3 drivers can parse.
+func downgradeError(m *protocol.Error, v protocol.Version) *protocol.Error {
+	if v >= protocol.Version4 {
+		return m
+	}
+	d := *m
+	switch m.Code {
+	case protocol.CodeReadFailure:
+		d.Code = protocol.CodeReadTimeout
+	case protocol.CodeWriteFailure:
+		d.Code = protocol.CodeWriteTimeout
+	case protocol.CodeFunctionFailure:
+		d.Code = protocol.CodeInvalid
+	default:
+		return m
+	}
+	return &d
+}
+
 func clampInt32(n int) int32 {
 	switch {
 	case n > 1<<31-1:

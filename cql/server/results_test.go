@@ -116,3 +116,21 @@ func TestErrorMessage(t *testing.T) {
 		}
 	}
 }
+
+func TestDowngradeError(t *testing.T) {
+	rf := &protocol.Error{Code: protocol.CodeReadFailure, Message: "m", Received: 1, BlockFor: 2, NumFailures: 1}
+	if got := downgradeError(rf, protocol.Version4); got != rf {
+		t.Errorf("v4 changed %+v", got)
+	}
+	if got := downgradeError(rf, protocol.Version3); got.Code != protocol.CodeReadTimeout || got.BlockFor != 2 || rf.Code != protocol.CodeReadFailure {
+		t.Errorf("v3 read failure became %+v (original %+v)", got, rf)
+	}
+	wf := &protocol.Error{Code: protocol.CodeWriteFailure, WriteType: "SIMPLE"}
+	if got := downgradeError(wf, protocol.Version3); got.Code != protocol.CodeWriteTimeout || got.WriteType != "SIMPLE" {
+		t.Errorf("v3 write failure became %+v", got)
+	}
+	ff := &protocol.Error{Code: protocol.CodeFunctionFailure, Keyspace: "ks"}
+	if got := downgradeError(ff, protocol.Version3); got.Code != protocol.CodeInvalid {
+		t.Errorf("v3 function failure became %+v", got)
+	}
+}

@@ -2,6 +2,7 @@ package ring
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 )
 
@@ -106,4 +107,41 @@ func cmpToken(a, b Token) int {
 		return 1
 	}
 	return 0
+}
+
+// Split divides r into n contiguous ranges of (nearly) equal width, in
+// ring order from r.Start; fewer when r has fewer than n tokens. Repair
+// uses it to keep each Merkle tree's range small enough for its depth.
+// n < 1 is treated as 1.
+func (r Range) Split(n int) []Range {
+	w := r.Width() // 0 is 2^64
+	if n < 1 {
+		n = 1
+	}
+	if w != 0 && uint64(n) > w {
+		n = int(w)
+	}
+	out := make([]Range, 0, n)
+	start := r.Start
+	for i := 1; i <= n; i++ {
+		end := r.End
+		if i < n {
+			end = r.Start + Token(splitPoint(w, uint64(i), uint64(n)))
+		}
+		out = append(out, Range{Start: start, End: end})
+		start = end
+	}
+	return out
+}
+
+// splitPoint returns floor(i·w/n) for w tokens (0 meaning 2^64), i < n.
+func splitPoint(w, i, n uint64) uint64 {
+	if w == 0 {
+		hi, lo := i, uint64(0) // i·2^64
+		q, _ := bits.Div64(hi, lo, n)
+		return q
+	}
+	hi, lo := bits.Mul64(i, w)
+	q, _ := bits.Div64(hi, lo, n)
+	return q
 }

@@ -339,3 +339,46 @@ func TestBuilderRejectsInvalidNodes(t *testing.T) {
 		}
 	}
 }
+
+func TestRangeSplit(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(seed(t), 4))
+	for range 2000 {
+		r := Range{Start: Token(rnd.Uint64()), End: Token(rnd.Uint64())}
+		switch rnd.IntN(3) {
+		case 0:
+			r.End = r.Start + Token(rnd.IntN(10)+1)
+		case 1:
+			r.End = r.Start
+		}
+		n := rnd.IntN(20)
+		parts := r.Split(n)
+		if len(parts) == 0 || parts[0].Start != r.Start || parts[len(parts)-1].End != r.End {
+			t.Fatalf("%s split %d: %v", r, n, parts)
+		}
+		var total uint64
+		for i, p := range parts {
+			if i > 0 && p.Start != parts[i-1].End {
+				t.Fatalf("%s split %d: gap at %d: %v", r, n, i, parts)
+			}
+			if len(parts) > 1 && p.IsFull() {
+				t.Fatalf("%s split %d: empty piece %d: %v", r, n, i, parts)
+			}
+			total += p.Width()
+		}
+		if total != r.Width() {
+			t.Fatalf("%s split %d: widths sum to %d, want %d", r, n, total, r.Width())
+		}
+		tok := r.Start + 1 + Token(rnd.Uint64()%max(r.Width(), 1))
+		if r.Contains(tok) {
+			in := 0
+			for _, p := range parts {
+				if p.Contains(tok) {
+					in++
+				}
+			}
+			if in != 1 {
+				t.Fatalf("%s split %d: token %d in %d pieces", r, n, tok, in)
+			}
+		}
+	}
+}

@@ -95,6 +95,7 @@ func (p *parser) parseProperties() []*Property {
 	return list
 }
 
+// parseProperty parses ident '=' propertyValue.
 func (p *parser) parseProperty() *Property {
 	o := &Property{node: node{Pos: p.tok().pos}}
 	o.Name, _ = p.parseIdent("property name")
@@ -103,6 +104,10 @@ func (p *parser) parseProperty() *Property {
 	return o
 }
 
+// parsePropertyValue parses a property's value: a constant, a map or
+// empty-brace literal, or an unreserved word (stored as a string).
+//
+//	propertyValue: constant | unreserved_keyword | mapLiteral
 func (p *parser) parsePropertyValue() Expr {
 	t := p.tok()
 	if t.kind == tokIdent && !p.peekPunct(1, "(") {
@@ -345,6 +350,9 @@ func (p *parser) parseAlterTable(pos Pos) Statement {
 	return s
 }
 
+// parseAlterAdd parses the columns of ALTER TABLE ADD.
+//
+//	columnDef (',' columnDef)* | '(' columnDef (',' columnDef)* ')'
 func (p *parser) parseAlterAdd() []*ColumnDef {
 	paren := p.acceptPunct("(")
 	list := []*ColumnDef{p.parseColumnDef(false)}
@@ -357,6 +365,9 @@ func (p *parser) parseAlterAdd() []*ColumnDef {
 	return list
 }
 
+// parseAlterDrop parses the columns of ALTER TABLE DROP.
+//
+//	ident | '(' ident (',' ident)* ')'
 func (p *parser) parseAlterDrop() []*ColumnRef {
 	if p.acceptPunct("(") {
 		list := p.parseColumnList()
@@ -408,6 +419,9 @@ func (p *parser) parseCreateType(pos Pos) Statement {
 	return s
 }
 
+// parseFieldDef parses one field of a user type.
+//
+//	fident comparatorType
 func (p *parser) parseFieldDef() *FieldDef {
 	f := &FieldDef{node: node{Pos: p.tok().pos}}
 	f.Name, _ = p.parseIdent("field name")

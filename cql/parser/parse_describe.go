@@ -46,6 +46,7 @@ func (p *parser) parseDescribe() Statement {
 	return s
 }
 
+// parseDescribeTarget parses what follows DESCRIBE, up to WITH INTERNALS.
 func (p *parser) parseDescribeTarget(s *Describe) {
 	t := p.tok()
 	if t.kind != tokIdent {

@@ -265,6 +265,9 @@ func (p *parser) parseBatch() Statement {
 	return b
 }
 
+// parseBatchChild parses one statement of a batch.
+//
+//	batchStatementObjective: insertStatement | updateStatement | deleteStatement
 func (p *parser) parseBatchChild() Statement {
 	switch {
 	case p.isKw("insert"):

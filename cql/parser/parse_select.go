@@ -112,6 +112,9 @@ func (p *parser) parseSelectorExpr() Expr {
 	return e
 }
 
+// parseSelectionBase parses a selector without its suffixes.
+//
+//	selectionBase: CAST '(' unaliasedSelector AS type ')' | functionCall | cident | term
 func (p *parser) parseSelectionBase() Expr {
 	t := p.tok()
 	if t.kind == tokIdent && strings.EqualFold(t.text, "cast") && p.peekPunct(1, "(") {
@@ -203,6 +206,7 @@ func (p *parser) parseRelation() *Relation {
 	return r
 }
 
+// parseRelationRHS parses a relation's operator and operand(s).
 func (p *parser) parseRelationRHS(r *Relation) {
 	r.Op = p.parseOperator(!r.Token && !r.Tuple)
 	switch r.Op {

@@ -242,6 +242,9 @@ func (p *parser) parseBraceLiteral() Expr {
 	return s
 }
 
+// parseMapLiteral parses the rest of a map literal after its first key.
+//
+//	mapLiteral: '{' term ':' term (',' term ':' term)* '}'
 func (p *parser) parseMapLiteral(pos Pos, firstKey Expr) Expr {
 	m := &MapLit{node: node{Pos: pos}}
 	key := firstKey
@@ -259,6 +262,9 @@ func (p *parser) parseMapLiteral(pos Pos, firstKey Expr) Expr {
 	return m
 }
 
+// parseUDTLiteral parses a user-type literal after its opening brace.
+//
+//	usertypeLiteral: '{' fident ':' term (',' fident ':' term)* '}'
 func (p *parser) parseUDTLiteral(pos Pos) Expr {
 	u := &UDTLit{node: node{Pos: pos}}
 	for {

@@ -356,6 +356,8 @@ func (p *parser) parseStatement() Statement {
 	return s
 }
 
+// parseStatementByKeyword parses the statement that kw, the lower-cased
+// first word, introduces.
 func (p *parser) parseStatementByKeyword(kw string) Statement {
 	switch kw {
 	case "select":

@@ -239,6 +239,37 @@ var roundTripCases = []string{
 	"DROP TYPE address",
 	"DROP TYPE IF EXISTS ks.address",
 
+	// Cassandra 4.1's DESCRIBE output, pasted back by users.
+	"CREATE KEYSPACE ks WITH replication = {'class': 'org.apache.cassandra.locator.SimpleStrategy', 'replication_factor': '1'}  AND durable_writes = true;",
+	`CREATE TABLE ks.t (
+    k int,
+    c text,
+    s int static,
+    v map<text, frozen<list<int>>>,
+    PRIMARY KEY (k, c)
+) WITH CLUSTERING ORDER BY (c ASC)
+    AND additional_write_policy = '99p'
+    AND bloom_filter_fp_chance = 0.01
+    AND caching = {'keys': 'ALL', 'rows_per_partition': 'NONE'}
+    AND cdc = false
+    AND comment = ''
+    AND compaction = {'class': 'org.apache.cassandra.db.compaction.SizeTieredCompactionStrategy', 'max_threshold': '32', 'min_threshold': '4'}
+    AND compression = {'chunk_length_in_kb': '16', 'class': 'org.apache.cassandra.io.compress.LZ4Compressor'}
+    AND memtable = 'default'
+    AND crc_check_chance = 1.0
+    AND default_time_to_live = 0
+    AND extensions = {}
+    AND gc_grace_seconds = 864000
+    AND max_index_interval = 2048
+    AND memtable_flush_period_in_ms = 0
+    AND min_index_interval = 128
+    AND read_repair = 'BLOCKING'
+    AND speculative_retry = '99p';`,
+	"CREATE TABLE ks.t (k int PRIMARY KEY) WITH ID = 5a1c395e-b41f-11e5-9f22-ba0be0483c18",
+	"CREATE TYPE ks.address (\n    street text,\n    zip int\n);",
+	"INSERT INTO t(k,v) VALUES(1,2)",
+	"CREATE TABLE t (k int, v int, PRIMARY KEY(k))",
+
 	// DESCRIBE
 	"DESCRIBE SCHEMA",
 	"DESCRIBE FULL SCHEMA",

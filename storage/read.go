@@ -67,7 +67,7 @@ type reader struct {
 	emitted int
 
 	// Scratch (pooled).
-	seek, pp, ck, rowRaw, lower, upper []byte
+	seek, pp, ck, rowRaw, upper []byte
 	rts                                []schema.RangeTombstone
 	allCDs                             []schema.ColumnDeletion
 
@@ -228,8 +228,10 @@ func (r *reader) scanSpan(lo, hi []byte, emit func(*schema.Partition) error) (do
 		if r.left <= 0 || (r.cmd.PartitionLimit > 0 && r.emitted >= r.cmd.PartitionLimit) {
 			return true, nil
 		}
-		if it.Valid() && bytes.HasPrefix(it.Key(), r.pp) {
-			r.seek = prefixSuccessor(r.seek[:0], r.pp)
+		// Reversed reads leave the iterator before the partition; forward
+		// ones inside or after it.
+		r.seek = prefixSuccessor(r.seek[:0], r.pp)
+		if !it.Valid() || bytes.Compare(it.Key(), r.seek) < 0 {
 			it.SeekGE(r.seek)
 		}
 	}

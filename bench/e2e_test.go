@@ -45,6 +45,7 @@ func TestEndToEnd(t *testing.T) {
 		Concurrency:      16,
 		Seed:             1,
 	}
+	t.Cleanup(func() { dropKeyspace(t, &base) })
 	run := func(name string, mut func(*Config)) Report {
 		cfg := base.Clone()
 		mut(&cfg)
@@ -80,6 +81,27 @@ func TestEndToEnd(t *testing.T) {
 	})
 	if miss.ErrorsByKind["missing"] != 50 {
 		t.Fatalf("reading 50 unwritten rows found %d missing", miss.ErrorsByKind["missing"])
+	}
+}
+
+// dropKeyspace removes the test's keyspace, so a shared node is left as
+// it was found.
+func dropKeyspace(t *testing.T, cfg *Config) {
+	c := cfg.Clone()
+	c.EnsureDefaults()
+	cc, err := clusterConfig(&c)
+	if err != nil {
+		t.Errorf("cannot configure the cleanup session: %v", err)
+		return
+	}
+	s, err := cc.CreateSession()
+	if err != nil {
+		t.Logf("cannot connect to drop keyspace %s: %v", c.Keyspace, err)
+		return
+	}
+	defer s.Close()
+	if err := s.Query("DROP KEYSPACE IF EXISTS " + c.Keyspace).Exec(); err != nil {
+		t.Errorf("cannot drop keyspace %s: %v", c.Keyspace, err)
 	}
 }
 

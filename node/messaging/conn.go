@@ -3,7 +3,6 @@ package messaging
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -156,7 +155,7 @@ func handshake(nc net.Conn, r *bufio.Reader, cfg *Config, deadline time.Time) (p
 	var hdr [headerSize]byte
 	h, payload, err := readFrame(r, &hdr, min(cfg.MaxFrameSize, 1024))
 	if err != nil {
-		return "", fmt.Errorf("cannot read hello: %w", errors.Join(ErrHandshake, err))
+		return "", fmt.Errorf("cannot read hello: %w: %w", ErrHandshake, err)
 	}
 	if h.kind != kindHello {
 		return "", fmt.Errorf("first frame has kind %d, not hello: %w", h.kind, ErrHandshake)

@@ -47,7 +47,7 @@ func (p *peer) connection(ctx context.Context) (*outbound, error) {
 			if now := time.Now(); now.Before(p.mu.retryAt) {
 				err, retry := p.mu.lastErr, p.mu.retryAt.Sub(now)
 				p.mu.Unlock()
-				return nil, fmt.Errorf("cannot reach %s (retry in %s): %w", p.addr, retry.Round(time.Millisecond), errors.Join(ErrUnreachable, err))
+				return nil, fmt.Errorf("cannot reach %s (retry in %s): %w", p.addr, retry.Round(time.Millisecond), unreachable(err))
 			}
 			wait = make(chan struct{})
 			p.mu.dialing = wait
@@ -69,9 +69,17 @@ func (p *peer) connection(ctx context.Context) (*outbound, error) {
 		out, err := p.mu.out, p.mu.lastErr
 		p.mu.Unlock()
 		if out == nil || out.closed() {
-			return nil, fmt.Errorf("cannot connect to %s: %w", p.addr, errors.Join(ErrUnreachable, err))
+			return nil, fmt.Errorf("cannot connect to %s: %w", p.addr, unreachable(err))
 		}
 	}
+}
+
+// unreachable wraps the last dial error (if any) in ErrUnreachable.
+func unreachable(cause error) error {
+	if cause == nil {
+		return ErrUnreachable
+	}
+	return fmt.Errorf("%w: %w", ErrUnreachable, cause)
 }
 
 // dial runs in its own task: it connects, handshakes, starts the

@@ -102,9 +102,10 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 
 // Serve accepts connections on ln and serves each until it closes. It
 // returns when ctx is done (closing every connection it accepted, at
-// once) or after Shutdown (ErrServerClosed, once the connections have
-// drained), and closes ln in both cases. Serve may be called with several
-// listeners at once.
+// once), after Shutdown (ErrServerClosed, once its connections have
+// drained), or when accepting fails for good (closing its connections);
+// it closes ln in every case, and returns only after every connection it
+// accepted has ended. Serve may be called with several listeners at once.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if ln == nil {
 		return errors.New("server: nil listener")
@@ -120,7 +121,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stop()
 
 	var conns sync.WaitGroup
-	defer conns.Wait()
+	err := s.acceptLoop(ctx, ln, &conns)
+	if err != nil && !errors.Is(err, ErrServerClosed) {
+		cancel() // the listener is broken: stop its connections too
+	}
+	// After Shutdown the connections drain; otherwise they were cancelled.
+	conns.Wait()
+	return err
+}
+
+func (s *Server) acceptLoop(ctx context.Context, ln net.Listener, conns *sync.WaitGroup) error {
 	backoff := time.Duration(0)
 	for {
 		nc, err := ln.Accept()
@@ -140,10 +150,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 				}
 				continue
 			}
+			_ = ln.Close()
 			return fmt.Errorf("cannot accept CQL connections: %w", err)
 		}
 		backoff = 0
-		s.startConn(ctx, nc, &conns)
+		s.startConn(ctx, nc, conns)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -463,4 +464,61 @@ func TestListenAndServe(t *testing.T) {
 	if err := srv.Serve(context.Background(), ln); !errors.Is(err, ErrServerClosed) {
 		t.Fatalf("Serve after Shutdown: %v", err)
 	}
+}
+
+// scriptedListener returns the queued connections and errors in order.
+type scriptedListener struct {
+	accepts chan acceptResult
+	closed  chan struct{}
+	once    sync.Once
+}
+
+type acceptResult struct {
+	nc  net.Conn
+	err error
+}
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "accept timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+func (l *scriptedListener) Accept() (net.Conn, error) {
+	select {
+	case r := <-l.accepts:
+		return r.nc, r.err
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *scriptedListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return nil
+}
+
+func (l *scriptedListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
+
+func TestAcceptErrors(t *testing.T) {
+	srv, err := New(Config{}, newTestHandler())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientSide, serverSide := net.Pipe()
+	defer clientSide.Close()
+	fatal := errors.New("listener broke")
+	ln := &scriptedListener{accepts: make(chan acceptResult, 3), closed: make(chan struct{})}
+	ln.accepts <- acceptResult{err: timeoutError{}}
+	ln.accepts <- acceptResult{nc: serverSide}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(context.Background(), ln) }()
+
+	c := &client{t: t, nc: clientSide, v: protocol.Version4}
+	c.startup(nil) // served despite the temporary error before it
+	ln.accepts <- acceptResult{err: fatal}
+	if err := <-done; !errors.Is(err, fatal) {
+		t.Fatalf("Serve: %v", err)
+	}
+	c.expectClosed() // a broken listener takes its connections down
 }

@@ -5,7 +5,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"hash/fnv"
+	"crypto/sha256"
+	"encoding/binary"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -76,9 +77,8 @@ func (c staticCluster) Peers() []exec.NodeInfo   { return c.peers }
 
 // testToken is a deterministic stand-in partitioner for tests.
 func testToken(key []byte) int64 {
-	h := fnv.New64a()
-	h.Write(key)
-	return int64(h.Sum64())
+	sum := sha256.Sum256(key)
+	return int64(binary.BigEndian.Uint64(sum[:8]))
 }
 
 // fakeClock is a settable clock.

@@ -1,0 +1,295 @@
+package exec_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/schema"
+)
+
+func setupKS(h *harness) {
+	h.must("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+	h.must("USE ks")
+}
+
+func intVal(v int32) exec.Value { return exec.Value{Bytes: binary.BigEndian.AppendUint32(nil, uint32(v))} }
+func textVal(s string) exec.Value { return exec.Value{Bytes: []byte(s)} }
+
+func codeOf(err error) exec.ErrorCode {
+	var ce *exec.Error
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return -1
+}
+
+func TestPrepareMetadata(t *testing.T) {
+	h := newHarness(t)
+	setupKS(h)
+	h.must("CREATE TABLE t (a int, b text, c int, v list<int>, PRIMARY KEY ((a, b), c))")
+	ctx := context.Background()
+	q := "SELECT c, v FROM t WHERE b = ? AND a = ? AND c IN ? LIMIT ?"
+	p, err := h.ex.Prepare(ctx, h.sess, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := md5.Sum([]byte("ks" + q))
+	if !bytes.Equal(p.ID, want[:]) {
+		t.Errorf("id = %x, want MD5(keyspace+query) %x", p.ID, want)
+	}
+	var got []string
+	for _, b := range p.Bind {
+		got = append(got, b.Name+" "+b.Type.String())
+	}
+	if s := strings.Join(got, ", "); s != "b text, a int, in(c) list<int>, [limit] int" {
+		t.Errorf("bind specs = %s", s)
+	}
+	if len(p.PKIndexes) != 2 || p.PKIndexes[0] != 1 || p.PKIndexes[1] != 0 {
+		t.Errorf("pk indexes = %v, want [1 0]", p.PKIndexes)
+	}
+	if len(p.Result) != 2 || p.Result[0].Name != "c" || p.Result[1].Type.String() != "list<int>" || p.Result[0].Keyspace != "ks" || p.Result[0].Table != "t" {
+		t.Errorf("result specs = %+v", p.Result)
+	}
+	again, err := h.ex.Prepare(ctx, h.sess, q)
+	if err != nil || !bytes.Equal(again.ID, p.ID) {
+		t.Errorf("re-prepare gave a different id: %x vs %x (%v)", again.ID, p.ID, err)
+	}
+}
+
+func TestPrepareUsingAndToken(t *testing.T) {
+	h := newHarness(t)
+	setupKS(h)
+	h.must("CREATE TABLE t (k int PRIMARY KEY, v text)")
+	ctx := context.Background()
+	p, err := h.ex.Prepare(ctx, h.sess, "INSERT INTO t (k, v) VALUES (?, ?) USING TTL ? AND TIMESTAMP ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{}
+	for _, b := range p.Bind {
+		names = append(names, b.Name+" "+b.Type.String())
+	}
+	if s := strings.Join(names, ", "); s != "k int, v text, [ttl] int, [timestamp] bigint" {
+		t.Errorf("insert bind specs = %s", s)
+	}
+	if len(p.PKIndexes) != 1 || p.PKIndexes[0] != 0 || p.Result != nil {
+		t.Errorf("pk = %v, result = %v", p.PKIndexes, p.Result)
+	}
+	p, err = h.ex.Prepare(ctx, h.sess, "SELECT k FROM t WHERE token(k) > ? AND token(k) <= ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Bind[0].Name != "partition key token" || p.Bind[0].Type.Kind != schema.KindBigint {
+		t.Errorf("token bind spec = %+v", p.Bind[0])
+	}
+}
+
+func TestExecuteNamedAndUnset(t *testing.T) {
+	h := newHarness(t)
+	setupKS(h)
+	h.must("CREATE TABLE t (k int PRIMARY KEY, a text, b text)")
+	ctx := context.Background()
+	ins, err := h.ex.Prepare(ctx, h.sess, "INSERT INTO t (k, a, b) VALUES (:k, :a, :b)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &exec.QueryOptions{Names: []string{"b", "k", "a"}, Values: []exec.Value{textVal("B"), intVal(1), textVal("A")}}
+	if _, err := h.ex.Execute(ctx, h.sess, ins.ID, o); err != nil {
+		t.Fatal(err)
+	}
+	// Unset leaves b untouched.
+	o = &exec.QueryOptions{Values: []exec.Value{intVal(1), textVal("A2"), {Unset: true}}}
+	if _, err := h.ex.Execute(ctx, h.sess, ins.ID, o); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.run("SELECT a, b FROM t WHERE k = 1", nil); got != "a text | b text\n'A2' | 'B'" {
+		t.Errorf("after unset: %s", got)
+	}
+	_, err = h.ex.Execute(ctx, h.sess, []byte("nope"), &exec.QueryOptions{})
+	var ce *exec.Error
+	if !errors.As(err, &ce) || ce.Code != exec.CodeUnprepared || string(ce.UnpreparedID) != "nope" {
+		t.Errorf("unknown id: %v", err)
+	}
+	_, err = h.ex.Execute(ctx, h.sess, ins.ID, &exec.QueryOptions{Values: []exec.Value{intVal(1)}})
+	if codeOf(err) != exec.CodeInvalid {
+		t.Errorf("wrong value count: %v", err)
+	}
+	_, err = h.ex.Execute(ctx, h.sess, ins.ID, &exec.QueryOptions{Values: []exec.Value{{Bytes: []byte{1}}, textVal("x"), textVal("y")}})
+	if codeOf(err) != exec.CodeInvalid {
+		t.Errorf("wrong value length: %v", err)
+	}
+}
+
+func TestPreparedAfterSchemaChange(t *testing.T) {
+	h := newHarness(t)
+	setupKS(h)
+	h.must("CREATE TABLE t (k int PRIMARY KEY, a text)")
+	ctx := context.Background()
+	sel, err := h.ex.Prepare(ctx, h.sess, "SELECT * FROM t WHERE k = ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins, err := h.ex.Prepare(ctx, h.sess, "INSERT INTO t (k, a) VALUES (?, ?)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.must("ALTER TABLE t ADD b int")
+	// INSERT's bind metadata is unchanged: it runs against the new table.
+	if _, err := h.ex.Execute(ctx, h.sess, ins.ID, &exec.QueryOptions{Values: []exec.Value{intVal(1), textVal("x")}}); err != nil {
+		t.Fatalf("insert after ALTER: %v", err)
+	}
+	// SELECT * has new result columns: the driver must re-prepare.
+	_, err = h.ex.Execute(ctx, h.sess, sel.ID, &exec.QueryOptions{Values: []exec.Value{intVal(1)}})
+	if codeOf(err) != exec.CodeUnprepared {
+		t.Fatalf("select * after ALTER: %v, want Unprepared", err)
+	}
+	sel2, err := h.ex.Prepare(ctx, h.sess, "SELECT * FROM t WHERE k = ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(sel2.ID, sel.ID) || len(sel2.Result) != 3 {
+		t.Fatalf("re-prepare: id %x result %d columns", sel2.ID, len(sel2.Result))
+	}
+	res, err := h.ex.Execute(ctx, h.sess, sel.ID, &exec.QueryOptions{Values: []exec.Value{intVal(1)}})
+	if err != nil || len(res.(*exec.RowsResult).Rows) != 1 {
+		t.Fatalf("execute after re-prepare: %v", err)
+	}
+}
+
+func TestBatchMessage(t *testing.T) {
+	h := newHarness(t)
+	setupKS(h)
+	h.must("CREATE TABLE t (k int, c int, v text, PRIMARY KEY (k, c))")
+	ctx := context.Background()
+	ins, err := h.ex.Prepare(ctx, h.sess, "INSERT INTO t (k, c, v) VALUES (?, ?, ?)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &exec.Batch{Type: exec.LoggedBatch, Timestamp: 5000, HasTimestamp: true, Statements: []exec.BatchStatement{
+		{PreparedID: ins.ID, Values: []exec.Value{intVal(1), intVal(1), textVal("a")}},
+		{PreparedID: ins.ID, Values: []exec.Value{intVal(1), intVal(2), textVal("b")}},
+		{Query: "UPDATE t SET v = 'z' WHERE k = 2 AND c = 1"},
+		{Query: "DELETE FROM t USING TIMESTAMP 1 WHERE k = 1 AND c = 1"},
+	}}
+	if _, err := h.ex.Batch(ctx, h.sess, b); err != nil {
+		t.Fatal(err)
+	}
+	got := h.run("SELECT k, c, v, writetime(v) FROM t", nil)
+	want := "k int | c int | v text | writetime(v) bigint"
+	if !strings.HasPrefix(got, want) || strings.Count(got, "| 5000") != 3 {
+		t.Errorf("batch result:\n%s", got)
+	}
+	b = &exec.Batch{Statements: []exec.BatchStatement{{Query: "SELECT * FROM t"}}}
+	if _, err := h.ex.Batch(ctx, h.sess, b); codeOf(err) != exec.CodeInvalid {
+		t.Errorf("select in batch: %v", err)
+	}
+}
+
+func TestBatchStatementText(t *testing.T) {
+	h := newHarness(t)
+	setupKS(h)
+	h.must("CREATE TABLE t (k int, c int, v text, PRIMARY KEY (k, c))")
+	got := h.run("BEGIN UNLOGGED BATCH USING TIMESTAMP 77 INSERT INTO t (k, c, v) VALUES (?, 1, 'a'); UPDATE t SET v = ? WHERE k = 1 AND c = 2; APPLY BATCH",
+		&exec.QueryOptions{Values: []exec.Value{intVal(1), textVal("b")}})
+	if got != "ok" {
+		t.Fatalf("batch: %s", got)
+	}
+	if got := h.run("SELECT c, v, writetime(v) FROM t WHERE k = 1", nil); got != "c int | v text | writetime(v) bigint\n1 | 'a' | 77\n2 | 'b' | 77" {
+		t.Errorf("batch rows:\n%s", got)
+	}
+}
+
+func TestServerTimestampsMonotonic(t *testing.T) {
+	h := newHarness(t) // the fake clock never moves
+	setupKS(h)
+	h.must("CREATE TABLE t (k int PRIMARY KEY, v int)")
+	for i := range 5 {
+		h.must("INSERT INTO t (k, v) VALUES (1, " + string(rune('0'+i)) + ")")
+	}
+	if got := h.run("SELECT v FROM t WHERE k = 1", nil); got != "v int\n4" {
+		t.Errorf("last write must win under a frozen clock: %s", got)
+	}
+	res, _ := h.ex.Query(context.Background(), h.sess, "INSERT INTO t (k, v) VALUES (2, 1)", &exec.QueryOptions{Timestamp: 42, HasTimestamp: true})
+	if res == nil {
+		t.Fatal("client timestamp insert failed")
+	}
+	if got := h.run("SELECT writetime(v) FROM t WHERE k = 2", nil); got != "writetime(v) bigint\n42" {
+		t.Errorf("client timestamp: %s", got)
+	}
+}
+
+func TestSchemaChangeEvents(t *testing.T) {
+	h := newHarness(t)
+	setupKS(h)
+	h.must("CREATE TABLE t (k int PRIMARY KEY)")
+	h.must("DROP TABLE t")
+	if len(h.events) != 3 {
+		t.Fatalf("events = %d, want 3", len(h.events))
+	}
+	ev := h.events[2]
+	if ev.Type != exec.EventSchemaChange || ev.Schema.Change != exec.ChangeDropped || ev.Schema.Target != exec.TargetTable || ev.Schema.Name != "t" {
+		t.Errorf("drop event = %+v %+v", ev, ev.Schema)
+	}
+}
+
+func TestPagingStateGarbage(t *testing.T) {
+	h := newHarness(t)
+	setupKS(h)
+	h.must("CREATE TABLE t (k int PRIMARY KEY)")
+	_, err := h.ex.Query(context.Background(), h.sess, "SELECT * FROM t", &exec.QueryOptions{PageSize: 1, PagingState: []byte("garbage")})
+	if codeOf(err) != exec.CodeProtocolError {
+		t.Errorf("garbage paging state: %v", err)
+	}
+}
+
+func TestPagingManyPartitionsExactlyOnce(t *testing.T) {
+	h := newHarness(t)
+	setupKS(h)
+	h.must("CREATE TABLE t (k int, c int, PRIMARY KEY (k, c))")
+	ctx := context.Background()
+	ins, err := h.ex.Prepare(ctx, h.sess, "INSERT INTO t (k, c) VALUES (?, ?)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const parts, rows = 40, 7
+	for k := range parts {
+		for c := range rows {
+			if _, err := h.ex.Execute(ctx, h.sess, ins.ID, &exec.QueryOptions{Values: []exec.Value{intVal(int32(k)), intVal(int32(c))}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, size := range []int32{1, 3, 7, 10, 1000} {
+		seen := map[[2]int32]bool{}
+		var state []byte
+		for range 1000 {
+			res, err := h.ex.Query(ctx, h.sess, "SELECT k, c FROM t", &exec.QueryOptions{PageSize: size, PagingState: state})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rr := res.(*exec.RowsResult)
+			if len(rr.Rows) > int(size) {
+				t.Fatalf("page of %d rows for size %d", len(rr.Rows), size)
+			}
+			for _, r := range rr.Rows {
+				key := [2]int32{int32(binary.BigEndian.Uint32(r[0])), int32(binary.BigEndian.Uint32(r[1]))}
+				if seen[key] {
+					t.Fatalf("size %d: row %v twice", size, key)
+				}
+				seen[key] = true
+			}
+			if state = rr.PagingState; state == nil {
+				break
+			}
+		}
+		if len(seen) != parts*rows {
+			t.Errorf("size %d: saw %d rows, want %d", size, len(seen), parts*rows)
+		}
+	}
+}

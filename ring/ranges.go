@@ -22,9 +22,10 @@ func (r Range) String() string { return fmt.Sprintf("(%d,%d]", int64(r.Start), i
 // IsFull reports whether r covers the whole ring.
 func (r Range) IsFull() bool { return r.Start == r.End }
 
-// Wraps reports whether r crosses the end of the ring (MaxToken to
-// MinToken). The full ring counts as wrapping unless it starts at MinToken.
-func (r Range) Wraps() bool { return r.Start >= r.End && r.End != MinToken }
+// Wraps reports whether r crosses the end of the ring (from MaxToken to
+// MinToken): Start >= End, except for FullRing, which starts at MinToken
+// and so needs no wrapping.
+func (r Range) Wraps() bool { return r.Start >= r.End && r != FullRing }
 
 // Contains reports whether t lies in r.
 func (r Range) Contains(t Token) bool {
@@ -50,10 +51,13 @@ func (r Range) Fraction() float64 {
 	return float64(r.Width()) / ringSize
 }
 
-// Unwrap splits r into ranges that do not wrap, in token order: a range
+// Unwrap splits r into ranges with Start < End, in token order: a range
 // that crosses the end of the ring becomes (MinToken, End] and (Start,
-// MaxToken]. MaxToken is a token no range can exceed, so (Start, MaxToken]
-// reaches the end. Storage scans and Merkle trees take unwrapped ranges.
+// MaxToken]; a non-wrapping range and FullRing come back as they are.
+// MinToken itself is the token of no key (Murmur3Token maps the one hash
+// that would give it to MaxToken; only the empty key has it), so pieces
+// may leave it out: (s, MinToken] unwraps to (s, MaxToken]. Storage scans
+// and Merkle trees take unwrapped ranges.
 func (r Range) Unwrap() []Range {
 	if !r.Wraps() {
 		return []Range{r}

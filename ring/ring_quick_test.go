@@ -382,3 +382,23 @@ func TestRangeSplit(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalizeEdges(t *testing.T) {
+	cases := []struct {
+		in   []Range
+		want []Range
+	}{
+		{[]Range{{Start: 5, End: MinToken}}, []Range{{Start: 5, End: MaxToken}}},
+		{[]Range{{Start: MinToken, End: 0}, {Start: 100, End: MinToken}}, []Range{{Start: MinToken, End: 0}, {Start: 100, End: MaxToken}}},
+		{[]Range{{Start: MinToken, End: 0}, {Start: 0, End: MinToken}}, []Range{FullRing}},
+		{[]Range{{Start: 7, End: 7}}, []Range{FullRing}},
+		{[]Range{{Start: 10, End: 20}, {Start: 15, End: 30}, {Start: 40, End: 50}, {Start: 30, End: 35}}, []Range{{Start: 10, End: 35}, {Start: 40, End: 50}}},
+		{[]Range{{Start: 100, End: -100}}, []Range{{Start: MinToken, End: -100}, {Start: 100, End: MaxToken}}},
+		{nil, nil},
+	}
+	for _, c := range cases {
+		if got := Normalize(c.in); !slices.Equal(got, c.want) {
+			t.Errorf("Normalize(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}

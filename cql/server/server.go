@@ -20,7 +20,9 @@ import (
 // the same Session, from many goroutines. Each call's context is
 // cancelled when its connection closes. Errors that the client must see
 // with a specific CQL code are returned as *exec.Error; any other error
-// reaches the client as a Server error with the error's text.
+// reaches the client as a Server error with the error's text. Byte slices
+// in the arguments (values, ids, paging states) point into the request's
+// frame, which the server never reuses, so the handler may keep them.
 type Handler interface {
 	// NewSession returns the state of a new connection (its keyspace).
 	NewSession() *exec.Session

@@ -27,10 +27,14 @@ const (
 	stateReady                    // requests allowed
 )
 
-// eventQueue is how many frames beyond MaxInFlight a connection's
-// outgoing queue holds: room for handshake answers, errors the reader
-// sends itself, and pushed events.
-const eventQueue = 256
+// Queue sizes. Producers of answers block (holding their in-flight slot)
+// while the writer is behind, so outQueue only smooths bursts; events have
+// their own queue because their producer must never block, and a
+// connection is closed only when eventQueue events are waiting on it.
+const (
+	outQueue   = 128
+	eventQueue = 64
+)
 
 // bufferSize is the size of the read and write buffers of a connection.
 const bufferSize = 32 << 10
@@ -39,7 +43,7 @@ const bufferSize = 32 << 10
 // the reader (serve, which decodes frames and answers handshake messages
 // itself), one goroutine per request (up to MaxInFlight), and the writer,
 // which alone writes to the socket. They meet at out, a queue of encoded
-// frames.
+// answers; Publish adds events to eventQ.
 type conn struct {
 	srv    *Server
 	nc     net.Conn
@@ -47,7 +51,8 @@ type conn struct {
 	ctx    context.Context // cancelled when the connection must stop at once
 	cancel context.CancelFunc
 
-	out        chan []byte   // encoded frames for the writer
+	out        chan []byte   // encoded answers for the writer
+	eventQ     chan []byte   // encoded events for the writer
 	writerStop chan struct{} // closed when no producer but Publish remains
 	draining   atomic.Bool   // Shutdown asked the reader to stop
 	inFlight   atomic.Int32
@@ -78,7 +83,8 @@ func newConn(ctx context.Context, s *Server, nc net.Conn) *conn {
 		log:        s.log.With("remote", nc.RemoteAddr().String()),
 		ctx:        ctx,
 		cancel:     cancel,
-		out:        make(chan []byte, s.cfg.MaxInFlight+eventQueue),
+		out:        make(chan []byte, outQueue),
+		eventQ:     make(chan []byte, eventQueue),
 		writerStop: make(chan struct{}),
 	}
 }
@@ -140,6 +146,7 @@ func (c *conn) writeLoop() {
 		var frame []byte
 		select {
 		case frame = <-c.out:
+		case frame = <-c.eventQ:
 		case <-c.writerStop:
 			c.flushRemaining(w)
 			return
@@ -148,7 +155,7 @@ func (c *conn) writeLoop() {
 			c.writeFailed(err)
 			return
 		}
-		if len(c.out) == 0 {
+		if len(c.out) == 0 && len(c.eventQ) == 0 {
 			if err := w.Flush(); err != nil {
 				c.writeFailed(err)
 				return
@@ -159,16 +166,18 @@ func (c *conn) writeLoop() {
 
 func (c *conn) flushRemaining(w *bufio.Writer) {
 	for {
+		var frame []byte
 		select {
-		case frame := <-c.out:
-			if _, err := w.Write(frame); err != nil {
-				c.writeFailed(err)
-				return
-			}
+		case frame = <-c.out:
+		case frame = <-c.eventQ:
 		default:
 			if err := w.Flush(); err != nil {
 				c.writeFailed(err)
 			}
+			return
+		}
+		if _, err := w.Write(frame); err != nil {
+			c.writeFailed(err)
 			return
 		}
 	}
@@ -303,7 +312,7 @@ func (c *conn) pushEvent(m *protocol.Event) {
 		return
 	}
 	select {
-	case c.out <- frame:
+	case c.eventQ <- frame:
 	case <-c.ctx.Done():
 	default:
 		c.srv.metrics.droppedEvents.Add(1)

@@ -370,3 +370,30 @@ func TestSplitStatements(t *testing.T) {
 		t.Fatalf("got %q %v", got, err)
 	}
 }
+
+// TestPrintIncompleteTrees checks that printing never panics on trees with
+// missing parts, such as one an executor builds by hand.
+func TestPrintIncompleteTrees(t *testing.T) {
+	all := []Node{
+		&Literal{}, &Null{}, &BindMarker{}, &ListLit{Elems: []Expr{nil}}, &SetLit{}, &MapLit{Entries: []*MapEntry{nil, {}}},
+		&MapEntry{}, &TupleLit{}, &UDTLit{Fields: []*UDTField{nil, {}}}, &UDTField{}, &FunctionCall{Args: []Expr{nil}},
+		&TypeHint{}, &Cast{}, &ColumnRef{}, &Star{}, &FieldAccess{}, &IndexExpr{}, &TypeRef{Args: []*TypeRef{nil}},
+		&TableName{}, &Property{}, &UsingParam{}, &Relation{Columns: []*ColumnRef{nil}}, &Relation{Op: OpIn},
+		&Target{}, &Condition{}, &Ordering{}, &Selector{}, &Assignment{Op: AssignAdd}, &Assignment{Op: AssignPrepend},
+		&Select{Selectors: []*Selector{nil}, Where: []*Relation{nil}, OrderBy: []*Ordering{nil}, GroupBy: []*ColumnRef{nil}},
+		&Insert{Using: Using{nil}}, &Update{Set: []*Assignment{nil}, Conditions: []*Condition{nil}}, &Delete{Targets: []*Target{nil}},
+		&Batch{Statements: []Statement{nil}}, &Use{}, &Truncate{}, &CreateKeyspace{Options: []*Property{nil}},
+		&AlterKeyspace{}, &DropKeyspace{}, &ColumnDef{}, &CreateTable{Columns: []*ColumnDef{nil}, PartitionKey: []*ColumnRef{nil}},
+		&AlterTable{Kind: AlterTableAdd, Add: []*ColumnDef{nil}}, &AlterTable{Kind: AlterTableDrop}, &AlterTable{Kind: AlterTableRename, Renames: []*Rename{nil}},
+		&Rename{}, &DropTable{}, &FieldDef{}, &CreateType{Fields: []*FieldDef{nil}}, &AlterType{Kind: AlterTypeAdd}, &AlterType{Kind: AlterTypeRename},
+		&DropType{}, &Describe{}, &Describe{Kind: DescribeName, Name: &TableName{}},
+	}
+	for _, n := range all {
+		_ = n.String()
+		Inspect(n, func(Node) bool { return true })
+	}
+	var nilSelect *Select
+	if got := nilSelect.String(); got != "" {
+		t.Fatalf("nil select printed %q", got)
+	}
+}

@@ -82,12 +82,16 @@ func (p *printer) exprs(list []Expr) {
 		if i > 0 {
 			p.WriteString(", ")
 		}
-		e.(interface{ print(*printer) }).print(p)
+		p.expr(e)
 	}
 }
 
-func (p *printer) expr(e Expr) {
-	e.(interface{ print(*printer) }).print(p)
+// expr prints any node; nil prints nothing, so printing a tree that is
+// still being built (or was built by hand) never panics.
+func (p *printer) expr(e Node) {
+	if pr, ok := e.(interface{ print(*printer) }); ok {
+		pr.print(p)
+	}
 }
 
 func (p *printer) columns(list []*ColumnRef) {
@@ -95,7 +99,7 @@ func (p *printer) columns(list []*ColumnRef) {
 		if i > 0 {
 			p.WriteString(", ")
 		}
-		p.ident(c.Name)
+		c.print(p)
 	}
 }
 
@@ -156,6 +160,9 @@ func (p *printer) conditions(ifExists bool, list []*Condition) {
 
 func (n *Literal) String() string { return nodeString(n) }
 func (n *Literal) print(p *printer) {
+	if n == nil {
+		return
+	}
 	if n.Kind == LitString {
 		p.WriteString(QuoteString(n.Val))
 		return
@@ -169,6 +176,9 @@ func (n *Star) String() string       { return "*" }
 func (n *Star) print(p *printer)     { p.WriteByte('*') }
 func (n *BindMarker) String() string { return nodeString(n) }
 func (n *BindMarker) print(p *printer) {
+	if n == nil {
+		return
+	}
 	if n.Name == "" {
 		p.WriteByte('?')
 		return
@@ -179,6 +189,9 @@ func (n *BindMarker) print(p *printer) {
 
 func (n *ListLit) String() string { return nodeString(n) }
 func (n *ListLit) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteByte('[')
 	p.exprs(n.Elems)
 	p.WriteByte(']')
@@ -186,6 +199,9 @@ func (n *ListLit) print(p *printer) {
 
 func (n *SetLit) String() string { return nodeString(n) }
 func (n *SetLit) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteByte('{')
 	p.exprs(n.Elems)
 	p.WriteByte('}')
@@ -193,6 +209,9 @@ func (n *SetLit) print(p *printer) {
 
 func (n *MapEntry) String() string { return nodeString(n) }
 func (n *MapEntry) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.expr(n.Key)
 	p.WriteString(": ")
 	p.expr(n.Value)
@@ -200,6 +219,9 @@ func (n *MapEntry) print(p *printer) {
 
 func (n *MapLit) String() string { return nodeString(n) }
 func (n *MapLit) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteByte('{')
 	for i, e := range n.Entries {
 		if i > 0 {
@@ -212,6 +234,9 @@ func (n *MapLit) print(p *printer) {
 
 func (n *TupleLit) String() string { return nodeString(n) }
 func (n *TupleLit) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteByte('(')
 	p.exprs(n.Elems)
 	p.WriteByte(')')
@@ -219,6 +244,9 @@ func (n *TupleLit) print(p *printer) {
 
 func (n *UDTField) String() string { return nodeString(n) }
 func (n *UDTField) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.ident(n.Name)
 	p.WriteString(": ")
 	p.expr(n.Value)
@@ -226,6 +254,9 @@ func (n *UDTField) print(p *printer) {
 
 func (n *UDTLit) String() string { return nodeString(n) }
 func (n *UDTLit) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteByte('{')
 	for i, f := range n.Fields {
 		if i > 0 {
@@ -238,6 +269,9 @@ func (n *UDTLit) print(p *printer) {
 
 func (n *FunctionCall) String() string { return nodeString(n) }
 func (n *FunctionCall) print(p *printer) {
+	if n == nil {
+		return
+	}
 	if n.Keyspace != "" {
 		p.ident(n.Keyspace)
 		p.WriteByte('.')
@@ -261,6 +295,9 @@ func (p *printer) functionName(name string) {
 
 func (n *TypeHint) String() string { return nodeString(n) }
 func (n *TypeHint) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteByte('(')
 	n.Type.print(p)
 	p.WriteString(") ")
@@ -269,6 +306,9 @@ func (n *TypeHint) print(p *printer) {
 
 func (n *Cast) String() string { return nodeString(n) }
 func (n *Cast) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteString("CAST(")
 	p.expr(n.Expr)
 	p.WriteString(" AS ")
@@ -276,11 +316,18 @@ func (n *Cast) print(p *printer) {
 	p.WriteByte(')')
 }
 
-func (n *ColumnRef) String() string   { return nodeString(n) }
-func (n *ColumnRef) print(p *printer) { p.ident(n.Name) }
+func (n *ColumnRef) String() string { return nodeString(n) }
+func (n *ColumnRef) print(p *printer) {
+	if n != nil {
+		p.ident(n.Name)
+	}
+}
 
 func (n *FieldAccess) String() string { return nodeString(n) }
 func (n *FieldAccess) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.expr(n.Expr)
 	p.WriteByte('.')
 	p.ident(n.Field)
@@ -288,6 +335,9 @@ func (n *FieldAccess) print(p *printer) {
 
 func (n *IndexExpr) String() string { return nodeString(n) }
 func (n *IndexExpr) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.expr(n.Expr)
 	p.WriteByte('[')
 	p.expr(n.Key)
@@ -299,6 +349,9 @@ func (n *IndexExpr) print(p *printer) {
 
 func (n *TypeRef) String() string { return nodeString(n) }
 func (n *TypeRef) print(p *printer) {
+	if n == nil {
+		return
+	}
 	if n.Name == "" {
 		p.WriteString(QuoteString(n.Custom))
 		return
@@ -332,6 +385,9 @@ func (n *TypeRef) print(p *printer) {
 
 func (n *TableName) String() string { return nodeString(n) }
 func (n *TableName) print(p *printer) {
+	if n == nil {
+		return
+	}
 	if n.Keyspace != "" {
 		p.ident(n.Keyspace)
 		p.WriteByte('.')
@@ -341,6 +397,9 @@ func (n *TableName) print(p *printer) {
 
 func (n *Property) String() string { return nodeString(n) }
 func (n *Property) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.ident(n.Name)
 	p.WriteString(" = ")
 	p.expr(n.Value)
@@ -348,6 +407,9 @@ func (n *Property) print(p *printer) {
 
 func (n *UsingParam) String() string { return nodeString(n) }
 func (n *UsingParam) print(p *printer) {
+	if n == nil {
+		return
+	}
 	if n.Kind == UsingTTL {
 		p.WriteString("TTL ")
 	} else {
@@ -372,6 +434,9 @@ func (o Operator) String() string {
 
 func (n *Relation) String() string { return nodeString(n) }
 func (n *Relation) print(p *printer) {
+	if n == nil {
+		return
+	}
 	switch {
 	case n.Token:
 		p.WriteString("token(")
@@ -407,6 +472,9 @@ func (p *printer) rhs(op Operator, value Expr, values []Expr) {
 
 func (n *Target) String() string { return nodeString(n) }
 func (n *Target) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.ident(n.Column)
 	switch {
 	case n.Key != nil:
@@ -421,13 +489,19 @@ func (n *Target) print(p *printer) {
 
 func (n *Condition) String() string { return nodeString(n) }
 func (n *Condition) print(p *printer) {
+	if n == nil {
+		return
+	}
 	n.Target.print(p)
 	p.rhs(n.Op, n.Value, n.Values)
 }
 
 func (n *Ordering) String() string { return nodeString(n) }
 func (n *Ordering) print(p *printer) {
-	p.ident(n.Column.Name)
+	if n == nil {
+		return
+	}
+	n.Column.print(p)
 	if n.Desc {
 		p.WriteString(" DESC")
 	} else {
@@ -437,6 +511,9 @@ func (n *Ordering) print(p *printer) {
 
 func (n *Selector) String() string { return nodeString(n) }
 func (n *Selector) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.expr(n.Expr)
 	if n.Alias != "" {
 		p.WriteString(" AS ")
@@ -449,6 +526,9 @@ func (n *Selector) print(p *printer) {
 
 func (n *Select) String() string { return nodeString(n) }
 func (n *Select) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteString("SELECT ")
 	if n.JSON {
 		p.WriteString("JSON ")
@@ -496,6 +576,9 @@ func (n *Select) print(p *printer) {
 
 func (n *Insert) String() string { return nodeString(n) }
 func (n *Insert) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteString("INSERT INTO ")
 	n.Table.print(p)
 	p.WriteString(" (")
@@ -511,21 +594,24 @@ func (n *Insert) print(p *printer) {
 
 func (n *Assignment) String() string { return nodeString(n) }
 func (n *Assignment) print(p *printer) {
+	if n == nil {
+		return
+	}
 	n.Target.print(p)
 	p.WriteString(" = ")
 	switch n.Op {
 	case AssignAdd:
-		p.ident(n.Target.Column)
+		p.targetColumn(n.Target)
 		p.WriteString(" + ")
 		p.expr(n.Value)
 	case AssignSub:
-		p.ident(n.Target.Column)
+		p.targetColumn(n.Target)
 		p.WriteString(" - ")
 		p.expr(n.Value)
 	case AssignPrepend:
 		p.expr(n.Value)
 		p.WriteString(" + ")
-		p.ident(n.Target.Column)
+		p.targetColumn(n.Target)
 	default:
 		p.expr(n.Value)
 	}
@@ -533,6 +619,9 @@ func (n *Assignment) print(p *printer) {
 
 func (n *Update) String() string { return nodeString(n) }
 func (n *Update) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteString("UPDATE ")
 	n.Table.print(p)
 	p.using(n.Using)
@@ -549,6 +638,9 @@ func (n *Update) print(p *printer) {
 
 func (n *Delete) String() string { return nodeString(n) }
 func (n *Delete) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteString("DELETE ")
 	for i, t := range n.Targets {
 		if i > 0 {
@@ -568,6 +660,9 @@ func (n *Delete) print(p *printer) {
 
 func (n *Batch) String() string { return nodeString(n) }
 func (n *Batch) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteString("BEGIN ")
 	switch n.Kind {
 	case BatchUnlogged:
@@ -579,7 +674,7 @@ func (n *Batch) print(p *printer) {
 	p.using(n.Using)
 	for _, s := range n.Statements {
 		p.WriteByte(' ')
-		s.(interface{ print(*printer) }).print(p)
+		p.expr(s)
 		p.WriteByte(';')
 	}
 	p.WriteString(" APPLY BATCH")
@@ -587,12 +682,18 @@ func (n *Batch) print(p *printer) {
 
 func (n *Use) String() string { return nodeString(n) }
 func (n *Use) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteString("USE ")
 	p.ident(n.Keyspace)
 }
 
 func (n *Truncate) String() string { return nodeString(n) }
 func (n *Truncate) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteString("TRUNCATE TABLE ")
 	n.Table.print(p)
 }
@@ -619,6 +720,9 @@ func (p *printer) with(list []*Property) {
 
 func (n *CreateKeyspace) String() string { return nodeString(n) }
 func (n *CreateKeyspace) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteString("CREATE KEYSPACE ")
 	p.ifNotExists(n.IfNotExists)
 	p.ident(n.Name)
@@ -627,6 +731,9 @@ func (n *CreateKeyspace) print(p *printer) {
 
 func (n *AlterKeyspace) String() string { return nodeString(n) }
 func (n *AlterKeyspace) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteString("ALTER KEYSPACE ")
 	p.ifExists(n.IfExists)
 	p.ident(n.Name)
@@ -635,6 +742,9 @@ func (n *AlterKeyspace) print(p *printer) {
 
 func (n *DropKeyspace) String() string { return nodeString(n) }
 func (n *DropKeyspace) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteString("DROP KEYSPACE ")
 	p.ifExists(n.IfExists)
 	p.ident(n.Name)
@@ -642,6 +752,9 @@ func (n *DropKeyspace) print(p *printer) {
 
 func (n *ColumnDef) String() string { return nodeString(n) }
 func (n *ColumnDef) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.ident(n.Name)
 	p.WriteByte(' ')
 	n.Type.print(p)
@@ -655,6 +768,9 @@ func (n *ColumnDef) print(p *printer) {
 
 func (n *CreateTable) String() string { return nodeString(n) }
 func (n *CreateTable) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteString("CREATE TABLE ")
 	p.ifNotExists(n.IfNotExists)
 	n.Table.print(p)
@@ -705,6 +821,9 @@ func (n *CreateTable) printOptions(p *printer) {
 
 func (n *Rename) String() string { return nodeString(n) }
 func (n *Rename) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.ident(n.From)
 	p.WriteString(" TO ")
 	p.ident(n.To)
@@ -721,6 +840,9 @@ func (p *printer) renames(list []*Rename) {
 
 func (n *AlterTable) String() string { return nodeString(n) }
 func (n *AlterTable) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteString("ALTER TABLE ")
 	p.ifExists(n.IfExists)
 	n.Table.print(p)
@@ -755,6 +877,9 @@ func (n *AlterTable) print(p *printer) {
 
 func (n *DropTable) String() string { return nodeString(n) }
 func (n *DropTable) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteString("DROP TABLE ")
 	p.ifExists(n.IfExists)
 	n.Table.print(p)
@@ -762,6 +887,9 @@ func (n *DropTable) print(p *printer) {
 
 func (n *FieldDef) String() string { return nodeString(n) }
 func (n *FieldDef) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.ident(n.Name)
 	p.WriteByte(' ')
 	n.Type.print(p)
@@ -769,6 +897,9 @@ func (n *FieldDef) print(p *printer) {
 
 func (n *CreateType) String() string { return nodeString(n) }
 func (n *CreateType) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteString("CREATE TYPE ")
 	p.ifNotExists(n.IfNotExists)
 	n.Name.print(p)
@@ -784,6 +915,9 @@ func (n *CreateType) print(p *printer) {
 
 func (n *AlterType) String() string { return nodeString(n) }
 func (n *AlterType) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteString("ALTER TYPE ")
 	p.ifExists(n.IfExists)
 	n.Name.print(p)
@@ -801,6 +935,9 @@ func (n *AlterType) print(p *printer) {
 
 func (n *DropType) String() string { return nodeString(n) }
 func (n *DropType) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteString("DROP TYPE ")
 	p.ifExists(n.IfExists)
 	n.Name.print(p)
@@ -826,6 +963,9 @@ var describeText = [...]string{
 
 func (n *Describe) String() string { return nodeString(n) }
 func (n *Describe) print(p *printer) {
+	if n == nil {
+		return
+	}
 	p.WriteString("DESCRIBE ")
 	if n.Full {
 		p.WriteString("FULL ")
@@ -884,4 +1024,11 @@ func isParameterizedType(name string) bool {
 		return true
 	}
 	return false
+}
+
+// targetColumn prints the column of an assignment's target.
+func (p *printer) targetColumn(t *Target) {
+	if t != nil {
+		p.ident(t.Column)
+	}
 }

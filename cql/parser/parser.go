@@ -290,7 +290,7 @@ func (p *parser) parseIdent(what string) (string, Pos) {
 	return "", t.pos
 }
 
-// isIdentStart reports whether the current token can start an identifier.
+// isIdentAt reports whether the token k ahead is an identifier.
 func (p *parser) isIdentAt(k int) bool {
 	t := p.peek(k)
 	switch t.kind {
@@ -345,14 +345,11 @@ func (p *parser) parseStatement() Statement {
 		p.failExpected()
 		return nil
 	}
-	start := len(p.markers)
 	s := p.parseStatementByKeyword(strings.ToLower(t.text))
 	if p.err != nil || s == nil {
 		return nil
 	}
-	if start == 0 {
-		setMarkers(s, p.markers)
-	}
+	setMarkers(s, p.markers)
 	return s
 }
 

@@ -402,3 +402,15 @@ func TestNormalizeEdges(t *testing.T) {
 		}
 	}
 }
+
+func TestStrategyFactors(t *testing.T) {
+	if f := (SimpleStrategy{RF: 3}).Factors(); len(f) != 1 || f[""] != 3 {
+		t.Fatalf("simple factors %v", f)
+	}
+	nts := NetworkTopologyStrategy{RF: map[string]int{"dc1": 3, "dc2": 2}}
+	f := nts.Factors()
+	f["dc1"] = 9
+	if nts.RF["dc1"] != 3 || len(f) != 2 {
+		t.Fatalf("NTS factors are not a copy: %v", nts.RF)
+	}
+}

@@ -21,6 +21,12 @@ type Strategy interface {
 	Options() map[string]string
 	// String returns a canonical description, equal for equal strategies.
 	String() string
+	// Factors returns the replication factor per data center, as asked
+	// (before capping by the nodes present): NetworkTopologyStrategy's
+	// map, or SimpleStrategy's single factor under the key "". The map is
+	// a copy. Consistency-level arithmetic (QUORUM, LOCAL_QUORUM,
+	// EACH_QUORUM) starts from it.
+	Factors() map[string]int
 
 	// placer prepares a placement over view v of s and returns a function
 	// that appends to dst the replicas of the range ending at ring position
@@ -45,6 +51,9 @@ func (SimpleStrategy) Class() string { return "org.apache.cassandra.locator.Simp
 func (s SimpleStrategy) Options() map[string]string {
 	return map[string]string{"replication_factor": strconv.Itoa(s.RF)}
 }
+
+// Factors implements Strategy.
+func (s SimpleStrategy) Factors() map[string]int { return map[string]int{"": s.RF} }
 
 // String implements Strategy.
 func (s SimpleStrategy) String() string { return fmt.Sprintf("SimpleStrategy{rf=%d}", s.RF) }
@@ -88,6 +97,9 @@ func (s NetworkTopologyStrategy) Options() map[string]string {
 	}
 	return out
 }
+
+// Factors implements Strategy.
+func (s NetworkTopologyStrategy) Factors() map[string]int { return maps.Clone(s.RF) }
 
 // String implements Strategy.
 func (s NetworkTopologyStrategy) String() string {

@@ -153,11 +153,11 @@ func futureNode(n Node) bool { return n.Status == StatusNormal || n.Status == St
 // the naive walk above on random rings, strategies and tokens.
 func TestQuickReplicasAgainstNaive(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(seed(t), 1))
-	for iter := range 300 {
+	for iter := range 200 {
 		s, nodes := randomRing(rnd)
 		simple := SimpleStrategy{RF: rnd.IntN(5) + 1}
 		nts := NetworkTopologyStrategy{RF: map[string]int{"dc1": rnd.IntN(4), "dc2": rnd.IntN(4) + 1}}
-		for range 50 {
+		for range 25 {
 			tok := Token(rnd.Uint64())
 			if rnd.IntN(3) == 0 {
 				tok = Token(rnd.IntN(220) - 110)

@@ -31,8 +31,13 @@ func Murmur3Token(key []byte) Token {
 	if len(key) == 0 {
 		return MinToken
 	}
-	h := int64(murmur3H1(key))
-	if h == int64(MinToken) {
+	return hashToToken(murmur3H1(key))
+}
+
+// hashToToken applies Murmur3Partitioner.getToken's one adjustment: the
+// hash Long.MIN_VALUE becomes Long.MAX_VALUE, keeping MinToken free.
+func hashToToken(h uint64) Token {
+	if Token(h) == MinToken {
 		return MaxToken
 	}
 	return Token(h)

@@ -112,3 +112,12 @@ func BenchmarkMurmur3Token(b *testing.B) {
 		Murmur3Token(key)
 	}
 }
+
+func TestMinHashMapsToMaxToken(t *testing.T) {
+	if got := hashToToken(1 << 63); got != MaxToken {
+		t.Fatalf("hash Long.MIN_VALUE gave token %d, want MaxToken", got)
+	}
+	if got := hashToToken(5); got != 5 {
+		t.Fatalf("hash 5 gave token %d", got)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/gocql/gocql"
 	"gopkg.in/inf.v0"
 
+	"github.com/sibyldb/sibyl/internal/testutil"
 	"github.com/sibyldb/sibyl/ring"
 )
 
@@ -43,14 +44,19 @@ func TestGocqlMetadata(t *testing.T) {
 	s := newKeyspace(t, tn, "meta")
 	mustExec(t, s, `CREATE TABLE t (p1 int, p2 text, c1 timestamp, c2 int, s text static, v map<text, int>,
 		PRIMARY KEY ((p1, p2), c1, c2)) WITH CLUSTERING ORDER BY (c1 DESC, c2 ASC)`)
-	ks, err := s.KeyspaceMetadata("meta")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, ok := ks.Tables["t"]
-	if !ok {
-		t.Fatalf("table t missing from metadata: %v", ks.Tables)
-	}
+	// gocql refreshes its schema cache on the SCHEMA_CHANGE event, which
+	// it debounces for a second: poll, as an application would.
+	var tbl *gocql.TableMetadata
+	testutil.Eventually(t, 10*time.Second, 100*time.Millisecond, func() error {
+		ks, err := s.KeyspaceMetadata("meta")
+		if err != nil {
+			return err
+		}
+		if tbl = ks.Tables["t"]; tbl == nil {
+			return fmt.Errorf("table t missing from gocql's metadata: %v", ks.Tables)
+		}
+		return nil
+	})
 	names := func(cs []*gocql.ColumnMetadata) []string {
 		var out []string
 		for _, c := range cs {
@@ -91,16 +97,19 @@ func TestGocqlEveryType(t *testing.T) {
 	day := time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)
 	tu := gocql.TimeUUID()
 	u, _ := gocql.ParseUUID("123e4567-e89b-12d3-a456-426614174000")
+	// The tuple is a literal: gocql 1.7 counts a tuple bind marker as
+	// one value per element but marshals it as one value, so it cannot
+	// bind one in the middle of a statement.
 	vi, _ := new(big.Int).SetString("-123456789012345678901234567890", 10)
 	de := inf.NewDec(-1234500, 4)
 	du := gocql.Duration{Months: 1, Days: 2, Nanoseconds: 3000}
 	ad := map[string]any{"street": "Main", "zip": 12345}
 	mustExec(t, s, `INSERT INTO t (k, a, b, bl, bo, d, de, do, f, i, n, sm, tx, ti, ts, tu, tn, u, vi, du, l, st, m, fl, tp, ad, fad)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (5, 'five'), ?, ?)`,
 		1, "ascii", int64(math.MinInt64), []byte{0, 0x80, 0xff}, true, day, de, 3.25, float32(1.5),
 		net.ParseIP("::1"), -42, int16(32767), "héllo ✓", 13*time.Hour+14*time.Minute+15*time.Second+123456789, ts, tu,
 		int8(-128), u, vi, du, []int{3, 1, 2}, []string{"b", "a"}, map[string]int{"x": 1, "y": 2}, []int{7, 8},
-		[]any{5, "five"}, ad, map[string]any{"street": "Side", "zip": nil})
+		ad, map[string]any{"street": "Side", "zip": nil})
 
 	var (
 		a, tx         string
@@ -162,7 +171,8 @@ func TestGocqlEveryType(t *testing.T) {
 	check("frozen list", slices.Equal(fl, []int{7, 8}), fl)
 	check("tuple", tp1 == 5 && tp2 == "five", []any{tp1, tp2})
 	check("udt", fmt.Sprint(gotAd) == fmt.Sprint(ad), gotAd)
-	check("frozen udt", gotFad["street"] == "Side" && gotFad["zip"] == nil, gotFad)
+	// gocql decodes a null UDT field into a map as the type's zero value.
+	check("frozen udt", gotFad["street"] == "Side" && (gotFad["zip"] == nil || gotFad["zip"] == 0), gotFad)
 
 	mustExec(t, s, "UPDATE t SET l = l + [4], st = st - {'a'}, m['z'] = 3 WHERE k = 1")
 	mustExec(t, s, "UPDATE t SET l = [0] + l WHERE k = 1")
@@ -395,13 +405,14 @@ func TestGocqlDeletes(t *testing.T) {
 			[]int{1, 2}, map[string]int{"a": 1, "b": 2})
 	}
 	mustExec(t, s, "INSERT INTO t (p, c, v) VALUES (2, 0, 'x')")
-	mustExec(t, s, "DELETE v FROM t WHERE p = 1 AND c = 0")            // a column
-	mustExec(t, s, "DELETE s[1], m['a'] FROM t WHERE p = 1 AND c = 1") // collection elements
-	mustExec(t, s, "UPDATE t SET s = s - {2} WHERE p = 1 AND c = 2")   // an element by removal
-	mustExec(t, s, "DELETE m FROM t WHERE p = 1 AND c = 2")            // a whole collection
-	mustExec(t, s, "DELETE FROM t WHERE p = 1 AND c = 3")              // a row
-	mustExec(t, s, "DELETE FROM t WHERE p = 1 AND c >= 4")             // a clustering range
-	mustExec(t, s, "DELETE FROM t WHERE p = 2")                        // a partition
+	mustExec(t, s, "DELETE v FROM t WHERE p = 1 AND c = 0") // a column
+	mustExec(t, s, "DELETE m['a'] FROM t WHERE p = 1 AND c = 1")
+	mustExec(t, s, "UPDATE t SET s = s - {1} WHERE p = 1 AND c = 1")
+	mustExec(t, s, "UPDATE t SET s = s - {2} WHERE p = 1 AND c = 2") // an element by removal
+	mustExec(t, s, "DELETE m FROM t WHERE p = 1 AND c = 2")          // a whole collection
+	mustExec(t, s, "DELETE FROM t WHERE p = 1 AND c = 3")            // a row
+	mustExec(t, s, "DELETE FROM t WHERE p = 1 AND c >= 4")           // a clustering range
+	mustExec(t, s, "DELETE FROM t WHERE p = 2")                      // a partition
 	type row struct {
 		c int
 		v *string

@@ -282,3 +282,14 @@ func FuzzDecodeTree(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkBuild(b *testing.B) {
+	r := newReplica()
+	fill(10000, r)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := Build(ctx, r, testTable, ring.FullRing, 12); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

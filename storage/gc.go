@@ -109,16 +109,30 @@ func keyDeletion(suffix []byte, it *pebble.Iterator) (schema.Deletion, bool, err
 		if _, err := decodeRowSuffix(suffix, nil, &rk); err != nil {
 			return schema.LiveDeletion, false, fmt.Errorf("cannot purge: %w", err)
 		}
-		if rk.sub == subCell {
-			return schema.LiveDeletion, false, nil
-		}
 		v, err := it.ValueAndErr()
 		if err != nil {
 			return schema.LiveDeletion, false, fmt.Errorf("cannot purge: %w", err)
 		}
-		if rk.sub == subHeader {
+		switch rk.sub {
+		case subCell:
+			var c schema.Cell
+			if err := decodeCellValue(v, &c); err != nil {
+				return schema.LiveDeletion, false, wrapPurge(err)
+			}
+			if c.Tombstone || c.TTL > 0 {
+				return schema.Deletion{MarkedAt: c.Timestamp, LocalDeletionTime: c.LocalDeletionTime}, true, nil
+			}
+			return schema.LiveDeletion, false, nil
+		case subHeader:
 			h, err := decodeRowHeaderValue(v)
-			return h.deletion, err == nil, wrapPurge(err)
+			if err != nil {
+				return schema.LiveDeletion, false, wrapPurge(err)
+			}
+			if h.marker.Timestamp != schema.NoTimestamp && h.marker.TTL > 0 &&
+				(h.deletion.Live() || h.marker.ExpiresAt < h.deletion.LocalDeletionTime) {
+				return schema.Deletion{MarkedAt: h.marker.Timestamp, LocalDeletionTime: h.marker.ExpiresAt}, true, nil
+			}
+			return h.deletion, true, nil
 		}
 		d, err := decodeDeletionValue(v)
 		return d, err == nil, wrapPurge(err)
@@ -267,9 +281,14 @@ func (s *purgeState) visit(b *pebble.Batch, it *pebble.Iterator, pp []byte) erro
 		}
 		return nil
 	}
-	var c schema.Cell
+	c := schema.Cell{Column: rk.column}
 	if err := decodeCellValue(v, &c); err != nil {
 		return wrapPurge(err)
+	}
+	if (c.Tombstone || c.TTL > 0) && c.LocalDeletionTime < s.h {
+		// What the merger does at compaction, for keys Pebble no longer
+		// merges (a merge that included the oldest operand becomes a SET).
+		return del()
 	}
 	if !s.row.Live() && c.Timestamp <= s.row.MarkedAt {
 		return del()
@@ -297,6 +316,9 @@ func (s *purgeState) visitHeader(b *pebble.Batch, k, v []byte) error {
 		h.deletion, changed = schema.LiveDeletion, true
 	}
 	if h.marker.Timestamp != schema.NoTimestamp && !s.row.Live() && h.marker.Timestamp <= s.row.MarkedAt {
+		h.marker, changed = schema.NoLiveness, true
+	}
+	if h.marker.Timestamp != schema.NoTimestamp && h.marker.TTL > 0 && h.marker.ExpiresAt < s.h {
 		h.marker, changed = schema.NoLiveness, true
 	}
 	if !changed {

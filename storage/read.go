@@ -68,8 +68,8 @@ type reader struct {
 
 	// Scratch (pooled).
 	seek, pp, ck, rowRaw, upper []byte
-	rts                                []schema.RangeTombstone
-	allCDs                             []schema.ColumnDeletion
+	rts                         []schema.RangeTombstone
+	allCDs                      []schema.ColumnDeletion
 
 	// Owned by the results.
 	arena []byte

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Catalog is an immutable snapshot of the schema: every keyspace (the
@@ -34,12 +35,26 @@ const FirstTableID TableID = 256
 
 // NewCatalog returns a catalog holding only the system keyspaces.
 func NewCatalog() *Catalog {
-	ks := make(map[string]*Keyspace)
-	for _, k := range SystemKeyspaces() {
-		ks[k.Name] = k
-	}
-	return build(ks, 0)
+	return build(maps.Clone(systemCatalog().keyspaces), 0)
 }
+
+// systemPart holds the system keyspaces, built once and shared (read-only)
+// by every catalog, and the JSON the version digest covers for them.
+type systemPart struct {
+	keyspaces map[string]*Keyspace
+	json      []byte
+}
+
+var systemCatalog = sync.OnceValue(func() systemPart {
+	p := systemPart{keyspaces: make(map[string]*Keyspace)}
+	var list []*Keyspace
+	for _, k := range SystemKeyspaces() {
+		p.keyspaces[k.Name] = k
+		list = append(list, k)
+	}
+	p.json, _ = json.Marshal(list) // plain data: cannot fail
+	return p
+})
 
 // build finishes a catalog from its keyspaces: the table index and the
 // version digest.
@@ -54,17 +69,24 @@ func build(ks map[string]*Keyspace, generation uint64) *Catalog {
 	return c
 }
 
-// digest is a name-based UUID of the canonical JSON of every keyspace and
-// the generation: the same schema gives the same version on every node.
+// digest is a name-based UUID of the canonical JSON of the system
+// keyspaces, the user keyspaces and the generation: the same schema gives
+// the same version on every node.
 func (c *Catalog) digest() UUID {
-	b, err := json.Marshal(catalogJSON{Format: catalogFormat, Generation: c.generation, Keyspaces: c.Keyspaces()})
+	var user []*Keyspace
+	for _, k := range c.Keyspaces() {
+		if !k.IsSystem() {
+			user = append(user, k)
+		}
+	}
+	b, err := json.Marshal(catalogJSON{Format: catalogFormat, Generation: c.generation, Keyspaces: user})
 	if err != nil {
 		// Cannot happen: the catalog holds only JSON-encodable values
 		// (and NaN option values are rejected by Set). Fall back to a
 		// digest of the names so the version still changes with them.
 		b = []byte(strings.Join(c.KeyspaceNames(), ","))
 	}
-	return NameUUID(b)
+	return NameUUID(append(slices.Clip(systemCatalog().json), b...))
 }
 
 // Version returns the schema version: a deterministic digest of the

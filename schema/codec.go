@@ -33,12 +33,16 @@ import (
 //	map                 []MapEntry (sorted by key; a later duplicate wins)
 //	tuple               []any (nil elements are null)
 //	UDT                 []any in field order, or map[string]any by name
+//	any type            Empty{}, the empty value (zero bytes, not null)
 //
 // Unmarshal returns the first type listed for each kind (int8, int16,
 // int32, int64 for the integer kinds; netip.Addr for inet).
 func Marshal(t *Type, v any) ([]byte, error) {
 	if v == nil {
 		return nil, nil
+	}
+	if _, ok := v.(Empty); ok {
+		return []byte{}, nil
 	}
 	b, err := marshal(t, v, 0)
 	if err != nil {
@@ -50,6 +54,9 @@ func Marshal(t *Type, v any) ([]byte, error) {
 func marshal(t *Type, v any, depth int) ([]byte, error) {
 	if depth > maxTypeDepth {
 		return nil, fmt.Errorf("type nested too deeply")
+	}
+	if _, ok := v.(Empty); ok {
+		return []byte{}, nil
 	}
 	switch t.Kind {
 	case KindASCII, KindVarchar, KindBlob, KindCustom:

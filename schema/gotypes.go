@@ -250,3 +250,11 @@ func (d Duration) String() string {
 type MapEntry struct {
 	Key, Value any
 }
+
+// Empty is the Go value of Cassandra's "empty value" of a non-string type:
+// zero bytes, which is not null (an int column can hold it). Unmarshal
+// returns it and Marshal accepts it for any type.
+type Empty struct{}
+
+// String returns the empty string, as cqlsh shows an empty value.
+func (Empty) String() string { return "" }

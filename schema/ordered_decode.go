@@ -268,7 +268,7 @@ func (r *ordReader) varintLen(h byte, neg bool) (int, error) {
 			return 0, fmt.Errorf("bad varint length %d", u)
 		}
 		n = int(u)
-	case h > varintLongNeg && h < varintZero:
+	case h > varintLongNeg && h < varintNegOffset:
 		n = varintNegOffset - int(h)
 	case h > varintZero && h < varintLongPos:
 		n = int(h) - varintPosOffset

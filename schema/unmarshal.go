@@ -9,10 +9,11 @@ import (
 )
 
 // Unmarshal decodes a serialized value of t into its Go value (see
-// Marshal for the mapping). nil (null) yields nil. An empty value yields ""
-// for ascii and text, an empty []byte for blob and custom, and nil for
-// every other type. The value is validated first; the result never
-// aliases b.
+// Marshal for the mapping). nil (null) yields nil. An empty value (zero
+// bytes, not null) yields "" for ascii and text, an empty []byte for blob
+// and custom, and Empty{} for every other type, at the top level and
+// inside collections, tuples and UDTs. The value is validated first; the
+// result never aliases b.
 func Unmarshal(t *Type, b []byte) (any, error) {
 	if b == nil {
 		return nil, nil
@@ -32,7 +33,7 @@ func unmarshal(t *Type, b []byte) any {
 		case KindBlob, KindCustom:
 			return []byte{}
 		}
-		return nil
+		return Empty{}
 	}
 	switch t.Kind {
 	case KindASCII, KindVarchar:

@@ -2,6 +2,23 @@ package parser
 
 import "testing"
 
+// tokenize appends all tokens of src to dst (a test helper: the parser
+// pulls tokens on demand), ending with tokEOF, or
+// returns the first lexical error.
+func tokenize(dst []token, src string) ([]token, *Error) {
+	l := lexer{src: src, line: 1, col: 1}
+	for {
+		t, err := l.next()
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, t)
+		if t.kind == tokEOF {
+			return dst, nil
+		}
+	}
+}
+
 // Benchmarks for the unprepared-query hot path. Compare them as ratios
 // within one run (for example BenchmarkParseSelect against
 // BenchmarkTokenizeSelect), not as absolute times.

@@ -41,6 +41,10 @@
 //
 //   - Parse never panics, whatever the input; nesting depth is bounded
 //     (maxDepth) so crafted input cannot exhaust the stack.
+//   - Tokens are pulled on demand through a window of a few tokens: a
+//     statement fails at its first error without lexing the rest, and
+//     memory beyond the tree itself does not grow with the input. The
+//     lexer copies nothing except strings and names that hold escapes.
 //   - Every node carries the position (1-based line and column) of its
 //     first token.
 //   - Printing round-trips: Parse(s.String()) is equal to s except for

@@ -158,3 +158,20 @@ func TestNestingLimit(t *testing.T) {
 	ok := "SELECT * FROM t WHERE k = " + strings.Repeat("[", 50) + strings.Repeat("]", 50)
 	mustParse(t, ok)
 }
+
+// TestErrorsStopEarly checks that the parser pulls tokens on demand: the
+// first error wins even when the input is long and lexically broken
+// further on, and a deep nest fails without reading the rest.
+func TestErrorsStopEarly(t *testing.T) {
+	long := "SELECT * FORM t " + strings.Repeat("a ", 1<<20) + "'unterminated"
+	if _, err := Parse(long); err == nil || err.Error() != "line 1:10 mismatched input 'FORM' expecting FROM" {
+		t.Fatalf("got %v", err)
+	}
+	deep := "SELECT * FROM t WHERE k = " + strings.Repeat("(", 1<<22)
+	if _, err := Parse(deep); err == nil || !strings.Contains(err.Error(), "nesting too deep") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := Parse("SELECT * FROM t; 'unterminated"); err == nil || err.Error() != "line 1:18 unterminated string" {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -40,22 +40,6 @@ type lexer struct {
 	col  int // column of src[off]
 }
 
-// tokenize appends all tokens of src to dst, ending with tokEOF, or
-// returns the first lexical error.
-func tokenize(dst []token, src string) ([]token, *Error) {
-	l := lexer{src: src, line: 1, col: 1}
-	for {
-		t, err := l.next()
-		if err != nil {
-			return dst, err
-		}
-		dst = append(dst, t)
-		if t.kind == tokEOF {
-			return dst, nil
-		}
-	}
-}
-
 func (l *lexer) peekByte(k int) byte {
 	if l.off+k < len(l.src) {
 		return l.src[l.off+k]

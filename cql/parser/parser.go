@@ -2,7 +2,6 @@ package parser
 
 import (
 	"strings"
-	"sync"
 )
 
 // maxDepth bounds the nesting of terms, selectors and types, so crafted
@@ -11,11 +10,7 @@ const maxDepth = 100
 
 // Parse parses one CQL statement, optionally followed by semicolons.
 func Parse(src string) (Statement, error) {
-	p := getParser(src)
-	defer putParser(p)
-	if p.err != nil {
-		return nil, p.err
-	}
+	p := newParser(src)
 	s := p.parseStatement()
 	for p.acceptPunct(";") {
 	}
@@ -32,11 +27,7 @@ func Parse(src string) (Statement, error) {
 // SOURCE reads them. Empty statements are skipped. Each statement numbers
 // its own bind markers from 0.
 func ParseAll(src string) ([]Statement, error) {
-	p := getParser(src)
-	defer putParser(p)
-	if p.err != nil {
-		return nil, p.err
-	}
+	p := newParser(src)
 	var out []Statement
 	for p.err == nil {
 		for p.acceptPunct(";") {
@@ -60,74 +51,64 @@ func ParseAll(src string) ([]Statement, error) {
 	return out, nil
 }
 
-// parser is the state of one parse. The token slice is reused across
-// parses through parserPool; nothing in the returned tree points into it.
+// lookahead is the capacity of the token window; the grammar needs at most
+// five tokens (isTypeHintAhead peeks four ahead).
+const lookahead = 8
+
+// parser is the state of one parse. It pulls tokens from the lexer on
+// demand into a small window, so a malformed statement fails after reading
+// only as far as the error, whatever its length, and no token array
+// proportional to the input is ever built.
 type parser struct {
 	src     string
-	toks    []token
-	i       int
-	err     *Error // sticky: once set, the parser sits at EOF
+	lex     lexer
+	window  [lookahead]token // ring buffer of the tokens read ahead
+	head, n int              // first buffered token and count
+	atEOF   bool             // the lexer has returned tokEOF (last in window)
+	err     *Error           // sticky: once set, the parser sits at EOF
 	markers []*BindMarker
 	depth   int
 }
 
-var parserPool = sync.Pool{New: func() any { return new(parser) }}
-
-func getParser(src string) *parser {
-	p := parserPool.Get().(*parser)
-	p.src = src
-	p.i = 0
-	p.err = nil
-	p.markers = nil
-	p.depth = 0
-	p.toks, p.err = tokenize(p.toks[:0], src)
-	return p
-}
-
-func putParser(p *parser) {
-	if cap(p.toks) > 4096 {
-		p.toks = nil // do not pin the memory of a huge statement
-	}
-	p.src = ""
-	p.markers = nil
-	p.err = nil
-	parserPool.Put(p)
+func newParser(src string) *parser {
+	return &parser{src: src, lex: lexer{src: src, line: 1, col: 1}}
 }
 
 // ---------------------------------------------------------------------------
 // Token access. After an error every accessor sees EOF, so loops end and
-// callers unwind without checking at every step.
+// callers unwind without checking at every step. A lexical error met while
+// reading ahead becomes the parse error.
 
-var eofToken = token{kind: tokEOF}
+func (p *parser) tok() token { return p.peek(0) }
 
-func (p *parser) tok() token {
-	if p.err != nil || p.i >= len(p.toks) {
-		return p.lastToken()
-	}
-	return p.toks[p.i]
-}
-
-func (p *parser) lastToken() token {
-	if len(p.toks) == 0 {
-		return eofToken
-	}
-	t := p.toks[len(p.toks)-1]
-	t.kind = tokEOF
-	return t
-}
-
-// peek returns the token k places after the current one.
+// peek returns the token k places after the current one (k < lookahead).
 func (p *parser) peek(k int) token {
-	if p.err != nil || p.i+k >= len(p.toks) {
-		return p.lastToken()
+	for p.err == nil && p.n <= k {
+		if p.atEOF {
+			return p.window[(p.head+p.n-1)%lookahead]
+		}
+		t, err := p.lex.next()
+		if err != nil {
+			p.setErr(err)
+			break
+		}
+		p.window[(p.head+p.n)%lookahead] = t
+		p.n++
+		p.atEOF = t.kind == tokEOF
 	}
-	return p.toks[p.i+k]
+	if p.err != nil {
+		return token{kind: tokEOF, pos: p.lex.pos()}
+	}
+	return p.window[(p.head+k)%lookahead]
 }
 
+// advance moves past the current token; it never moves past EOF.
 func (p *parser) advance() {
-	if p.err == nil && p.i < len(p.toks)-1 {
-		p.i++
+	if p.tok().kind == tokEOF {
+		return
 	}
+	p.head = (p.head + 1) % lookahead
+	p.n--
 }
 
 // found is the text of the current token as written, for error messages.

@@ -13,36 +13,42 @@ import "strings"
 // before handing the rest to the server. It fails only on lexical errors
 // (an unterminated string or comment).
 func SplitStatements(src string) ([]string, error) {
-	toks, err := tokenize(nil, src)
-	if err != nil {
-		return nil, err
-	}
+	l := lexer{src: src, line: 1, col: 1}
 	var out []string
-	first, inBatch := 0, false
-	for i, t := range toks {
+	var first, prev token // first token of the current statement, previous token
+	count, inBatch := 0, false
+	for {
+		t, err := l.next()
+		if err != nil {
+			return nil, err
+		}
 		switch {
 		case t.kind == tokEOF:
-			out = appendStatement(out, src, toks[first:i])
-		case isWord(t, "begin") && i == first:
-			inBatch = true
-		case inBatch && isWord(t, "batch") && i > 0 && isWord(toks[i-1], "apply"):
-			inBatch = false
+			return appendStatement(out, src, first, prev, count), nil
 		case !inBatch && t.kind == tokPunct && t.text == ";":
-			out = appendStatement(out, src, toks[first:i])
-			first = i + 1
+			out = appendStatement(out, src, first, prev, count)
+			count = 0
+			continue
+		case count == 0:
+			first = t
+			inBatch = isWord(t, "begin")
+		case inBatch && isWord(t, "batch") && isWord(prev, "apply"):
+			inBatch = false
 		}
+		prev = t
+		count++
 	}
-	return out, nil
 }
 
 func isWord(t token, w string) bool {
 	return t.kind == tokIdent && strings.EqualFold(t.text, w)
 }
 
-// appendStatement appends the source text spanned by toks, if any.
-func appendStatement(out []string, src string, toks []token) []string {
-	if len(toks) == 0 {
+// appendStatement appends the source text from first to last when the
+// statement has any tokens.
+func appendStatement(out []string, src string, first, last token, count int) []string {
+	if count == 0 {
 		return out
 	}
-	return append(out, src[toks[0].off:toks[len(toks)-1].end])
+	return append(out, src[first.off:last.end])
 }

@@ -48,8 +48,9 @@
 //   - Every node carries the position (1-based line and column) of its
 //     first token.
 //   - Printing round-trips: Parse(s.String()) is equal to s except for
-//     positions. Keywords print in upper case and names are quoted only
-//     when needed.
+//     positions. Keywords print in upper case; names are quoted only when
+//     needed (upper case, reserved words, and the few unreserved words
+//     that read as keywords in some position: as, json, distinct, cast).
 //   - Unquoted identifiers are folded to lower case; quoted identifiers keep
 //     their case; keywords are case-insensitive; unreserved keywords are
 //     valid identifiers, as in Cassandra.

@@ -112,7 +112,9 @@ func (c *conn) serve() {
 		// The client left: nobody will read the answers.
 		c.cancel()
 	default:
-		c.log.Info("CQL connection failed", "error", err)
+		// Resets and the like are how clients often leave: not worth more
+		// than a debug line.
+		c.log.Debug("CQL connection failed", "error", err)
 		c.cancel()
 	}
 	c.requests.Wait()

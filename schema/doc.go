@@ -10,8 +10,9 @@
 //     ParseType for CQL type syntax and Type.String for the form Cassandra
 //     writes in system_schema.columns.type.
 //   - Values in their native-protocol (v3+) serialization: Validate,
-//     Compare (CQL order), Marshal/Unmarshal to a documented Go mapping,
-//     FormatValue (CQL literals).
+//     Compare (CQL order), Normalize (sorted sets and maps),
+//     Marshal/Unmarshal to a documented Go mapping (nil is null, Empty{}
+//     the zero-byte "empty value"), FormatValue (CQL literals).
 //   - The order-preserving key encoding (AppendOrdered, DecodeOrdered) and
 //     the key helpers on *Table (EncodeClustering, DecodeClustering,
 //     RoutingKey, SplitPartitionKey).
@@ -27,7 +28,9 @@
 //     (for example with an atomic.Pointer) and let readers load it.
 //  2. Validate values that come from outside (Validate, or Unmarshal)
 //     before Compare or AppendOrdered; those two assume valid input and
-//     only guarantee not to panic otherwise.
+//     only guarantee not to panic otherwise. Normalize values that contain
+//     sets or maps (clients may send them unsorted or with duplicates)
+//     before storing them or using them in keys.
 //  3. Check partition keys with Table.CheckPartitionKey before
 //     Table.RoutingKey.
 //  4. Map the catalog's typed errors (errors.go) to CQL error codes with

@@ -73,6 +73,13 @@ func FuzzValue(f *testing.F) {
 		if err != nil || Validate(typ, re) != nil {
 			t.Fatalf("Marshal(Unmarshal(%s, %x)) = %x, %v", typ, b, re, err)
 		}
+		n, err := Normalize(typ, b)
+		if err != nil {
+			t.Fatalf("Normalize(%s, %x): %v", typ, b, err)
+		}
+		if ok, err := IsNormalized(typ, n); !ok || err != nil {
+			t.Fatalf("Normalize(%s, %x) = %x is not idempotent (%v)", typ, b, n, err)
+		}
 		if Compare(typ, b, b) != 0 {
 			t.Fatalf("Compare(%s, %x, itself) != 0", typ, b)
 		}

@@ -286,3 +286,38 @@ func TestDecimalString(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalize(t *testing.T) {
+	typ := mustParse(t, "frozen<map<int, frozen<set<text>>>>")
+	elem := func(s ...string) []byte {
+		var es [][]byte
+		for _, x := range s {
+			es = append(es, []byte(x))
+		}
+		return buildCollection(len(es), es)
+	}
+	key := func(n int32) []byte { b, _ := Marshal(IntType, n); return b }
+	in := buildCollection(3, [][]byte{key(2), elem("b", "a", "b"), key(1), elem(), key(2), elem("z")})
+	got, err := Normalize(typ, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := buildCollection(2, [][]byte{key(1), elem(), key(2), elem("z")})
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Normalize = %x, want %x", got, want)
+	}
+	if ok, err := IsNormalized(typ, got); !ok || err != nil {
+		t.Errorf("IsNormalized(normalized) = %v, %v", ok, err)
+	}
+	if ok, _ := IsNormalized(typ, in); ok {
+		t.Error("IsNormalized(unsorted) = true")
+	}
+	if _, err := Normalize(typ, []byte{1}); err == nil {
+		t.Error("Normalize accepted an invalid value")
+	}
+	list := mustParse(t, "list<int>")
+	l := buildCollection(2, [][]byte{key(2), key(1)})
+	if got, _ := Normalize(list, l); !reflect.DeepEqual(got, l) {
+		t.Error("Normalize reordered a list")
+	}
+}

@@ -76,7 +76,10 @@ func formatScalar(t *Type, v any) string {
 	case bool:
 		return strconv.FormatBool(x)
 	case time.Time:
-		return QuoteString(x.Format("2006-01-02 15:04:05.000Z0700"))
+		if y := x.Year(); y < 1 || y > 9999 {
+			return strconv.FormatInt(x.UnixMilli(), 10) // as cqlsh does out of range
+		}
+		return QuoteString(x.Format("2006-01-02 15:04:05.000-0700"))
 	case Date:
 		return QuoteString(x.String())
 	case Time:

@@ -269,10 +269,14 @@ func checkOrderedPair(t *testing.T, typ *Type, a, b []byte, desc bool) {
 // exactly the keys that extend a prefix.
 func TestClusteringProperty(t *testing.T) {
 	r := testRand(t)
-	for round := 0; round < 60; round++ {
+	rounds := 40
+	if testing.Short() {
+		rounds = 5
+	}
+	for round := 0; round < rounds; round++ {
 		tbl := randomClusteringTable(t, r)
 		var keys [][][]byte
-		for i := 0; i < 30; i++ {
+		for i := 0; i < 20; i++ {
 			keys = append(keys, randomKey(r, tbl))
 		}
 		for i := range keys {

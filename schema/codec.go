@@ -52,8 +52,8 @@ func Marshal(t *Type, v any) ([]byte, error) {
 }
 
 func marshal(t *Type, v any, depth int) ([]byte, error) {
-	if depth > maxTypeDepth {
-		return nil, fmt.Errorf("type nested too deeply")
+	if depth > maxTypeDepth || t == nil {
+		return nil, fmt.Errorf("type missing or nested too deeply")
 	}
 	if _, ok := v.(Empty); ok {
 		return []byte{}, nil

@@ -40,7 +40,7 @@ func compare(t *Type, a, b []byte, depth int) int {
 	if len(a) == 0 || len(b) == 0 {
 		return cmp.Compare(len(a), len(b)) // empty sorts first; both empty: equal
 	}
-	if depth > maxTypeDepth {
+	if depth > maxTypeDepth || t == nil {
 		return bytes.Compare(a, b)
 	}
 	if w, ok := fixedWidth[t.Kind]; ok && (len(a) != w || len(b) != w) {

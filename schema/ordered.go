@@ -64,6 +64,9 @@ const (
 // AppendOrdered appends the order-preserving encoding of the serialized
 // value v of t to dst; desc inverts it for descending order.
 func AppendOrdered(dst []byte, t *Type, v []byte, desc bool) ([]byte, error) {
+	if err := checkTypeShape(t, 0); err != nil {
+		return dst, fmt.Errorf("%w: %w", ErrNotKeyType, err)
+	}
 	if !t.CanBeKey() {
 		return dst, fmt.Errorf("%w: %s", ErrNotKeyType, t)
 	}

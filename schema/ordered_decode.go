@@ -16,6 +16,9 @@ import (
 // trailing nulls. It never panics on any input; malformed input yields an
 // error wrapping ErrCorruptKey.
 func DecodeOrdered(src []byte, t *Type, desc bool) (v, rest []byte, err error) {
+	if err := checkTypeShape(t, 0); err != nil {
+		return nil, src, fmt.Errorf("%w: %w", ErrNotKeyType, err)
+	}
 	if !t.CanBeKey() {
 		return nil, src, fmt.Errorf("%w: %s", ErrNotKeyType, t)
 	}

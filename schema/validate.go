@@ -23,6 +23,9 @@ var fixedWidth = map[Kind]int{
 // value") are valid for every type. Errors wrap ErrInvalidValue and read
 // like "invalid int value: expected 4 bytes, got 3".
 func Validate(t *Type, b []byte) error {
+	if t == nil {
+		return fmt.Errorf("%w: no type", ErrInvalidValue)
+	}
 	if len(b) == 0 {
 		return nil
 	}
@@ -36,6 +39,9 @@ func Validate(t *Type, b []byte) error {
 func validate(t *Type, b []byte, depth int) error {
 	if depth > maxTypeDepth {
 		return errors.New("type nested too deeply")
+	}
+	if t == nil {
+		return errors.New("no type")
 	}
 	if w, ok := fixedWidth[t.Kind]; ok {
 		if len(b) != w {

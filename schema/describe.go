@@ -76,12 +76,14 @@ func (u *UserType) CQL() string {
 	return b.String()
 }
 
-// CQL returns the CREATE TABLE statement of t (VIRTUAL TABLE for virtual
-// tables), with every option, as DESCRIBE TABLE prints it.
+// CQL returns the CREATE TABLE statement of t, with every option, as
+// DESCRIBE TABLE prints it. A virtual table is shown as Cassandra shows
+// it: a VIRTUAL TABLE statement inside a comment with a warning.
 func (t *Table) CQL() string {
 	var b strings.Builder
 	if t.Virtual {
-		b.WriteString("VIRTUAL TABLE ")
+		b.WriteString("/*\nWarning: Table " + t.QualifiedName() + " is a virtual table and cannot be recreated with CQL.\n")
+		b.WriteString("Structure, for reference:\nVIRTUAL TABLE ")
 	} else {
 		b.WriteString("CREATE TABLE ")
 	}
@@ -95,6 +97,9 @@ func (t *Table) CQL() string {
 	}
 	b.WriteString(strings.Join(opts, "\n    AND "))
 	b.WriteByte(';')
+	if t.Virtual {
+		b.WriteString("\n*/")
+	}
 	return b.String()
 }
 

@@ -68,6 +68,10 @@ NOTES=$WORK/notes.md
 : >"$NOTES"
 PIDS=()
 
+# record CMD...: appends a command to the report's list, with the work
+# directory and the repository root abbreviated.
+record() { printf '%s\n' "$*" | sed "s#$WORK#\$WORK#g; s#$ROOT/##g" >>"$COMMANDS"; }
+
 log() { printf '\n== %s\n' "$*" >&2; }
 note() { printf '%s\n' "$*" >>"$NOTES"; printf 'note: %s\n' "$*" >&2; }
 skipped() { [[ $SKIP == *" $1 "* ]]; }
@@ -102,7 +106,7 @@ start_node() {
 	local cmd=("$BIN" serve --listen-address "$ip" --cql-port "$PORT" --admin-port "$ADMIN_PORT"
 		--data-dir "$WORK/$name/data" "$@")
 	[[ ${BENCH_PROFILE:-} == 1 ]] && cmd+=(--pprof)
-	echo "${cmd[*]}" | sed "s#$WORK#\$WORK#g" >>"$COMMANDS"
+	record "${cmd[*]}"
 	"${cmd[@]}" >"$WORK/$name/log" 2>&1 &
 	local pid=$!
 	PIDS+=("$pid")
@@ -150,7 +154,7 @@ bench() {
 	shift
 	local cmd=("$BIN" bench --name "$name" --concurrency "$CONC" --value-size "$VALUE_SIZE" "$@")
 	log "$name: ${cmd[*]}"
-	echo "${cmd[*]} --json $name.json" >>"$COMMANDS"
+	record "${cmd[*]} --json $name.json"
 	if ! "${cmd[@]}" --json "$RESULTS/$name.json" >"$WORK/$name.out" 2>&1; then
 		tail -5 "$WORK/$name.out" >&2
 		note "run $name failed: $(tail -1 "$WORK/$name.out")"
@@ -166,7 +170,7 @@ pebble() {
 	shift
 	local cmd=("$WORK/pebblebench" --name "$name" --dir "$WORK/pebble" --concurrency "$CONC" --value-size "$VALUE_SIZE" "$@")
 	log "$name: ${cmd[*]}"
-	echo "go run ./bench/cmd/pebblebench ${cmd[*]:1} --json $name.json" | sed "s#$WORK#\$WORK#g" >>"$COMMANDS"
+	record "go run ./bench/cmd/pebblebench ${cmd[*]:1} --json $name.json"
 	if ! "${cmd[@]}" --quiet --json "$RESULTS/$name.json" >"$WORK/$name.out" 2>&1; then
 		tail -5 "$WORK/$name.out" >&2
 		note "run $name failed: $(tail -1 "$WORK/$name.out")"
@@ -282,7 +286,7 @@ run_cluster() {
 	local deadline=$((SECONDS + 120)) ok=0
 	local probe=("$BIN" bench --quiet --hosts "$hosts" --port "$PORT" --replication-factor 3 --consistency ALL
 		--ops 300 --concurrency 8 --partitions 1000 --keyspace sibyl_bench_probe)
-	echo "${probe[*]}   # repeated until it succeeds" >>"$COMMANDS"
+	record "${probe[*]}   # repeated until it succeeds"
 	while ((SECONDS < deadline)); do
 		if "${probe[@]}" --json "$WORK/probe.json" >"$WORK/probe.out" 2>&1 &&
 			[[ $(field "$WORK/probe.json" errors) == 0 ]]; then

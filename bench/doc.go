@@ -17,7 +17,21 @@
 // returns a Report. Cancelling ctx stops the run early; every goroutine Run
 // starts is owned by ctx and has returned when Run returns. Report.WriteJSON
 // and ReadReport round-trip the report; Compare prints several reports side
-// by side with ratios against the first.
+// by side with ratios against the first. RunTarget runs the same load loop
+// against any other Target (bench/cmd/pebblebench measures raw Pebble with
+// it), so baselines share the schedule, the key choice and the histograms.
+//
+// # Workload
+//
+// One table, created when missing (SimpleStrategy, ReplicationFactor):
+//
+//	CREATE TABLE <keyspace>.<table> (pk bigint, ck bigint, v blob, PRIMARY KEY (pk, ck))
+//
+// write is a prepared INSERT of one row; read a prepared SELECT of one row
+// by its full primary key; mixed either, ReadRatio of them reads; scan a
+// SELECT of a whole partition, paged by the driver PageSize rows at a time.
+// Every statement carries the partition key, so gocql's token-aware policy
+// sends it to a replica.
 //
 // # Key space and values
 //

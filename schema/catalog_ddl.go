@@ -351,7 +351,7 @@ func (c *Catalog) AddColumns(ks, table string, cols []ColumnDef) (*Catalog, erro
 		if t.Column(d.Name) != nil {
 			return nil, invalidf("Column with name '%s' already exists", d.Name)
 		}
-		if dc, ok := t.Dropped(d.Name); ok && d.Type != nil && dc.Type.String() != d.Type.String() {
+		if dc, ok := t.Dropped(d.Name); ok && d.Type != nil && dc.Type.String() != expandUDTs(d.Type).String() {
 			return nil, invalidf("Cannot re-add previously dropped column '%s' of type %s, incompatible with previous type %s", d.Name, d.Type, dc.Type)
 		}
 		if err := t.addColumn(d); err != nil {
@@ -381,7 +381,7 @@ func (c *Catalog) DropColumns(ks, table string, names []string, droppedAt int64)
 		case col.IsPrimaryKey():
 			return nil, invalidf("Cannot drop PRIMARY KEY column %s", QuoteIdent(n))
 		}
-		t.DroppedColumns = append(t.DroppedColumns, DroppedColumn{Name: n, Type: col.Type, Kind: col.Kind, DroppedAt: droppedAt, ID: col.ID})
+		t.DroppedColumns = append(t.DroppedColumns, DroppedColumn{Name: n, Type: expandUDTs(col.Type), Kind: col.Kind, DroppedAt: droppedAt, ID: col.ID})
 		t.Columns = slices.DeleteFunc(t.Columns, func(x *Column) bool { return x.Name == n })
 		t.index()
 	}

@@ -198,6 +198,11 @@ func TestAlterTable(t *testing.T) {
 	if old.Column("name") == nil {
 		t.Error("DropColumns changed the old table")
 	}
+	c1h := must(t)(c.DropColumns("ks", "users", []string{"home"}, 1000))
+	if d, _ := c1h.Table("ks", "users").Dropped("home"); d.Type.String() != "frozen<tuple<text, int>>" {
+		t.Errorf("dropped UDT column recorded as %s, want the expanded tuple", d.Type)
+	}
+	must(t)(c1h.AddColumns("ks", "users", []ColumnDef{{Name: "home", Type: c.Table("ks", "users").Column("home").Type}}))
 	if _, err := c1.AddColumns("ks", "users", []ColumnDef{{Name: "name", Type: IntType}}); err == nil {
 		t.Error("re-adding a dropped column with another type succeeded")
 	}

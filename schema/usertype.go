@@ -30,6 +30,24 @@ func (u *UserType) FieldTypeStrings() []string {
 	return out
 }
 
+// expandUDTs returns t with every user type replaced by the tuple of its
+// field types, as Cassandra records the type of a dropped column, so that
+// the record stays meaningful after the user type changes or goes away.
+func expandUDTs(t *Type) *Type {
+	if !t.Contains(func(x *Type) bool { return x.Kind == KindUDT }) {
+		return t
+	}
+	c := *t
+	c.Elems = make([]*Type, len(t.Elems))
+	for i, e := range t.Elems {
+		c.Elems[i] = expandUDTs(e)
+	}
+	if t.Kind == KindUDT {
+		return TupleOf(c.Elems...).Freeze()
+	}
+	return &c
+}
+
 // replaceUDT returns t with every use of the user type nt.Keyspace/nt.Name
 // replaced by nt's definition (keeping each use's frozenness); t itself
 // when t does not use it.

@@ -218,19 +218,25 @@ test('orders writes by USING TIMESTAMP', async () => {
 });
 
 test('deletes every kind', async () => {
-  await client.execute('CREATE TABLE dels (p int, c int, v text, s set<int>, PRIMARY KEY (p, c))');
+  await client.execute('CREATE TABLE dels (p int, c int, v text, s set<int>, m map<text, int>, PRIMARY KEY (p, c))');
   for (let c = 0; c < 6; c++) {
-    await client.execute('INSERT INTO dels (p, c, v, s) VALUES (?, ?, ?, ?)', [1, c, `v${c}`, [1, 2]], { prepare: true });
+    await client.execute('INSERT INTO dels (p, c, v, s, m) VALUES (?, ?, ?, ?, ?)', [1, c, `v${c}`, [1, 2], { a: 1, b: 2 }],
+      { prepare: true });
   }
-  await client.execute('INSERT INTO dels (p, c, v) VALUES (2, 0, ?)', ['x'], { prepare: true });
-  await client.execute('DELETE v FROM dels WHERE p = 1 AND c = 0');
-  await client.execute('DELETE s[1] FROM dels WHERE p = 1 AND c = 1');
-  await client.execute('UPDATE dels SET s = s - {2} WHERE p = 1 AND c = 2');
-  await client.execute('DELETE FROM dels WHERE p = 1 AND c = 3');
-  await client.execute('DELETE FROM dels WHERE p = 1 AND c >= 4');
-  await client.execute('DELETE FROM dels WHERE p = 2');
-  const rows = (await client.execute('SELECT c, v, s FROM dels WHERE p = 1')).rows;
-  assert.deepEqual(rows.map((r) => [r.c, r.v, r.s]), [[0, null, [1, 2]], [1, 'v1', [2]], [2, 'v2', [1]]]);
+  await client.execute("INSERT INTO dels (p, c, v) VALUES (2, 0, 'x')");
+  await client.execute('DELETE v FROM dels WHERE p = 1 AND c = 0'); // a column
+  await client.execute("DELETE m['a'] FROM dels WHERE p = 1 AND c = 1"); // a map element
+  await client.execute('UPDATE dels SET s = s - {1} WHERE p = 1 AND c = 1'); // a set element
+  await client.execute('DELETE m FROM dels WHERE p = 1 AND c = 2'); // a whole collection
+  await client.execute('DELETE FROM dels WHERE p = 1 AND c = 3'); // a row
+  await client.execute('DELETE FROM dels WHERE p = 1 AND c >= 4'); // a clustering range
+  await client.execute('DELETE FROM dels WHERE p = 2'); // a partition
+  const rows = (await client.execute('SELECT c, v, s, m FROM dels WHERE p = 1')).rows;
+  assert.deepEqual(rows.map((r) => [r.c, r.v, r.s, r.m]), [
+    [0, null, [1, 2], { a: 1, b: 2 }],
+    [1, 'v1', [2], { b: 2 }],
+    [2, 'v2', [1, 2], null],
+  ]);
   assert.equal((await client.execute('SELECT * FROM dels WHERE p = 2')).rowLength, 0);
 });
 

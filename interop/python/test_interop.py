@@ -238,19 +238,22 @@ class InteropTest(unittest.TestCase):
 
     def test_09_deletes(self):
         s = self.session
-        s.execute("CREATE TABLE dels (p int, c int, v text, s set<int>, PRIMARY KEY (p, c))")
-        ins = s.prepare("INSERT INTO dels (p, c, v, s) VALUES (?, ?, ?, ?)")
+        s.execute("CREATE TABLE dels (p int, c int, v text, s set<int>, m map<text, int>, PRIMARY KEY (p, c))")
+        ins = s.prepare("INSERT INTO dels (p, c, v, s, m) VALUES (?, ?, ?, ?, ?)")
         for c in range(6):
-            s.execute(ins, (1, c, "v%d" % c, {1, 2}))
-        s.execute(ins, (2, 0, "x", None))
-        s.execute("DELETE v FROM dels WHERE p = 1 AND c = 0")
-        s.execute("DELETE s[1] FROM dels WHERE p = 1 AND c = 1")
-        s.execute("UPDATE dels SET s = s - {2} WHERE p = 1 AND c = 2")
-        s.execute("DELETE FROM dels WHERE p = 1 AND c = 3")
-        s.execute("DELETE FROM dels WHERE p = 1 AND c >= 4")
-        s.execute("DELETE FROM dels WHERE p = 2")
-        rows = [(r.c, r.v, set(r.s) if r.s else None) for r in s.execute("SELECT c, v, s FROM dels WHERE p = 1")]
-        self.assertEqual(rows, [(0, None, {1, 2}), (1, "v1", {2}), (2, "v2", {1})])
+            s.execute(ins, (1, c, "v%d" % c, {1, 2}, {"a": 1, "b": 2}))
+        s.execute("INSERT INTO dels (p, c, v) VALUES (2, 0, 'x')")
+        s.execute("DELETE v FROM dels WHERE p = 1 AND c = 0")  # a column
+        s.execute("DELETE m['a'] FROM dels WHERE p = 1 AND c = 1")  # a map element
+        s.execute("UPDATE dels SET s = s - {1} WHERE p = 1 AND c = 1")  # a set element
+        s.execute("DELETE m FROM dels WHERE p = 1 AND c = 2")  # a whole collection
+        s.execute("DELETE FROM dels WHERE p = 1 AND c = 3")  # a row
+        s.execute("DELETE FROM dels WHERE p = 1 AND c >= 4")  # a clustering range
+        s.execute("DELETE FROM dels WHERE p = 2")  # a partition
+        rows = [(r.c, r.v, set(r.s) if r.s else None, dict(r.m) if r.m else None)
+                for r in s.execute("SELECT c, v, s, m FROM dels WHERE p = 1")]
+        self.assertEqual(rows, [(0, None, {1, 2}, {"a": 1, "b": 2}), (1, "v1", {2}, {"b": 2}),
+                                (2, "v2", {1, 2}, None)])
         self.assertIsNone(s.execute("SELECT * FROM dels WHERE p = 2").one())
 
     def test_10_errors(self):

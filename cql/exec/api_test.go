@@ -18,7 +18,9 @@ func setupKS(h *harness) {
 	h.must("USE ks")
 }
 
-func intVal(v int32) exec.Value { return exec.Value{Bytes: binary.BigEndian.AppendUint32(nil, uint32(v))} }
+func intVal(v int32) exec.Value {
+	return exec.Value{Bytes: binary.BigEndian.AppendUint32(nil, uint32(v))}
+}
 func textVal(s string) exec.Value { return exec.Value{Bytes: []byte(s)} }
 
 func codeOf(err error) exec.ErrorCode {
@@ -290,6 +292,40 @@ func TestPagingManyPartitionsExactlyOnce(t *testing.T) {
 		}
 		if len(seen) != parts*rows {
 			t.Errorf("size %d: saw %d rows, want %d", size, len(seen), parts*rows)
+		}
+	}
+}
+
+func TestPagingWithoutClustering(t *testing.T) {
+	h := newHarness(t)
+	setupKS(h)
+	h.must("CREATE TABLE t (k int PRIMARY KEY, v int)")
+	for k := range 9 {
+		h.must("INSERT INTO t (k, v) VALUES (" + string(rune('0'+k)) + ", 1)")
+	}
+	for _, q := range []string{"SELECT k FROM t", "SELECT k FROM t WHERE k IN (0, 1, 2, 3, 4, 5, 6, 7, 8)", "SELECT k FROM t WHERE v = 1 ALLOW FILTERING"} {
+		for _, size := range []int32{1, 2, 4} {
+			seen := map[string]bool{}
+			var state []byte
+			for range 100 {
+				res, err := h.ex.Query(context.Background(), h.sess, q, &exec.QueryOptions{PageSize: size, PagingState: state})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rr := res.(*exec.RowsResult)
+				for _, r := range rr.Rows {
+					if seen[string(r[0])] {
+						t.Fatalf("%s size %d: row %x twice", q, size, r[0])
+					}
+					seen[string(r[0])] = true
+				}
+				if state = rr.PagingState; state == nil {
+					break
+				}
+			}
+			if len(seen) != 9 {
+				t.Errorf("%s size %d: %d rows, want 9", q, size, len(seen))
+			}
 		}
 	}
 }

@@ -163,7 +163,7 @@ func (st *selectStmt) readKeys(ctx context.Context, e *Executor, run *selectRun,
 		var after []byte
 		partRows := 0
 		if state != nil && i == state.KeyIndex {
-			if state.PartitionDone {
+			if state.PartitionDone || len(state.Clustering) == 0 {
 				continue
 			}
 			after, partRows = state.Clustering, state.PartitionRows
@@ -201,7 +201,7 @@ func (st *selectStmt) readPartition(ctx context.Context, e *Executor, run *selec
 		if err != nil {
 			return err
 		}
-		if n == 0 || got < n || last == nil || st.distinct {
+		if n == 0 || got < n || last == nil || st.distinct || bytes.Equal(last, after) {
 			return nil
 		}
 		after, first = last, false
@@ -312,17 +312,18 @@ func (st *selectStmt) readRange(ctx context.Context, e *Executor, run *selectRun
 	if state != nil {
 		cur.afterKey = state.Key
 		cur.start = e.cfg.Token(state.Key)
-		if !state.PartitionDone {
+		if !state.PartitionDone && len(state.Clustering) > 0 {
 			cur.afterCK, cur.partRows = state.Clustering, state.PartitionRows
-			if cur.afterCK == nil {
-				cur.afterCK = []byte{}
-			}
 		}
 	}
 	for !run.done {
+		before := cur
 		more, err := st.readRangeChunk(ctx, e, run, &cur, sl, o.Consistency)
 		if err != nil || !more {
 			return err
+		}
+		if bytes.Equal(before.afterKey, cur.afterKey) && bytes.Equal(before.afterCK, cur.afterCK) && before.afterKey != nil {
+			return Errorf(CodeServerError, "range read made no progress after partition %x", cur.afterKey)
 		}
 	}
 	return nil
@@ -354,14 +355,6 @@ func (st *selectStmt) readRangeChunk(ctx context.Context, e *Executor, run *sele
 	}
 	if cur.afterKey != nil && cur.afterCK != nil {
 		cmd.AfterClustering = cur.afterCK
-		if len(cur.afterCK) == 0 {
-			cmd.AfterClustering = nil
-			cmd.AfterKey = nil
-			cmd.StartToken = cur.start - 1
-			if cur.start == math.MinInt64 {
-				cmd.StartToken = math.MinInt64
-			}
-		}
 	}
 	if run.ppLimit > 0 {
 		cmd.PerPartitionLimit = run.ppLimit

@@ -77,7 +77,10 @@ func (run *selectRun) accept(r *rowCtx, keyIndex int) error {
 }
 
 func (run *selectRun) consumed(pos position) {
-	pos.partRows, pos.partDone = run.partRows, run.partDone || pos.ck == nil
+	// A static-only row, and the single row of a table without clustering
+	// columns, end their partition.
+	pos.partRows = run.partRows
+	pos.partDone = run.partDone || len(pos.ck) == 0 || len(run.st.table.Clustering) == 0
 	run.last = pos
 }
 

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"maps"
 	"slices"
 	"strings"
 )
@@ -131,4 +132,52 @@ func (c *Catalog) DropType(ks, name string) (*Catalog, error) {
 	k = k.clone()
 	delete(k.Types, name)
 	return c.with(k), nil
+}
+
+// keyspaceWithTypeChange returns keyspace k with user type ut replaced
+// and every table column and user type field that uses it updated.
+func keyspaceWithTypeChange(k *Keyspace, ut *UserType) *Keyspace {
+	k = k.clone()
+	k.Types[ut.Name] = ut
+	nt := ut.Type()
+	for name, other := range k.Types {
+		if name == ut.Name || !slices.ContainsFunc(other.FieldTypes, func(x *Type) bool { return x.ReferencesUDT(nt.Keyspace, nt.Name) }) {
+			continue
+		}
+		o := *other
+		o.FieldTypes = make([]*Type, len(other.FieldTypes))
+		for i, ft := range other.FieldTypes {
+			o.FieldTypes[i] = replaceUDT(ft, nt)
+		}
+		k.Types[name] = &o
+	}
+	for name, t := range k.Tables {
+		if !slices.ContainsFunc(t.Columns, func(col *Column) bool { return col.Type.ReferencesUDT(nt.Keyspace, nt.Name) }) {
+			continue
+		}
+		t = t.clone()
+		for _, col := range t.Columns {
+			col.Type = replaceUDT(col.Type, nt)
+		}
+		k.Tables[name] = t
+	}
+	return k
+}
+
+// tablesUsing returns the names of the tables and types of keyspace k that
+// use the user type name.
+func tablesUsing(k *Keyspace, name string) []string {
+	var out []string
+	for _, t := range k.SortedTables() {
+		if slices.ContainsFunc(t.Columns, func(col *Column) bool { return col.Type.ReferencesUDT(k.Name, name) }) {
+			out = append(out, "table "+t.QualifiedName())
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(k.Types)) {
+		ut := k.Types[n]
+		if n != name && slices.ContainsFunc(ut.FieldTypes, func(x *Type) bool { return x.ReferencesUDT(k.Name, name) }) {
+			out = append(out, "user type "+ut.QualifiedName())
+		}
+	}
+	return out
 }

@@ -1,76 +1,9 @@
 package schema
 
 import (
-	"maps"
 	"math"
 	"slices"
 )
-
-// This file holds the keyspace changes; catalog_table.go and
-// catalog_type.go hold the table and user type changes. Every change is
-// copy-on-write: it returns a new *Catalog, or a typed error (see
-// errors.go) and no catalog.
-
-func (c *Catalog) userKeyspace(name string) (*Keyspace, error) {
-	k := c.keyspaces[name]
-	if k == nil {
-		return nil, &NotFoundError{Kind: ObjectKeyspace, Keyspace: name}
-	}
-	if k.IsSystem() {
-		return nil, &UnauthorizedError{Msg: name + " keyspace is not user-modifiable."}
-	}
-	return k, nil
-}
-
-// CreateKeyspace adds a keyspace. replication is validated and normalized
-// by NormalizeReplication (without data center names; call it first with
-// the cluster's data centers to expand or check them).
-func (c *Catalog) CreateKeyspace(name string, replication map[string]string, durableWrites bool) (*Catalog, error) {
-	if !validName(name) {
-		return nil, invalidf("Keyspace name must not be empty, more than %d characters long, or contain non-alphanumeric-underscore characters (got \"%s\")", MaxNameLength, name)
-	}
-	if c.keyspaces[name] != nil {
-		return nil, &AlreadyExistsError{Kind: ObjectKeyspace, Keyspace: name}
-	}
-	if IsSystemKeyspace(name) {
-		return nil, &UnauthorizedError{Msg: name + " keyspace is not user-modifiable."}
-	}
-	repl, err := NormalizeReplication(replication, nil)
-	if err != nil {
-		return nil, err
-	}
-	return c.with(&Keyspace{
-		Name: name, Replication: repl, DurableWrites: durableWrites,
-		Tables: map[string]*Table{}, Types: map[string]*UserType{},
-	}), nil
-}
-
-// AlterKeyspace changes a keyspace's replication (when replication is not
-// nil) and durable_writes (when durableWrites is not nil).
-func (c *Catalog) AlterKeyspace(name string, replication map[string]string, durableWrites *bool) (*Catalog, error) {
-	k, err := c.userKeyspace(name)
-	if err != nil {
-		return nil, err
-	}
-	k = k.clone()
-	if replication != nil {
-		if k.Replication, err = NormalizeReplication(replication, nil); err != nil {
-			return nil, err
-		}
-	}
-	if durableWrites != nil {
-		k.DurableWrites = *durableWrites
-	}
-	return c.with(k), nil
-}
-
-// DropKeyspace removes a keyspace with its tables and types.
-func (c *Catalog) DropKeyspace(name string) (*Catalog, error) {
-	if _, err := c.userKeyspace(name); err != nil {
-		return nil, err
-	}
-	return c.without(name), nil
-}
 
 // ColumnDef describes a column to create or add.
 type ColumnDef struct {
@@ -429,52 +362,4 @@ func (c *Catalog) SetTableOptions(ks, table string, opts TableOptions) (*Catalog
 		return nil, invalidf("Cannot set default_time_to_live on a table with counters")
 	}
 	return c.withTable(t), nil
-}
-
-// keyspaceWithTypeChange returns keyspace k with user type ut replaced
-// and every table column and user type field that uses it updated.
-func keyspaceWithTypeChange(k *Keyspace, ut *UserType) *Keyspace {
-	k = k.clone()
-	k.Types[ut.Name] = ut
-	nt := ut.Type()
-	for name, other := range k.Types {
-		if name == ut.Name || !slices.ContainsFunc(other.FieldTypes, func(x *Type) bool { return x.ReferencesUDT(nt.Keyspace, nt.Name) }) {
-			continue
-		}
-		o := *other
-		o.FieldTypes = make([]*Type, len(other.FieldTypes))
-		for i, ft := range other.FieldTypes {
-			o.FieldTypes[i] = replaceUDT(ft, nt)
-		}
-		k.Types[name] = &o
-	}
-	for name, t := range k.Tables {
-		if !slices.ContainsFunc(t.Columns, func(col *Column) bool { return col.Type.ReferencesUDT(nt.Keyspace, nt.Name) }) {
-			continue
-		}
-		t = t.clone()
-		for _, col := range t.Columns {
-			col.Type = replaceUDT(col.Type, nt)
-		}
-		k.Tables[name] = t
-	}
-	return k
-}
-
-// tablesUsing returns the names of the tables and types of keyspace k that
-// use the user type name.
-func tablesUsing(k *Keyspace, name string) []string {
-	var out []string
-	for _, t := range k.SortedTables() {
-		if slices.ContainsFunc(t.Columns, func(col *Column) bool { return col.Type.ReferencesUDT(k.Name, name) }) {
-			out = append(out, "table "+t.QualifiedName())
-		}
-	}
-	for _, n := range slices.Sorted(maps.Keys(k.Types)) {
-		ut := k.Types[n]
-		if n != name && slices.ContainsFunc(ut.FieldTypes, func(x *Type) bool { return x.ReferencesUDT(k.Name, name) }) {
-			out = append(out, "user type "+ut.QualifiedName())
-		}
-	}
-	return out
 }

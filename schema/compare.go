@@ -48,7 +48,7 @@ func compare(t *Type, a, b []byte, depth int) int {
 	}
 	switch t.Kind {
 	case KindTinyint, KindSmallint, KindInt, KindBigint, KindCounter, KindTimestamp, KindTime:
-		return bytes.Compare(flipSign(a), flipSign(b))
+		return cmp.Compare(signedInt(a), signedInt(b))
 	case KindDate, KindBoolean:
 		return cmp.Compare(boolNorm(t.Kind, a), boolNorm(t.Kind, b))
 	case KindFloat, KindDouble:
@@ -83,6 +83,15 @@ func boolNorm(k Kind, b []byte) uint64 {
 		return 0
 	}
 	return uint64(binary.BigEndian.Uint32(b))
+}
+
+// signedInt decodes a big-endian two's complement integer of 1 to 8 bytes.
+func signedInt(b []byte) int64 {
+	v := int64(int8(b[0]))
+	for _, c := range b[1:] {
+		v = v<<8 | int64(c)
+	}
+	return v
 }
 
 // flipSign returns a copy of a big-endian two's complement integer with

@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"encoding/binary"
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -327,5 +328,36 @@ func TestPagingWithoutClustering(t *testing.T) {
 				t.Errorf("%s size %d: %d rows, want 9", q, size, len(seen))
 			}
 		}
+	}
+}
+
+func TestPeersAndLocalAddress(t *testing.T) {
+	h := newHarness(t)
+	peer := exec.NodeInfo{
+		HostID: [16]byte{9}, Address: netip.MustParseAddr("127.0.0.2"), RPCAddress: netip.MustParseAddr("127.0.0.2"),
+		RPCPort: 9042, DataCenter: "datacenter1", Rack: "rack1", Tokens: []int64{5}, SchemaVersion: [16]byte{7},
+	}
+	local := exec.NodeInfo{HostID: [16]byte{1}, Address: netip.MustParseAddr("0.0.0.0"), RPCAddress: netip.MustParseAddr("0.0.0.0"),
+		RPCPort: 9042, DataCenter: "datacenter1", Rack: "rack1", Tokens: []int64{1}}
+	ex, err := exec.New(exec.Config{Coordinator: localCoordinator{}, Schema: h.schema, Cluster: staticCluster{local: local, peers: []exec.NodeInfo{peer}}, Token: testToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ex.NewSession()
+	s.SetLocalAddr(netip.MustParseAddr("127.0.0.9"))
+	res, err := ex.Query(context.Background(), s, "SELECT rpc_address FROM system.local", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := formatRows(res.(*exec.RowsResult)); got != "rpc_address inet\n'127.0.0.9'" {
+		t.Errorf("local rpc_address: %s", got)
+	}
+	res, err = ex.Query(context.Background(), s, "SELECT peer, peer_port, native_address, native_port, tokens, schema_version FROM system.peers_v2", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "peer inet | peer_port int | native_address inet | native_port int | tokens set<text> | schema_version uuid\n'127.0.0.2' | 7000 | '127.0.0.2' | 9042 | {'5'} | 07000000-0000-0000-0000-000000000000"
+	if got := formatRows(res.(*exec.RowsResult)); got != want {
+		t.Errorf("peers_v2:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -34,9 +34,10 @@
 #   BENCH_GROWTH_BUDGET   seconds the growth run may take; it stops after the step that crosses it (default 900)
 #   BENCH_PORT            CQL port of every node (default 9042)
 #   BENCH_START_TIMEOUT   seconds a node may take to open its CQL port (default 60)
-#   BENCH_PROFILE=1       also take 10s server CPU profiles (admin /debug/pprof) during the
-#                         single-node write and read runs, and allocation profiles after each,
-#                         into BENCH_PROFILE_DIR (default bench/profiles)
+#   BENCH_PROFILE=1       also take server CPU profiles (admin /debug/pprof) of the first
+#                         BENCH_PROFILE_SECONDS (default 10) of the single-node write and read
+#                         runs, and allocation profiles after each, into BENCH_PROFILE_DIR
+#                         (default bench/profiles)
 #   BENCH_KEEP=1          keep the work directory (logs, JSON reports, profiles)
 #   BENCH_SKIP            space-separated parts to skip: null pebble single half cluster growth
 set -euo pipefail
@@ -56,6 +57,7 @@ GROWTH_BUDGET=${BENCH_GROWTH_BUDGET:-900}
 PORT=${BENCH_PORT:-9042}
 START_TIMEOUT=${BENCH_START_TIMEOUT:-60}
 PROFILES=${BENCH_PROFILE_DIR:-$ROOT/bench/profiles}
+PROFILE_SECONDS=${BENCH_PROFILE_SECONDS:-10}
 ADMIN_PORT=7199
 SKIP=" ${BENCH_SKIP:-} "
 
@@ -130,6 +132,7 @@ start_node() {
 # after 30 seconds.
 stop_nodes() {
 	local pid
+	wait_profile
 	for pid in "${PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
@@ -180,11 +183,22 @@ pebble() {
 	tail -8 "$WORK/$name.out" >&2
 }
 
-# profile NAME IP: a 10s server CPU profile, in the background, when asked.
+# profile NAME IP: a server CPU profile of the next PROFILE_SECONDS, in the
+# background, when asked. A process takes one CPU profile at a time, so it
+# first waits for the previous one.
+PROFILE_PID=""
 profile() {
 	[[ ${BENCH_PROFILE:-} == 1 ]] || return 0
+	wait_profile
 	mkdir -p "$PROFILES"
-	curl -sf -o "$PROFILES/$1.cpu.pprof" "http://$2:$ADMIN_PORT/debug/pprof/profile?seconds=10" &
+	curl -sf -o "$PROFILES/$1.cpu.pprof" "http://$2:$ADMIN_PORT/debug/pprof/profile?seconds=$PROFILE_SECONDS" &
+	PROFILE_PID=$!
+}
+
+wait_profile() {
+	[[ -n $PROFILE_PID ]] || return 0
+	wait "$PROFILE_PID" || note "a server CPU profile failed (curl exit $?)"
+	PROFILE_PID=""
 }
 
 # allocs NAME IP: the server's allocation profile (cumulative since start),
@@ -497,6 +511,6 @@ skipped pebble || run_pebble
 skipped cluster || run_cluster
 skipped growth || run_growth
 if [[ ${BENCH_PROFILE:-} == 1 ]]; then
-	note "server CPU profiles: $(ls "$PROFILES" 2>/dev/null | tr '\n' ' ')(in $PROFILES)"
+	note "server profiles: $(ls "$PROFILES" 2>/dev/null | tr '\n' ' ')(in $PROFILES)"
 fi
 report

@@ -16,7 +16,7 @@ import unittest
 import uuid
 
 from cassandra import AlreadyExists, InvalidRequest
-from cassandra.cluster import Cluster
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
 from cassandra.concurrent import execute_concurrent_with_args
 from cassandra.metadata import Murmur3Token
 from cassandra.policies import TokenAwarePolicy, DCAwareRoundRobinPolicy
@@ -27,6 +27,20 @@ from cassandra.util import Date, Duration, Time
 HOST = os.environ.get("SIBYL_HOST", "127.0.0.1")
 PORT = int(os.environ.get("SIBYL_PORT", "9042"))
 KS = "interop_python"
+
+
+class Addr(object):
+    """The Python side of the user type addr (register_user_type maps it)."""
+
+    def __init__(self, street=None, zip=None):
+        self.street = street
+        self.zip = zip
+
+    def __eq__(self, other):
+        return (self.street, self.zip) == (other.street, other.zip)
+
+    def __repr__(self):
+        return "Addr(%r, %r)" % (self.street, self.zip)
 
 
 def wait_for(what, check, timeout=15.0):
@@ -44,12 +58,12 @@ class InteropTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.cluster = Cluster(
-            [HOST], port=PORT,
+        profile = ExecutionProfile(
             load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc="datacenter1")),
-            connect_timeout=10, control_connection_timeout=10)
+            request_timeout=30)
+        cls.cluster = Cluster([HOST], port=PORT, execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+                              connect_timeout=10, control_connection_timeout=10)
         cls.session = cls.cluster.connect()
-        cls.session.default_timeout = 30
         cls.session.execute("DROP KEYSPACE IF EXISTS " + KS)
         cls.session.execute("CREATE KEYSPACE %s WITH replication = "
                             "{'class': 'SimpleStrategy', 'replication_factor': 1}" % KS)
@@ -107,7 +121,7 @@ class InteropTest(unittest.TestCase):
                   "de decimal, do double, f float, i inet, n int, sm smallint, t text, ti time, ts timestamp, "
                   "tu timeuuid, tn tinyint, u uuid, vi varint, du duration, l list<int>, st set<text>, "
                   "m map<text, int>, fl frozen<list<int>>, tp tuple<int, text>, ad addr, fad frozen<addr>)")
-        self.cluster.register_user_type(KS, "addr", dict)
+        self.cluster.register_user_type(KS, "addr", Addr)
         ts = datetime.datetime(2024, 1, 2, 3, 4, 5, 678000)
         tu = uuid.UUID("50554d6e-29bb-11e5-b345-feff819cdc9f")
         u = uuid.UUID("123e4567-e89b-12d3-a456-426614174000")
@@ -115,7 +129,7 @@ class InteropTest(unittest.TestCase):
                       de=decimal.Decimal("-123.4500"), do=3.25, f=1.5, i="::1", n=-42, sm=32767, t="h\u00e9llo \u2713",
                       ti=Time(47655123456789), ts=ts, tu=tu, tn=-128, u=u, vi=123456789012345678901234567890,
                       du=Duration(1, 2, 3000), l=[3, 1, 2], st={"b", "a"}, m={"x": 1, "y": 2}, fl=[7, 8],
-                      tp=(5, "five"), ad={"street": "Main", "zip": 12345}, fad={"street": "Side", "zip": None})
+                      tp=(5, "five"), ad=Addr("Main", 12345), fad=Addr("Side", None))
         cols = list(values)
         ins = s.prepare("INSERT INTO alltypes (%s) VALUES (%s)" % (", ".join(cols), ", ".join("?" * len(cols))))
         s.execute(ins, [values[c] for c in cols])
@@ -141,8 +155,8 @@ class InteropTest(unittest.TestCase):
         self.assertEqual(dict(r.m), {"x": 1, "y": 2})
         self.assertEqual(list(r.fl), [7, 8])
         self.assertEqual(tuple(r.tp), (5, "five"))
-        self.assertEqual(r.ad, {"street": "Main", "zip": 12345})
-        self.assertEqual(r.fad, {"street": "Side", "zip": None})
+        self.assertEqual(r.ad, Addr("Main", 12345))
+        self.assertEqual(r.fad, Addr("Side", None))
         s.execute("UPDATE alltypes SET l = l + [4], st = st - {'a'}, m['z'] = 3 WHERE k = 1")
         s.execute("UPDATE alltypes SET l = [0] + l WHERE k = 1")
         r = s.execute("SELECT l, st, m FROM alltypes WHERE k = 1").one()

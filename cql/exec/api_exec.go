@@ -9,6 +9,9 @@ import (
 // Query parses, analyses and runs one statement sent as text.
 func (e *Executor) Query(ctx context.Context, s *Session, query string, o *QueryOptions) (res Result, err error) {
 	defer e.recoverInto(&err)
+	if s == nil {
+		s = e.NewSession()
+	}
 	if o == nil {
 		o = &QueryOptions{}
 	}
@@ -34,6 +37,9 @@ func (e *Executor) Query(ctx context.Context, s *Session, query string, o *Query
 // Prepare analyses a statement and caches it under its deterministic id.
 func (e *Executor) Prepare(ctx context.Context, s *Session, query string) (res *PreparedResult, err error) {
 	defer e.recoverInto(&err)
+	if s == nil {
+		s = e.NewSession()
+	}
 	stmt, err := parse(query)
 	if err != nil {
 		return nil, err
@@ -53,6 +59,9 @@ func (e *Executor) Prepare(ctx context.Context, s *Session, query string) (res *
 // answered Unprepared, so the driver prepares it again.
 func (e *Executor) Execute(ctx context.Context, s *Session, id []byte, o *QueryOptions) (res Result, err error) {
 	defer e.recoverInto(&err)
+	if s == nil {
+		s = e.NewSession()
+	}
 	if o == nil {
 		o = &QueryOptions{}
 	}
@@ -116,6 +125,9 @@ func sameSpecs(a, b []ColumnSpec) bool {
 // and their mutations are merged per partition into one write.
 func (e *Executor) Batch(ctx context.Context, s *Session, b *Batch) (res Result, err error) {
 	defer e.recoverInto(&err)
+	if s == nil {
+		s = e.NewSession()
+	}
 	if b.Type == CounterBatch {
 		return nil, invalidf("Counter batches are not supported by this server")
 	}

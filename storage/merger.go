@@ -38,10 +38,14 @@ type valueMerger struct {
 	tag     byte
 	buf     []byte // the winning cell or deletion, owned
 	header  rowHeader
+	// inline backs buf for small values, so a merge allocates only the
+	// valueMerger itself (reads merge every key not yet compacted).
+	inline [192]byte
 	cell    schema.Cell // decoded view of buf, for tag == tagCell
 }
 
 func (m *valueMerger) first(v []byte) error {
+	m.buf = m.inline[:0]
 	if len(v) == 0 {
 		return fmt.Errorf("%w: empty merge operand", errBadValue)
 	}

@@ -51,6 +51,9 @@ func (e *Engine) ScanRange(ctx context.Context, t schema.TableID, start, end int
 
 var readerPool = sync.Pool{New: func() any { return new(reader) }}
 
+// fullSlices is the selection of a command without Slices; read only.
+var fullSlices = []schema.Slice{schema.FullSlice}
+
 // reader is the state of one Read. Its scratch buffers are pooled; its
 // arena and cell slab belong to the partitions it returns.
 type reader struct {
@@ -67,9 +70,11 @@ type reader struct {
 	emitted int
 
 	// Scratch (pooled).
-	seek, pp, ck, rowRaw, upper []byte
-	rts                         []schema.RangeTombstone
-	allCDs                      []schema.ColumnDeletion
+	seek, pp, ck, rowRaw, upper, rowStart []byte
+	rts                                   []schema.RangeTombstone
+	iterOpts                              pebble.IterOptions
+	rk                                    rowKey // the key atRow decoded
+	allCDs                                []schema.ColumnDeletion
 
 	// Owned by the results.
 	arena []byte
@@ -101,7 +106,7 @@ func (e *Engine) read(ctx context.Context, cmd *schema.ReadCommand, emit func(*s
 	r.e, r.ctx, r.cmd, r.emitted = e, ctx, cmd, 0
 	r.slices = cmd.Slices
 	if r.slices == nil {
-		r.slices = []schema.Slice{schema.FullSlice}
+		r.slices = fullSlices
 	}
 	if cmd.Columns != nil {
 		r.cols = slices.Clone(cmd.Columns)
@@ -125,7 +130,8 @@ func (e *Engine) read(ctx context.Context, cmd *schema.ReadCommand, emit func(*s
 func (r *reader) readSingle(emit func(*schema.Partition) error) error {
 	r.pp = appendPartitionPrefix(r.pp[:0], r.cmd.Table, r.cmd.Token, r.cmd.Key)
 	r.upper = prefixSuccessor(r.upper[:0], r.pp)
-	it, err := r.e.db.NewIter(&pebble.IterOptions{LowerBound: r.pp, UpperBound: r.upper})
+	r.iterOpts = pebble.IterOptions{LowerBound: r.pp, UpperBound: r.upper}
+	it, err := r.e.db.NewIter(&r.iterOpts)
 	if err != nil {
 		return fmt.Errorf("cannot create iterator: %w", err)
 	}
@@ -188,7 +194,8 @@ func (r *reader) readRange(emit func(*schema.Partition) error) error {
 // scanSpan reads the partitions in [lo, hi); done reports that a limit
 // was reached.
 func (r *reader) scanSpan(lo, hi []byte, emit func(*schema.Partition) error) (done bool, err error) {
-	it, err := r.e.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	r.iterOpts = pebble.IterOptions{LowerBound: lo, UpperBound: hi}
+	it, err := r.e.db.NewIter(&r.iterOpts)
 	if err != nil {
 		return false, fmt.Errorf("cannot create iterator: %w", err)
 	}
@@ -275,13 +282,18 @@ func (r *reader) readPartition(positioned bool) (*schema.Partition, bool, error)
 			return nil, false, fmt.Errorf("cannot read partition: %w: unexpected region %#x", errBadKey, r.region())
 		}
 		if r.inPartition() && r.region() == regionStatic {
-			row, err := r.readRow(p.Deletion, true)
+			suffix := it.Key()[len(r.pp):]
+			if r.ck, err = decodeRowSuffix(suffix, r.ck, &r.rk); err != nil {
+				return nil, false, fmt.Errorf("cannot read static row: %w", err)
+			}
+			r.rowRaw = append(r.rowRaw[:0], suffix[:r.rk.rowPrefix]...)
+			row, ok, err := r.readRow(p.Deletion, true)
 			if err != nil {
 				return nil, false, err
 			}
-			if row != nil {
-				p.Static = row
-				live = rowLive(row, r.now)
+			if ok {
+				p.Static = &row
+				live = rowLive(&row, r.now)
 			}
 		}
 	}
@@ -425,14 +437,13 @@ func (r *reader) atRow() (bool, error) {
 	if !r.inPartition() || r.region() != regionRows {
 		return false, r.it.Error()
 	}
-	var rk rowKey
 	var err error
 	suffix := r.it.Key()[len(r.pp):]
-	if r.ck, err = decodeRowSuffix(suffix, r.ck, &rk); err != nil {
+	if r.ck, err = decodeRowSuffix(suffix, r.ck, &r.rk); err != nil {
 		return false, fmt.Errorf("cannot read row: %w", err)
 	}
-	r.ck = rk.clustering
-	r.rowRaw = append(r.rowRaw[:0], suffix[:rk.rowPrefix]...)
+	r.ck = r.rk.clustering
+	r.rowRaw = append(r.rowRaw[:0], suffix[:r.rk.rowPrefix]...)
 	return true, nil
 }
 
@@ -505,29 +516,34 @@ func (r *reader) visitRow(p *schema.Partition, s schema.Slice) (bool, error) {
 	}
 	top := r.rowTop(p.Deletion, r.ck)
 	if r.cmd.Reversed {
-		rowStart := append([]byte(nil), r.seek...)
-		it.SeekGE(rowStart)
-		row, err := r.readRow(top, false)
+		r.rowStart = append(r.rowStart[:0], r.seek...)
+		// The row's first key: its header or collection deletions come
+		// before its cells.
+		it.SeekGE(r.rowStart)
+		if err := decodeSub(it.Key()[len(r.rowStart):], &r.rk); err != nil {
+			return false, fmt.Errorf("cannot read row: %w", err)
+		}
+		row, ok, err := r.readRow(top, false)
 		if err != nil {
 			return false, err
 		}
-		it.SeekLT(rowStart)
-		return r.addRow(p, row), nil
+		it.SeekLT(r.rowStart)
+		return r.addRow(p, row, ok), nil
 	}
-	row, err := r.readRow(top, false)
+	row, ok, err := r.readRow(top, false)
 	if err != nil {
 		return false, err
 	}
-	return r.addRow(p, row), nil
+	return r.addRow(p, row, ok), nil
 }
 
-func (r *reader) addRow(p *schema.Partition, row *schema.Row) bool {
-	if row == nil {
+func (r *reader) addRow(p *schema.Partition, row schema.Row, ok bool) bool {
+	if !ok {
 		return false
 	}
-	p.Rows = append(p.Rows, *row)
+	p.Rows = append(p.Rows, row)
 	r.e.m.readRows.Add(1)
-	return rowLive(row, r.now)
+	return rowLive(&row, r.now)
 }
 
 func rowLive(row *schema.Row, now int64) bool {
@@ -560,20 +576,16 @@ func (r *reader) copyBytes(b []byte) []byte {
 }
 
 // readRow reads every key of the row under the iterator (forward),
-// applying top (the partition or range tombstone above it), and leaves the
-// iterator after the row. It returns nil when nothing of the row remains.
-func (r *reader) readRow(top schema.Deletion, static bool) (*schema.Row, error) {
+// whose key atRow (or the caller) decoded into r.rk, r.ck and r.rowRaw,
+// applying top (the partition or range tombstone above it), and leaves
+// the iterator after the row. ok is false when nothing of the row
+// remains.
+func (r *reader) readRow(top schema.Deletion, static bool) (schema.Row, bool, error) {
 	it := r.it
-	suffix := it.Key()[len(r.pp):]
-	var rk rowKey
-	var err error
-	if r.ck, err = decodeRowSuffix(suffix, r.ck, &rk); err != nil {
-		return nil, fmt.Errorf("cannot read row: %w", err)
-	}
-	r.rowRaw = append(r.rowRaw[:0], suffix[:rk.rowPrefix]...)
-	row := &schema.Row{Marker: schema.NoLiveness, Deletion: schema.LiveDeletion}
+	rk := r.rk
+	row := schema.Row{Marker: schema.NoLiveness, Deletion: schema.LiveDeletion}
 	if !static {
-		row.Clustering = r.copyBytes(rk.clustering)
+		row.Clustering = r.copyBytes(r.ck)
 		if row.Clustering == nil {
 			row.Clustering = []byte{}
 		}
@@ -586,13 +598,13 @@ func (r *reader) readRow(top schema.Deletion, static bool) (*schema.Row, error) 
 	for {
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return nil, fmt.Errorf("cannot read row: %w", err)
+			return row, false, fmt.Errorf("cannot read row: %w", err)
 		}
 		switch rk.sub {
 		case subHeader:
 			h, err := decodeRowHeaderValue(v)
 			if err != nil {
-				return nil, fmt.Errorf("cannot read row header: %w", err)
+				return row, false, fmt.Errorf("cannot read row header: %w", err)
 			}
 			row.Marker, row.Deletion = h.marker, h.deletion
 			if !row.Deletion.Live() && !top.Live() && row.Deletion.MarkedAt <= top.MarkedAt {
@@ -605,7 +617,7 @@ func (r *reader) readRow(top schema.Deletion, static bool) (*schema.Row, error) 
 		case subColumnDel:
 			d, err := decodeDeletionValue(v)
 			if err != nil {
-				return nil, fmt.Errorf("cannot read collection deletion: %w", err)
+				return row, false, fmt.Errorf("cannot read collection deletion: %w", err)
 			}
 			if eff.Live() || d.MarkedAt > eff.MarkedAt {
 				r.allCDs = append(r.allCDs, schema.ColumnDeletion{Column: rk.column, Deletion: d})
@@ -613,7 +625,7 @@ func (r *reader) readRow(top schema.Deletion, static bool) (*schema.Row, error) 
 		case subCell:
 			c := schema.Cell{Column: rk.column, Path: rk.path}
 			if err := decodeCellValue(v, &c); err != nil {
-				return nil, fmt.Errorf("cannot read cell: %w", err)
+				return row, false, fmt.Errorf("cannot read cell: %w", err)
 			}
 			if !r.shadowed(&c, eff) {
 				if r.columnSelected(c.Column) {
@@ -634,11 +646,11 @@ func (r *reader) readRow(top schema.Deletion, static bool) (*schema.Row, error) 
 			break
 		}
 		if err := decodeSub(k[len(r.pp)+len(r.rowRaw):], &rk); err != nil {
-			return nil, fmt.Errorf("cannot read row: %w", err)
+			return row, false, fmt.Errorf("cannot read row: %w", err)
 		}
 	}
 	if err := it.Error(); err != nil {
-		return nil, fmt.Errorf("cannot read row: %w", err)
+		return row, false, fmt.Errorf("cannot read row: %w", err)
 	}
 	for _, cd := range r.allCDs {
 		if r.columnSelected(cd.Column) {
@@ -652,9 +664,9 @@ func (r *reader) readRow(top schema.Deletion, static bool) (*schema.Row, error) 
 		row.Cells = r.cells[cellStart:len(r.cells):len(r.cells)]
 	}
 	if row.Marker.Timestamp == schema.NoTimestamp && row.Deletion.Live() && len(row.ColumnDeletions) == 0 && len(row.Cells) == 0 {
-		return nil, nil
+		return row, false, nil
 	}
-	return row, nil
+	return row, true, nil
 }
 
 // shadowed reports whether c is covered by eff or by a collection

@@ -1,0 +1,265 @@
+package storage
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"runtime"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// Benchmarks of the engine beside raw Pebble doing the same bytes, in the
+// same run, on the same disk (storage/BENCHMARKS.md has results):
+//
+//	go test ./storage -run '^$' -bench . -benchtime 1s
+//
+// Apply (Sync) vs Batch.Commit(pebble.Sync) of the same number of keys and
+// value bytes; point read vs Get; a 100-row partition slice and a range
+// scan vs an iterator over the same number of keys.
+
+var benchValue = func() []byte {
+	v := make([]byte, 100)
+	for i := range v {
+		v[i] = byte('a' + i%26)
+	}
+	return v
+}()
+
+func benchEngine(b *testing.B) *Engine {
+	e, err := Open(Options{Dir: b.TempDir(), PurgeInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = e.Close() })
+	return e
+}
+
+func benchRaw(b *testing.B) *pebble.DB {
+	cache := pebble.NewCache(64 << 20)
+	defer cache.Unref()
+	db, err := pebble.Open(b.TempDir(), &pebble.Options{Cache: cache, MemTableSize: 32 << 20, FormatMajorVersion: pebble.FormatNewest,
+		Logger: pebbleLogger{slog.New(slog.NewTextHandler(io.Discard, nil))}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func benchKey(i uint64) []byte { return binary.BigEndian.AppendUint64([]byte("partition-"), i) }
+
+// benchRow builds a one-row mutation with n 100-byte cells.
+func benchRow(i uint64, n int) *schema.Partition {
+	cells := make([]schema.Cell, n)
+	for c := range cells {
+		cells[c] = schema.Cell{Column: schema.ColumnID(c), Timestamp: int64(i), LocalDeletionTime: schema.NoExpiry, Value: benchValue}
+	}
+	return &schema.Partition{Table: 1, Token: int64(i * 0x9E3779B97F4A7C15), Key: benchKey(i), Deletion: schema.LiveDeletion,
+		Rows: []schema.Row{{Clustering: []byte{0x40, 1}, Marker: schema.NoLiveness, Deletion: schema.LiveDeletion, Cells: cells}}}
+}
+
+func parallelism(writers int) int { return max(1, writers/runtime.GOMAXPROCS(0)) }
+
+func BenchmarkApply(b *testing.B) {
+	for _, cells := range []int{1, 10} {
+		for _, writers := range []int{1, 128} {
+			b.Run(fmt.Sprintf("cells=%d/writers=%d/engine", cells, writers), func(b *testing.B) {
+				e := benchEngine(b)
+				var seq atomic.Uint64
+				b.SetBytes(int64(cells * len(benchValue)))
+				b.SetParallelism(parallelism(writers))
+				b.ReportAllocs()
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := e.Apply(context.Background(), benchRow(seq.Add(1), cells)); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+			b.Run(fmt.Sprintf("cells=%d/writers=%d/raw-pebble", cells, writers), func(b *testing.B) {
+				db := benchRaw(b)
+				var seq atomic.Uint64
+				b.SetBytes(int64(cells * len(benchValue)))
+				b.SetParallelism(parallelism(writers))
+				b.ReportAllocs()
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						i := seq.Add(1)
+						batch := db.NewBatch()
+						for c := range cells {
+							k := binary.BigEndian.AppendUint16(benchKey(i), uint16(c))
+							_ = batch.Set(k, benchValue, nil)
+						}
+						if err := batch.Commit(pebble.Sync); err != nil {
+							b.Error(err)
+							return
+						}
+						_ = batch.Close()
+					}
+				})
+			})
+		}
+	}
+}
+
+const benchPartitions = 10_000
+
+func BenchmarkPointRead(b *testing.B) {
+	b.Run("engine", func(b *testing.B) {
+		e := benchEngine(b)
+		load := make([]*schema.Partition, 0, 100)
+		for i := range uint64(benchPartitions) {
+			load = append(load, benchRow(i, 1))
+			if len(load) == cap(load) {
+				mustApply(b, e, load...)
+				load = load[:0]
+			}
+		}
+		if err := e.Flush(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for n := range b.N {
+			i := uint64(n*7919) % benchPartitions
+			p := benchRow(i, 0)
+			ps, err := e.Read(context.Background(), &schema.ReadCommand{Table: 1, Key: p.Key, Token: p.Token})
+			if err != nil || len(ps) != 1 {
+				b.Fatalf("read %d: %v %d", i, err, len(ps))
+			}
+		}
+	})
+	b.Run("raw-pebble", func(b *testing.B) {
+		db := benchRaw(b)
+		batch := db.NewBatch()
+		for i := range uint64(benchPartitions) {
+			_ = batch.Set(benchKey(i), benchValue, nil)
+		}
+		if err := batch.Commit(pebble.Sync); err != nil {
+			b.Fatal(err)
+		}
+		if err := db.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for n := range b.N {
+			i := uint64(n*7919) % benchPartitions
+			v, closer, err := db.Get(benchKey(i))
+			if err != nil || len(v) != len(benchValue) {
+				b.Fatalf("get %d: %v", i, err)
+			}
+			_ = closer.Close()
+		}
+	})
+}
+
+func BenchmarkPartitionSlice100(b *testing.B) {
+	const rows = 100
+	b.Run("engine", func(b *testing.B) {
+		e := benchEngine(b)
+		p := &schema.Partition{Table: 1, Token: 5, Key: []byte("wide"), Deletion: schema.LiveDeletion}
+		for r := range rows {
+			p.Rows = append(p.Rows, schema.Row{Clustering: []byte{0x40, 0, byte(r)}, Marker: schema.NoLiveness, Deletion: schema.LiveDeletion,
+				Cells: []schema.Cell{{Column: 1, Timestamp: 1, LocalDeletionTime: schema.NoExpiry, Value: benchValue}}})
+		}
+		mustApply(b, e, p)
+		if err := e.Flush(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		cmd := &schema.ReadCommand{Table: 1, Key: p.Key, Token: p.Token}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			ps, err := e.Read(context.Background(), cmd)
+			if err != nil || len(ps) != 1 || len(ps[0].Rows) != rows {
+				b.Fatalf("slice: %v", err)
+			}
+		}
+	})
+	b.Run("raw-pebble", func(b *testing.B) {
+		db := benchRaw(b)
+		batch := db.NewBatch()
+		for r := range rows {
+			_ = batch.Set(append([]byte("wide/"), 0, byte(r)), benchValue, nil)
+		}
+		_ = batch.Commit(pebble.Sync)
+		_ = db.Flush()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if n := rawScan(b, db, []byte("wide/"), []byte("wide0")); n != rows {
+				b.Fatalf("scan found %d", n)
+			}
+		}
+	})
+}
+
+func rawScan(b *testing.B, db *pebble.DB, lo, hi []byte) int {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for it.First(); it.Valid(); it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			b.Fatal(err)
+		}
+		// Copy, as a caller that keeps the results must.
+		_ = append([]byte(nil), v...)
+		n++
+	}
+	_ = it.Close()
+	return n
+}
+
+func BenchmarkRangeScan1000(b *testing.B) {
+	const parts = 1000
+	b.Run("engine", func(b *testing.B) {
+		e := benchEngine(b)
+		var load []*schema.Partition
+		for i := range uint64(parts) {
+			load = append(load, benchRow(i, 1))
+		}
+		mustApply(b, e, load...)
+		_ = e.Flush(context.Background())
+		cmd := &schema.ReadCommand{Table: 1, StartToken: math.MinInt64, EndToken: math.MinInt64}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			ps, err := e.Read(context.Background(), cmd)
+			if err != nil || len(ps) != parts {
+				b.Fatalf("scan: %v %d", err, len(ps))
+			}
+		}
+	})
+	b.Run("raw-pebble", func(b *testing.B) {
+		db := benchRaw(b)
+		batch := db.NewBatch()
+		for i := range uint64(parts) {
+			_ = batch.Set(benchKey(i), benchValue, nil)
+		}
+		_ = batch.Commit(pebble.Sync)
+		_ = db.Flush()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			if n := rawScan(b, db, []byte("partition-"), []byte("partition.")); n != parts {
+				b.Fatalf("scan found %d", n)
+			}
+		}
+	})
+}

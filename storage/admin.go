@@ -86,11 +86,10 @@ func (e *Engine) deleteSpans(ctx context.Context, spans [][2][]byte, what string
 	if len(spans) == 0 {
 		return nil
 	}
-	release, err := e.enter()
-	if err != nil {
+	if err := e.enter(); err != nil {
 		return err
 	}
-	defer release()
+	defer e.exit()
 	b := e.db.NewBatch()
 	defer b.Close()
 	for _, s := range spans {

@@ -130,12 +130,16 @@ func BenchmarkPointRead(b *testing.B) {
 		if err := e.Flush(context.Background()); err != nil {
 			b.Fatal(err)
 		}
+		cmds := make([]schema.ReadCommand, benchPartitions)
+		for i := range cmds {
+			p := benchRow(uint64(i), 0)
+			cmds[i] = schema.ReadCommand{Table: 1, Key: p.Key, Token: p.Token}
+		}
 		b.ReportAllocs()
 		b.ResetTimer()
 		for n := range b.N {
 			i := uint64(n*7919) % benchPartitions
-			p := benchRow(i, 0)
-			ps, err := e.Read(context.Background(), &schema.ReadCommand{Table: 1, Key: p.Key, Token: p.Token})
+			ps, err := e.Read(context.Background(), &cmds[i])
 			if err != nil || len(ps) != 1 {
 				b.Fatalf("read %d: %v %d", i, err, len(ps))
 			}
@@ -153,11 +157,15 @@ func BenchmarkPointRead(b *testing.B) {
 		if err := db.Flush(); err != nil {
 			b.Fatal(err)
 		}
+		keys := make([][]byte, benchPartitions)
+		for i := range keys {
+			keys[i] = benchKey(uint64(i))
+		}
 		b.ReportAllocs()
 		b.ResetTimer()
 		for n := range b.N {
 			i := uint64(n*7919) % benchPartitions
-			v, closer, err := db.Get(benchKey(i))
+			v, closer, err := db.Get(keys[i])
 			if err != nil || len(v) != len(benchValue) {
 				b.Fatalf("get %d: %v", i, err)
 			}

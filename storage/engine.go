@@ -109,15 +109,17 @@ func (e *Engine) goTask(ctx context.Context, f func(context.Context)) {
 	}()
 }
 
-// enter marks the start of an operation; the returned func ends it.
-func (e *Engine) enter() (func(), error) {
+// enter marks the start of an operation, which exit ends.
+func (e *Engine) enter() error {
 	e.closeMu.RLock()
 	if e.closed {
 		e.closeMu.RUnlock()
-		return nil, ErrClosed
+		return ErrClosed
 	}
-	return e.closeMu.RUnlock, nil
+	return nil
 }
+
+func (e *Engine) exit() { e.closeMu.RUnlock() }
 
 // Close stops the background tasks, waits for operations in flight, syncs
 // and closes the store. It is safe to call more than once.
@@ -167,11 +169,10 @@ func (e *Engine) periodicSync(ctx context.Context, every time.Duration) {
 
 // Flush writes the memtables to sstables.
 func (e *Engine) Flush(ctx context.Context) error {
-	release, err := e.enter()
-	if err != nil {
+	if err := e.enter(); err != nil {
 		return err
 	}
-	defer release()
+	defer e.exit()
 	if err := e.db.Flush(); err != nil {
 		return fmt.Errorf("cannot flush: %w", err)
 	}
@@ -181,11 +182,10 @@ func (e *Engine) Flush(ctx context.Context) error {
 // Compact compacts every key of table t (all keys when t is nil), which
 // also runs the merger's purge of expired cells and old cell tombstones.
 func (e *Engine) Compact(ctx context.Context, t *schema.TableID) error {
-	release, err := e.enter()
-	if err != nil {
+	if err := e.enter(); err != nil {
 		return err
 	}
-	defer release()
+	defer e.exit()
 	start, end := []byte{0x00}, []byte{0xFF}
 	if t != nil {
 		start, end = tableSpan(*t)
@@ -198,11 +198,10 @@ func (e *Engine) Compact(ctx context.Context, t *schema.TableID) error {
 
 // TableSize estimates the bytes on disk used by table t.
 func (e *Engine) TableSize(t schema.TableID) (uint64, error) {
-	release, err := e.enter()
-	if err != nil {
+	if err := e.enter(); err != nil {
 		return 0, err
 	}
-	defer release()
+	defer e.exit()
 	start, end := tableSpan(t)
 	n, err := e.db.EstimateDiskUsage(start, end)
 	if err != nil {
@@ -237,11 +236,10 @@ func (e *Engine) Metrics() Metrics {
 		PurgeRuns: e.m.purgeRuns.Load(), PurgedKeys: e.m.purgedKeys.Load(),
 		HintsStored: e.m.hintsStored.Load(), HintsRejected: e.m.hintsRejected.Load(),
 	}
-	release, err := e.enter()
-	if err != nil {
+	if err := e.enter(); err != nil {
 		return m
 	}
-	defer release()
+	defer e.exit()
 	pm := e.db.Metrics()
 	m.DiskSpaceUsage = pm.DiskSpaceUsage()
 	m.MemTableSize = pm.MemTable.Size

@@ -43,11 +43,10 @@ func (e *Engine) purgeLoop(ctx context.Context, every time.Duration) {
 // passed and the data they shadow. Pebble reclaims the space at its next
 // compactions (or call Compact).
 func (e *Engine) Purge(ctx context.Context) error {
-	release, err := e.enter()
-	if err != nil {
+	if err := e.enter(); err != nil {
 		return err
 	}
-	defer release()
+	defer e.exit()
 	e.m.purgeRuns.Add(1)
 	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte{spaceTable}, UpperBound: []byte{spaceEnd}})
 	if err != nil {

@@ -86,11 +86,10 @@ func (e *Engine) StoreHint(ctx context.Context, target HostID, mut *schema.Parti
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	release, err := e.enter()
-	if err != nil {
+	if err := e.enter(); err != nil {
 		return 0, err
 	}
-	defer release()
+	defer e.exit()
 	value := schema.AppendPartition(nil, mut)
 	e.hints.mu.Lock()
 	id := max(uint64(e.opts.Now().UnixNano()), e.hints.lastID+1)
@@ -121,11 +120,10 @@ func (e *Engine) StoreHint(ctx context.Context, target HostID, mut *schema.Parti
 // error (returned as is) or the hints run out. Hints stored meanwhile may
 // or may not be seen. fn may call DeleteHint.
 func (e *Engine) Hints(ctx context.Context, target HostID, fn func(Hint) error) error {
-	release, err := e.enter()
-	if err != nil {
+	if err := e.enter(); err != nil {
 		return err
 	}
-	defer release()
+	defer e.exit()
 	prefix := hintPrefix(target)
 	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixSuccessor(nil, prefix)})
 	if err != nil {
@@ -163,11 +161,10 @@ func (e *Engine) DeleteHint(ctx context.Context, target HostID, id uint64) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	release, err := e.enter()
-	if err != nil {
+	if err := e.enter(); err != nil {
 		return err
 	}
-	defer release()
+	defer e.exit()
 	key := hintKey(target, id)
 	v, closer, err := e.db.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
@@ -195,11 +192,10 @@ func (e *Engine) DropHints(ctx context.Context, target HostID) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	release, err := e.enter()
-	if err != nil {
+	if err := e.enter(); err != nil {
 		return err
 	}
-	defer release()
+	defer e.exit()
 	prefix := hintPrefix(target)
 	e.hints.mu.Lock()
 	defer e.hints.mu.Unlock()

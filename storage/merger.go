@@ -41,7 +41,7 @@ type valueMerger struct {
 	// inline backs buf for small values, so a merge allocates only the
 	// valueMerger itself (reads merge every key not yet compacted).
 	inline [192]byte
-	cell    schema.Cell // decoded view of buf, for tag == tagCell
+	cell   schema.Cell // decoded view of buf, for tag == tagCell
 }
 
 func (m *valueMerger) first(v []byte) error {

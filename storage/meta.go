@@ -40,11 +40,10 @@ func (e *Engine) DeleteLocal(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	release, err := e.enter()
-	if err != nil {
+	if err := e.enter(); err != nil {
 		return err
 	}
-	defer release()
+	defer e.exit()
 	if err := e.db.Delete(localKey(name), pebble.Sync); err != nil {
 		return fmt.Errorf("cannot delete local metadata %s: %w", name, err)
 	}
@@ -55,11 +54,10 @@ func (e *Engine) setDurable(ctx context.Context, key, value []byte, what string)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	release, err := e.enter()
-	if err != nil {
+	if err := e.enter(); err != nil {
 		return err
 	}
-	defer release()
+	defer e.exit()
 	if err := e.db.Set(key, value, pebble.Sync); err != nil {
 		return fmt.Errorf("cannot store %s: %w", what, err)
 	}
@@ -67,11 +65,10 @@ func (e *Engine) setDurable(ctx context.Context, key, value []byte, what string)
 }
 
 func (e *Engine) get(key []byte, what string) ([]byte, bool, error) {
-	release, err := e.enter()
-	if err != nil {
+	if err := e.enter(); err != nil {
 		return nil, false, err
 	}
-	defer release()
+	defer e.exit()
 	v, closer, err := e.db.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, false, nil

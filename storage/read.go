@@ -92,11 +92,10 @@ func (e *Engine) read(ctx context.Context, cmd *schema.ReadCommand, emit func(*s
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	release, err := e.enter()
-	if err != nil {
+	if err := e.enter(); err != nil {
 		return err
 	}
-	defer release()
+	defer e.exit()
 	e.m.reads.Add(1)
 	r := readerPool.Get().(*reader)
 	defer func() {
@@ -268,6 +267,9 @@ func (r *reader) readPartition(positioned bool) (*schema.Partition, bool, error)
 		return nil, false, fmt.Errorf("cannot read partition: %w", err)
 	}
 	p := &schema.Partition{Table: info.table, Token: info.token, Deletion: schema.LiveDeletion}
+	if r.arena == nil {
+		r.arena = make([]byte, 0, 512)
+	}
 	start := len(r.arena)
 	if r.arena, err = partitionKeyBytes(r.arena, r.pp); err != nil {
 		return nil, false, fmt.Errorf("cannot read partition: %w", err)

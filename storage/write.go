@@ -43,11 +43,10 @@ func (e *Engine) Apply(ctx context.Context, muts ...*schema.Partition) error {
 			return err
 		}
 	}
-	release, err := e.enter()
-	if err != nil {
+	if err := e.enter(); err != nil {
 		return err
 	}
-	defer release()
+	defer e.exit()
 	s := writeScratchPool.Get().(*writeScratch)
 	defer writeScratchPool.Put(s)
 	b := e.db.NewBatch()
@@ -60,7 +59,7 @@ func (e *Engine) Apply(ctx context.Context, muts ...*schema.Partition) error {
 		s.latches = append(s.latches, e.latchIndex(m.Table, m.Key))
 	}
 	e.rlockLatches(s)
-	err = b.Commit(e.writeOpts)
+	err := b.Commit(e.writeOpts)
 	e.runlockLatches(s)
 	if err != nil {
 		return fmt.Errorf("cannot commit mutation batch: %w", err)

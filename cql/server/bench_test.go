@@ -1,33 +1,208 @@
 package server
 
 import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/sibyldb/sibyl/cql/exec"
 	"github.com/sibyldb/sibyl/cql/protocol"
+	"github.com/sibyldb/sibyl/schema"
 )
 
-// BenchmarkPipelinedQueries measures a connection's request path end to
-// end on loopback, with 64 queries in flight at a time, answered by the
-// test handler.
+// The benchmarks below drive one connection on loopback with a fixed
+// number of requests in flight, the way a pipelining driver does, and
+// read the answers with a buffered reader that only skips their bodies:
+// the client's share of the CPU stays small, so the figures move with
+// the server's request path. Each reports, besides ns/op and allocs/op
+// (per batch of depth requests), requests/s and writes/frame: the socket
+// writes the server made per answer, the syscall cost of its writer.
+
+// benchDepth is the number of requests in flight per connection, about
+// what `sibyl bench --concurrency 128` puts on each of its 2 connections.
+const benchDepth = 64
+
+// BenchmarkPipelinedQueries measures unprepared QUERY requests answered
+// by the test handler with one row and its metadata.
 func BenchmarkPipelinedQueries(b *testing.B) {
-	_, addr := startServer(b, Config{}, newTestHandler())
-	c := dial(b, addr)
-	c.startup(nil)
-	const depth = 64
 	frame := requestFrame(b, protocol.Version4, 0, &protocol.Query{Query: "SELECT v FROM ks.t WHERE k = 1",
 		Params: protocol.QueryParams{Consistency: 1}}, nil)
-	batch := make([]byte, 0, depth*len(frame))
-	for range depth {
-		batch = append(batch, frame...)
+	runPipelined(b, newTestHandler(), frame)
+}
+
+// BenchmarkPipelinedWrites measures prepared INSERTs (EXECUTE with three
+// values, answered VOID), the shape of `sibyl bench --mode write`.
+func BenchmarkPipelinedWrites(b *testing.B) {
+	frame := requestFrame(b, protocol.Version4, 0, &protocol.Execute{ID: []byte(benchWriteID), Params: protocol.QueryParams{
+		Consistency: 1, HasValues: true, HasTimestamp: true, Timestamp: 1,
+		Values: []protocol.Value{{Bytes: []byte("partition-key")}, {Bytes: []byte{0, 0, 0, 7}}, {Bytes: make([]byte, 100)}},
+	}}, nil)
+	runPipelined(b, benchHandler{}, frame)
+}
+
+// BenchmarkPipelinedReads measures prepared point SELECTs (EXECUTE with
+// one value and skip_metadata, answered with one row of two columns),
+// the shape of `sibyl bench --mode read`.
+func BenchmarkPipelinedReads(b *testing.B) {
+	frame := requestFrame(b, protocol.Version4, 0, &protocol.Execute{ID: []byte(benchReadID), Params: protocol.QueryParams{
+		Consistency: 1, HasValues: true, SkipMetadata: true, HasPageSize: true, PageSize: 5000,
+		Values: []protocol.Value{{Bytes: []byte("partition-key")}},
+	}}, nil)
+	runPipelined(b, benchHandler{}, frame)
+}
+
+// runPipelined serves h, writes benchDepth copies of frame (with
+// distinct stream ids) per iteration and reads as many answers, each of
+// which must be a RESULT.
+func runPipelined(b *testing.B, h Handler, frame []byte) {
+	srv, err := New(Config{}, h)
+	if err != nil {
+		b.Fatal(err)
 	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cl := &countingListener{Listener: ln}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, cl) }()
+	b.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, ErrServerClosed) {
+			b.Errorf("Serve: %v", err)
+		}
+	})
+	c := dial(b, ln.Addr().String())
+	c.startup(nil)
+
+	batch := make([]byte, 0, benchDepth*len(frame))
+	for i := range benchDepth {
+		batch = append(batch, frame...)
+		f := batch[len(batch)-len(frame):]
+		f[2], f[3] = 0, byte(i+2) // stream id
+	}
+	r := bufio.NewReaderSize(c.nc, 64<<10)
+	_ = c.nc.SetDeadline(time.Now().Add(time.Minute))
+	startWrites := cl.writes.Load()
 	b.ReportAllocs()
 	for b.Loop() {
 		c.write(batch)
-		for range depth {
-			if _, _, err := c.tryRecv(5e9); err != nil {
+		for range benchDepth {
+			if err := skipResult(r); err != nil {
 				b.Fatal(err)
 			}
 		}
 	}
-	b.ReportMetric(float64(b.N*depth)/b.Elapsed().Seconds(), "queries/s")
+	requests := float64(b.N * benchDepth)
+	b.ReportMetric(requests/b.Elapsed().Seconds(), "requests/s")
+	b.ReportMetric(float64(cl.writes.Load()-startWrites)/requests, "writes/frame")
+}
+
+// skipResult reads one frame, checks that it is a RESULT and discards
+// its body.
+func skipResult(r *bufio.Reader) error {
+	var hdr [protocol.HeaderSize]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return err
+	}
+	h, err := protocol.DecodeHeader(hdr[:], 0)
+	if err != nil {
+		return err
+	}
+	if h.Opcode != protocol.OpResult {
+		body := make([]byte, h.Length)
+		_, _ = io.ReadFull(r, body)
+		m, err := protocol.DecodeResponse(h.Opcode, h.Version, body)
+		if err != nil {
+			return err
+		}
+		return errors.New("unexpected answer " + h.Opcode.String() + ": " + describe(m))
+	}
+	_, err = r.Discard(int(h.Length))
+	return err
+}
+
+func describe(m protocol.Message) string {
+	if e, ok := m.(*protocol.Error); ok {
+		return e.Message
+	}
+	return m.Opcode().String()
+}
+
+// countingListener counts the Write calls on the connections it accepts.
+type countingListener struct {
+	net.Listener
+	writes atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: nc, writes: &l.writes}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// benchHandler answers the benchmarks' prepared statements without
+// allocating, so that allocs/op counts the server's allocations only.
+type benchHandler struct{}
+
+const (
+	benchWriteID = "write-stmt-id-00"
+	benchReadID  = "read-stmt-id-000"
+)
+
+var (
+	benchRow = &exec.RowsResult{
+		Columns: []exec.ColumnSpec{
+			{Keyspace: "ks", Table: "t", Name: "ck", Type: schema.IntType},
+			{Keyspace: "ks", Table: "t", Name: "v", Type: schema.BlobType},
+		},
+		Rows:       [][][]byte{{{0, 0, 0, 7}, make([]byte, 100)}},
+		NoMetadata: true,
+	}
+	benchVoid = exec.VoidResult{}
+)
+
+func (benchHandler) NewSession() *exec.Session { return &exec.Session{} }
+
+func (benchHandler) Query(context.Context, *exec.Session, string, *exec.QueryOptions) (exec.Result, error) {
+	return benchVoid, nil
+}
+
+func (benchHandler) Prepare(context.Context, *exec.Session, string) (*exec.PreparedResult, error) {
+	return nil, exec.Errorf(exec.CodeInvalid, "not supported")
+}
+
+func (benchHandler) Execute(_ context.Context, _ *exec.Session, id []byte, o *exec.QueryOptions) (exec.Result, error) {
+	switch string(id) {
+	case benchWriteID:
+		return benchVoid, nil
+	case benchReadID:
+		if !o.SkipMetadata {
+			return nil, exec.Errorf(exec.CodeInvalid, "expected skip_metadata")
+		}
+		return benchRow, nil
+	}
+	return nil, &exec.Error{Code: exec.CodeUnprepared, Message: "unknown id", UnpreparedID: id}
+}
+
+func (benchHandler) Batch(context.Context, *exec.Session, *exec.Batch) (exec.Result, error) {
+	return benchVoid, nil
 }

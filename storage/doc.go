@@ -1,0 +1,83 @@
+// Package storage is Sibyl's local storage engine: one node's partitions,
+// schema catalog, node-local metadata and hints, kept in one Pebble
+// instance. It knows nothing of CQL text, types or the network: keys
+// arrive encoded in the shared data model of package schema
+// (schema.Partition, schema.ReadCommand), and the engine stores and returns
+// fragments of partitions reconciled by the rules of DESIGN.md section 3.
+//
+// # What it offers
+//
+//   - Apply(ctx, muts...) writes mutations atomically and durably: it
+//     returns once the batch is synced to the write-ahead log, and
+//     concurrent Applies share WAL syncs (group commit). A write never
+//     reads: every entry is a Pebble merge operand, and the engine's merger
+//     keeps the winner under the reconciliation rules, so applying the same
+//     mutations on several replicas, in any order, any number of times,
+//     gives the same state. Options.UnsafePeriodicSync trades that
+//     durability for latency and is never the default.
+//   - Read(ctx, cmd) serves single-partition reads (clustering slices with
+//     inclusive or exclusive bounds, forward or reversed, limits that count
+//     live rows, per-partition limit, static row, a subset of columns,
+//     AfterClustering to resume a page) and token-range reads in ring order
+//     from StartToken (StartToken < token <= EndToken; the whole ring when
+//     both are math.MinInt64; AfterKey and AfterClustering resume a page;
+//     PartitionLimit). Results carry the tombstones that concern the slice
+//     (partition deletion, range tombstones, row and collection deletions,
+//     cell tombstones, expired cells) and the live data they do not shadow,
+//     so a coordinator can schema.Merge several replicas' answers and
+//     schema.Diff them for read repair; the executor shows
+//     schema.LiveRows of the result.
+//   - ScanRange(ctx, table, start, end, fn) streams every partition of a
+//     token range, complete, in token order: the input of Merkle hashing
+//     and of streaming (the partitions can be Applied elsewhere).
+//   - Truncate, DropTable and Cleanup remove whole key spans with Pebble
+//     range deletions and compact them, reclaiming the space.
+//   - Purge (and a background purger every Options.PurgeInterval) removes
+//     tombstones past gc_grace_seconds with everything they shadow; the
+//     merger drops expired cells and old cell tombstones at compaction.
+//   - SaveCatalog/LoadCatalog, SetLocal/GetLocal and the hint store
+//     (StoreHint, Hints, DeleteHint, DropHints, HintStatsFor,
+//     AllHintStats) live in reserved key spaces of the same Pebble.
+//   - Flush, Compact, TableSize, Metrics, Close.
+//
+// FORMAT.md beside this file describes the key layout, the value
+// encodings, tombstones, TTL and purge; BENCHMARKS.md the cost of the
+// layer over raw Pebble.
+//
+// # The caller's duties
+//
+//   - Partition.Key is the serialized partition key and Partition.Token its
+//     Murmur3 token; the engine trusts the token (it orders by it) and
+//     never recomputes it. Row.Clustering, Bound.Prefix and Cell.Path are
+//     order-preserving encodings (schema.Table.EncodeClustering); the
+//     engine compares them bytewise.
+//   - The executor applies a table's default_time_to_live when it builds
+//     mutations; the engine stores each cell's TTL and expiry as given.
+//   - Options.GCGrace tells the engine each table's gc_grace_seconds; a
+//     tombstone is purged only after it, so a replica that missed a delete
+//     must be repaired within that time (Cassandra's rule).
+//   - Timestamps are microseconds; LocalDeletionTime and ExpiresAt are
+//     seconds. Zero-valued Deletion and Liveness fields of a mutation are
+//     read as "none".
+//   - A table id must not be reused after DropTable.
+//
+// # Invariants
+//
+//   - Table data keys start with 0x10, reserved spaces with 0x01..0x03, so
+//     they never collide; every key of a partition starts with the
+//     partition's prefix, and a token range of a table is one contiguous
+//     key span.
+//   - Every table data value is a merge operand whose merge is
+//     commutative, associative and idempotent.
+//   - A purge deletes only data that a tombstone past the gc horizon
+//     shadows, or that expired or was deleted before it; the purger holds
+//     the partition's latch, which writers take shared, so a concurrent
+//     write is never deleted with what it replaces.
+//   - Close waits for the operations in flight and the background tasks;
+//     every goroutine the engine starts is stopped by Close.
+//
+// Import rules: storage imports schema (and Pebble); it must not import
+// node, cql/..., repair, memberlist or net. It does not import ring: token
+// ranges are plain int64 pairs (TokenRange), so the engine stays usable by
+// tests and tools without a ring.
+package storage

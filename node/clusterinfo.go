@@ -19,6 +19,7 @@ type clusterInfo struct {
 	name    string
 	local   exec.NodeInfo // immutable but for SchemaVersion, filled per call
 	schemaV func() [16]byte
+	peers   func() []exec.NodeInfo // every other node; nil on a single node
 }
 
 var _ exec.ClusterInfo = (*clusterInfo)(nil)
@@ -32,8 +33,13 @@ func (c *clusterInfo) Local() exec.NodeInfo {
 	return n
 }
 
-// Peers is empty on a single node; the cluster issue fills it from gossip.
-func (c *clusterInfo) Peers() []exec.NodeInfo { return nil }
+// Peers describes every other node known from gossip.
+func (c *clusterInfo) Peers() []exec.NodeInfo {
+	if c.peers == nil {
+		return nil
+	}
+	return c.peers()
+}
 
 // localNodeInfo builds this node's description from its identity and
 // addresses.

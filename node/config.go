@@ -63,6 +63,17 @@ const (
 	// write_request_timeout (2 s) and read_request_timeout (5 s).
 	DefaultWriteTimeout = 2 * time.Second
 	DefaultReadTimeout  = 5 * time.Second
+	// DefaultStoragePort is Cassandra's storage_port, where peers reach
+	// this node's internode messaging.
+	DefaultStoragePort = 7000
+	// DefaultGossipPort is the next port: memberlist's gossip (TCP and UDP).
+	DefaultGossipPort = 7001
+	// DefaultHintWindow is Cassandra's max_hint_window: a replica down
+	// longer than this gets no more hints and needs repair.
+	DefaultHintWindow = 3 * time.Hour
+	// DefaultHintThrottle is Cassandra's hinted_handoff_throttle (1024 KiB/s)
+	// for hint replay, so a returning node is not flooded.
+	DefaultHintThrottle = 1 << 20
 )
 
 // AdminDisabled as Config.AdminPort turns the admin HTTP server off.
@@ -93,6 +104,16 @@ type Config struct {
 	Rack        string   `yaml:"rack"`
 	NumTokens   int      `yaml:"num_tokens"`
 	Seeds       []string `yaml:"seeds"`
+	// StoragePort is the internode messaging port; 0 means
+	// DefaultStoragePort. GossipPort is memberlist's; 0 means
+	// DefaultGossipPort. Seeds given as bare addresses use GossipPort.
+	StoragePort int `yaml:"storage_port"`
+	GossipPort  int `yaml:"gossip_port"`
+	// HintWindow bounds how long a down replica collects hints; 0 means
+	// DefaultHintWindow. HintThrottle is hint replay's bytes per second; 0
+	// means DefaultHintThrottle.
+	HintWindow   time.Duration `yaml:"hint_window"`
+	HintThrottle int64         `yaml:"hint_throttle"`
 
 	// Backend selects the storage; "" means BackendPebble.
 	Backend Backend `yaml:"backend"`
@@ -117,6 +138,8 @@ type Config struct {
 	// ownership and closes them.
 	CQLListener   net.Listener `yaml:"-"`
 	AdminListener net.Listener `yaml:"-"`
+	// MessagingListener likewise replaces binding ListenAddress:StoragePort.
+	MessagingListener net.Listener `yaml:"-"`
 
 	// Logger receives the node's structured logs; nil discards them.
 	Logger *slog.Logger `yaml:"-"`
@@ -169,6 +192,7 @@ func (c *Config) ensureClusterDefaults() {
 	if c.NumTokens == 0 {
 		c.NumTokens = DefaultNumTokens
 	}
+	c.ensureClusterPortDefaults()
 	if c.Backend == "" {
 		c.Backend = BackendPebble
 	}
@@ -204,6 +228,7 @@ func (c *Config) Validate() error {
 	}
 	checkPort(add, "cql_port", c.CQLPort, false)
 	checkPort(add, "admin_port", c.AdminPort, true)
+	c.validateCluster(add)
 	if c.AdminPort == c.CQLPort {
 		add("admin_port and cql_port are both %d", c.CQLPort)
 	}

@@ -42,6 +42,9 @@ type coordinatorConfig struct {
 	// Peer returns another node's replica and whether it is reachable and
 	// up; nil on a single node (every other node then counts as down).
 	Peer func(ring.HostID) (replica, bool)
+	// Hints stores mutations for replicas that are down or do not answer
+	// in time; nil disables hinted handoff (ANY then needs a live replica).
+	Hints hintStore
 
 	WriteTimeout, ReadTimeout time.Duration
 	Metrics                   *coordinatorMetrics
@@ -69,6 +72,7 @@ func newCoordinator(cfg coordinatorConfig) *Coordinator {
 type target struct {
 	needs    []need
 	replicas []replicaInfo // live natural and pending replicas
+	down     []replicaInfo // natural and pending replicas that are down (hinted)
 }
 
 // Mutate applies muts at consistency cl.
@@ -101,7 +105,8 @@ func (c *Coordinator) mutate(ctx context.Context, cl exec.Consistency, wt exec.W
 	results := c.fanOut(ctx, perHost, func(ctx context.Context, r replica, ms []*schema.Partition) error {
 		return r.Apply(ctx, ms...)
 	})
-	return c.writeOutcome(ctx, cl, wt, targets, results)
+	hinted := c.storeHints(ctx, muts, targets, results)
+	return c.writeOutcome(ctx, cl, wt, targets, results, hinted)
 }
 
 // writeTarget computes where mutation m goes and checks availability.
@@ -125,10 +130,10 @@ func (c *Coordinator) writeTarget(snap *ring.Snapshot, cl exec.Consistency, m *s
 		return target{}, err
 	}
 	all := append(natural, pending...)
-	if err := checkAvailable(cl, needs, all, false); err != nil {
+	if err := checkAvailable(cl, needs, all, c.cfg.Hints != nil); err != nil {
 		return target{}, err
 	}
-	return target{needs: needs, replicas: aliveOnly(all)}, nil
+	return target{needs: needs, replicas: aliveOnly(all), down: downOnly(all)}, nil
 }
 
 // localOnly is the target of a table that lives on every node by itself.
@@ -223,8 +228,8 @@ var errReplicaDown = errors.New("node: replica is down")
 // when every mutation has enough acknowledgements, else WriteTimeout (the
 // deadline passed) or WriteFailure (replicas answered with errors).
 func (c *Coordinator) writeOutcome(ctx context.Context, cl exec.Consistency, wt exec.WriteType,
-	targets []target, results map[ring.HostID]error) error {
-	for _, t := range targets {
+	targets []target, results map[ring.HostID]error, hinted []int) error {
+	for i, t := range targets {
 		var acked []replicaInfo
 		var failures []error
 		for _, r := range t.replicas {
@@ -234,7 +239,7 @@ func (c *Coordinator) writeOutcome(ctx context.Context, cl exec.Consistency, wt 
 				failures = append(failures, err)
 			}
 		}
-		if satisfied(t.needs, acked) {
+		if satisfied(t.needs, acked) || (cl == exec.Any && len(acked)+hinted[i] > 0) {
 			continue
 		}
 		return writeError(ctx, cl, wt, len(acked), blockFor(t.needs), failures)

@@ -49,6 +49,8 @@ type Node struct {
 	adminLn net.Listener
 	admin   *adminServer
 
+	cluster *cluster // gossip, messaging, hints, schema sync (membership.go)
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -112,6 +114,9 @@ func (n *Node) open() error {
 	}
 	if n.adminLn != nil {
 		n.admin = n.newAdminServer(n.metrics)
+	}
+	if err := n.openMembership(); err != nil {
+		return err
 	}
 	n.registerMetrics()
 	return nil
@@ -181,6 +186,8 @@ func (n *Node) openCluster() error {
 		Ring:         n.ring.Load,
 		Placement:    n.schema.placementOf,
 		Local:        n.local,
+		Peer:         n.peerReplica,
+		Hints:        n.lazyHints(),
 		WriteTimeout: n.cfg.WriteTimeout, ReadTimeout: n.cfg.ReadTimeout,
 		Metrics: newCoordinatorMetrics(n.metrics),
 	})
@@ -188,10 +195,10 @@ func (n *Node) openCluster() error {
 }
 
 func (n *Node) openExecutor() error {
-	info := &clusterInfo{name: n.cfg.ClusterName, schemaV: func() [16]byte { return n.schema.Catalog().Version() }}
+	info := &clusterInfo{name: n.cfg.ClusterName, schemaV: func() [16]byte { return n.schema.Catalog().Version() }, peers: n.peers}
 	ex, err := exec.New(exec.Config{
 		Coordinator: n.coord,
-		Schema:      n.schema,
+		Schema:      replicatedSchema{n},
 		Cluster:     info,
 		Token:       func(key []byte) int64 { return int64(ring.Murmur3Token(key)) },
 		Now:         n.cfg.Now,
@@ -282,6 +289,9 @@ func (n *Node) startServers() error {
 		return err
 	}
 	n.cqlLn = nil // owned by the server from now on
+	if err := n.startMembership(); err != nil {
+		return err
+	}
 	if n.admin != nil {
 		if err := n.group.Go("node.admin: serve http", n.admin.serve); err != nil {
 			return err
@@ -331,6 +341,7 @@ func (n *Node) shutdown() error {
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownTimeout)
 	defer cancel()
 	var errs []error
+	n.cluster.beginShutdown()
 	if n.cql != nil {
 		if err := n.cql.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("cannot drain CQL connections: %w", err))
@@ -346,7 +357,7 @@ func (n *Node) shutdown() error {
 	} else if n.adminLn != nil {
 		_ = n.adminLn.Close()
 	}
-	errs = append(errs, n.group.Stop())
+	errs = append(errs, n.group.Stop(), n.cluster.close())
 	if n.engine != nil {
 		if err := n.engine.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("cannot close storage: %w", err))

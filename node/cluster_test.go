@@ -1,0 +1,197 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/sibyldb/sibyl/cql/exec"
+)
+
+// clusterNode is one in-process node of a test cluster on its own
+// loopback address, with real memberlist and messaging.
+type clusterNode struct {
+	*Node
+	addr, dir string
+	cancel    context.CancelFunc
+	served    chan error
+}
+
+func clusterLogger(addr string) *slog.Logger {
+	if os.Getenv("SIBYL_TEST_LOG") == "" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("node", addr)
+}
+
+// startClusterNode starts a node on addr with data in dir, joining through
+// seeds (host:gossip-port), every port ephemeral.
+func startClusterNode(t *testing.T, addr, dir string, seeds ...string) *clusterNode {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
+	if err != nil {
+		t.Skipf("cannot listen on %s (loopback aliases unavailable?): %v", addr, err)
+	}
+	cfg := Config{DataDir: dir, ListenAddress: addr, CQLListener: ln, AdminPort: AdminDisabled,
+		NumTokens: 8, Seeds: seeds, Logger: clusterLogger(addr), WriteTimeout: time.Second, ReadTimeout: 2 * time.Second}
+	n, err := New(cfg)
+	if err != nil {
+		t.Fatalf("cannot start node %s: %v", addr, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cn := &clusterNode{Node: n, addr: addr, dir: dir, cancel: cancel, served: make(chan error, 1)}
+	go func() { cn.served <- n.Serve(ctx) }()
+	t.Cleanup(cn.stop)
+	return cn
+}
+
+// stop shuts the node down (idempotent).
+func (cn *clusterNode) stop() {
+	if cn.cancel == nil {
+		return
+	}
+	cn.cancel()
+	<-cn.served
+	_ = cn.Close()
+	cn.cancel = nil
+}
+
+func (cn *clusterNode) seed() string {
+	return net.JoinHostPort(cn.addr, fmt.Sprint(cn.cluster.gossip.port()))
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// upPeers counts the peers a node sees up and in its ring.
+func (cn *clusterNode) upPeers() int {
+	k := 0
+	for _, p := range cn.peers() {
+		if p.Up {
+			k++
+		}
+	}
+	return k
+}
+
+func (cn *clusterNode) query(t *testing.T, cl exec.Consistency, stmt string) (exec.Result, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return cn.exec.Query(ctx, &exec.Session{}, stmt, &exec.QueryOptions{Consistency: cl})
+}
+
+func (cn *clusterNode) mustQuery(t *testing.T, cl exec.Consistency, stmt string) exec.Result {
+	t.Helper()
+	res, err := cn.query(t, cl, stmt)
+	if err != nil {
+		t.Fatalf("%s on %s: %v", stmt, cn.addr, err)
+	}
+	return res
+}
+
+func startThreeNodes(t *testing.T) []*clusterNode {
+	t.Helper()
+	a := startClusterNode(t, "127.0.0.1", t.TempDir())
+	b := startClusterNode(t, "127.0.0.2", t.TempDir(), a.seed())
+	c := startClusterNode(t, "127.0.0.3", t.TempDir(), a.seed())
+	nodes := []*clusterNode{a, b, c}
+	for _, n := range nodes {
+		waitFor(t, n.addr+" to see two peers up", 10*time.Second, func() bool { return n.upPeers() == 2 })
+	}
+	return nodes
+}
+
+func TestClusterMembershipAndSchemaAgreement(t *testing.T) {
+	nodes := startThreeNodes(t)
+	for _, n := range nodes {
+		if got := len(n.ring.Load().Nodes()); got != 3 {
+			t.Fatalf("%s: ring has %d nodes, want 3", n.addr, got)
+		}
+	}
+	start := time.Now()
+	nodes[0].mustQuery(t, exec.One, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+	nodes[1].mustQuery(t, exec.One, "CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
+	waitFor(t, "schema agreement", 5*time.Second, func() bool { return agreed(nodes) })
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("schema agreement took %v, want well under a second per change", d)
+	}
+}
+
+// agreed reports whether every node reports one schema version, for
+// itself and for every peer.
+func agreed(nodes []*clusterNode) bool {
+	want := nodes[0].schema.Catalog().Version()
+	for _, n := range nodes {
+		if n.schema.Catalog().Version() != want {
+			return false
+		}
+		for _, p := range n.peers() {
+			if p.SchemaVersion != want {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func TestClusterQuorumWritesHintsAndRecovery(t *testing.T) {
+	nodes := startThreeNodes(t)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	a.mustQuery(t, exec.One, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+	a.mustQuery(t, exec.One, "CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
+	waitFor(t, "schema agreement", 5*time.Second, func() bool { return agreed(nodes) })
+	for k := 0; k < 20; k++ {
+		a.mustQuery(t, exec.All, fmt.Sprintf("INSERT INTO ks.t (k, v) VALUES (%d, 'before')", k))
+	}
+
+	c.stop()
+	waitFor(t, "the others to see 127.0.0.3 down", 10*time.Second, func() bool { return a.upPeers() == 1 && b.upPeers() == 1 })
+	for k := 20; k < 60; k++ {
+		a.mustQuery(t, exec.Quorum, fmt.Sprintf("INSERT INTO ks.t (k, v) VALUES (%d, 'during')", k))
+	}
+	_, err := a.query(t, exec.All, "INSERT INTO ks.t (k, v) VALUES (999, 'x')")
+	var ee *exec.Error
+	if !errors.As(err, &ee) || ee.Code != exec.CodeUnavailable || ee.Required != 3 || ee.Alive != 2 {
+		t.Fatalf("ALL write with a node down: got %v, want Unavailable (required 3, alive 2)", err)
+	}
+	if n := hintCount(a); n == 0 {
+		t.Fatalf("no hints stored on the coordinator for the down node")
+	}
+
+	c = startClusterNode(t, "127.0.0.3", c.dir, a.seed())
+	waitFor(t, "hints to replay", 20*time.Second, func() bool { return hintCount(a) == 0 && hintCount(b) == 0 })
+	a.stop()
+	b.stop()
+	waitFor(t, "127.0.0.3 to see the others down", 10*time.Second, func() bool { return c.upPeers() == 0 })
+	res := c.mustQuery(t, exec.One, "SELECT k FROM ks.t")
+	rows, ok := res.(*exec.RowsResult)
+	if !ok {
+		t.Fatalf("SELECT answered %T", res)
+	}
+	if len(rows.Rows) != 60 {
+		t.Fatalf("the restarted node alone has %d rows at ONE, want 60", len(rows.Rows))
+	}
+}
+
+func hintCount(n *clusterNode) int64 {
+	var total int64
+	for _, st := range n.engine.AllHintStats() {
+		total += st.Count
+	}
+	return total
+}

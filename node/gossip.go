@@ -1,0 +1,392 @@
+package node
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+
+	"github.com/sibyldb/sibyl/ring"
+)
+
+// This file is the only importer of hashicorp/memberlist. memberlist
+// decides which nodes are alive; its callbacks only decode the node
+// metadata and enqueue a gossipEvent. One goroutine (peers.go, the peer
+// table's apply loop) drains the queue, so ring snapshots are built by a
+// single writer and the callbacks never block on node state.
+
+// gossipConfig returns memberlist's LAN profile with the overrides Sibyl
+// needs, each with its reason.
+func gossipConfig(name, bindAddr string, port int, d *gossipDelegate, logger *slog.Logger) *memberlist.Config {
+	c := memberlist.DefaultLANConfig()
+	// The node's permanent host id names it: a restarted node rejoins under
+	// the same name (memberlist then refutes its old death), and two nodes
+	// can never collide, as hostnames would on one machine.
+	c.Name = name
+	// Every port of a node binds its listen address, so several nodes can
+	// share port numbers on 127.0.0.1, 127.0.0.2, ...
+	c.BindAddr, c.AdvertiseAddr = bindAddr, bindAddr
+	c.BindPort, c.AdvertisePort = port, port
+	// Probe every 500 ms with a 250 ms timeout and suspect for 3 intervals
+	// (scaled by log n): a killed node is marked down in about 2 s on a LAN,
+	// so coordinators stop waiting on it and store hints instead. The
+	// defaults (1 s, 500 ms, x4) take about 5 s.
+	c.ProbeInterval = 500 * time.Millisecond
+	c.ProbeTimeout = 250 * time.Millisecond
+	c.SuspicionMult = 3
+	// Gossip metadata changes (status, schema version) every 100 ms, so
+	// drivers' schema-agreement checks after DDL see every node converge
+	// well under a second.
+	c.GossipInterval = 100 * time.Millisecond
+	// Full-state sync every 10 s instead of 30 s: cheap for the tens of
+	// nodes Sibyl targets, and it heals missed broadcasts sooner.
+	c.PushPullInterval = 10 * time.Second
+	// Dead nodes keep their ring position (Cassandra semantics: down means
+	// route around and hint). Reclaiming a dead node's name at once lets a
+	// restarted node come back even if its address changed.
+	c.DeadNodeReclaimTime = time.Nanosecond
+	c.Delegate = d
+	c.Events = d
+	c.Logger = log.New(&slogWriter{log: logger}, "", 0)
+	return c
+}
+
+// slogWriter routes memberlist's "[LEVEL] memberlist: message" log lines
+// into slog at the matching level.
+type slogWriter struct{ log *slog.Logger }
+
+func (w *slogWriter) Write(p []byte) (int, error) {
+	line := strings.TrimSpace(string(p))
+	level := slog.LevelInfo
+	for prefix, l := range map[string]slog.Level{"[DEBUG]": slog.LevelDebug, "[INFO]": slog.LevelInfo,
+		"[WARN]": slog.LevelWarn, "[ERR]": slog.LevelError} {
+		if strings.HasPrefix(line, prefix) {
+			level, line = l, strings.TrimSpace(strings.TrimPrefix(line, prefix))
+			break
+		}
+	}
+	w.log.Log(context.Background(), level, line)
+	return len(p), nil
+}
+
+// gossipEventKind says what happened to a member.
+type gossipEventKind uint8
+
+const (
+	evAlive   gossipEventKind = iota + 1 // joined, came back, or changed its metadata
+	evDead                               // failed (memberlist declared it dead)
+	evLeft                               // left the cluster on purpose
+	evTokens                             // its tokens arrived over messaging
+	evSchema                             // it acknowledged a schema version
+	evRemoved                            // an operator removed it (removenode)
+	evRefresh                            // self changed: republish the view
+)
+
+// gossipEvent is one change for the peer table's apply loop.
+type gossipEvent struct {
+	kind   gossipEventKind
+	meta   nodeMeta // evAlive: the member's decoded metadata
+	id     ring.HostID
+	tokens []ring.Token // evTokens
+	schema [16]byte     // evSchema
+}
+
+// eventQueue is an unbounded FIFO: producers (memberlist callbacks) never
+// block, and the single consumer waits on Ready.
+type eventQueue struct {
+	mu    sync.Mutex
+	items []gossipEvent // guarded by mu
+	ready chan struct{} // capacity 1: "items may be non-empty"
+}
+
+func newEventQueue() *eventQueue { return &eventQueue{ready: make(chan struct{}, 1)} }
+
+// Push appends ev; it never blocks.
+func (q *eventQueue) Push(ev gossipEvent) {
+	q.mu.Lock()
+	q.items = append(q.items, ev)
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+// Ready is signalled after Push.
+func (q *eventQueue) Ready() <-chan struct{} { return q.ready }
+
+// Drain returns every queued event and empties the queue.
+func (q *eventQueue) Drain() []gossipEvent {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := q.items
+	q.items = nil
+	return out
+}
+
+// gossipDelegate adapts memberlist's Delegate and EventDelegate. memberlist
+// may call these from many goroutines; each only reads atomics or pushes
+// to the queue, and none blocks.
+type gossipDelegate struct {
+	meta  func() nodeMeta // this node's current metadata
+	queue *eventQueue
+	log   *slog.Logger
+}
+
+var (
+	_ memberlist.Delegate      = (*gossipDelegate)(nil)
+	_ memberlist.EventDelegate = (*gossipDelegate)(nil)
+)
+
+// NodeMeta returns this node's encoded metadata.
+func (d *gossipDelegate) NodeMeta(limit int) []byte {
+	b := d.meta().append(nil)
+	if len(b) > limit {
+		d.log.Error("gossip metadata exceeds memberlist's limit; shorten dc or rack", "size", len(b), "limit", limit)
+		return nil
+	}
+	return b
+}
+
+// NotifyMsg, GetBroadcasts, LocalState and MergeRemoteState are unused:
+// tokens and schemas travel over messaging, which has deadlines and no
+// size limit.
+func (d *gossipDelegate) NotifyMsg([]byte)                           {}
+func (d *gossipDelegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
+func (d *gossipDelegate) LocalState(join bool) []byte                { return nil }
+func (d *gossipDelegate) MergeRemoteState(buf []byte, join bool)     {}
+
+func (d *gossipDelegate) NotifyJoin(n *memberlist.Node)   { d.alive(n) }
+func (d *gossipDelegate) NotifyUpdate(n *memberlist.Node) { d.alive(n) }
+
+func (d *gossipDelegate) NotifyLeave(n *memberlist.Node) {
+	id, err := ring.ParseHostID(n.Name)
+	if err != nil {
+		d.log.Warn("ignoring a gossip member that is not a Sibyl node", "name", n.Name)
+		return
+	}
+	kind := evDead
+	if n.State == memberlist.StateLeft {
+		kind = evLeft
+	}
+	d.queue.Push(gossipEvent{kind: kind, id: id})
+}
+
+func (d *gossipDelegate) alive(n *memberlist.Node) {
+	m, err := decodeNodeMeta(n.Meta)
+	if err != nil {
+		d.log.Warn("ignoring gossip member with unreadable metadata", "name", n.Name, "err", err)
+		return
+	}
+	d.queue.Push(gossipEvent{kind: evAlive, id: m.HostID, meta: m})
+}
+
+// nodeMeta is what every node gossips about itself. It must stay well
+// under memberlist's 512-byte limit; tokens are fetched over messaging.
+type nodeMeta struct {
+	HostID    ring.HostID
+	Status    ring.Status
+	Stopping  bool // shutting down: peers mark it down at once
+	Schema    [16]byte
+	Addr      netip.Addr
+	MsgPort   uint16
+	CQLPort   uint16
+	AdminPort uint16
+	NumTokens uint16
+	DC, Rack  string
+}
+
+const nodeMetaVersion = 1
+
+// errBadMeta is returned (wrapped) for undecodable gossip metadata.
+var errBadMeta = errors.New("node: malformed gossip metadata")
+
+func (m nodeMeta) append(b []byte) []byte {
+	b = append(b, nodeMetaVersion)
+	b = append(b, m.HostID[:]...)
+	flags := byte(0)
+	if m.Stopping {
+		flags = 1
+	}
+	b = append(b, byte(m.Status), flags)
+	b = append(b, m.Schema[:]...)
+	addr := m.Addr.AsSlice()
+	b = append(b, byte(len(addr)))
+	b = append(b, addr...)
+	for _, p := range []uint16{m.MsgPort, m.CQLPort, m.AdminPort, m.NumTokens} {
+		b = binary.BigEndian.AppendUint16(b, p)
+	}
+	b = appendShortString(b, m.DC)
+	return appendShortString(b, m.Rack)
+}
+
+func appendShortString(b []byte, s string) []byte {
+	if len(s) > 255 {
+		s = s[:255]
+	}
+	b = append(b, byte(len(s)))
+	return append(b, s...)
+}
+
+// metaReader decodes with bounds checks; the first failure sticks.
+type metaReader struct {
+	b   []byte
+	err error
+}
+
+func (r *metaReader) take(n int, what string) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n < 0 || len(r.b) < n {
+		r.err = fmt.Errorf("%w: truncated %s", errBadMeta, what)
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *metaReader) byte(what string) byte {
+	if b := r.take(1, what); b != nil {
+		return b[0]
+	}
+	return 0
+}
+
+func (r *metaReader) uint16(what string) uint16 {
+	if b := r.take(2, what); b != nil {
+		return binary.BigEndian.Uint16(b)
+	}
+	return 0
+}
+
+func (r *metaReader) shortString(what string) string {
+	n := int(r.byte(what))
+	return string(r.take(n, what))
+}
+
+// decodeNodeMeta decodes gossip metadata received from a peer.
+func decodeNodeMeta(b []byte) (nodeMeta, error) {
+	var m nodeMeta
+	r := &metaReader{b: b}
+	if v := r.byte("version"); r.err == nil && v != nodeMetaVersion {
+		return m, fmt.Errorf("%w: version %d", errBadMeta, v)
+	}
+	copy(m.HostID[:], r.take(16, "host id"))
+	m.Status = ring.Status(r.byte("status"))
+	m.Stopping = r.byte("flags")&1 != 0
+	copy(m.Schema[:], r.take(16, "schema version"))
+	addr, ok := netip.AddrFromSlice(r.take(int(r.byte("address length")), "address"))
+	m.Addr = addr
+	m.MsgPort, m.CQLPort = r.uint16("messaging port"), r.uint16("cql port")
+	m.AdminPort, m.NumTokens = r.uint16("admin port"), r.uint16("token count")
+	m.DC, m.Rack = r.shortString("dc"), r.shortString("rack")
+	switch {
+	case r.err != nil:
+		return nodeMeta{}, r.err
+	case len(r.b) != 0:
+		return nodeMeta{}, fmt.Errorf("%w: %d trailing bytes", errBadMeta, len(r.b))
+	case !ok:
+		return nodeMeta{}, fmt.Errorf("%w: bad address", errBadMeta)
+	case m.HostID.IsZero() || !m.Status.Valid():
+		return nodeMeta{}, fmt.Errorf("%w: zero host id or unknown status %d", errBadMeta, m.Status)
+	}
+	return m, nil
+}
+
+// msgAddr is the member's internode messaging address.
+func (m nodeMeta) msgAddr() string {
+	return net.JoinHostPort(m.Addr.String(), strconv.Itoa(int(m.MsgPort)))
+}
+
+// gossiper owns the memberlist instance.
+type gossiper struct {
+	ml    *memberlist.Memberlist
+	seeds []string // host:port, never this node itself
+	log   *slog.Logger
+}
+
+// startGossip binds memberlist on addr:port (0 picks a free port) and
+// returns it not yet joined; join runs in the node's task group.
+func startGossip(name string, addr netip.Addr, port int, seeds []string, d *gossipDelegate, logger *slog.Logger) (*gossiper, error) {
+	cfg := gossipConfig(name, addr.String(), port, d, logger)
+	ml, err := memberlist.Create(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cannot start gossip on %s:%d: %w", addr, port, err)
+	}
+	self := net.JoinHostPort(addr.String(), strconv.Itoa(int(ml.LocalNode().Port)))
+	g := &gossiper{ml: ml, log: logger}
+	for _, s := range seeds {
+		hp := seedAddr(s, port)
+		if hp != self {
+			g.seeds = append(g.seeds, hp)
+		}
+	}
+	return g, nil
+}
+
+// seedAddr adds the default gossip port to a seed given as a bare host.
+func seedAddr(seed string, port int) string {
+	seed = strings.TrimSpace(seed)
+	if _, _, err := net.SplitHostPort(seed); err == nil {
+		return seed
+	}
+	if port == 0 {
+		port = DefaultGossipPort
+	}
+	return net.JoinHostPort(seed, strconv.Itoa(port))
+}
+
+// port is the gossip port actually bound.
+func (g *gossiper) port() int { return int(g.ml.LocalNode().Port) }
+
+// join contacts the seeds until one answers or ctx ends. A node without
+// other seeds is the first of its cluster and has nothing to join. Seeds
+// that are not up yet (a whole cluster starting at once) are retried with
+// backoff while the node already serves.
+func (g *gossiper) join(ctx context.Context) error {
+	if len(g.seeds) == 0 {
+		return nil
+	}
+	backoff := 200 * time.Millisecond
+	for {
+		n, err := g.ml.Join(g.seeds)
+		if n > 0 {
+			g.log.Info("joined the cluster through seeds", "contacted", n, "seeds", g.seeds)
+			return nil
+		}
+		g.log.Warn("no seed answered; retrying", "seeds", g.seeds, "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// announce broadcasts this node's changed metadata.
+func (g *gossiper) announce() {
+	if err := g.ml.UpdateNode(time.Second); err != nil {
+		g.log.Warn("cannot broadcast gossip metadata", "err", err)
+	}
+}
+
+// shutdown stops memberlist's goroutines and sockets.
+func (g *gossiper) shutdown() error {
+	if err := g.ml.Shutdown(); err != nil {
+		return fmt.Errorf("cannot stop gossip: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,197 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/node/messaging"
+	"github.com/sibyldb/sibyl/ring"
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// openMembership binds the internode messaging port and gossip, restores
+// the persisted peer table and builds the ring from it. Nothing runs yet:
+// startMembership (from Serve) starts the loops and joins the seeds.
+func (n *Node) openMembership() error {
+	c := &cluster{n: n, log: n.log.With("component", "cluster"), queue: newEventQueue(),
+		peers: make(map[ring.HostID]*peerState), fetching: make(map[ring.HostID]bool)}
+	c.status.Store(uint32(ring.StatusNormal))
+	c.view.Store(&clusterView{})
+	n.cluster = c
+	if err := c.loadPeers(); err != nil {
+		return fmt.Errorf("cannot load the peer table: %w", err)
+	}
+	c.publish(true)
+	if err := c.openMessaging(); err != nil {
+		return err
+	}
+	if n.engine != nil {
+		c.hints = &hintManager{c: c, engine: n.engine, window: n.cfg.HintWindow, throttle: n.cfg.HintThrottle}
+	}
+	c.schema = newSchemaSync(c)
+	d := &gossipDelegate{meta: c.selfMeta, queue: c.queue, log: c.log.With("component", "gossip")}
+	g, err := startGossip(n.id.hostID.String(), n.addr, max(n.cfg.GossipPort, 0), n.cfg.Seeds, d, c.log.With("component", "memberlist"))
+	if err != nil {
+		return err
+	}
+	c.gossip = g
+	return nil
+}
+
+func (c *cluster) openMessaging() error {
+	ln, err := c.n.listen(c.n.cfg.MessagingListener, max(c.n.cfg.StoragePort, 0), "internode messaging")
+	if err != nil {
+		return err
+	}
+	c.msgLn = ln
+	c.msgPort = ln.Addr().(*net.TCPAddr).Port
+	m, err := messaging.New(messaging.Config{LocalID: c.n.id.hostID.String(), Logger: c.log.With("component", "messaging")})
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("cannot create internode messaging: %w", err)
+	}
+	c.msg = m
+	c.registerVerbs()
+	return nil
+}
+
+// hintStore is the coordinator's hint store, nil without one.
+func (c *cluster) hintStore() hintStore {
+	if c == nil || c.hints == nil {
+		return nil
+	}
+	return c.hints
+}
+
+// startMembership serves messaging and starts the apply loop, the hint
+// replay loop and the seed join, all under the node's task group.
+func (n *Node) startMembership() error {
+	c := n.cluster
+	if err := c.msg.Serve(c.msgLn); err != nil {
+		return fmt.Errorf("cannot serve internode messaging: %w", err)
+	}
+	c.msgLn = nil
+	tasks := map[string]func(context.Context) error{
+		"node.gossip: apply membership events": c.run,
+		"node.gossip: join seeds":              c.gossip.join,
+		"node.schema: check agreement":         c.agreementLoop,
+	}
+	if c.hints != nil {
+		tasks["node.hints: replay"] = c.hints.run
+	}
+	for name, fn := range tasks {
+		if err := n.group.Go(name, fn); err != nil {
+			return err
+		}
+	}
+	c.announce()
+	return nil
+}
+
+// agreementLoop heals schema disagreements every second.
+func (c *cluster) agreementLoop(ctx context.Context) error {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			c.schema.checkAgreement()
+		}
+	}
+}
+
+// announce broadcasts this node's metadata (status, schema version).
+func (c *cluster) announce() {
+	if c.gossip != nil {
+		c.gossip.announce()
+	}
+}
+
+// beginShutdown tells peers this node is stopping, so they mark it down at
+// once instead of waiting for the failure detector.
+func (c *cluster) beginShutdown() {
+	if c == nil || c.gossip == nil {
+		return
+	}
+	c.stopping.Store(true)
+	c.announce()
+}
+
+// close stops gossip and messaging; the node's task group has stopped the
+// loops already.
+func (c *cluster) close() error {
+	if c == nil {
+		return nil
+	}
+	var errs []error
+	if c.gossip != nil {
+		errs = append(errs, c.gossip.shutdown())
+	}
+	if c.msgLn != nil {
+		_ = c.msgLn.Close()
+	}
+	if c.msg != nil {
+		if err := c.msg.Close(); err != nil && !errors.Is(err, messaging.ErrClosed) {
+			errs = append(errs, fmt.Errorf("cannot close internode messaging: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// peerReplica is the coordinator's Peer function; nil-safe before the
+// cluster is open.
+func (n *Node) peerReplica(id ring.HostID) (replica, bool) {
+	if n.cluster == nil {
+		return nil, false
+	}
+	return n.cluster.peer(id)
+}
+
+// adminPort is the admin port actually bound, or 0 when disabled.
+func (n *Node) adminPort() int {
+	if n.adminLn == nil {
+		return 0
+	}
+	if tcp, ok := n.adminLn.Addr().(*net.TCPAddr); ok {
+		return tcp.Port
+	}
+	return 0
+}
+
+// lazyHints is the coordinator's hint store: the cluster's hint manager,
+// which exists only once the cluster is open and only with storage (nil
+// with the null backend, which keeps nothing to hint).
+func (n *Node) lazyHints() hintStore {
+	if n.cfg.Backend != BackendPebble {
+		return nil
+	}
+	return nodeHints{n}
+}
+
+type nodeHints struct{ n *Node }
+
+func (h nodeHints) Store(ctx context.Context, target ring.HostID, mut *schema.Partition) error {
+	hs := h.n.cluster.hintStore()
+	if hs == nil {
+		return errHintsUnavailable
+	}
+	return hs.Store(ctx, target, mut)
+}
+
+// errHintsUnavailable is returned when a hint is stored before the
+// cluster is open.
+var errHintsUnavailable = errors.New("node: hinted handoff is not running")
+
+// peers lists every other node for system.peers.
+func (n *Node) peers() []exec.NodeInfo {
+	if n.cluster == nil {
+		return nil
+	}
+	return n.cluster.Peers()
+}

@@ -25,6 +25,8 @@ type serveFlags struct {
 	rack          string
 	numTokens     int
 	seeds         []string
+	storagePort   int
+	gossipPort    int
 	backend       string
 	logLevel      string
 	logFormat     string
@@ -63,6 +65,8 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.rack, "rack", node.DefaultRack, "rack of this node")
 	fs.IntVar(&f.numTokens, "num-tokens", node.DefaultNumTokens, "number of tokens (vnodes) this node owns; fixed at first start")
 	fs.StringSliceVar(&f.seeds, "seeds", nil, "comma-separated addresses of seed nodes to join through (none: start a new cluster)")
+	fs.IntVar(&f.storagePort, "storage-port", node.DefaultStoragePort, "internode messaging port")
+	fs.IntVar(&f.gossipPort, "gossip-port", node.DefaultGossipPort, "gossip (memberlist) port, TCP and UDP; seeds given without a port use it")
 	fs.StringVar(&f.backend, "backend", string(node.BackendPebble), "storage backend: pebble, or null (keeps nothing; a benchmark ceiling)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
@@ -98,6 +102,7 @@ func flagDefaults(f *serveFlags) node.Config {
 		DataDir: f.dataDir, ListenAddress: f.listenAddress, CQLPort: f.cqlPort,
 		AdminPort: f.adminPort, ClusterName: f.clusterName, DataCenter: f.dc,
 		Rack: f.rack, NumTokens: f.numTokens, Seeds: f.seeds,
+		StoragePort: f.storagePort, GossipPort: f.gossipPort,
 		Backend: node.Backend(f.backend), EnablePprof: f.pprof,
 	}
 }
@@ -118,6 +123,8 @@ func (f *serveFlags) override(fs *pflag.FlagSet, cfg *node.Config, file *fileCon
 	set("rack", func() { cfg.Rack = f.rack })
 	set("num-tokens", func() { cfg.NumTokens = f.numTokens })
 	set("seeds", func() { cfg.Seeds = f.seeds })
+	set("storage-port", func() { cfg.StoragePort = f.storagePort })
+	set("gossip-port", func() { cfg.GossipPort = f.gossipPort })
 	set("backend", func() { cfg.Backend = node.Backend(f.backend) })
 	set("pprof", func() { cfg.EnablePprof = f.pprof })
 	set("log-level", func() { file.LogLevel = f.logLevel })

@@ -42,11 +42,21 @@ func FuzzQuery(f *testing.F) {
 		sess := h.ex.NewSession()
 		sess.SetKeyspace("ks")
 		vals := []exec.Value{{Bytes: v1}, {Bytes: v2}, {Unset: true}}
-		for n := 0; n <= len(vals); n++ {
-			o := &exec.QueryOptions{Values: vals[:n], PageSize: int32(len(v1)), PagingState: v2}
-			_, err := h.ex.Query(context.Background(), sess, query, o)
+		ctx := context.Background()
+		check := func(err error) {
 			if ce, ok := err.(*exec.Error); ok && ce.Code == exec.CodeServerError && strings.Contains(ce.Message, "internal error") {
 				t.Fatalf("panic on %q: %s", query, ce.Message)
+			}
+		}
+		p, err := h.ex.Prepare(ctx, sess, query)
+		check(err)
+		for n := 0; n <= len(vals); n++ {
+			o := &exec.QueryOptions{Values: vals[:n], PageSize: int32(len(v1)), PagingState: v2}
+			_, err := h.ex.Query(ctx, sess, query, o)
+			check(err)
+			if p != nil {
+				_, err = h.ex.Execute(ctx, sess, p.ID, o)
+				check(err)
 			}
 		}
 	})

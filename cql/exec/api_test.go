@@ -361,3 +361,41 @@ func TestPeersAndLocalAddress(t *testing.T) {
 		t.Errorf("peers_v2:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+func TestConcurrentSessions(t *testing.T) {
+	h := newHarness(t)
+	setupKS(h)
+	h.must("CREATE TABLE t (k int, c int, v list<int>, PRIMARY KEY (k, c))")
+	ctx := context.Background()
+	ins, err := h.ex.Prepare(ctx, h.sess, "UPDATE t SET v = v + [1] WHERE k = ? AND c = ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			s := h.ex.NewSession()
+			s.SetKeyspace("ks")
+			for i := range 25 {
+				o := &exec.QueryOptions{Values: []exec.Value{intVal(int32(g)), intVal(int32(i))}}
+				if _, err := h.ex.Execute(ctx, s, ins.ID, o); err != nil {
+					errs <- err
+					return
+				}
+				if _, err := h.ex.Query(ctx, s, "SELECT * FROM t WHERE k = ?", &exec.QueryOptions{Values: []exec.Value{intVal(int32(g))}, PageSize: 5}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := h.run("SELECT count(*) FROM t", nil); got != "count bigint\n200" {
+		t.Errorf("count after concurrent writes: %s", got)
+	}
+}

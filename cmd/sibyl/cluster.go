@@ -1,0 +1,307 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sibyldb/sibyl/node"
+)
+
+// The operator's commands: each calls a node's admin HTTP API, as nodetool
+// calls JMX.
+
+// adminFlags locate a node's admin API.
+type adminFlags struct {
+	host string
+	port int
+}
+
+func (a *adminFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&a.host, "host", node.DefaultListenAddress, "address of the node to ask")
+	cmd.Flags().IntVar(&a.port, "admin-port", node.DefaultAdminPort, "the node's HTTP admin port")
+}
+
+func (a *adminFlags) url(path string) string {
+	return "http://" + net.JoinHostPort(a.host, strconv.Itoa(a.port)) + path
+}
+
+// call sends a request to the admin API and decodes its JSON answer into
+// out (when non-nil).
+func (a *adminFlags) call(ctx context.Context, method, path string, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, a.url(path), nil)
+	if err != nil {
+		return fmt.Errorf("cannot build the request: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach the admin API of %s: %w", a.host, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("cannot read the answer of %s: %w", a.host, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(body)))
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("cannot decode the answer of %s: %w", a.host, err)
+	}
+	return nil
+}
+
+func newStatusCmd() *cobra.Command {
+	var a adminFlags
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show every node of the cluster, like nodetool status",
+		Long: `Ask one node (--host) for the cluster as it sees it and print one line per
+node: state (U/D = up/down, N/J/L = normal/joining/leaving), address, load,
+tokens, primary ownership, host id and rack.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var nodes []node.ClusterNode
+			if err := a.call(cmd.Context(), http.MethodGet, "/cluster/status", &nodes); err != nil {
+				return err
+			}
+			return printStatus(cmd.OutOrStdout(), nodes)
+		},
+	}
+	a.register(cmd)
+	return cmd
+}
+
+func printStatus(w io.Writer, nodes []node.ClusterNode) error {
+	byDC := map[string][]node.ClusterNode{}
+	var dcs []string
+	for _, n := range nodes {
+		if _, ok := byDC[n.DC]; !ok {
+			dcs = append(dcs, n.DC)
+		}
+		byDC[n.DC] = append(byDC[n.DC], n)
+	}
+	for _, dc := range dcs {
+		fmt.Fprintf(w, "Datacenter: %s\n%s\nStatus=Up/Down\n|/ State=Normal/Leaving/Joining/Moving\n", dc, strings.Repeat("=", 12+len(dc)))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "--\tAddress\tLoad\tTokens\tOwns\tHost ID\tRack")
+		for _, n := range byDC[dc] {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.1f%%\t%s\t%s\n", n.State, n.Address, formatLoad(n.LoadBytes), n.Tokens, 100*n.Owns, n.HostID, n.Rack)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+// formatLoad prints bytes as nodetool does.
+func formatLoad(b int64) string {
+	if b < 0 {
+		return "?"
+	}
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	f, i := float64(b), 0
+	for f >= 1024 && i < len(units)-1 {
+		f /= 1024
+		i++
+	}
+	return fmt.Sprintf("%.2f %s", f, units[i])
+}
+
+func newRingCmd() *cobra.Command {
+	var a adminFlags
+	cmd := &cobra.Command{
+		Use:   "ring",
+		Short: "List every token of the ring and its owner, like nodetool ring",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var entries []node.RingEntry
+			if err := a.call(cmd.Context(), http.MethodGet, "/cluster/ring", &entries); err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "Address\tState\tToken\tHost ID")
+			for _, e := range entries {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Address, e.State, e.Token, e.HostID)
+			}
+			return tw.Flush()
+		},
+	}
+	a.register(cmd)
+	return cmd
+}
+
+// localClusterAddrs are the nodes `sibyl cluster` starts: loopback
+// addresses Linux answers without set-up, so each node keeps the standard
+// ports.
+var localClusterAddrs = []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}
+
+func newClusterCmd() *cobra.Command {
+	var dataDir string
+	cmd := &cobra.Command{
+		Use:   "cluster",
+		Short: "Start (or stop) a three-node local cluster on 127.0.0.1-3",
+		Long: `Start three nodes in the background on 127.0.0.1, 127.0.0.2 and 127.0.0.3, each
+on the standard ports (CQL 9042, messaging 7000, gossip 7001, admin 7199),
+with data and logs under --data-dir/<address>. "sibyl cluster stop" stops
+them.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return startLocalCluster(cmd, dataDir) },
+	}
+	cmd.PersistentFlags().StringVar(&dataDir, "data-dir", "./data", "directory holding each node's data and log")
+	cmd.AddCommand(&cobra.Command{
+		Use:   "stop",
+		Short: "Stop the nodes `sibyl cluster` started",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return stopLocalCluster(cmd, dataDir) },
+	})
+	return cmd
+}
+
+func startLocalCluster(cmd *cobra.Command, dataDir string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("cannot find the sibyl binary: %w", err)
+	}
+	out := cmd.OutOrStdout()
+	for _, addr := range localClusterAddrs {
+		pid, err := startLocalNode(self, dataDir, addr)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "started %s (pid %d), log in %s\n", addr, pid, filepath.Join(dataDir, addr, "sibyl.log"))
+		if err := waitForPort(cmd.Context(), net.JoinHostPort(addr, "9042"), 30*time.Second); err != nil {
+			return fmt.Errorf("node %s did not start (see its log): %w", addr, err)
+		}
+	}
+	fmt.Fprintf(out, `
+Three nodes are up. Connect with any driver or cqlsh to 127.0.0.1:9042
+(drivers discover the other two). Watch them with:
+    sibyl status --host 127.0.0.1
+Stop them with:
+    sibyl cluster stop --data-dir %s
+`, dataDir)
+	return nil
+}
+
+// startLocalNode starts `sibyl serve` for addr in its own session, so it
+// outlives this command, and records its pid.
+func startLocalNode(self, dataDir, addr string) (int, error) {
+	dir := filepath.Join(dataDir, addr)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, fmt.Errorf("cannot create %s: %w", dir, err)
+	}
+	if pid, ok := runningPid(dir); ok {
+		return 0, fmt.Errorf("a node already runs for %s (pid %d): stop it first", addr, pid)
+	}
+	logFile, err := os.OpenFile(filepath.Join(dir, "sibyl.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return 0, fmt.Errorf("cannot open the log of %s: %w", addr, err)
+	}
+	defer func() { _ = logFile.Close() }()
+	c := exec.Command(self, "serve", "--listen-address", addr, "--data-dir", filepath.Join(dir, "data"),
+		"--seeds", localClusterAddrs[0])
+	c.Stdout, c.Stderr = logFile, logFile
+	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := c.Start(); err != nil {
+		return 0, fmt.Errorf("cannot start the node for %s: %w", addr, err)
+	}
+	pid := c.Process.Pid
+	_ = c.Process.Release()
+	if err := os.WriteFile(filepath.Join(dir, "sibyl.pid"), []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
+		return pid, fmt.Errorf("cannot record the pid of %s: %w", addr, err)
+	}
+	return pid, nil
+}
+
+// runningPid returns the recorded pid of a node directory if that process
+// is still alive.
+func runningPid(dir string) (int, bool) {
+	b, err := os.ReadFile(filepath.Join(dir, "sibyl.pid"))
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0, false
+	}
+	return pid, syscall.Kill(pid, 0) == nil
+}
+
+func waitForPort(ctx context.Context, addr string, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			return c.Close()
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func stopLocalCluster(cmd *cobra.Command, dataDir string) error {
+	var errs []error
+	for _, addr := range localClusterAddrs {
+		dir := filepath.Join(dataDir, addr)
+		pid, ok := runningPid(dir)
+		if !ok {
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: not running\n", addr)
+			continue
+		}
+		if err := stopPid(cmd.Context(), pid); err != nil {
+			errs = append(errs, fmt.Errorf("cannot stop %s (pid %d): %w", addr, pid, err))
+			continue
+		}
+		_ = os.Remove(filepath.Join(dir, "sibyl.pid"))
+		fmt.Fprintf(cmd.OutOrStdout(), "%s: stopped (pid %d)\n", addr, pid)
+	}
+	return errors.Join(errs...)
+}
+
+// stopPid sends SIGTERM (a clean shutdown) and waits up to 30 s for the
+// process to exit.
+func stopPid(ctx context.Context, pid int) error {
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			return errors.New("still running 30 s after SIGTERM")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
+}

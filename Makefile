@@ -26,7 +26,7 @@ FUZZTIME     ?= 10s
 #   make run RUN_FLAGS="--cql-port 9043 --data-dir /tmp/sibyl"
 RUN_FLAGS ?=
 
-.PHONY: build run test deps go-deps node-deps python-deps lint vet fmt-check \
+.PHONY: build run cluster cluster-stop test deps go-deps node-deps python-deps lint vet fmt-check \
         staticcheck unit race interop fuzz bench clean
 
 ## build: compile bin/sibyl
@@ -36,6 +36,13 @@ build:
 ## run: one node on 127.0.0.1:9042 with data in ./data (Ctrl-C stops it cleanly)
 run: build
 	./$(BIN) serve --data-dir ./data --listen-address 127.0.0.1 --cql-port 9042 $(RUN_FLAGS)
+
+## cluster: three nodes on 127.0.0.1-3 (port 9042 each) with data under ./data; `make cluster-stop` stops them
+cluster: build
+	./$(BIN) cluster --data-dir ./data
+
+cluster-stop: build
+	./$(BIN) cluster stop --data-dir ./data
 
 ## test: install test dependencies, lint, unit and integration tests, driver interop tests
 test: deps lint unit race interop

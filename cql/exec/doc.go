@@ -31,6 +31,9 @@
 //   - Build one Executor per node with New; it is safe for concurrent use.
 //   - Give each client connection its own Session (NewSession); a Session
 //     holds the current keyspace and may be used by concurrent requests.
+//     Call Session.SetLocalAddr with the server-side address of the
+//     connection: system.local reports it as rpc_address when the node's
+//     own RPC address is unspecified (0.0.0.0).
 //   - Config.Token must be the cluster's partitioner (Cassandra Murmur3):
 //     exec never assumes one. Config.Events, when set, receives every
 //     SCHEMA_CHANGE event and must not block.

@@ -115,13 +115,19 @@ func (run *selectRun) project(r *rowCtx) ([][]byte, error) {
 func (run *selectRun) aggregateRow(r *rowCtx, pos position) error {
 	if run.st.groupBy > 0 {
 		key := groupKeyOf(r, run.st.groupBy)
-		if run.grouped && !sameGroup(key, run.groupKey) {
+		if !run.grouped || !sameGroup(key, run.groupKey) {
+			// PER PARTITION LIMIT counts groups when grouping.
+			if run.ppLimit > 0 && run.partRows >= run.ppLimit {
+				run.partDone = true
+				return nil
+			}
 			if err := run.flushGroup(); err != nil {
 				return err
 			}
 			if run.done {
 				return nil // r is re-read on the next page
 			}
+			run.partRows++
 		}
 		run.groupKey = key
 	}
@@ -134,7 +140,6 @@ func (run *selectRun) aggregateRow(r *rowCtx, pos position) error {
 			return err
 		}
 	}
-	run.partRows++
 	run.consumed(pos)
 	run.prev = run.last
 	return nil

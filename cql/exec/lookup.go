@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"strings"
+
 	"github.com/sibyldb/sibyl/cql/parser"
 	"github.com/sibyldb/sibyl/schema"
 )
@@ -43,7 +45,20 @@ func (a *analyzer) lookupWritable(tn *parser.TableName) (*tableInfo, error) {
 func (a *analyzer) resolveType(tr *parser.TypeRef, ks string) (*schema.Type, error) {
 	t, err := schema.ParseType(tr.String(), a.cat.TypeResolver(ks))
 	if err != nil {
-		return nil, invalidf("%s", err.Error())
+		return nil, invalidf("%s", typeErrorMessage(err))
 	}
 	return t, nil
+}
+
+// typeErrorMessage keeps the last, user-facing part of a type error
+// ("Unknown type nosuchtype"), without the package's wrapping.
+func typeErrorMessage(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	if msg != "" {
+		msg = strings.ToUpper(msg[:1]) + msg[1:]
+	}
+	return msg
 }

@@ -1,7 +1,9 @@
 package exec
 
 import (
+	"encoding/binary"
 	"strings"
+	"time"
 
 	"github.com/sibyldb/sibyl/schema"
 )
@@ -147,6 +149,11 @@ func (s castSelector) value(r *rowCtx) ([]byte, error) {
 	}
 	from := s.inner.typ()
 	if s.to.Kind == schema.KindVarchar || s.to.Kind == schema.KindASCII {
+		if from.Kind == schema.KindTimestamp && len(v) == 8 {
+			// Cassandra prints timestamps in ISO 8601 when casting.
+			ms := int64(binary.BigEndian.Uint64(v))
+			return []byte(time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")), nil
+		}
 		txt := schema.FormatValue(from, v)
 		return []byte(strings.Trim(txt, "'")), nil
 	}

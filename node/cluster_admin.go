@@ -38,6 +38,26 @@ type RingEntry struct {
 func (n *Node) registerClusterAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("GET /cluster/status", n.handleClusterStatus)
 	mux.HandleFunc("GET /cluster/ring", n.handleRing)
+	mux.HandleFunc("GET /cluster/hints", n.handleHints)
+}
+
+// PendingHints counts the hints this node keeps for one target.
+type PendingHints struct {
+	HostID string `json:"host_id"`
+	Count  int64  `json:"count"`
+	Bytes  int64  `json:"bytes"`
+}
+
+func (n *Node) handleHints(w http.ResponseWriter, _ *http.Request) {
+	out := []PendingHints{}
+	if n.engine != nil {
+		for _, st := range n.engine.AllHintStats() {
+			if st.Count > 0 {
+				out = append(out, PendingHints{HostID: ring.HostID(st.Target).String(), Count: st.Count, Bytes: st.Bytes})
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (n *Node) handleClusterStatus(w http.ResponseWriter, r *http.Request) {

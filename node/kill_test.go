@@ -156,7 +156,8 @@ func buildSibyl(t *testing.T) string {
 func startSibyl(t *testing.T, bin, dir string, port int) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--data-dir", dir, "--listen-address", "127.0.0.1",
-		"--cql-port", strconv.Itoa(port), "--admin-port", "-1", "--num-tokens", "8", "--log-level", "warn")
+		"--cql-port", strconv.Itoa(port), "--admin-port", "-1", "--num-tokens", "8", "--log-level", "warn",
+		"--storage-port", strconv.Itoa(testutil.FreePort(t)), "--gossip-port", strconv.Itoa(testutil.FreePort(t)))
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
@@ -39,10 +40,11 @@ func NewCatalog() *Catalog {
 }
 
 // systemPart holds the system keyspaces, built once and shared (read-only)
-// by every catalog, and the JSON the version digest covers for them.
+// by every catalog, and the digest of their JSON, which every version
+// digest covers.
 type systemPart struct {
 	keyspaces map[string]*Keyspace
-	json      []byte
+	digest    [16]byte
 }
 
 var systemCatalog = sync.OnceValue(func() systemPart {
@@ -52,7 +54,8 @@ var systemCatalog = sync.OnceValue(func() systemPart {
 		p.keyspaces[k.Name] = k
 		list = append(list, k)
 	}
-	p.json, _ = json.Marshal(list) // plain data: cannot fail
+	b, _ := json.Marshal(list) // plain data: cannot fail
+	p.digest = md5.Sum(b)
 	return p
 })
 
@@ -86,7 +89,8 @@ func (c *Catalog) digest() UUID {
 		// digest of the names so the version still changes with them.
 		b = []byte(strings.Join(c.KeyspaceNames(), ","))
 	}
-	return NameUUID(append(slices.Clip(systemCatalog().json), b...))
+	sys := systemCatalog().digest
+	return NameUUID(append(sys[:], b...))
 }
 
 // Version returns the schema version: a deterministic digest of the

@@ -39,10 +39,21 @@ const (
 // bufferSize is the size of the read and write buffers of a connection.
 const bufferSize = 32 << 10
 
+// maxIdleWorkers bounds the request workers a connection keeps waiting
+// for work. A worker that finishes a request while this many are idle
+// exits. Keeping workers alive is what saves the cost of a new goroutine
+// per request, most of which is not the goroutine itself but growing its
+// stack, by copying, through the executor's, coordinator's and storage's
+// deep call chains; an idle worker keeps the stack it grew. The bound
+// caps what an idle connection holds after a burst, at a few MB.
+const maxIdleWorkers = 128
+
 // conn is one client connection. Three kinds of goroutine work on it:
 // the reader (serve, which decodes frames and answers handshake messages
-// itself), one goroutine per request (up to MaxInFlight), and the writer,
-// which alone writes to the socket. They meet at out, a queue of encoded
+// itself), request workers (as many as requests run at once, up to
+// MaxInFlight), and the writer, which alone writes to the socket. The
+// reader hands requests to idle workers through work, or starts a new
+// worker when none is idle. They meet at out, a queue of encoded
 // answers; Publish adds events to eventQ.
 type conn struct {
 	srv    *Server
@@ -56,10 +67,13 @@ type conn struct {
 	writerStop chan struct{} // closed when no producer but Publish remains
 	draining   atomic.Bool   // Shutdown asked the reader to stop
 	inFlight   atomic.Int32
-	requests   sync.WaitGroup // request goroutines
+	work       chan request   // unbuffered: a send succeeds only to an idle worker
+	workStop   chan struct{}  // closed when the reader has stopped: idle workers exit
+	workers    sync.WaitGroup // request workers
+	idle       atomic.Int32   // workers waiting on work (approximately)
 	events     atomic.Uint32  // registeredBit of each REGISTERed type
 
-	// Set by the reader before the first request goroutine starts, then
+	// Set by the reader before the first request worker starts, then
 	// read by those goroutines and Publish: version and compressor are
 	// published through ready.
 	state      connState
@@ -86,6 +100,8 @@ func newConn(ctx context.Context, s *Server, nc net.Conn) *conn {
 		out:        make(chan []byte, outQueue),
 		eventQ:     make(chan []byte, eventQueue),
 		writerStop: make(chan struct{}),
+		work:       make(chan request),
+		workStop:   make(chan struct{}),
 	}
 }
 
@@ -117,7 +133,10 @@ func (c *conn) serve() {
 		c.log.Debug("CQL connection failed", "error", err)
 		c.cancel()
 	}
-	c.requests.Wait()
+	// The reader has stopped, so no request will be handed out any more:
+	// workers finish (and answer) what they run, then exit.
+	close(c.workStop)
+	c.workers.Wait()
 	close(c.writerStop)
 	<-writerDone
 	_ = c.nc.Close()

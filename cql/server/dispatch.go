@@ -195,8 +195,17 @@ func (c *conn) register(reply protocol.Header, m *protocol.Register) {
 	c.sendMessage(reply, &protocol.Ready{}, c.compressor)
 }
 
-// startRequest runs a request in its own goroutine, or answers Overloaded
-// when MaxInFlight requests are already running.
+// request is a request handed to a worker: the message and the header
+// of its answer.
+type request struct {
+	reply protocol.Header
+	m     protocol.Message
+}
+
+// startRequest hands a request to a worker, or answers Overloaded when
+// MaxInFlight requests are already running. An idle worker takes it if
+// there is one; otherwise a new worker starts, so requests never wait for
+// one another and every request in flight runs at once.
 func (c *conn) startRequest(reply protocol.Header, m protocol.Message) {
 	if int(c.inFlight.Add(1)) > c.srv.cfg.MaxInFlight {
 		c.inFlight.Add(-1)
@@ -206,12 +215,40 @@ func (c *conn) startRequest(reply protocol.Header, m protocol.Message) {
 		return
 	}
 	c.srv.metrics.requests.Add(1)
-	c.requests.Add(1)
-	go func() {
-		defer c.requests.Done()
-		defer c.inFlight.Add(-1)
-		c.sendMessage(reply, c.run(m), c.compressor)
-	}()
+	req := request{reply: reply, m: m}
+	select {
+	case c.work <- req:
+	default:
+		c.workers.Add(1)
+		go c.worker(req)
+	}
+}
+
+// worker runs req, then whatever requests the reader hands it, until
+// the reader stops or maxIdleWorkers others are already idle.
+func (c *conn) worker(req request) {
+	defer c.workers.Done()
+	for {
+		c.serveRequest(req)
+		if c.idle.Add(1) > maxIdleWorkers {
+			c.idle.Add(-1)
+			return
+		}
+		select {
+		case req = <-c.work:
+			c.idle.Add(-1)
+		case <-c.workStop:
+			c.idle.Add(-1)
+			return
+		}
+	}
+}
+
+// serveRequest runs one request and queues its answer; its in-flight slot
+// is released once the answer is queued.
+func (c *conn) serveRequest(req request) {
+	defer c.inFlight.Add(-1)
+	c.sendMessage(req.reply, c.run(req.m), c.compressor)
 }
 
 // run executes one request and returns its answer. A panic in the

@@ -27,10 +27,19 @@
 //
 //   - answers OPTIONS, STARTUP, AUTH_RESPONSE and REGISTER itself, in
 //     order (OPTIONS in any state, the rest as the handshake allows);
-//   - starts a goroutine for each QUERY, PREPARE, EXECUTE and BATCH, up to
-//     Config.MaxInFlight at once; past that it answers Overloaded
+//   - hands each QUERY, PREPARE, EXECUTE and BATCH to a request worker,
+//     up to Config.MaxInFlight at once; past that it answers Overloaded
 //     (0x1001) on the request's stream. Requests on one connection run
 //     concurrently and their answers go out in completion order.
+//
+// Request workers are goroutines of the connection that outlive one
+// request: the reader gives a request to an idle worker, or starts a new
+// one when none is idle, so no request ever waits for another, and a
+// worker that finishes waits for the next request unless enough others
+// already do. A goroutine per request would be simpler, but each would
+// grow its stack anew, by copying, through the executor's and storage's
+// deep call chains; under load that copying cost more CPU than the
+// protocol itself.
 //
 // One writer goroutine alone writes to the socket: it takes encoded
 // frames from a queue and flushes when the queue runs dry, so answers
@@ -55,7 +64,7 @@
 //     reads.
 //   - The handshake state, the connection's version and its compressor
 //     are written only by the reader, and only before the first request
-//     goroutine starts; Publish sees them through an atomic pointer.
+//     worker starts; Publish sees them through an atomic pointer.
 //   - Publish never blocks: a connection that cannot take an event is
 //     closed, so its driver reconnects and refreshes what it missed.
 //

@@ -20,8 +20,10 @@
 //     live rows, per-partition limit, static row, a subset of columns,
 //     AfterClustering to resume a page) and token-range reads in ring order
 //     from StartToken (StartToken < token <= EndToken; the whole ring when
-//     both are math.MinInt64; AfterKey and AfterClustering resume a page;
-//     PartitionLimit). Results carry the tombstones that concern the slice
+//     both are math.MinInt64, wrapping when StartToken > EndToken, or when
+//     they are equal without AfterKey; AfterKey resumes after that
+//     partition of token StartToken, and with AfterClustering inside it;
+//     PartitionLimit counts partitions with a live row). Results carry the tombstones that concern the slice
 //     (partition deletion, range tombstones, row and collection deletions,
 //     cell tombstones, expired cells) and the live data they do not shadow,
 //     so a coordinator can schema.Merge several replicas' answers and

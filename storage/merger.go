@@ -3,6 +3,7 @@ package storage
 import (
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -19,7 +20,8 @@ func newMerger(horizon func(schema.TableID) int64) *pebble.Merger {
 	return &pebble.Merger{
 		Name: mergerName,
 		Merge: func(key, value []byte) (pebble.ValueMerger, error) {
-			m := &valueMerger{horizon: horizon}
+			m := mergerPool.Get().(*valueMerger)
+			m.horizon = horizon
 			m.table, m.isTable = keyTable(key)
 			if err := m.first(value); err != nil {
 				return nil, err
@@ -27,6 +29,21 @@ func newMerger(horizon func(schema.TableID) int64) *pebble.Merger {
 			return m, nil
 		},
 	}
+}
+
+// mergerPool recycles valueMergers: Finish hands the merger back to
+// Pebble as the io.Closer of the value it returns (which lives in the
+// merger's buffer), and Close puts it back here. Reads merge every key
+// that compactions have not collapsed yet, so this saves an allocation
+// per key read.
+var mergerPool = sync.Pool{New: func() any { return new(valueMerger) }}
+
+// Close returns the merger to the pool; the value Finish returned is
+// invalid afterwards.
+func (m *valueMerger) Close() error {
+	m.horizon = nil
+	mergerPool.Put(m)
+	return nil
 }
 
 // valueMerger keeps the winning operand seen so far. Every rule is
@@ -127,16 +144,18 @@ func (m *valueMerger) DeletableFinish(includesBase bool) ([]byte, bool, io.Close
 			}
 		}
 		if m.header.marker.Timestamp == schema.NoTimestamp && m.header.deletion.Live() {
+			_ = m.Close()
 			return nil, true, nil, nil
 		}
-		return appendRowHeaderValue(m.buf[:0], m.header), false, nil, nil
+		m.buf = appendRowHeaderValue(m.inline[:0], m.header)
+		return m.buf, false, m, nil
 	case tagCell:
 		if includesBase && (m.cell.Tombstone || m.cell.TTL > 0) && m.cell.LocalDeletionTime < m.horizonNow() {
+			_ = m.Close()
 			return nil, true, nil, nil
 		}
-		return m.buf, false, nil, nil
 	}
-	return m.buf, false, nil, nil
+	return m.buf, false, m, nil
 }
 
 func (m *valueMerger) horizonNow() int64 {

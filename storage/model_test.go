@@ -184,16 +184,19 @@ func (m modelState) read(cmd *schema.ReadCommand) []*schema.Partition {
 	}
 	var out []*schema.Partition
 	ordered := m.sorted()
-	if cmd.Key == nil && cmd.StartToken >= cmd.EndToken && !(cmd.StartToken == math.MinInt64 && cmd.EndToken == math.MinInt64) {
+	wraps := cmd.StartToken > cmd.EndToken || (cmd.StartToken == cmd.EndToken && cmd.AfterKey == nil)
+	if cmd.Key == nil && wraps && !(cmd.StartToken == math.MinInt64 && cmd.EndToken == math.MinInt64) {
 		// A wrapping range is read in ring order from its start.
-		i := sort.Search(len(ordered), func(i int) bool { return ordered[i].Token > cmd.StartToken })
+		i := sort.Search(len(ordered), func(i int) bool {
+			return ordered[i].Token > cmd.StartToken || afterKeyOK(cmd, ordered[i])
+		})
 		ordered = append(slices.Clone(ordered[i:]), ordered[:i]...)
 	}
 	for _, p := range ordered {
 		if cmd.Key != nil && !bytes.Equal(p.Key, cmd.Key) {
 			continue
 		}
-		if cmd.Key == nil && !inRange(cmd, p) {
+		if cmd.Key == nil && !inRange(cmd, p) && !afterKeyOK(cmd, p) {
 			continue
 		}
 		q := &schema.Partition{Table: p.Table, Token: p.Token, Key: p.Key, Deletion: p.Deletion}
@@ -223,6 +226,12 @@ func (m modelState) read(cmd *schema.ReadCommand) []*schema.Partition {
 			if !slices.ContainsFunc(sl, func(s schema.Slice) bool { return s.Contains(r.Clustering) }) {
 				continue
 			}
+			if cmd.AfterClustering != nil {
+				c := bytes.Compare(r.Clustering, cmd.AfterClustering)
+				if cmd.Reversed && c >= 0 || !cmd.Reversed && c <= 0 {
+					continue
+				}
+			}
 			q.Rows = append(q.Rows, *r)
 			if rowLive(r, cmd.NowSeconds) {
 				live = true
@@ -244,6 +253,12 @@ func (m modelState) read(cmd *schema.ReadCommand) []*schema.Partition {
 	return out
 }
 
+// afterKeyOK reports whether a paged range read resumes at p: same token
+// as StartToken, key after AfterKey.
+func afterKeyOK(cmd *schema.ReadCommand, p *schema.Partition) bool {
+	return cmd.AfterKey != nil && p.Token == cmd.StartToken && bytes.Compare(p.Key, cmd.AfterKey) > 0
+}
+
 func inRange(cmd *schema.ReadCommand, p *schema.Partition) bool {
 	a, b := cmd.StartToken, cmd.EndToken
 	if a == math.MinInt64 && b == math.MinInt64 {
@@ -251,6 +266,9 @@ func inRange(cmd *schema.ReadCommand, p *schema.Partition) bool {
 	}
 	if a < b {
 		return p.Token > a && p.Token <= b
+	}
+	if a == b && cmd.AfterKey != nil {
+		return false // only afterKeyOK partitions
 	}
 	return p.Token > a || p.Token <= b
 }
@@ -260,9 +278,17 @@ func (g *historyGen) readCommand() *schema.ReadCommand {
 	if g.r.IntN(2) == 0 {
 		k := g.keys[g.r.IntN(len(g.keys))]
 		cmd.Key, cmd.Token = []byte(k.key), k.token
+		if g.r.IntN(3) == 0 {
+			cmd.AfterClustering = g.ck()
+		}
 	} else {
 		toks := []int64{math.MinInt64, -5, 0, 7, math.MaxInt64 - 1}
 		cmd.StartToken, cmd.EndToken = toks[g.r.IntN(len(toks))], toks[g.r.IntN(len(toks))]
+		if g.r.IntN(3) == 0 {
+			// Resume a paged scan after a partition.
+			k := g.keys[g.r.IntN(len(g.keys))]
+			cmd.StartToken, cmd.AfterKey = k.token, []byte(k.key)
+		}
 	}
 	if g.r.IntN(2) == 0 {
 		// Non-overlapping ascending slices over single-component prefixes.

@@ -155,7 +155,9 @@ func (r *reader) rangeSpans() [][2][]byte {
 	switch {
 	case c.StartToken == math.MinInt64 && c.EndToken == math.MinInt64:
 		spans = append(spans, [2][]byte{tokenKey(nil, c.Table, math.MinInt64), tableEnd})
-	case c.StartToken < c.EndToken:
+	case c.StartToken < c.EndToken || (c.StartToken == c.EndToken && c.AfterKey != nil):
+		// With AfterKey the range starts at a partition, not a token: equal
+		// tokens then mean the rest of that token's partitions.
 		spans = append(spans, [2][]byte{afterTokenKey(nil, c.Table, c.StartToken), afterTokenKey(nil, c.Table, c.EndToken)})
 	default: // wraps around the ring
 		spans = append(spans, [2][]byte{afterTokenKey(nil, c.Table, c.StartToken), tableEnd})

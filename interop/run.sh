@@ -37,7 +37,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 "$BIN" serve --data-dir "$DATA/data" --listen-address 127.0.0.1 \
-	--cql-port "$CQL_PORT" --admin-port "$ADMIN_PORT" >"$LOG" 2>&1 &
+	--cql-port "$CQL_PORT" --admin-port "$ADMIN_PORT" --storage-port -1 --gossip-port -1 >"$LOG" 2>&1 &
 PID=$!
 
 # Wait (bounded) until the CQL port accepts connections.

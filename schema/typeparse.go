@@ -78,9 +78,6 @@ func (p *typeParser) parse(depth int, frozen bool) (*Type, error) {
 		if err != nil {
 			return nil, err
 		}
-		if class == DurationClass {
-			return DurationType, nil
-		}
 		return CustomOf(class), nil
 	}
 	name, quoted, err := p.ident()

@@ -214,8 +214,12 @@ func TupleOf(elems ...*Type) *Type {
 	return &Type{Kind: KindTuple, Elems: elems, Frozen: true}
 }
 
-// CustomOf returns the custom type of a Java class name.
+// CustomOf returns the custom type of a Java class name; DurationClass
+// (how protocol v4 carries durations) yields DurationType.
 func CustomOf(class string) *Type {
+	if class == DurationClass {
+		return DurationType
+	}
 	return &Type{Kind: KindCustom, Custom: class}
 }
 

@@ -289,6 +289,9 @@ func TestVersionAndCodec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if id := a.Table("ks", "users").ID.String(); !strings.Contains(string(enc), `"id":"`+id+`"`) {
+		t.Errorf("table id %s not written in canonical form", id)
+	}
 	enc2, _ := MarshalCatalog(b)
 	if string(enc) != string(enc2) {
 		t.Error("MarshalCatalog is not deterministic")

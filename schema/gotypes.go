@@ -28,6 +28,19 @@ func (u UUID) String() string {
 	return string(b[:])
 }
 
+// MarshalText writes the canonical form (so JSON shows UUIDs as strings).
+func (u UUID) MarshalText() ([]byte, error) { return []byte(u.String()), nil }
+
+// UnmarshalText parses the canonical form.
+func (u *UUID) UnmarshalText(b []byte) error {
+	p, err := ParseUUID(string(b))
+	if err != nil {
+		return err
+	}
+	*u = p
+	return nil
+}
+
 // Version returns the UUID version nibble.
 func (u UUID) Version() int { return int(u[6] >> 4) }
 

@@ -1,0 +1,265 @@
+package shell
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gocql/gocql"
+)
+
+// copyCmd runs COPY TO or COPY FROM and reports counts and errors.
+func (s *Shell) copyCmd(ctx context.Context, stmt string) {
+	spec, err := parseCopy(stmt)
+	if err != nil {
+		s.printErr("Improper COPY command: " + err.Error())
+		return
+	}
+	if spec.from {
+		s.copyFrom(ctx, spec)
+		return
+	}
+	s.copyTo(ctx, spec)
+}
+
+// columnList is "a, b" or "*".
+func (c copySpec) columnList() string {
+	if len(c.columns) == 0 {
+		return "*"
+	}
+	return strings.Join(c.columns, ", ")
+}
+
+// copyTo writes the rows of a table as CSV, values formatted as the shell
+// prints them and nulls as the NULL option.
+func (s *Shell) copyTo(ctx context.Context, spec copySpec) {
+	start := time.Now()
+	f, err := os.Create(spec.file)
+	if err != nil {
+		s.printErr(fmt.Sprintf("Could not create %q: %v", spec.file, err))
+		return
+	}
+	n, names, err := s.exportRows(ctx, spec, f)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("cannot close %s: %w", spec.file, cerr)
+	}
+	if names != nil {
+		s.printf("Starting copy of %s with columns [%s].\n", spec.table, strings.Join(names, ", "))
+	}
+	if err != nil {
+		s.printErr(fmt.Sprintf("Error exporting %s after %d rows: %s", spec.table, n, describeError(err)))
+		return
+	}
+	s.printf("%d rows exported to 1 files in %.3f seconds.\n", n, time.Since(start).Seconds())
+}
+
+// exportRows streams the table into w and returns the rows written and
+// the column names.
+func (s *Shell) exportRows(ctx context.Context, spec copySpec, w io.Writer) (int, []string, error) {
+	iter := s.newQuery(ctx, "SELECT "+spec.columnList()+" FROM "+spec.table).PageSize(1000).Iter()
+	cols := iter.Columns()
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	cw := csv.NewWriter(w)
+	cw.Comma = spec.delim
+	if spec.header && len(cols) > 0 {
+		_ = cw.Write(names)
+	}
+	vals := make([]rawValue, len(cols))
+	dest := make([]any, len(cols))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	n := 0
+	record := make([]string, len(cols))
+	for iter.Scan(dest...) {
+		for i := range vals {
+			record[i] = spec.null
+			if !vals[i].null {
+				record[i] = formatValue(vals[i].info, vals[i].data, false)
+			}
+		}
+		if err := cw.Write(record); err != nil {
+			_ = iter.Close()
+			return n, names, fmt.Errorf("cannot write %s: %w", spec.file, err)
+		}
+		n++
+	}
+	if err := iter.Close(); err != nil {
+		return n, nil, err
+	}
+	cw.Flush()
+	return n, names, cw.Error()
+}
+
+// importValue binds one CSV field to a prepared INSERT: gocql hands it
+// the column's type, and it serializes the text for that type.
+type importValue struct {
+	text string
+	null bool
+}
+
+// MarshalCQL implements gocql.Marshaler.
+func (v importValue) MarshalCQL(info gocql.TypeInfo) ([]byte, error) {
+	if v.null {
+		return nil, nil
+	}
+	b, err := parseValue(info, v.text, false)
+	if err != nil {
+		return nil, err
+	}
+	return nonNil(b), nil
+}
+
+// importRow is one CSV record with its line number.
+type importRow struct {
+	line   int
+	fields []string
+}
+
+// maxReportedErrors bounds the per-row errors COPY FROM prints.
+const maxReportedErrors = 20
+
+// copyFrom inserts the records of a CSV file with a prepared INSERT and at
+// most maxRequests requests in flight.
+func (s *Shell) copyFrom(ctx context.Context, spec copySpec) {
+	start := time.Now()
+	f, err := os.Open(spec.file)
+	if err != nil {
+		s.printErr(fmt.Sprintf("Could not open %q: %v", spec.file, err))
+		return
+	}
+	defer func() { _ = f.Close() }()
+	cols, err := s.importColumns(ctx, spec)
+	if err != nil {
+		s.printErr(describeError(err))
+		return
+	}
+	s.printf("Starting copy of %s with columns [%s].\n", spec.table, strings.Join(cols, ", "))
+	stats := s.importRows(ctx, spec, cols, f)
+	for _, e := range stats.errs {
+		s.printErr(e)
+	}
+	if stats.failed > len(stats.errs) {
+		s.printErr(fmt.Sprintf("... and %d more failed rows", stats.failed-len(stats.errs)))
+	}
+	s.printf("%d rows imported from 1 files in %.3f seconds (%d skipped).\n",
+		stats.imported, time.Since(start).Seconds(), stats.failed)
+	if stats.failed > 0 {
+		s.failed = true
+	}
+}
+
+// importColumns returns the columns named in the command, or all the
+// table's columns in SELECT * order.
+func (s *Shell) importColumns(ctx context.Context, spec copySpec) ([]string, error) {
+	if len(spec.columns) > 0 {
+		return spec.columns, nil
+	}
+	iter := s.newQuery(ctx, "SELECT * FROM "+spec.table+" LIMIT 1").Iter()
+	infos := iter.Columns()
+	if err := iter.Close(); err != nil {
+		return nil, err
+	}
+	cols := make([]string, len(infos))
+	for i, c := range infos {
+		cols[i] = quoteName(c.Name)
+	}
+	return cols, nil
+}
+
+// importStats counts an import's outcome.
+type importStats struct {
+	mu       sync.Mutex
+	imported int
+	failed   int
+	errs     []string // the first maxReportedErrors row errors
+}
+
+func (st *importStats) record(line int, err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err == nil {
+		st.imported++
+		return
+	}
+	st.failed++
+	if len(st.errs) < maxReportedErrors {
+		st.errs = append(st.errs, fmt.Sprintf("Failed to import row at line %d: %s", line, describeError(err)))
+	}
+}
+
+// importRows reads records and runs the INSERTs on spec.maxRequests
+// workers, which all stop when the input ends or ctx is done.
+func (s *Shell) importRows(ctx context.Context, spec copySpec, cols []string, r io.Reader) *importStats {
+	stmt := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", spec.table, strings.Join(cols, ", "),
+		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
+	stats := &importStats{}
+	rows := make(chan importRow)
+	var wg sync.WaitGroup
+	for range spec.maxRequests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for row := range rows {
+				stats.record(row.line, s.insertRow(ctx, stmt, spec, len(cols), row))
+			}
+		}()
+	}
+	s.readRecords(ctx, spec, r, rows, stats)
+	close(rows)
+	wg.Wait()
+	return stats
+}
+
+// readRecords feeds rows until the file ends, a read fails, or ctx is done.
+func (s *Shell) readRecords(ctx context.Context, spec copySpec, r io.Reader, rows chan<- importRow, stats *importStats) {
+	cr := csv.NewReader(r)
+	cr.Comma = spec.delim
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = false
+	for first := true; ; first = false {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				stats.record(line, fmt.Errorf("cannot read %s: %w", spec.file, err))
+				return
+			}
+			stats.record(line, err)
+			continue
+		}
+		if first && spec.header {
+			continue
+		}
+		select {
+		case rows <- importRow{line: line, fields: rec}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// insertRow binds a record's fields and runs the INSERT.
+func (s *Shell) insertRow(ctx context.Context, stmt string, spec copySpec, ncols int, row importRow) error {
+	if len(row.fields) != ncols {
+		return fmt.Errorf("shell: the row has %d fields, want %d", len(row.fields), ncols)
+	}
+	vals := make([]any, ncols)
+	for i, f := range row.fields {
+		vals[i] = importValue{text: f, null: f == spec.null}
+	}
+	return s.newQuery(ctx, stmt, vals...).Exec()
+}

@@ -1,0 +1,49 @@
+// Package shell is `sibyl shell`: a cqlsh-style shell over a gocql
+// connection to any node.
+//
+// The core is a Shell driven by lines from a LineReader and writing to
+// io.Writers, so it runs the same under a test, a pipe, a script (-e, -f)
+// and a terminal; only RunInteractive touches the terminal, through
+// chzyer/readline (line editing, history in ~/.sibyl_history, Tab
+// completion of keywords, keyspaces, tables and columns read from
+// system_schema).
+//
+// # What it does with a line
+//
+// Lines gather until they hold whole statements: a shell command ends at
+// the end of its line, CQL at a semicolon outside strings, comments and
+// BEGIN BATCH ... APPLY BATCH. cql/parser.SplitStatements cuts the text,
+// and each statement is either a shell command (CONSISTENCY, SERIAL
+// CONSISTENCY, EXPAND, PAGING, SHOW VERSION|HOST, SOURCE, COPY, CLEAR,
+// HELP, EXIT; TRACING is refused, Sibyl keeps no traces), USE (gocql
+// refuses USE on a pooled session, so the shell checks the keyspace and
+// reconnects with it), DESCRIBE (sent to the server, which answers with
+// rows, printed as cqlsh prints server-side DESCRIBE), or CQL sent as is.
+//
+// # Output
+//
+// Results print as cqlsh prints them: a header, a rule, right-justified
+// values, "(N rows)"; EXPAND ON prints a block per row. Values are
+// formatted from their wire bytes (rawValue receives them from gocql):
+// text unquoted, blobs 0x..., timestamps 2026-11-23 22:51:44.000000+0000
+// in UTC, booleans True/False, floats with cqlsh's precision, collections
+// as CQL literals with quoted strings, null as null. A value that does not
+// decode prints as hex: output never fails on what a server sends.
+// Errors print as cqlsh prints them (InvalidRequest: Error from server:
+// code=2200 [Invalid query] message="...") and the shell goes on.
+//
+// # COPY
+//
+// COPY ks.t [(cols)] TO 'f.csv' writes rows with the same value format
+// (CSV through encoding/csv). COPY ks.t [(cols)] FROM 'f.csv' reads that
+// format back (parseValue is formatValue's inverse, guided by the types
+// gocql reports for the prepared INSERT) and runs the INSERTs on a bounded
+// number of workers (MAXREQUESTS, default 16). Both report counts; a bad
+// row is reported with its line and skipped.
+//
+// # Caller's duties
+//
+// Dial, then RunScript, Run or RunInteractive from one goroutine, then
+// Close. Every request carries the context given to Run; COPY FROM's
+// workers end before copyFrom returns.
+package shell

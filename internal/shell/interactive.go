@@ -1,0 +1,89 @@
+package shell
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/chzyer/readline"
+)
+
+// HistoryFile is where the interactive shell keeps its history, under the
+// home directory.
+const HistoryFile = ".sibyl_history"
+
+// RunInteractive runs the shell on the terminal: a banner, readline line
+// editing, history in ~/.sibyl_history, Tab completion, and paging on.
+func (s *Shell) RunInteractive(ctx context.Context) error {
+	rl, err := readline.NewEx(&readline.Config{
+		Prompt:            s.Prompt(),
+		HistoryFile:       historyPath(),
+		AutoComplete:      completer{s},
+		InterruptPrompt:   "^C",
+		EOFPrompt:         "",
+		HistorySearchFold: true,
+		Stdout:            s.cfg.Out,
+		Stderr:            s.cfg.Err,
+	})
+	if err != nil {
+		return fmt.Errorf("cannot start line editing: %w", err)
+	}
+	defer func() { _ = rl.Close() }()
+	s.cfg.Out, s.cfg.Err = rl.Stdout(), rl.Stderr()
+	s.SetPaging(true, 0)
+	s.Banner(ctx)
+	err = s.Run(ctx, terminalReader{rl})
+	if errors.Is(err, ErrStatementsFailed) {
+		return nil // reported on screen; an interactive session still ends well
+	}
+	return err
+}
+
+func historyPath() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(home, HistoryFile)
+}
+
+// terminalReader adapts readline to LineReader.
+type terminalReader struct{ rl *readline.Instance }
+
+func (t terminalReader) ReadLine(prompt string) (string, error) {
+	t.rl.SetPrompt(prompt)
+	line, err := t.rl.Readline()
+	switch {
+	case errors.Is(err, readline.ErrInterrupt):
+		return "", ErrInterrupted
+	case errors.Is(err, io.EOF):
+		_, _ = fmt.Fprintln(t.rl.Stdout())
+		return "", io.EOF
+	}
+	return line, err
+}
+
+// completer adapts Shell.Complete to readline, which wants the suffixes
+// to insert and the length of the word they complete.
+type completer struct{ s *Shell }
+
+func (c completer) Do(line []rune, pos int) ([][]rune, int) {
+	text := string(line[:pos])
+	word := []rune(lastWord(text))
+	var out [][]rune
+	for _, cand := range c.s.Complete(text) {
+		r := []rune(cand)
+		if len(r) < len(word) {
+			continue
+		}
+		suffix := r[len(word):]
+		if len(suffix) == 0 || suffix[len(suffix)-1] != '.' {
+			suffix = append(suffix, ' ')
+		}
+		out = append(out, suffix)
+	}
+	return out, len(word)
+}

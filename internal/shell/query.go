@@ -1,0 +1,258 @@
+package shell
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/gocql/gocql"
+)
+
+// page is one page of a result: column names and formatted values.
+type page struct {
+	names []string
+	rows  [][]string
+	// cols keeps the raw values of the last page for callers that need
+	// them (DESCRIBE reads its columns by name).
+	more bool
+}
+
+// newQuery builds a query at the shell's consistency levels.
+func (s *Shell) newQuery(ctx context.Context, stmt string, values ...any) *gocql.Query {
+	return s.session.Query(stmt, values...).WithContext(ctx).
+		Consistency(s.consistency).SerialConsistency(s.serial)
+}
+
+// fetchPage runs stmt for one page from state when paging, or for the
+// whole result otherwise.
+func (s *Shell) fetchPage(ctx context.Context, stmt string, state []byte, paging bool) (page, []byte, error) {
+	q := s.newQuery(ctx, stmt)
+	if paging {
+		q = q.PageSize(s.pageSize).PageState(state)
+	} else {
+		q = q.PageSize(5000) // auto-paged by gocql, all rows collected
+	}
+	iter := q.Iter()
+	p, err := readRows(iter)
+	next := iter.PageState()
+	if cerr := iter.Close(); cerr != nil {
+		return page{}, nil, cerr
+	}
+	if err != nil {
+		return page{}, nil, err
+	}
+	p.more = paging && len(next) > 0
+	return p, next, nil
+}
+
+// readRows reads every row the iterator yields, formatted.
+func readRows(iter *gocql.Iter) (page, error) {
+	cols := iter.Columns()
+	p := page{names: make([]string, len(cols))}
+	for i, c := range cols {
+		p.names[i] = c.Name
+	}
+	vals := make([]rawValue, len(cols))
+	dest := make([]any, len(cols))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	for iter.Scan(dest...) {
+		row := make([]string, len(vals))
+		for i := range vals {
+			row[i] = vals[i].String()
+		}
+		p.rows = append(p.rows, row)
+	}
+	return p, nil
+}
+
+// query sends a CQL statement and prints its result as cqlsh does.
+func (s *Shell) query(ctx context.Context, stmt string) {
+	paging := s.paging && s.in != nil && isSelect(stmt)
+	p, next, err := s.fetchPage(ctx, stmt, nil, paging)
+	if err != nil {
+		s.printErr(describeError(err))
+		return
+	}
+	if isSchemaChange(stmt) {
+		s.meta.invalidate()
+	}
+	if len(p.names) == 0 {
+		return // a write or DDL: cqlsh prints nothing
+	}
+	s.printf("\n")
+	total := s.printPage(p, 0, true)
+	for p.more {
+		if !s.waitMore() {
+			break
+		}
+		if p, next, err = s.fetchPage(ctx, stmt, next, true); err != nil {
+			s.printErr(describeError(err))
+			return
+		}
+		total = s.printPage(p, total, true)
+	}
+	s.printf("(%d rows)\n", total)
+}
+
+// printPage prints one page and returns the running row count.
+func (s *Shell) printPage(p page, before int, header bool) int {
+	if s.expand {
+		writeVertical(s.cfg.Out, p.names, p.rows, before+1)
+	} else if header || len(p.rows) > 0 {
+		writeTable(s.cfg.Out, p.names, p.rows, header)
+	}
+	return before + len(p.rows)
+}
+
+// waitMore shows ---MORE--- and waits for a line; false stops the
+// listing (end of input or Ctrl-C).
+func (s *Shell) waitMore() bool {
+	_, err := s.in.ReadLine("---MORE---")
+	return err == nil || !(errors.Is(err, io.EOF) || errors.Is(err, ErrInterrupted))
+}
+
+func isSelect(stmt string) bool { return strings.EqualFold(firstWord(stmt), "select") }
+
+// isSchemaChange reports DDL, after which the completion cache is stale.
+func isSchemaChange(stmt string) bool {
+	switch strings.ToLower(firstWord(stmt)) {
+	case "create", "alter", "drop":
+		return true
+	}
+	return false
+}
+
+// useCmd switches keyspace. gocql refuses USE on a pooled session, so the
+// shell checks the keyspace exists and reconnects with it.
+func (s *Shell) useCmd(ctx context.Context, stmt string) {
+	name, ok := identifier(strings.TrimSpace(stmt[len("use"):]))
+	if !ok {
+		s.printErr("SyntaxException: line 1:4 USE needs one keyspace name")
+		return
+	}
+	var found string
+	err := s.session.Query("SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?", name).
+		WithContext(ctx).Scan(&found)
+	if errors.Is(err, gocql.ErrNotFound) {
+		s.printErr(fmt.Sprintf("InvalidRequest: Error from server: code=2200 [Invalid query] message=\"Keyspace '%s' does not exist\"", name))
+		return
+	}
+	if err != nil {
+		s.printErr(describeError(err))
+		return
+	}
+	if err := s.connect(ctx, name); err != nil {
+		s.printErr(clientError(err))
+	}
+}
+
+// identifier reads a CQL name: folded to lower case unless double-quoted.
+func identifier(s string) (string, bool) {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return strings.ReplaceAll(s[1:len(s)-1], `""`, `"`), len(s) > 2
+	}
+	if s == "" || strings.ContainsAny(s, " \t\n\"'.;") {
+		return "", false
+	}
+	return strings.ToLower(s), true
+}
+
+// describe sends DESCRIBE to the server and prints its rows as cqlsh's
+// server-side describe does.
+func (s *Shell) describe(ctx context.Context, stmt string) {
+	p, _, err := s.fetchPage(ctx, stmt, nil, false)
+	if err != nil {
+		s.printDescribeError(err)
+		return
+	}
+	col := func(row []string, name string) string {
+		for i, n := range p.names {
+			if n == name && i < len(row) {
+				return row[i]
+			}
+		}
+		return ""
+	}
+	switch {
+	case contains(p.names, "create_statement"):
+		s.printf("\n")
+		for _, r := range p.rows {
+			s.printf("%s\n", col(r, "create_statement"))
+		}
+		s.printf("\n")
+	case contains(p.names, "partitioner"):
+		s.describeCluster(p, col)
+	case contains(p.names, "name"):
+		s.describeList(p, col, describesKeyspaces(stmt))
+	default:
+		s.printf("\n")
+		writeTable(s.cfg.Out, p.names, p.rows, true)
+	}
+}
+
+// printDescribeError prints the message part of a DESCRIBE error, as
+// cqlsh does.
+func (s *Shell) printDescribeError(err error) {
+	var re gocql.RequestError
+	if errors.As(err, &re) {
+		s.printErr(re.Message())
+		return
+	}
+	s.printErr(describeError(err))
+}
+
+func (s *Shell) describeCluster(p page, col func([]string, string) string) {
+	for _, r := range p.rows {
+		s.printf("\nCluster: %s\nPartitioner: %s\nSnitch: %s\n\n",
+			col(r, "cluster"), col(r, "partitioner"), col(r, "snitch"))
+	}
+}
+
+// describeList prints DESCRIBE KEYSPACES (all names together) or
+// DESCRIBE TABLES / TYPES (names under a "Keyspace ks" title each).
+func (s *Shell) describeList(p page, col func([]string, string) string, keyspaces bool) {
+	if keyspaces {
+		names := make([]string, len(p.rows))
+		for i, r := range p.rows {
+			names[i] = col(r, "name")
+		}
+		s.printf("\n%s\n", columnize(names, 80))
+		return
+	}
+	var ks string
+	var names []string
+	flush := func() {
+		if ks == "" && names == nil {
+			return
+		}
+		title := "Keyspace " + ks
+		s.printf("\n%s\n%s\n%s", title, strings.Repeat("-", len(title)), columnize(names, 80))
+	}
+	for _, r := range p.rows {
+		if k := col(r, "keyspace_name"); k != ks || names == nil {
+			flush()
+			ks, names = k, []string{}
+		}
+		names = append(names, col(r, "name"))
+	}
+	flush()
+	s.printf("\n")
+}
+
+func describesKeyspaces(stmt string) bool {
+	f := strings.Fields(strings.ToLower(stmt))
+	return len(f) >= 2 && f[1] == "keyspaces"
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

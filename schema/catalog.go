@@ -97,6 +97,12 @@ func (c *Catalog) digest() UUID {
 // catalog's content, reported as schema_version.
 func (c *Catalog) Version() UUID { return c.version }
 
+// Generation returns the number of changes that led to this catalog from
+// NewCatalog (carried through MarshalCatalog/UnmarshalCatalog). Of two
+// catalogs descended from the same one, the one with more changes applied
+// has the higher generation.
+func (c *Catalog) Generation() uint64 { return c.generation }
+
 // Keyspace returns the named keyspace, or nil.
 func (c *Catalog) Keyspace(name string) *Keyspace { return c.keyspaces[name] }
 

@@ -300,6 +300,9 @@ func TestVersionAndCodec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if dec.Generation() != a.Generation() || a.Generation() != 3 {
+		t.Errorf("generation %d after decoding, %d before; want 3", dec.Generation(), a.Generation())
+	}
 	if dec.Version() != a.Version() {
 		t.Errorf("version changed across encoding: %s vs %s", dec.Version(), a.Version())
 	}

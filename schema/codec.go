@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"net"
 	"net/netip"
+	"reflect"
 	"slices"
 	"time"
 )
@@ -29,8 +30,10 @@ import (
 //	duration            Duration or time.Duration
 //	uuid, timeuuid      UUID, [16]byte or a string in 8-4-4-4-12 form
 //	inet                netip.Addr, net.IP or a string address
-//	list, set           []any (sets are sorted and de-duplicated)
-//	map                 []MapEntry (sorted by key; a later duplicate wins)
+//	list, set           []any or any other Go slice (sets are sorted and
+//	                    de-duplicated)
+//	map                 []MapEntry or a Go map (sorted by key; a later
+//	                    duplicate wins)
 //	tuple               []any (nil elements are null)
 //	UDT                 []any in field order, or map[string]any by name
 //	any type            Empty{}, the empty value (zero bytes, not null)
@@ -348,6 +351,7 @@ func marshalInet(v any) ([]byte, error) {
 }
 
 func marshalCollection(t *Type, v any, depth int) ([]byte, error) {
+	v = genericCollection(v)
 	if t.Kind == KindMap {
 		entries, ok := v.([]MapEntry)
 		if !ok || len(t.Elems) != 2 {
@@ -371,6 +375,32 @@ func marshalCollection(t *Type, v any, depth int) ([]byte, error) {
 		elems = sortUnique(t.Elems[0], elems, 1)
 	}
 	return buildCollection(len(elems), elems), nil
+}
+
+// genericCollection converts a typed Go slice ([]string, []int32, ...)
+// to []any and a Go map to []MapEntry, so callers need not build them.
+func genericCollection(v any) any {
+	switch v.(type) {
+	case []any, []MapEntry, []byte:
+		return v
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		out := make([]any, rv.Len())
+		for i := range out {
+			out[i] = rv.Index(i).Interface()
+		}
+		return out
+	case reflect.Map:
+		out := make([]MapEntry, 0, rv.Len())
+		it := rv.MapRange()
+		for it.Next() {
+			out = append(out, MapEntry{Key: it.Key().Interface(), Value: it.Value().Interface()})
+		}
+		return out
+	}
+	return v
 }
 
 func marshalElem(t *Type, v any, depth int) ([]byte, error) {

@@ -147,6 +147,22 @@ func TestValidateErrors(t *testing.T) {
 	}
 }
 
+func TestMarshalGoCollections(t *testing.T) {
+	m := mustParse(t, "map<text, int>")
+	a, err := Marshal(m, map[string]int32{"b": 2, "a": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Marshal(m, []MapEntry{{"a", int32(1)}, {"b", int32(2)}})
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("Go map marshals to %x, want %x", a, b)
+	}
+	s, err := Marshal(mustParse(t, "set<text>"), []string{"y", "x"})
+	if err != nil || FormatValue(mustParse(t, "set<text>"), s) != "{'x', 'y'}" {
+		t.Errorf("[]string as set: %x, %v", s, err)
+	}
+}
+
 func TestMarshalErrors(t *testing.T) {
 	for _, tc := range []struct {
 		typ string

@@ -15,13 +15,15 @@ import (
 	"github.com/sibyldb/sibyl/schema"
 )
 
-// The benchmarks below drive one connection on loopback with a fixed
-// number of requests in flight, the way a pipelining driver does, and
-// read the answers with a buffered reader that only skips their bodies:
-// the client's share of the CPU stays small, so the figures move with
-// the server's request path. Each reports, besides ns/op and allocs/op
-// (per batch of depth requests), requests/s and writes/frame: the socket
-// writes the server made per answer, the syscall cost of its writer.
+// The benchmarks below drive one connection on loopback the way a
+// pipelining driver does: benchDepth requests in flight, each answer
+// followed by a new request on its stream, new requests written together
+// once the answers at hand are read (gocql coalesces its writes too).
+// Answers are read with a buffered reader that only skips their bodies,
+// so the client's share of the CPU stays small and the figures move with
+// the server's request path. One op is one request; besides ns/op and
+// allocs/op each reports requests/s and writes/frame: the socket writes
+// the server made per answer, the syscall cost of its writer.
 
 // benchDepth is the number of requests in flight per connection, about
 // what `sibyl bench --concurrency 128` puts on each of its 2 connections.
@@ -56,9 +58,9 @@ func BenchmarkPipelinedReads(b *testing.B) {
 	runPipelined(b, benchHandler{}, frame)
 }
 
-// runPipelined serves h, writes benchDepth copies of frame (with
-// distinct stream ids) per iteration and reads as many answers, each of
-// which must be a RESULT.
+// runPipelined serves h and keeps benchDepth copies of frame in flight
+// on one connection, on distinct streams, until b.N answers are read;
+// every answer must be a RESULT.
 func runPipelined(b *testing.B, h Handler, frame []byte) {
 	srv, err := New(Config{}, h)
 	if err != nil {
@@ -80,52 +82,93 @@ func runPipelined(b *testing.B, h Handler, frame []byte) {
 	})
 	c := dial(b, ln.Addr().String())
 	c.startup(nil)
+	_ = c.nc.SetDeadline(time.Now().Add(5 * time.Minute))
 
-	batch := make([]byte, 0, benchDepth*len(frame))
+	p := &pipeline{c: c, r: bufio.NewReaderSize(c.nc, 64<<10), frame: frame}
 	for i := range benchDepth {
-		batch = append(batch, frame...)
-		f := batch[len(batch)-len(frame):]
-		f[2], f[3] = 0, byte(i+2) // stream id
+		p.queue(int16(i + 2))
 	}
-	r := bufio.NewReaderSize(c.nc, 64<<10)
-	_ = c.nc.SetDeadline(time.Now().Add(time.Minute))
+	p.flush()
 	startWrites := cl.writes.Load()
 	b.ReportAllocs()
 	for b.Loop() {
-		c.write(batch)
-		for range benchDepth {
-			if err := skipResult(r); err != nil {
-				b.Fatal(err)
-			}
+		if err := p.next(); err != nil {
+			b.Fatal(err)
 		}
 	}
-	requests := float64(b.N * benchDepth)
+	requests := float64(b.N)
 	b.ReportMetric(requests/b.Elapsed().Seconds(), "requests/s")
 	b.ReportMetric(float64(cl.writes.Load()-startWrites)/requests, "writes/frame")
+	// Collect the answers still in flight before the server stops.
+	p.flush()
+	for range p.inFlight {
+		if _, err := skipResult(p.r); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
-// skipResult reads one frame, checks that it is a RESULT and discards
-// its body.
-func skipResult(r *bufio.Reader) error {
+// pipeline is the benchmark's client side of one connection.
+type pipeline struct {
+	c        *client
+	r        *bufio.Reader
+	frame    []byte // the request, on stream 0
+	out      []byte // requests not written yet
+	inFlight int
+}
+
+// queue adds a request on stream to the next write.
+func (p *pipeline) queue(stream int16) {
+	p.out = append(p.out, p.frame...)
+	f := p.out[len(p.out)-len(p.frame):]
+	f[2], f[3] = byte(uint16(stream)>>8), byte(stream)
+	p.inFlight++
+}
+
+func (p *pipeline) flush() {
+	if len(p.out) > 0 {
+		p.c.write(p.out)
+		p.out = p.out[:0]
+	}
+}
+
+// next reads one answer and queues a new request on its stream, writing
+// the queued requests when no more answers are at hand.
+func (p *pipeline) next() error {
+	stream, err := skipResult(p.r)
+	if err != nil {
+		return err
+	}
+	p.inFlight--
+	p.queue(stream)
+	if p.r.Buffered() == 0 {
+		p.flush()
+	}
+	return nil
+}
+
+// skipResult reads one frame, checks that it is a RESULT, discards its
+// body and returns its stream.
+func skipResult(r *bufio.Reader) (int16, error) {
 	var hdr [protocol.HeaderSize]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return err
+		return 0, err
 	}
 	h, err := protocol.DecodeHeader(hdr[:], 0)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if h.Opcode != protocol.OpResult {
 		body := make([]byte, h.Length)
 		_, _ = io.ReadFull(r, body)
 		m, err := protocol.DecodeResponse(h.Opcode, h.Version, body)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		return errors.New("unexpected answer " + h.Opcode.String() + ": " + describe(m))
+		return 0, errors.New("unexpected answer " + h.Opcode.String() + ": " + describe(m))
 	}
 	_, err = r.Discard(int(h.Length))
-	return err
+	return h.Stream, err
 }
 
 func describe(m protocol.Message) string {

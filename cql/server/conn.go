@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -176,13 +177,30 @@ func (c *conn) writeLoop() {
 			c.writeFailed(err)
 			return
 		}
-		if len(c.out) == 0 && len(c.eventQ) == 0 {
+		if c.queueEmpty() {
 			if err := w.Flush(); err != nil {
 				c.writeFailed(err)
 				return
 			}
 		}
 	}
+}
+
+// queueEmpty reports whether no frame waits for the writer. While other
+// requests of the connection are running, it first yields the processor
+// once: workers that are about to queue their answers then do, and the
+// answers leave together in one syscall instead of one each. A yield
+// costs far less than a write to the socket, and adds no wait when
+// nothing else is runnable.
+func (c *conn) queueEmpty() bool {
+	if len(c.out) != 0 || len(c.eventQ) != 0 {
+		return false
+	}
+	if c.inFlight.Load() == 0 {
+		return true
+	}
+	runtime.Gosched()
+	return len(c.out) == 0 && len(c.eventQ) == 0
 }
 
 func (c *conn) flushRemaining(w *bufio.Writer) {

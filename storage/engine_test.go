@@ -327,3 +327,66 @@ func TestClosed(t *testing.T) {
 		t.Fatalf("Read after Close: %v", err)
 	}
 }
+
+func TestHintsReplayInBatches(t *testing.T) {
+	e := openMem(t, nil)
+	ctx := context.Background()
+	target := HostID{7}
+	const n = 3*hintReplayBatch + 5
+	for i := range n {
+		if _, err := e.StoreHint(ctx, target, part(1, int64(i), "k")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var last uint64
+	seen := 0
+	err := e.Hints(ctx, target, func(h Hint) error {
+		if h.ID <= last || h.Mutation.Token != int64(seen) {
+			t.Fatalf("hint %d out of order: id %d after %d, token %d", seen, h.ID, last, h.Mutation.Token)
+		}
+		last = h.ID
+		seen++
+		return e.DeleteHint(ctx, target, h.ID)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen != n {
+		t.Fatalf("replayed %d hints, want %d", seen, n)
+	}
+	if st := e.HintStatsFor(target); st.Count != 0 || st.Bytes != 0 {
+		t.Fatalf("stats after replay: %+v", st)
+	}
+}
+
+func TestUnsafePeriodicSync(t *testing.T) {
+	dir := t.TempDir()
+	e, err := Open(Options{Dir: dir, PurgeInterval: -1, UnsafePeriodicSync: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, e, part(1, 1, "k", row(ck(1), marker(1))))
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e, err = Open(Options{Dir: dir, PurgeInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if ps := mustRead(t, e, &schema.ReadCommand{Table: 1, Key: []byte("k"), Token: 1}); len(ps) != 1 {
+		t.Fatalf("write lost across a clean close in periodic-sync mode: %s", dump(ps))
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	for _, o := range []Options{{}, {Dir: "d", CacheSize: -1}, {Dir: "d", UnsafePeriodicSync: -1}, {Dir: "d", MaxHintBytesPerTarget: -1}} {
+		o.EnsureDefaults()
+		if err := o.Validate(); err == nil {
+			t.Errorf("Validate(%+v) accepted", o)
+		}
+	}
+	if _, err := Open(Options{}); err == nil {
+		t.Fatal("Open without Dir accepted")
+	}
+}

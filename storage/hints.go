@@ -116,44 +116,71 @@ func (e *Engine) StoreHint(ctx context.Context, target HostID, mut *schema.Parti
 	return id, nil
 }
 
+// hintReplayBatch is how many hints Hints reads before calling fn on
+// them, outside the engine's close lock (fn may call DeleteHint).
+const hintReplayBatch = 64
+
 // Hints calls fn with target's hints, oldest first, until fn returns an
 // error (returned as is) or the hints run out. Hints stored meanwhile may
-// or may not be seen. fn may call DeleteHint.
+// or may not be seen. fn may call the engine, typically DeleteHint once
+// the hint is delivered.
 func (e *Engine) Hints(ctx context.Context, target HostID, fn func(Hint) error) error {
+	var from uint64
+	for {
+		batch, err := e.readHints(ctx, target, from, hintReplayBatch)
+		if err != nil {
+			return err
+		}
+		for _, h := range batch {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := fn(h); err != nil {
+				return err
+			}
+		}
+		if len(batch) < hintReplayBatch {
+			return nil
+		}
+		from = batch[len(batch)-1].ID + 1
+	}
+}
+
+// readHints returns up to n hints of target with ids >= from.
+func (e *Engine) readHints(ctx context.Context, target HostID, from uint64, n int) ([]Hint, error) {
 	if err := e.enter(); err != nil {
-		return err
+		return nil, err
 	}
 	defer e.exit()
 	prefix := hintPrefix(target)
-	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixSuccessor(nil, prefix)})
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: hintKey(target, from), UpperBound: prefixSuccessor(nil, prefix)})
 	if err != nil {
-		return fmt.Errorf("cannot list hints: %w", err)
+		return nil, fmt.Errorf("cannot list hints: %w", err)
 	}
 	defer func() { _ = it.Close() }()
-	for it.First(); it.Valid(); it.Next() {
+	var out []Hint
+	for it.First(); it.Valid() && len(out) < n; it.Next() {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		_, id, err := decodeHintKey(it.Key())
 		if err != nil {
-			return fmt.Errorf("cannot list hints: %w", err)
+			return nil, fmt.Errorf("cannot list hints: %w", err)
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return fmt.Errorf("cannot list hints: %w", err)
+			return nil, fmt.Errorf("cannot list hints: %w", err)
 		}
 		m, err := schema.DecodePartition(v)
 		if err != nil {
-			return fmt.Errorf("cannot decode hint %d: %w", id, err)
+			return nil, fmt.Errorf("cannot decode hint %d: %w", id, err)
 		}
-		if err := fn(Hint{Target: target, ID: id, Created: time.Unix(0, int64(id)), Mutation: m}); err != nil {
-			return err
-		}
+		out = append(out, Hint{Target: target, ID: id, Created: time.Unix(0, int64(id)), Mutation: m})
 	}
 	if err := it.Error(); err != nil {
-		return fmt.Errorf("cannot list hints: %w", err)
+		return nil, fmt.Errorf("cannot list hints: %w", err)
 	}
-	return nil
+	return out, nil
 }
 
 // DeleteHint durably removes one hint (after it was replayed).

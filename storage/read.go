@@ -43,7 +43,10 @@ func (e *Engine) Read(ctx context.Context, cmd *schema.ReadCommand) ([]*schema.P
 // start >= end), in token order, each complete: every row, the static
 // row and every tombstone, as a fragment that can be Applied on another
 // replica to make it converge. It serves repair (Merkle hashing) and
-// streaming. Partitions are freshly allocated, so fn may keep them.
+// streaming. Partitions are freshly allocated, so fn may keep them. fn
+// runs while the engine holds its close lock, so it must not call the
+// engine (Close would wait on it forever); it may block, which holds the
+// scan's iterator (and so its sstables) open.
 func (e *Engine) ScanRange(ctx context.Context, t schema.TableID, start, end int64, fn func(*schema.Partition) error) error {
 	cmd := &schema.ReadCommand{Table: t, StartToken: start, EndToken: end, Static: true}
 	return e.read(ctx, cmd, fn)

@@ -86,7 +86,7 @@ func checkDecodedKeyspace(k *Keyspace, seen map[string]*Keyspace) error {
 		k.Types = map[string]*UserType{}
 	}
 	for n, ut := range k.Types {
-		if ut == nil || ut.Name != n || ut.Keyspace != k.Name || !validName(n) || len(ut.FieldNames) != len(ut.FieldTypes) || len(ut.FieldNames) == 0 {
+		if ut == nil || ut.Name != n || ut.Keyspace != k.Name || checkTypeName(n) != nil || len(ut.FieldNames) != len(ut.FieldTypes) || len(ut.FieldNames) == 0 {
 			return fmt.Errorf("keyspace %s: bad user type %q", k.Name, n)
 		}
 	}

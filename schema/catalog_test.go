@@ -127,6 +127,7 @@ func TestCatalogErrors(t *testing.T) {
 		{"rename onto existing", second(c.RenameColumns("ks", "users", []Rename{{"seq", "name"}})), &inv, "already exists"},
 		{"drop used type", second(c.DropType("ks", "address")), &inv, "still used by table ks.users"},
 		{"dup type", second(c.CreateType("ks", "address", []string{"a"}, []*Type{IntType})), &ae, "already exists"},
+		{"reserved type name", second(c.CreateType("ks", "text", []string{"a"}, []*Type{IntType})), &inv, "reserved"},
 		{"dup field", second(c.CreateType("ks", "t2", []string{"a", "a"}, []*Type{IntType, IntType})), &inv, "Duplicate field name"},
 		{"counter field", second(c.CreateType("ks", "t2", []string{"a"}, []*Type{CounterType})), &inv, "cannot contain counters"},
 		{"add dup field", second(c.AddTypeField("ks", "address", "zip", IntType)), &inv, "already exists"},

@@ -25,8 +25,8 @@ func (c *Catalog) CreateType(ks, name string, fieldNames []string, fieldTypes []
 	if err != nil {
 		return nil, err
 	}
-	if !validName(name) {
-		return nil, invalidf("Type name must not be empty, more than %d characters long, or contain non-alphanumeric-underscore characters (got \"%s\")", MaxNameLength, name)
+	if err := checkTypeName(name); err != nil {
+		return nil, err
 	}
 	if k.Types[name] != nil {
 		return nil, &AlreadyExistsError{Kind: ObjectType, Keyspace: ks, Table: name}
@@ -47,6 +47,25 @@ func (c *Catalog) CreateType(ks, name string, fieldNames []string, fieldTypes []
 	k = k.clone()
 	k.Types[name] = ut
 	return c.with(k), nil
+}
+
+// checkTypeName rejects empty names and the names of built-in types,
+// which a user type cannot shadow. Unlike keyspace and table names, a
+// (quoted) type name may hold any characters.
+func checkTypeName(name string) error {
+	if name == "" {
+		return invalidf("Type names must not be empty")
+	}
+	switch name {
+	case "varchar", "frozen", "list", "set", "map", "tuple", "vector":
+		return invalidf("Type name %s is reserved", QuoteIdent(name))
+	}
+	for _, n := range nativeNames {
+		if n == name {
+			return invalidf("Type name %s is reserved", QuoteIdent(name))
+		}
+	}
+	return nil
 }
 
 func (c *Catalog) checkUserType(ut *UserType) error {

@@ -49,6 +49,14 @@ func TestDescribe(t *testing.T) {
 			t.Errorf("got:\n%s\nwant:\n%s", tc.got, tc.want)
 		}
 	}
+	c = must(t)(c.CreateType("ks", "Mixed Case", []string{"The Field"}, []*Type{ListOf(IntType, false)}))
+	if got, want := c.UserType("ks", "Mixed Case").CQL(), "CREATE TYPE ks.\"Mixed Case\" (\n    \"The Field\" frozen<list<int>>\n);"; got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	mixed, err := ParseType(`frozen<"Mixed Case">`, c.TypeResolver("ks"))
+	if err != nil || mixed.String() != `frozen<"Mixed Case">` {
+		t.Fatalf("ParseType of a quoted user type: %v, %v", mixed, err)
+	}
 	if v, ok := c.Table("ks", "users").OptionValue("caching"); !ok || v != "{'keys': 'ALL', 'rows_per_partition': 'NONE'}" {
 		t.Errorf("OptionValue(caching) = %q, %v", v, ok)
 	}

@@ -52,6 +52,7 @@ func TestParseTypeString(t *testing.T) {
 		{"ks.address", "address"},
 		{"map<text, frozen<address>>", "map<text, frozen<address>>"},
 		{`frozen<"Mixed Case">`, `frozen<"Mixed Case">`},
+		{`"Mixed Case"`, `"Mixed Case"`},
 		{"'org.apache.cassandra.db.marshal.DurationType'", "duration"},
 		{"'com.example.MyType'", "'com.example.MyType'"},
 		{"Frozen<MAP<TEXT, FROZEN<SET<INT>>>>", "frozen<map<text, frozen<set<int>>>>"},

@@ -149,11 +149,12 @@ func (c *Catalog) Tables() []*Table {
 
 // TypeResolver returns the function ParseType needs to resolve user type
 // names used in keyspace ks (an unqualified name is looked up in ks; a
-// qualified one "other.name" in other).
+// qualified one "other.name" in other, unless ks has a type named exactly
+// "other.name").
 func (c *Catalog) TypeResolver(ks string) func(name string) (*Type, bool) {
 	return func(name string) (*Type, bool) {
 		k, n := ks, name
-		if i := strings.IndexByte(name, '.'); i >= 0 {
+		if i := strings.IndexByte(name, '.'); i >= 0 && c.UserType(ks, name) == nil {
 			k, n = name[:i], name[i+1:]
 		}
 		ut := c.UserType(k, n)

@@ -5,7 +5,8 @@
 // # What is here
 //
 //   - The data model every layer exchanges (partition.go: Partition, Row,
-//     Cell, tombstones, ReadCommand).
+//     Cell, tombstones, ReadCommand), with its reconciliation (reconcile.go)
+//     and binary codec (partition_codec.go), which storage maintains.
 //   - CQL types (Type, Kind numbered as native-protocol option ids),
 //     ParseType for CQL type syntax and Type.String for the form Cassandra
 //     writes in system_schema.columns.type.
@@ -48,8 +49,10 @@
 //   - Column ids start at 1 and are never reused within a table; TableIDs
 //     are at least FirstTableID, derived deterministically from the table's
 //     UUID and stored with the table.
-//   - Catalog.Version is a digest of the whole content: equal catalogs
-//     have equal versions on every node.
+//   - Catalog.Version is a digest of the whole content and of the
+//     generation (the number of changes applied since NewCatalog): the same
+//     changes applied in the same order give the same version on every
+//     node, and a table dropped and created again gets a new id.
 //
 // Nothing in this package starts goroutines, reads clocks or does I/O.
 package schema

@@ -31,7 +31,9 @@ var ErrBadKey = errors.New("schema: bad key")
 
 // EncodeClustering encodes a full clustering key or a prefix of it (fewer
 // values than clustering columns). Values are serialized and must be valid
-// for their column's type and non-null.
+// for their column's type and non-null. The result is never nil: the key
+// of a table without clustering columns is []byte{}, distinct from the
+// static row's nil Row.Clustering.
 func (t *Table) EncodeClustering(values [][]byte) ([]byte, error) {
 	if len(values) > len(t.Clustering) {
 		return nil, fmt.Errorf("%w: %d clustering values for %d clustering columns of %s", ErrBadKey, len(values), len(t.Clustering), t.QualifiedName())

@@ -469,3 +469,33 @@ func TestPartitionKeys(t *testing.T) {
 		t.Error("single-component split")
 	}
 }
+
+func TestClusteringErrors(t *testing.T) {
+	tbl := fuzzTable(t)
+	for _, vals := range [][][]byte{
+		{[]byte("a"), {1}, {}, {}},          // too many
+		{nil},                               // null
+		{[]byte{0xff}},                      // invalid UTF-8 text
+		{[]byte("a"), {1}, {0, 0, 0, 9, 1}}, // malformed tuple
+	} {
+		if _, err := tbl.EncodeClustering(vals); err == nil {
+			t.Errorf("EncodeClustering(%x) succeeded", vals)
+		}
+	}
+	if enc, err := tbl.EncodeClustering(nil); err != nil || enc == nil || len(enc) != 0 {
+		t.Errorf("EncodeClustering(nil) = %x, %v; want an empty non-nil key", enc, err)
+	}
+	full, err := tbl.EncodeClustering([][]byte{[]byte("a"), {1}, {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range [][]byte{
+		{0x41},
+		append(append([]byte{}, full...), ClusteringComponent, 0x00),
+		full[:len(full)-1],
+	} {
+		if _, err := tbl.DecodeClustering(bad); err == nil {
+			t.Errorf("DecodeClustering(%x) succeeded", bad)
+		}
+	}
+}

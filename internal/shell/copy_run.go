@@ -73,18 +73,14 @@ func (s *Shell) exportRows(ctx context.Context, spec copySpec, w io.Writer) (int
 	if spec.header && len(cols) > 0 {
 		_ = cw.Write(names)
 	}
-	vals := make([]rawValue, len(cols))
-	dest := make([]any, len(cols))
-	for i := range vals {
-		dest[i] = &vals[i]
-	}
+	r := newRowDest(cols)
 	n := 0
 	record := make([]string, len(cols))
-	for iter.Scan(dest...) {
-		for i := range vals {
+	for iter.Scan(r.dest...) {
+		for i := range cols {
 			record[i] = spec.null
-			if !vals[i].null {
-				record[i] = formatValue(vals[i].info, vals[i].data, false)
+			if info, data := r.value(i); data != nil {
+				record[i] = formatValue(info, data, exact)
 			}
 		}
 		if err := cw.Write(record); err != nil {
@@ -143,7 +139,11 @@ func (s *Shell) copyFrom(ctx context.Context, spec copySpec) {
 		s.printErr(describeError(err))
 		return
 	}
-	s.printf("Starting copy of %s with columns [%s].\n", spec.table, strings.Join(cols, ", "))
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = quoteName(c.Name)
+	}
+	s.printf("Starting copy of %s with columns [%s].\n", spec.table, strings.Join(names, ", "))
 	stats := s.importRows(ctx, spec, cols, f)
 	for _, e := range stats.errs {
 		s.printErr(e)
@@ -158,20 +158,13 @@ func (s *Shell) copyFrom(ctx context.Context, spec copySpec) {
 	}
 }
 
-// importColumns returns the columns named in the command, or all the
-// table's columns in SELECT * order.
-func (s *Shell) importColumns(ctx context.Context, spec copySpec) ([]string, error) {
-	if len(spec.columns) > 0 {
-		return spec.columns, nil
-	}
-	iter := s.newQuery(ctx, "SELECT * FROM "+spec.table+" LIMIT 1").Iter()
-	infos := iter.Columns()
+// importColumns returns the names and types of the columns named in the
+// command, or of all the table's columns in SELECT * order.
+func (s *Shell) importColumns(ctx context.Context, spec copySpec) ([]gocql.ColumnInfo, error) {
+	iter := s.newQuery(ctx, "SELECT "+spec.columnList()+" FROM "+spec.table+" LIMIT 1").Iter()
+	cols := iter.Columns()
 	if err := iter.Close(); err != nil {
 		return nil, err
-	}
-	cols := make([]string, len(infos))
-	for i, c := range infos {
-		cols[i] = quoteName(c.Name)
 	}
 	return cols, nil
 }
@@ -199,9 +192,7 @@ func (st *importStats) record(line int, err error) {
 
 // importRows reads records and runs the INSERTs on spec.maxRequests
 // workers, which all stop when the input ends or ctx is done.
-func (s *Shell) importRows(ctx context.Context, spec copySpec, cols []string, r io.Reader) *importStats {
-	stmt := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", spec.table, strings.Join(cols, ", "),
-		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
+func (s *Shell) importRows(ctx context.Context, spec copySpec, cols []gocql.ColumnInfo, r io.Reader) *importStats {
 	stats := &importStats{}
 	rows := make(chan importRow)
 	var wg sync.WaitGroup
@@ -210,7 +201,7 @@ func (s *Shell) importRows(ctx context.Context, spec copySpec, cols []string, r 
 		go func() {
 			defer wg.Done()
 			for row := range rows {
-				stats.record(row.line, s.insertRow(ctx, stmt, spec, len(cols), row))
+				stats.record(row.line, s.insertRow(ctx, spec, cols, row))
 			}
 		}()
 	}
@@ -252,14 +243,49 @@ func (s *Shell) readRecords(ctx context.Context, spec copySpec, r io.Reader, row
 	}
 }
 
-// insertRow binds a record's fields and runs the INSERT.
-func (s *Shell) insertRow(ctx context.Context, stmt string, spec copySpec, ncols int, row importRow) error {
-	if len(row.fields) != ncols {
-		return fmt.Errorf("shell: the row has %d fields, want %d", len(row.fields), ncols)
+// insertRow binds a record's fields and runs the INSERT. gocql v1.7
+// cannot bind a tuple column of a prepared statement (it counts the
+// tuple's elements as bind values, then indexes the columns by them), so
+// a tuple is validated, re-rendered by the shell's own formatter and
+// written into the statement as a literal; gocql prepares each distinct
+// text once.
+func (s *Shell) insertRow(ctx context.Context, spec copySpec, cols []gocql.ColumnInfo, row importRow) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("shell: the driver failed on this row: %v", r)
+		}
+	}()
+	if len(row.fields) != len(cols) {
+		return fmt.Errorf("shell: the row has %d fields, want %d", len(row.fields), len(cols))
 	}
-	vals := make([]any, ncols)
+	names := make([]string, len(cols))
+	markers := make([]string, len(cols))
+	vals := make([]any, 0, len(cols))
 	for i, f := range row.fields {
-		vals[i] = importValue{text: f, null: f == spec.null}
+		names[i], markers[i] = quoteName(cols[i].Name), "?"
+		v := importValue{text: f, null: f == spec.null}
+		if cols[i].TypeInfo.Type() != gocql.TypeTuple {
+			vals = append(vals, v)
+			continue
+		}
+		lit, err := tupleLiteral(cols[i].TypeInfo, v)
+		if err != nil {
+			return fmt.Errorf("shell: column %s: %w", cols[i].Name, err)
+		}
+		markers[i] = lit
 	}
+	stmt := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", spec.table, strings.Join(names, ", "), strings.Join(markers, ", "))
 	return s.newQuery(ctx, stmt, vals...).Exec()
+}
+
+// tupleLiteral turns a tuple field into the CQL literal of the same value.
+func tupleLiteral(info gocql.TypeInfo, v importValue) (string, error) {
+	if v.null {
+		return "null", nil
+	}
+	b, err := parseValue(info, v.text, false)
+	if err != nil {
+		return "", err
+	}
+	return formatValue(info, b, style{nested: true, exact: true}), nil
 }

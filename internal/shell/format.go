@@ -53,44 +53,51 @@ func (v *rawValue) UnmarshalCQL(info gocql.TypeInfo, data []byte) error {
 	return nil
 }
 
-// String formats the value for a result table.
-func (v *rawValue) String() string {
-	if v.null {
-		return "null"
-	}
-	return formatValue(v.info, v.data, false)
+// style says how formatValue renders a value.
+type style struct {
+	// nested is set inside a collection, tuple or user type, where strings
+	// and temporal values are quoted so the text is a CQL literal.
+	nested bool
+	// exact prints floating-point values with all their digits (COPY TO),
+	// rather than with cqlsh's display precision.
+	exact bool
 }
 
-// formatValue renders a serialized value as cqlsh does. Inside a
-// collection, tuple or user type (nested) strings and temporal values are
-// quoted so the text is a CQL literal. A value that does not decode is
-// shown as its bytes in hex, never as an error.
-func formatValue(info gocql.TypeInfo, data []byte, nested bool) string {
+var (
+	display = style{}
+	exact   = style{exact: true}
+)
+
+func (s style) inner() style { return style{nested: true, exact: s.exact} }
+
+// formatValue renders a serialized value as cqlsh does. A value that does
+// not decode is shown as its bytes in hex, never as an error.
+func formatValue(info gocql.TypeInfo, data []byte, st style) string {
 	if data == nil {
 		return "null"
 	}
-	s, err := formatTyped(info, data, nested)
+	s, err := formatTyped(info, data, st)
 	if err != nil {
 		return "0x" + hex.EncodeToString(data)
 	}
 	return s
 }
 
-func formatTyped(info gocql.TypeInfo, data []byte, nested bool) (string, error) {
+func formatTyped(info gocql.TypeInfo, data []byte, st style) (string, error) {
 	if info == nil {
 		return "", errShortValue
 	}
 	switch info.Type() {
 	case gocql.TypeAscii, gocql.TypeVarchar, gocql.TypeText:
-		return formatText(string(data), nested), nil
+		return formatText(string(data), st.nested), nil
 	case gocql.TypeList, gocql.TypeSet, gocql.TypeMap:
-		return formatCollection(info, data)
+		return formatCollection(info, data, st.inner())
 	case gocql.TypeTuple:
-		return formatTuple(info, data)
+		return formatTuple(info, data, st.inner())
 	case gocql.TypeUDT:
-		return formatUDT(info, data)
+		return formatUDT(info, data, st.inner())
 	}
-	return formatScalar(info.Type(), data, nested)
+	return formatScalar(info.Type(), data, st)
 }
 
 func formatText(s string, nested bool) string {
@@ -105,14 +112,14 @@ func quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
-func formatScalar(t gocql.Type, data []byte, nested bool) (string, error) {
+func formatScalar(t gocql.Type, data []byte, st style) (string, error) {
 	switch t {
 	case gocql.TypeBigInt, gocql.TypeCounter, gocql.TypeInt, gocql.TypeSmallInt, gocql.TypeTinyInt:
 		return formatInteger(t, data)
 	case gocql.TypeBoolean:
 		return formatBool(data)
 	case gocql.TypeFloat, gocql.TypeDouble:
-		return formatFloating(t, data)
+		return formatFloating(t, data, st.exact)
 	case gocql.TypeDecimal:
 		return formatDecimal(data)
 	case gocql.TypeVarint:
@@ -123,7 +130,7 @@ func formatScalar(t gocql.Type, data []byte, nested bool) (string, error) {
 		return "0x" + hex.EncodeToString(data), nil
 	}
 	s, err := formatQuotable(t, data)
-	if err != nil || !nested {
+	if err != nil || !st.nested {
 		return s, err
 	}
 	return quote(s), nil
@@ -176,14 +183,35 @@ func formatBool(data []byte) (string, error) {
 	return "False", nil
 }
 
-func formatFloating(t gocql.Type, data []byte) (string, error) {
+func formatFloating(t gocql.Type, data []byte, exact bool) (string, error) {
 	switch {
 	case t == gocql.TypeFloat && len(data) == 4:
-		return formatFloat(float64(math.Float32frombits(binary.BigEndian.Uint32(data))), floatPrecision), nil
+		v := math.Float32frombits(binary.BigEndian.Uint32(data))
+		if exact {
+			return exactFloat(float64(v), 32), nil
+		}
+		return formatFloat(float64(v), floatPrecision), nil
 	case t == gocql.TypeDouble && len(data) == 8:
-		return formatFloat(math.Float64frombits(binary.BigEndian.Uint64(data)), doublePrecision), nil
+		v := math.Float64frombits(binary.BigEndian.Uint64(data))
+		if exact {
+			return exactFloat(v, 64), nil
+		}
+		return formatFloat(v, doublePrecision), nil
 	}
 	return "", errShortValue
+}
+
+// exactFloat prints the shortest text that reads back as the same value.
+func exactFloat(v float64, bits int) string {
+	switch {
+	case math.IsNaN(v):
+		return "NaN"
+	case math.IsInf(v, 1):
+		return "Infinity"
+	case math.IsInf(v, -1):
+		return "-Infinity"
+	}
+	return strconv.FormatFloat(v, 'g', -1, bits)
 }
 
 // formatFloat is cqlsh's format_floating_point_type: %g with the precision

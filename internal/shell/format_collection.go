@@ -49,13 +49,13 @@ func readItem(data []byte) (item, rest []byte, err error) {
 	return data[:n:n], data[n:], nil
 }
 
-func formatCollection(info gocql.TypeInfo, data []byte) (string, error) {
+func formatCollection(info gocql.TypeInfo, data []byte, st style) (string, error) {
 	c, ok := info.(gocql.CollectionType)
 	if !ok {
 		return "", errShortValue
 	}
 	if c.Type() == gocql.TypeMap {
-		return formatMap(c, data)
+		return formatMap(c, data, st)
 	}
 	items, err := elements(data, 1)
 	if err != nil {
@@ -63,7 +63,7 @@ func formatCollection(info gocql.TypeInfo, data []byte) (string, error) {
 	}
 	parts := make([]string, len(items))
 	for i, it := range items {
-		parts[i] = formatValue(c.Elem, it, true)
+		parts[i] = formatValue(c.Elem, it, st)
 	}
 	if c.Type() == gocql.TypeList {
 		return "[" + strings.Join(parts, ", ") + "]", nil
@@ -71,14 +71,14 @@ func formatCollection(info gocql.TypeInfo, data []byte) (string, error) {
 	return "{" + strings.Join(parts, ", ") + "}", nil
 }
 
-func formatMap(c gocql.CollectionType, data []byte) (string, error) {
+func formatMap(c gocql.CollectionType, data []byte, st style) (string, error) {
 	items, err := elements(data, 2)
 	if err != nil {
 		return "", err
 	}
 	parts := make([]string, 0, len(items)/2)
 	for i := 0; i+1 < len(items); i += 2 {
-		parts = append(parts, formatValue(c.Key, items[i], true)+": "+formatValue(c.Elem, items[i+1], true))
+		parts = append(parts, formatValue(c.Key, items[i], st)+": "+formatValue(c.Elem, items[i+1], st))
 	}
 	return "{" + strings.Join(parts, ", ") + "}", nil
 }
@@ -100,7 +100,7 @@ func fields(data []byte, n int) ([][]byte, error) {
 	return out, nil
 }
 
-func formatTuple(info gocql.TypeInfo, data []byte) (string, error) {
+func formatTuple(info gocql.TypeInfo, data []byte, st style) (string, error) {
 	t, ok := info.(gocql.TupleTypeInfo)
 	if !ok {
 		return "", errShortValue
@@ -111,12 +111,12 @@ func formatTuple(info gocql.TypeInfo, data []byte) (string, error) {
 	}
 	parts := make([]string, len(items))
 	for i, it := range items {
-		parts[i] = formatValue(t.Elems[i], it, true)
+		parts[i] = formatValue(t.Elems[i], it, st)
 	}
 	return "(" + strings.Join(parts, ", ") + ")", nil
 }
 
-func formatUDT(info gocql.TypeInfo, data []byte) (string, error) {
+func formatUDT(info gocql.TypeInfo, data []byte, st style) (string, error) {
 	u, ok := info.(gocql.UDTTypeInfo)
 	if !ok {
 		return "", errShortValue
@@ -127,7 +127,7 @@ func formatUDT(info gocql.TypeInfo, data []byte) (string, error) {
 	}
 	parts := make([]string, len(items))
 	for i, it := range items {
-		parts[i] = quoteName(u.Elements[i].Name) + ": " + formatValue(u.Elements[i].Type, it, true)
+		parts[i] = quoteName(u.Elements[i].Name) + ": " + formatValue(u.Elements[i].Type, it, st)
 	}
 	return "{" + strings.Join(parts, ", ") + "}", nil
 }

@@ -14,9 +14,8 @@ import (
 type page struct {
 	names []string
 	rows  [][]string
-	// cols keeps the raw values of the last page for callers that need
-	// them (DESCRIBE reads its columns by name).
-	more bool
+	more  bool // another page follows
+
 }
 
 // newQuery builds a query at the shell's consistency levels.
@@ -54,15 +53,11 @@ func readRows(iter *gocql.Iter) (page, error) {
 	for i, c := range cols {
 		p.names[i] = c.Name
 	}
-	vals := make([]rawValue, len(cols))
-	dest := make([]any, len(cols))
-	for i := range vals {
-		dest[i] = &vals[i]
-	}
-	for iter.Scan(dest...) {
-		row := make([]string, len(vals))
-		for i := range vals {
-			row[i] = vals[i].String()
+	r := newRowDest(cols)
+	for iter.Scan(r.dest...) {
+		row := make([]string, len(cols))
+		for i := range cols {
+			row[i] = r.format(i, display)
 		}
 		p.rows = append(p.rows, row)
 	}
@@ -95,7 +90,7 @@ func (s *Shell) query(ctx context.Context, stmt string) {
 		}
 		total = s.printPage(p, total, true)
 	}
-	s.printf("(%d rows)\n", total)
+	s.printf("(%d rows)\n\n", total)
 }
 
 // printPage prints one page and returns the running row count.

@@ -170,7 +170,7 @@ func (s *Shell) RunScript(ctx context.Context, src string) error {
 // result is ErrStatementsFailed if any failed, or the context's error.
 func (s *Shell) Run(ctx context.Context, in LineReader) error {
 	prev := s.in
-	s.in = in
+	s.in, s.failed = in, false
 	defer func() { s.in = prev }()
 	var buf strings.Builder
 	for {

@@ -17,8 +17,14 @@
 //     consistency level can be met (Unavailable with required and alive
 //     counts, as Cassandra answers), and sends the mutation or read to each
 //     replica. The local replica goes straight to storage; remote replicas
-//     (the cluster issue) go through node/messaging behind the same
-//     replica interface.
+//     go through node/messaging behind the same replica interface
+//     (remote.go, peers.go).
+//   - In a cluster, gossip.go and membership.go (hashicorp/memberlist)
+//     maintain the ring snapshot, published through an atomic pointer;
+//     hints.go stores writes for down replicas and replays them;
+//     schemasync.go pushes and pulls the catalog so every node reports one
+//     schema_version. A lone node runs the same code with itself as the
+//     only member.
 //   - storage.Engine keeps cells in Pebble under DataDir. Its local
 //     metadata space holds the node's identity: host id and tokens, chosen
 //     at first start and reused on every restart, so drivers' token maps

@@ -82,11 +82,30 @@ type reader struct {
 	// Owned by the results.
 	arena []byte
 	cells []schema.Cell
+	rows  []schema.Row // the rows of every partition, each a capped sub-slice
+	// rowsFrom and cellsFrom index the partition's first row in rows and
+	// the row's first cell in cells while they are being read.
+	rowsFrom, cellsFrom int
+	parts               []schema.Partition // chunk the partitions are allocated from
+}
+
+// newPartition returns a zeroed Partition from the current chunk; chunks
+// are never grown in place, so returned pointers stay valid.
+func (r *reader) newPartition() *schema.Partition {
+	if len(r.parts) == cap(r.parts) {
+		n := 1
+		if r.cmd.Key == nil {
+			n = 32
+		}
+		r.parts = make([]schema.Partition, 0, n)
+	}
+	r.parts = r.parts[:len(r.parts)+1]
+	return &r.parts[len(r.parts)-1]
 }
 
 func (r *reader) reset() {
 	r.e, r.ctx, r.cmd, r.it, r.slices, r.cols, r.after, r.afterPP = nil, nil, nil, nil, nil, nil, nil, nil
-	r.arena, r.cells = nil, nil
+	r.arena, r.cells, r.rows, r.parts = nil, nil, nil, nil
 	r.rts = r.rts[:0]
 	r.allCDs = r.allCDs[:0]
 }
@@ -271,10 +290,9 @@ func (r *reader) readPartition(positioned bool) (*schema.Partition, bool, error)
 	if err != nil {
 		return nil, false, fmt.Errorf("cannot read partition: %w", err)
 	}
-	p := &schema.Partition{Table: info.table, Token: info.token, Deletion: schema.LiveDeletion}
-	if r.arena == nil {
-		r.arena = make([]byte, 0, 512)
-	}
+	p := r.newPartition()
+	*p = schema.Partition{Table: info.table, Token: info.token, Deletion: schema.LiveDeletion}
+	r.reserve(len(r.pp))
 	start := len(r.arena)
 	if r.arena, err = partitionKeyBytes(r.arena, r.pp); err != nil {
 		return nil, false, fmt.Errorf("cannot read partition: %w", err)
@@ -304,9 +322,13 @@ func (r *reader) readPartition(positioned bool) (*schema.Partition, bool, error)
 			}
 		}
 	}
+	r.rowsFrom = len(r.rows)
 	rowLiveAny, err := r.readRows(p)
 	if err != nil {
 		return nil, false, err
+	}
+	if len(r.rows) > r.rowsFrom {
+		p.Rows = r.rows[r.rowsFrom:len(r.rows):len(r.rows)]
 	}
 	live = live || rowLiveAny
 	if p.Deletion.Live() && len(p.RangeTombstones) == 0 && p.Static == nil && len(p.Rows) == 0 {
@@ -548,7 +570,7 @@ func (r *reader) addRow(p *schema.Partition, row schema.Row, ok bool) bool {
 	if !ok {
 		return false
 	}
-	p.Rows = append(p.Rows, row)
+	r.rows, r.rowsFrom = appendChunked(r.rows, r.rowsFrom, row)
 	r.e.m.readRows.Add(1)
 	return rowLive(&row, r.now)
 }
@@ -573,10 +595,19 @@ func (r *reader) columnSelected(c schema.ColumnID) bool {
 	return ok
 }
 
+// reserve makes room for n more bytes in the arena, starting a new chunk
+// when needed: earlier bytes stay where results reference them.
+func (r *reader) reserve(n int) {
+	if cap(r.arena)-len(r.arena) < n {
+		r.arena = make([]byte, 0, max(min(2*cap(r.arena), 1<<20), n, 512))
+	}
+}
+
 func (r *reader) copyBytes(b []byte) []byte {
 	if b == nil {
 		return nil
 	}
+	r.reserve(len(b))
 	start := len(r.arena)
 	r.arena = append(r.arena, b...)
 	return r.arena[start:len(r.arena):len(r.arena)]
@@ -599,7 +630,7 @@ func (r *reader) readRow(top schema.Deletion, static bool) (schema.Row, bool, er
 	}
 	eff := top
 	r.allCDs = r.allCDs[:0]
-	cellStart := len(r.cells)
+	r.cellsFrom = len(r.cells)
 	var witness schema.Cell
 	hasWitness := false
 	for {
@@ -637,7 +668,7 @@ func (r *reader) readRow(top schema.Deletion, static bool) (schema.Row, bool, er
 			if !r.shadowed(&c, eff) {
 				if r.columnSelected(c.Column) {
 					c.Path, c.Value = r.copyBytes(c.Path), r.copyBytes(c.Value)
-					r.cells = append(r.cells, c)
+					r.cells, r.cellsFrom = appendChunked(r.cells, r.cellsFrom, c)
 				} else if !hasWitness && c.LiveAt(r.now) {
 					witness, hasWitness = c, true
 					witness.Path, witness.Value = r.copyBytes(c.Path), r.copyBytes(c.Value)
@@ -664,11 +695,12 @@ func (r *reader) readRow(top schema.Deletion, static bool) (schema.Row, bool, er
 			row.ColumnDeletions = append(row.ColumnDeletions, cd)
 		}
 	}
-	if hasWitness && !row.Marker.LiveAt(r.now) && !anyLive(r.cells[cellStart:], r.now) {
-		r.cells = insertCell(r.cells, cellStart, witness)
+	if hasWitness && !row.Marker.LiveAt(r.now) && !anyLive(r.cells[r.cellsFrom:], r.now) {
+		r.cells, r.cellsFrom = appendChunked(r.cells, r.cellsFrom, witness)
+		r.cells = insertCell(r.cells, r.cellsFrom, r.cells[len(r.cells)-1], len(r.cells)-1)
 	}
-	if len(r.cells) > cellStart {
-		row.Cells = r.cells[cellStart:len(r.cells):len(r.cells)]
+	if len(r.cells) > r.cellsFrom {
+		row.Cells = r.cells[r.cellsFrom:len(r.cells):len(r.cells)]
 	}
 	if row.Marker.Timestamp == schema.NoTimestamp && row.Deletion.Live() && len(row.ColumnDeletions) == 0 && len(row.Cells) == 0 {
 		return row, false, nil
@@ -699,11 +731,29 @@ func anyLive(cells []schema.Cell, now int64) bool {
 	return false
 }
 
-// insertCell inserts c into cells[from:] keeping (column, path) order.
-func insertCell(cells []schema.Cell, from int, c schema.Cell) []schema.Cell {
+// insertCell moves c, the last cell of cells (at index last), to its
+// (column, path) position within cells[from:].
+func insertCell(cells []schema.Cell, from int, c schema.Cell, last int) []schema.Cell {
 	i := from
-	for i < len(cells) && schema.CompareCellPositions(&cells[i], &c) < 0 {
+	for i < last && schema.CompareCellPositions(&cells[i], &c) < 0 {
 		i++
 	}
-	return slices.Insert(cells, i, c)
+	copy(cells[i+1:last+1], cells[i:last])
+	cells[i] = c
+	return cells
+}
+
+// appendChunked appends v to s, whose elements from start on belong to
+// the value being built (a row's cells, a partition's rows). When s is
+// full it moves only those to a new, larger chunk, leaving the earlier
+// elements where the results already reference them; it returns the new
+// slice and start.
+func appendChunked[T any](s []T, start int, v T) ([]T, int) {
+	if len(s) < cap(s) {
+		return append(s, v), start
+	}
+	n := max(2*cap(s), 2*(len(s)-start), 4)
+	fresh := make([]T, len(s)-start, n)
+	copy(fresh, s[start:])
+	return append(fresh, v), 0
 }

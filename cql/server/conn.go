@@ -63,8 +63,8 @@ type conn struct {
 	ctx    context.Context // cancelled when the connection must stop at once
 	cancel context.CancelFunc
 
-	out        chan []byte   // encoded answers for the writer
-	eventQ     chan []byte   // encoded events for the writer
+	out        chan *frame   // encoded answers for the writer
+	eventQ     chan *frame   // encoded events for the writer
 	writerStop chan struct{} // closed when no producer but Publish remains
 	draining   atomic.Bool   // Shutdown asked the reader to stop
 	inFlight   atomic.Int32
@@ -98,8 +98,8 @@ func newConn(ctx context.Context, s *Server, nc net.Conn) *conn {
 		log:        s.log.With("remote", nc.RemoteAddr().String()),
 		ctx:        ctx,
 		cancel:     cancel,
-		out:        make(chan []byte, outQueue),
-		eventQ:     make(chan []byte, eventQueue),
+		out:        make(chan *frame, outQueue),
+		eventQ:     make(chan *frame, eventQueue),
 		writerStop: make(chan struct{}),
 		work:       make(chan request),
 		workStop:   make(chan struct{}),
@@ -152,10 +152,11 @@ func (c *conn) drain() {
 
 // send queues an encoded frame for the writer, or drops it when the
 // connection is being torn down.
-func (c *conn) send(frame []byte) {
+func (c *conn) send(f *frame) {
 	select {
-	case c.out <- frame:
+	case c.out <- f:
 	case <-c.ctx.Done():
+		f.release()
 	}
 }
 
@@ -165,15 +166,17 @@ func (c *conn) send(frame []byte) {
 func (c *conn) writeLoop() {
 	w := bufio.NewWriterSize(c.nc, bufferSize)
 	for {
-		var frame []byte
+		var f *frame
 		select {
-		case frame = <-c.out:
-		case frame = <-c.eventQ:
+		case f = <-c.out:
+		case f = <-c.eventQ:
 		case <-c.writerStop:
 			c.flushRemaining(w)
 			return
 		}
-		if _, err := w.Write(frame); err != nil {
+		_, err := w.Write(f.b)
+		f.release()
+		if err != nil {
 			c.writeFailed(err)
 			return
 		}
@@ -205,17 +208,19 @@ func (c *conn) queueEmpty() bool {
 
 func (c *conn) flushRemaining(w *bufio.Writer) {
 	for {
-		var frame []byte
+		var f *frame
 		select {
-		case frame = <-c.out:
-		case frame = <-c.eventQ:
+		case f = <-c.out:
+		case f = <-c.eventQ:
 		default:
 			if err := w.Flush(); err != nil {
 				c.writeFailed(err)
 			}
 			return
 		}
-		if _, err := w.Write(frame); err != nil {
+		_, err := w.Write(f.b)
+		f.release()
+		if err != nil {
 			c.writeFailed(err)
 			return
 		}
@@ -321,20 +326,23 @@ func (c *conn) sendMessage(hdr protocol.Header, m protocol.Message, comp protoco
 	if pe, ok := m.(*protocol.Error); ok && pe.Code == protocol.CodeProtocolError {
 		c.srv.metrics.protocolErrors.Add(1)
 	}
-	frame, err := protocol.AppendFrame(nil, hdr, m, comp)
-	if err == nil && len(frame)-protocol.HeaderSize > protocol.DefaultMaxFrameSize {
+	f := newFrame()
+	var err error
+	f.b, err = protocol.AppendFrame(f.b[:0], hdr, m, comp)
+	if err == nil && len(f.b)-protocol.HeaderSize > protocol.DefaultMaxFrameSize {
 		// Drivers refuse frames over 256 MiB and would drop the connection.
-		err = fmt.Errorf("server: response of %d bytes exceeds the frame limit of %d; use paging", len(frame)-protocol.HeaderSize, protocol.DefaultMaxFrameSize)
+		err = fmt.Errorf("server: response of %d bytes exceeds the frame limit of %d; use paging", len(f.b)-protocol.HeaderSize, protocol.DefaultMaxFrameSize)
 	}
 	if err != nil {
 		c.log.Error("cannot encode CQL response", "opcode", m.Opcode(), "error", err)
-		frame, err = protocol.AppendFrame(nil, hdr, errorMessage(err), comp)
+		f.b, err = protocol.AppendFrame(f.b[:0], hdr, errorMessage(err), comp)
 		if err != nil {
 			c.log.Error("cannot encode CQL error", "error", err)
+			f.release()
 			return
 		}
 	}
-	c.send(frame)
+	c.send(f)
 }
 
 // pushEvent queues an EVENT for this connection if it registered for the
@@ -345,15 +353,19 @@ func (c *conn) pushEvent(m *protocol.Event) {
 		return
 	}
 	hdr := protocol.Header{Version: rs.version, Response: true, Stream: protocol.EventStream}
-	frame, err := protocol.AppendFrame(nil, hdr, m, rs.compressor)
-	if err != nil {
+	f := newFrame()
+	var err error
+	if f.b, err = protocol.AppendFrame(f.b[:0], hdr, m, rs.compressor); err != nil {
 		c.log.Error("cannot encode CQL event", "error", err)
+		f.release()
 		return
 	}
 	select {
-	case c.eventQ <- frame:
+	case c.eventQ <- f:
 	case <-c.ctx.Done():
+		f.release()
 	default:
+		f.release()
 		c.srv.metrics.droppedEvents.Add(1)
 		c.log.Warn("CQL client is not reading its events; closing the connection")
 		c.cancel()

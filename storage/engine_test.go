@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/sibyldb/sibyl/schema"
 )
@@ -388,5 +392,55 @@ func TestOptionsValidate(t *testing.T) {
 	}
 	if _, err := Open(Options{}); err == nil {
 		t.Fatal("Open without Dir accepted")
+	}
+}
+
+func TestDropReclaimsSpace(t *testing.T) {
+	e := openMem(t, nil)
+	ctx := context.Background()
+	big := make([]byte, 4096)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range big {
+		big[i] = byte(rng.Uint32())
+	}
+	for i := range 500 {
+		mustApply(t, e, part(3, int64(i), "k"+string(rune('a'+i%26))+string(rune(i)), row(ck(1), marker(1), schema.Cell{Column: 1, Timestamp: 1, LocalDeletionTime: schema.NoExpiry, Value: big})))
+	}
+	if err := e.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before, err := e.TableSize(3)
+	if err != nil || before < 1<<20 {
+		t.Fatalf("table size before drop = %d, %v", before, err)
+	}
+	if err := e.DropTable(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	after, err := e.TableSize(3)
+	if err != nil || after > before/10 {
+		t.Fatalf("table size after drop = %d (before %d), %v", after, before, err)
+	}
+}
+
+func TestCloseStopsGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	e, err := Open(Options{Dir: "db", FS: vfs.NewMem(), PurgeInterval: time.Millisecond, UnsafePeriodicSync: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, e, part(1, 1, "k", row(ck(1), marker(1))))
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines after Close, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

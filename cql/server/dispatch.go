@@ -228,8 +228,9 @@ func (c *conn) startRequest(reply protocol.Header, m protocol.Message) {
 // the reader stops or maxIdleWorkers others are already idle.
 func (c *conn) worker(req request) {
 	defer c.workers.Done()
+	var a answer
 	for {
-		c.serveRequest(req)
+		c.serveRequest(req, &a)
 		if c.idle.Add(1) > maxIdleWorkers {
 			c.idle.Add(-1)
 			return
@@ -244,21 +245,22 @@ func (c *conn) worker(req request) {
 	}
 }
 
-// serveRequest runs one request and queues its answer; its in-flight slot
-// is released once the answer is queued.
-func (c *conn) serveRequest(req request) {
+// serveRequest runs one request and queues its answer, built in a; its
+// in-flight slot is released once the answer is queued.
+func (c *conn) serveRequest(req request, a *answer) {
 	defer c.inFlight.Add(-1)
-	c.sendMessage(req.reply, c.run(req.m), c.compressor)
+	defer a.reset()
+	c.sendMessage(req.reply, c.run(req.m, a), c.compressor)
 }
 
-// run executes one request and returns its answer. A panic in the
-// handler is a bug, but must not take the node down: it becomes a Server
-// error on this request's stream.
-func (c *conn) run(m protocol.Message) (answer protocol.Message) {
+// run executes one request and returns its answer, a RESULT built in a
+// or an ERROR. A panic in the handler is a bug, but must not take the
+// node down: it becomes a Server error on this request's stream.
+func (c *conn) run(m protocol.Message, a *answer) (out protocol.Message) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.log.Error("CQL request handler panicked", "panic", r, "stack", string(debug.Stack()))
-			answer = &protocol.Error{Code: protocol.CodeServerError, Message: fmt.Sprintf("internal error: %v", r)}
+			out = &protocol.Error{Code: protocol.CodeServerError, Message: fmt.Sprintf("internal error: %v", r)}
 		}
 	}()
 	res, err := c.call(c.ctx, m)
@@ -268,7 +270,7 @@ func (c *conn) run(m protocol.Message) (answer protocol.Message) {
 	if res == nil {
 		return errorMessage(errors.New("server: the executor returned no result"))
 	}
-	msg, err := resultMessage(res, c.version)
+	msg, err := resultMessage(res, c.version, a)
 	if err != nil {
 		return errorMessage(err)
 	}

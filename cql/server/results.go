@@ -60,18 +60,33 @@ func columnSpecs(cols []exec.ColumnSpec, v protocol.Version) ([]protocol.ColumnS
 	return out, nil
 }
 
-// resultMessage converts an executor result to RESULT.
-func resultMessage(r exec.Result, v protocol.Version) (*protocol.Result, error) {
-	m := &protocol.Result{Version: v}
+// answer is where a request worker builds the RESULT of each request it
+// runs: the answer is encoded before the worker takes its next request,
+// so one answer per worker serves every request, with no allocation.
+// reset drops what the last answer referenced.
+type answer struct {
+	result protocol.Result
+	rows   protocol.Rows
+}
+
+func (a *answer) reset() { *a = answer{} }
+
+// resultMessage converts an executor result to RESULT, built in a when a
+// is not nil and allocated otherwise.
+func resultMessage(r exec.Result, v protocol.Version, a *answer) (*protocol.Result, error) {
+	if a == nil {
+		a = &answer{}
+	}
+	m := &a.result
+	*m = protocol.Result{Version: v}
 	switch r := r.(type) {
 	case exec.VoidResult, *exec.VoidResult:
 		m.Kind = protocol.ResultVoid
 	case *exec.RowsResult:
-		rows, err := rowsMessage(r, v)
-		if err != nil {
+		if err := rowsMessage(r, v, &a.rows); err != nil {
 			return nil, err
 		}
-		m.Kind, m.Rows = protocol.ResultRows, rows
+		m.Kind, m.Rows = protocol.ResultRows, &a.rows
 	case *exec.SetKeyspaceResult:
 		m.Kind, m.Keyspace = protocol.ResultSetKeyspace, r.Keyspace
 	case *exec.SchemaChangeResult:
@@ -88,16 +103,18 @@ func resultMessage(r exec.Result, v protocol.Version) (*protocol.Result, error) 
 	return m, nil
 }
 
-func rowsMessage(r *exec.RowsResult, v protocol.Version) (*protocol.Rows, error) {
+// rowsMessage fills rows with r.
+func rowsMessage(r *exec.RowsResult, v protocol.Version, rows *protocol.Rows) error {
 	md := protocol.RowsMetadata{PagingState: r.PagingState, NoMetadata: r.NoMetadata, ColumnCount: len(r.Columns)}
 	if !r.NoMetadata {
 		cols, err := columnSpecs(r.Columns, v)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		md.Columns = cols
 	}
-	return &protocol.Rows{Metadata: md, Rows: r.Rows}, nil
+	*rows = protocol.Rows{Metadata: md, Rows: r.Rows}
+	return nil
 }
 
 func preparedMessage(r *exec.PreparedResult, v protocol.Version) (*protocol.Prepared, error) {
@@ -133,25 +150,43 @@ func eventMessage(ev exec.Event) (*protocol.Event, error) {
 	return m, nil
 }
 
-func values(vs []protocol.Value) []exec.Value {
+// values converts bound values, into buf when it has room.
+func values(vs []protocol.Value, buf []exec.Value) []exec.Value {
 	if vs == nil {
 		return nil
 	}
-	out := make([]exec.Value, len(vs))
-	for i, v := range vs {
-		out[i] = exec.Value{Bytes: v.Bytes, Unset: v.Unset}
+	out := buf[:0]
+	if cap(out) < len(vs) {
+		out = make([]exec.Value, 0, len(vs))
+	}
+	for _, v := range vs {
+		out = append(out, exec.Value{Bytes: v.Bytes, Unset: v.Unset})
 	}
 	return out
 }
 
+// inlineValues is the number of bound values queryOptions keeps in the
+// options' own allocation; statements with more values take a second.
+const inlineValues = 4
+
+// execOptions is a QueryOptions with room for its values, so that most
+// requests' options take one allocation, not two.
+type execOptions struct {
+	opts exec.QueryOptions
+	vals [inlineValues]exec.Value
+}
+
 // queryOptions converts QUERY and EXECUTE parameters. A missing serial
 // consistency is SERIAL, as in Cassandra; a missing or non-positive page
-// size means one page with every row.
+// size means one page with every row. The handler owns the result: it
+// is never reused.
 func queryOptions(p *protocol.QueryParams) *exec.QueryOptions {
-	o := &exec.QueryOptions{
+	eo := &execOptions{}
+	o := &eo.opts
+	*o = exec.QueryOptions{
 		Consistency:       exec.Consistency(p.Consistency),
 		SerialConsistency: exec.Serial,
-		Values:            values(p.Values),
+		Values:            values(p.Values, eo.vals[:]),
 		Names:             p.Names,
 		SkipMetadata:      p.SkipMetadata,
 		PagingState:       p.PagingState,
@@ -183,7 +218,7 @@ func batch(m *protocol.Batch) *exec.Batch {
 		b.SerialConsistency = exec.Consistency(m.SerialConsistency)
 	}
 	for i, s := range m.Statements {
-		b.Statements[i] = exec.BatchStatement{Query: s.Query, PreparedID: s.ID, Values: values(s.Values)}
+		b.Statements[i] = exec.BatchStatement{Query: s.Query, PreparedID: s.ID, Values: values(s.Values, nil)}
 	}
 	return b
 }

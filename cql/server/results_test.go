@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"testing"
@@ -44,7 +45,7 @@ func TestTypeOption(t *testing.T) {
 func TestResultMessages(t *testing.T) {
 	a := exec.ColumnSpec{Keyspace: "ks", Table: "t", Name: "a", Type: schema.IntType}
 	b := exec.ColumnSpec{Keyspace: "ks", Table: "t", Name: "b", Type: schema.TextType}
-	prep, err := resultMessage(&exec.PreparedResult{ID: []byte{1}, Bind: []exec.ColumnSpec{a, b}, PKIndexes: []uint16{0}, Result: []exec.ColumnSpec{b}}, protocol.Version4)
+	prep, err := resultMessage(&exec.PreparedResult{ID: []byte{1}, Bind: []exec.ColumnSpec{a, b}, PKIndexes: []uint16{0}, Result: []exec.ColumnSpec{b}}, protocol.Version4, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func TestResultMessages(t *testing.T) {
 	if got := fmt.Sprintf("%x", body); got != want {
 		t.Errorf("PREPARED\n got %s\nwant %s", got, want)
 	}
-	void, err := resultMessage(&exec.PreparedResult{ID: []byte{1}}, protocol.Version3)
+	void, err := resultMessage(&exec.PreparedResult{ID: []byte{1}}, protocol.Version3, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestResultMessages(t *testing.T) {
 	if body, _ := void.Encode(nil); fmt.Sprintf("%x", body) != "00000004"+"000101"+"00000000"+"00000000"+"00000004"+"00000000" {
 		t.Errorf("v3 PREPARED without columns: %x", body)
 	}
-	rows, err := resultMessage(&exec.RowsResult{Columns: []exec.ColumnSpec{a}, Rows: [][][]byte{{{0, 0, 0, 1}}}, PagingState: []byte{7}, NoMetadata: true}, protocol.Version4)
+	rows, err := resultMessage(&exec.RowsResult{Columns: []exec.ColumnSpec{a}, Rows: [][][]byte{{{0, 0, 0, 1}}}, PagingState: []byte{7}, NoMetadata: true}, protocol.Version4, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestResultMessages(t *testing.T) {
 	}
 	for _, r := range []exec.Result{exec.VoidResult{}, &exec.SetKeyspaceResult{Keyspace: "ks"},
 		&exec.SchemaChangeResult{Change: exec.ChangeCreated, Target: exec.TargetKeyspace, Keyspace: "ks"}} {
-		m, err := resultMessage(r, protocol.Version4)
+		m, err := resultMessage(r, protocol.Version4, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +84,7 @@ func TestResultMessages(t *testing.T) {
 			t.Errorf("%T: %v", r, err)
 		}
 	}
-	if _, err := resultMessage(&exec.RowsResult{Columns: []exec.ColumnSpec{{Name: "x"}}}, protocol.Version4); err == nil {
+	if _, err := resultMessage(&exec.RowsResult{Columns: []exec.ColumnSpec{{Name: "x"}}}, protocol.Version4, nil); err == nil {
 		t.Error("column without a type accepted")
 	}
 }
@@ -132,5 +133,71 @@ func TestDowngradeError(t *testing.T) {
 	ff := &protocol.Error{Code: protocol.CodeFunctionFailure, Keyspace: "ks"}
 	if got := downgradeError(ff, protocol.Version3); got.Code != protocol.CodeInvalid {
 		t.Errorf("v3 function failure became %+v", got)
+	}
+}
+
+// TestAnswerReuse checks that answers built one after another in the
+// same worker's answer encode exactly as freshly allocated ones, and that
+// reset drops what the last one referenced.
+func TestAnswerReuse(t *testing.T) {
+	col := exec.ColumnSpec{Keyspace: "ks", Table: "t", Name: "v", Type: schema.IntType}
+	results := []exec.Result{
+		&exec.RowsResult{Columns: []exec.ColumnSpec{col}, Rows: [][][]byte{{{0, 0, 0, 1}}}, PagingState: []byte{7}},
+		exec.VoidResult{},
+		&exec.RowsResult{Columns: []exec.ColumnSpec{col}, Rows: [][][]byte{{nil}, {{0, 0, 0, 2}}}, NoMetadata: true},
+		&exec.SetKeyspaceResult{Keyspace: "ks"},
+		&exec.RowsResult{Columns: []exec.ColumnSpec{col}},
+	}
+	var a answer
+	for _, r := range results {
+		fresh, err := resultMessage(r, protocol.Version4, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := fresh.Encode(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reused, err := resultMessage(r, protocol.Version4, &a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reused != &a.result {
+			t.Fatalf("%T: answer not built in place", r)
+		}
+		got, err := reused.Encode(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%T: reused answer %x, fresh %x", r, got, want)
+		}
+	}
+	a.reset()
+	if a.rows.Rows != nil || a.result.Rows != nil || a.rows.Metadata.PagingState != nil {
+		t.Errorf("reset kept references: %+v", a)
+	}
+}
+
+func TestQueryOptionsValues(t *testing.T) {
+	for _, n := range []int{0, 1, inlineValues, inlineValues + 1, 40} {
+		p := &protocol.QueryParams{Consistency: 4, HasValues: n > 0}
+		for i := range n {
+			p.Values = append(p.Values, protocol.Value{Bytes: []byte{byte(i)}, Unset: i%3 == 2})
+		}
+		o := queryOptions(p)
+		if len(o.Values) != n || (n == 0) != (o.Values == nil) {
+			t.Fatalf("%d values: got %d (nil %v)", n, len(o.Values), o.Values == nil)
+		}
+		for i, v := range o.Values {
+			if !bytes.Equal(v.Bytes, []byte{byte(i)}) || v.Unset != (i%3 == 2) {
+				t.Errorf("%d values: value %d is %+v", n, i, v)
+			}
+		}
+		// Options are the handler's: two conversions never share values.
+		o2 := queryOptions(p)
+		if n > 0 && &o2.Values[0] == &o.Values[0] {
+			t.Errorf("%d values: two options share their values", n)
+		}
 	}
 }

@@ -39,6 +39,32 @@ func (n *Node) registerClusterAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("GET /cluster/status", n.handleClusterStatus)
 	mux.HandleFunc("GET /cluster/ring", n.handleRing)
 	mux.HandleFunc("GET /cluster/hints", n.handleHints)
+	mux.HandleFunc("POST /cluster/decommission", n.handleDecommission)
+	mux.HandleFunc("POST /cluster/removenode", n.handleRemoveNode)
+}
+
+// handleDecommission runs Decommission; the request lasts as long as the
+// streaming does.
+func (n *Node) handleDecommission(w http.ResponseWriter, r *http.Request) {
+	if err := n.Decommission(r.Context()); err != nil {
+		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "decommissioned"})
+}
+
+// handleRemoveNode runs RemoveNode for ?host_id=.
+func (n *Node) handleRemoveNode(w http.ResponseWriter, r *http.Request) {
+	id, err := ring.ParseHostID(r.URL.Query().Get("host_id"))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	if err := n.RemoveNode(r.Context(), id); err != nil {
+		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "removed", "host_id": id.String()})
 }
 
 // PendingHints counts the hints this node keeps for one target.

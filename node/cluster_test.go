@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -194,4 +195,91 @@ func hintCount(n *clusterNode) int64 {
 		total += st.Count
 	}
 	return total
+}
+
+// loadWriter writes increasing keys at QUORUM through a node until
+// stopped and remembers the acknowledged ones.
+type loadWriter struct {
+	stop   chan struct{}
+	done   chan struct{}
+	count  atomic.Int64 // acknowledged so far, for progress checks
+	acked  []int        // owned by the writer goroutine until done
+	failed []error      // likewise
+}
+
+func startLoad(t *testing.T, via func() *clusterNode) *loadWriter {
+	w := &loadWriter{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		for k := 0; ; k++ {
+			select {
+			case <-w.stop:
+				return
+			default:
+			}
+			_, err := via().query(t, exec.Quorum, fmt.Sprintf("INSERT INTO ks.t (k, v) VALUES (%d, 'v')", k))
+			if err != nil {
+				w.failed = append(w.failed, fmt.Errorf("key %d: %w", k, err))
+				continue
+			}
+			w.acked = append(w.acked, k)
+			w.count.Add(1)
+		}
+	}()
+	return w
+}
+
+func (w *loadWriter) finish(t *testing.T) []int {
+	t.Helper()
+	close(w.stop)
+	<-w.done
+	if len(w.failed) > 0 {
+		t.Fatalf("%d writes failed under load, first: %v", len(w.failed), w.failed[0])
+	}
+	return w.acked
+}
+
+// expectAllAtOne reads every key at ONE through n (which reads its own
+// storage first for the keys it replicates).
+func expectAllAtOne(t *testing.T, n *clusterNode, keys []int) {
+	t.Helper()
+	for _, k := range keys {
+		res := n.mustQuery(t, exec.One, fmt.Sprintf("SELECT v FROM ks.t WHERE k = %d", k))
+		if rows, ok := res.(*exec.RowsResult); !ok || len(rows.Rows) != 1 {
+			t.Fatalf("%s at ONE: key %d missing", n.addr, k)
+		}
+	}
+}
+
+// TestClusterJoinAndDecommissionUnderLoad adds a fourth node while QUORUM
+// writes go on, checks it serves every row it now replicates, then
+// decommissions the first node under load and checks the remaining three.
+func TestClusterJoinAndDecommissionUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves ranges between four nodes; skipped with -short")
+	}
+	nodes := startThreeNodes(t)
+	a, b := nodes[0], nodes[1]
+	a.mustQuery(t, exec.One, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}")
+	a.mustQuery(t, exec.One, "CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
+	w := startLoad(t, func() *clusterNode { return b })
+	waitFor(t, "some load", 10*time.Second, func() bool { return w.count.Load() > 100 })
+
+	d := startClusterNode(t, "127.0.0.4", t.TempDir(), a.seed())
+	waitFor(t, "127.0.0.4 to join", 30*time.Second, func() bool { return a.upPeers() == 3 && d.upPeers() == 3 })
+	acked := w.finish(t)
+	expectAllAtOne(t, d, acked)
+
+	w = startLoad(t, func() *clusterNode { return b })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := a.Decommission(ctx); err != nil {
+		t.Fatalf("decommission: %v", err)
+	}
+	waitFor(t, "the others to drop 127.0.0.1", 10*time.Second, func() bool { return len(b.peers()) == 2 && len(d.peers()) == 2 })
+	acked = w.finish(t)
+	a.stop()
+	for _, n := range []*clusterNode{b, nodes[2], d} {
+		expectAllAtOne(t, n, acked)
+	}
 }

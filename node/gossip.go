@@ -175,8 +175,10 @@ func (d *gossipDelegate) NotifyLeave(n *memberlist.Node) {
 		d.log.Warn("ignoring a gossip member that is not a Sibyl node", "name", n.Name)
 		return
 	}
+	// memberlist does not fill n.State here; a node that leaves says so
+	// in its metadata first.
 	kind := evDead
-	if n.State == memberlist.StateLeft {
+	if m, err := decodeNodeMeta(n.Meta); err == nil && m.Left {
 		kind = evLeft
 	}
 	d.queue.Push(gossipEvent{kind: kind, id: id})
@@ -197,6 +199,7 @@ type nodeMeta struct {
 	HostID    ring.HostID
 	Status    ring.Status
 	Stopping  bool // shutting down: peers mark it down at once
+	Left      bool // decommissioned: peers remove it from the ring
 	Schema    [16]byte
 	Addr      netip.Addr
 	MsgPort   uint16
@@ -216,7 +219,10 @@ func (m nodeMeta) append(b []byte) []byte {
 	b = append(b, m.HostID[:]...)
 	flags := byte(0)
 	if m.Stopping {
-		flags = 1
+		flags |= 1
+	}
+	if m.Left {
+		flags |= 2
 	}
 	b = append(b, byte(m.Status), flags)
 	b = append(b, m.Schema[:]...)
@@ -285,7 +291,8 @@ func decodeNodeMeta(b []byte) (nodeMeta, error) {
 	}
 	copy(m.HostID[:], r.take(16, "host id"))
 	m.Status = ring.Status(r.byte("status"))
-	m.Stopping = r.byte("flags")&1 != 0
+	flags := r.byte("flags")
+	m.Stopping, m.Left = flags&1 != 0, flags&2 != 0
 	copy(m.Schema[:], r.take(16, "schema version"))
 	addr, ok := netip.AddrFromSlice(r.take(int(r.byte("address length")), "address"))
 	m.Addr = addr
@@ -381,6 +388,14 @@ func (g *gossiper) announce() {
 	if err := g.ml.UpdateNode(time.Second); err != nil {
 		g.log.Warn("cannot broadcast gossip metadata", "err", err)
 	}
+}
+
+// leave tells the cluster this node is gone for good (decommission).
+func (g *gossiper) leave(timeout time.Duration) error {
+	if err := g.ml.Leave(timeout); err != nil {
+		return fmt.Errorf("cannot leave the gossip cluster: %w", err)
+	}
+	return nil
 }
 
 // shutdown stops memberlist's goroutines and sockets.

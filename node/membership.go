@@ -22,6 +22,9 @@ func (n *Node) openMembership() error {
 	c.status.Store(uint32(ring.StatusNormal))
 	c.view.Store(&clusterView{})
 	n.cluster = c
+	if err := c.checkDecommissioned(); err != nil {
+		return err
+	}
 	if err := c.loadPeers(); err != nil {
 		return fmt.Errorf("cannot load the peer table: %w", err)
 	}
@@ -39,6 +42,50 @@ func (n *Node) openMembership() error {
 		return err
 	}
 	c.gossip = g
+	return c.decideBootstrap()
+}
+
+// checkDecommissioned refuses to run a node that has left the ring.
+func (c *cluster) checkDecommissioned() error {
+	if c.n.engine == nil {
+		return nil
+	}
+	_, gone, err := c.n.engine.GetLocal(metaDecommissioned)
+	if err != nil {
+		return fmt.Errorf("cannot read the node's state: %w", err)
+	}
+	if gone {
+		return errDecommissioned
+	}
+	return nil
+}
+
+// decideBootstrap sets c.bootstrapping on a node's first start with seeds
+// other than itself: it then starts joining (it takes writes for its
+// future ranges but serves no reads until it has streamed them). A first
+// node, or one that has bootstrapped before, starts normal.
+func (c *cluster) decideBootstrap() error {
+	if c.n.engine == nil {
+		return nil
+	}
+	_, done, err := c.n.engine.GetLocal(metaBootstrapped)
+	if err != nil {
+		return fmt.Errorf("cannot read the node's state: %w", err)
+	}
+	if done {
+		return nil
+	}
+	if len(c.gossip.seeds) == 0 || len(c.peers) > 0 {
+		// The first node of a new cluster, or a node that knew peers
+		// before this feature recorded bootstraps: nothing to stream.
+		if err := c.n.engine.SetLocal(context.Background(), metaBootstrapped, []byte{1}); err != nil {
+			return fmt.Errorf("cannot record the node's state: %w", err)
+		}
+		return nil
+	}
+	c.bootstrapping = true
+	c.status.Store(uint32(ring.StatusJoining))
+	c.publish(true)
 	return nil
 }
 
@@ -82,6 +129,10 @@ func (n *Node) startMembership() error {
 	}
 	if c.hints != nil {
 		tasks["node.hints: replay"] = c.hints.run
+		tasks["node.cluster: clean up unowned ranges"] = c.cleanupLoop
+	}
+	if c.bootstrapping {
+		tasks["node.cluster: bootstrap"] = c.bootstrap
 	}
 	for name, fn := range tasks {
 		if err := n.group.Go(name, fn); err != nil {

@@ -34,8 +34,12 @@ type cluster struct {
 	view     atomic.Pointer[clusterView]
 	status   atomic.Uint32 // this node's ring.Status
 	stopping atomic.Bool
+	left     atomic.Bool  // decommissioned
 	hints    *hintManager // nil with the null backend
-	schema   *schemaSync
+	// bootstrapping is set by New when the node must stream its ranges
+	// before it turns normal.
+	bootstrapping bool
+	schema        *schemaSync
 
 	// Owned by the apply loop.
 	peers    map[ring.HostID]*peerState
@@ -79,7 +83,7 @@ func (c *cluster) peer(id ring.HostID) (replica, bool) {
 func (c *cluster) selfMeta() nodeMeta {
 	n := c.n
 	return nodeMeta{
-		HostID: n.id.hostID, Status: ring.Status(c.status.Load()), Stopping: c.stopping.Load(),
+		HostID: n.id.hostID, Status: ring.Status(c.status.Load()), Stopping: c.stopping.Load(), Left: c.left.Load(),
 		Schema: n.schema.Catalog().Version(), Addr: n.addr,
 		MsgPort: uint16(c.msgPort), CQLPort: uint16(n.cqlInfo.local.RPCPort), AdminPort: uint16(n.adminPort()),
 		NumTokens: uint16(len(n.id.tokens)), DC: n.cfg.DataCenter, Rack: n.cfg.Rack,
@@ -115,6 +119,9 @@ func (c *cluster) apply(ctx context.Context, ev gossipEvent) bool {
 	p := c.peers[ev.id]
 	switch ev.kind {
 	case evAlive:
+		if ev.meta.Left {
+			return c.remove(ev.id)
+		}
 		if p == nil {
 			p = &peerState{}
 			c.peers[ev.id] = p
@@ -288,8 +295,8 @@ func (c *cluster) Peers() []exec.NodeInfo {
 	v := c.view.Load()
 	out := make([]exec.NodeInfo, 0, len(v.peers))
 	for id, p := range v.peers {
-		if p.tokens == nil {
-			continue // not in the ring yet: drivers would route to it
+		if p.tokens == nil || p.meta.Status == ring.StatusJoining {
+			continue // not serving reads yet: drivers would route to it
 		}
 		toks := make([]int64, len(p.tokens))
 		for i, t := range p.tokens {

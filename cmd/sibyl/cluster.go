@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -150,6 +151,69 @@ func newRingCmd() *cobra.Command {
 	}
 	a.register(cmd)
 	return cmd
+}
+
+func newDecommissionCmd() *cobra.Command {
+	var a adminFlags
+	cmd := &cobra.Command{
+		Use:   "decommission",
+		Short: "Stream this node's ranges to their next owners, then leave the cluster",
+		Long: `Ask the node at --host to leave the cluster: it turns leaving (UL), streams
+every range it replicates to the nodes that take them over, and leaves the
+ring. Stop its process afterwards; it refuses to start again on the same
+data directory.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), 24*time.Hour)
+			defer cancel()
+			if err := a.callLong(ctx, http.MethodPost, "/cluster/decommission"); err != nil {
+				return err
+			}
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s decommissioned; stop its process now\n", a.host)
+			return err
+		},
+	}
+	a.register(cmd)
+	return cmd
+}
+
+func newRemoveNodeCmd() *cobra.Command {
+	var a adminFlags
+	cmd := &cobra.Command{
+		Use:   "removenode HOSTID",
+		Short: "Re-replicate a dead node's ranges and remove it from the ring",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), 24*time.Hour)
+			defer cancel()
+			if err := a.callLong(ctx, http.MethodPost, "/cluster/removenode?host_id="+url.QueryEscape(args[0])); err != nil {
+				return err
+			}
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "removed %s\n", args[0])
+			return err
+		},
+	}
+	a.register(cmd)
+	return cmd
+}
+
+// callLong is call without the short timeout, for operations that stream
+// data (ctx bounds them).
+func (a *adminFlags) callLong(ctx context.Context, method, path string) error {
+	req, err := http.NewRequestWithContext(ctx, method, a.url(path), nil)
+	if err != nil {
+		return fmt.Errorf("cannot build the request: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach the admin API of %s: %w", a.host, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(body)))
+	}
+	return nil
 }
 
 // localClusterAddrs are the nodes `sibyl cluster` starts: loopback

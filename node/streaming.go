@@ -1,0 +1,547 @@
+package node
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/sibyldb/sibyl/ring"
+	"github.com/sibyldb/sibyl/schema"
+	"github.com/sibyldb/sibyl/storage"
+)
+
+// Range movements: a node joining streams the ranges it takes over, a
+// node leaving (decommission) streams its ranges to their next owners, an
+// operator's removenode re-replicates a dead node's ranges, and every node
+// drops the data of ranges it no longer replicates once the ring is
+// settled. Data moves in pages of whole partitions; applying a partition
+// twice is harmless (reconciliation is idempotent), so a page may overlap
+// the previous one and a failed movement can simply be run again.
+
+const (
+	// verbStreamRange: payload table id (uvarint), start and end tokens
+	// (8 bytes each, big endian, start < end); answers a page: a byte
+	// (1 = more follows), the token to resume after, and a partition list.
+	verbStreamRange uint8 = 7
+	// verbRemoveNode: payload a host id; the receiver forgets that node.
+	verbRemoveNode uint8 = 8
+)
+
+// streamPageBytes bounds one page of streamed partitions: far below
+// messaging's frame limit, large enough that round trips do not dominate.
+const streamPageBytes = 4 << 20
+
+// ringDelay is how long a node waits after announcing a status change
+// before it moves data, so every coordinator has seen the change (and
+// sends new writes to the pending replicas). Cassandra waits 30 s over a
+// slower gossip; memberlist spreads metadata in well under a second on a
+// LAN.
+const ringDelay = 3 * time.Second
+
+// Local-metadata keys of range movements.
+const (
+	metaBootstrapped   = "bootstrapped"   // set once the node has its data: it never bootstraps again
+	metaDecommissioned = "decommissioned" // set once the node has left: it must not serve again
+)
+
+// errPageFull stops a scan once a page is full.
+var errPageFull = errors.New("node: stream page full")
+
+// errDecommissioned is returned by New on a node that has left the ring.
+var errDecommissioned = errors.New("node: this node was decommissioned; wipe its data directory to reuse it")
+
+func (c *cluster) registerStreamVerbs() {
+	c.msg.Handle(verbStreamRange, c.handleStreamRange)
+	c.msg.Handle(verbRemoveNode, c.handleRemoveNode)
+}
+
+func appendStreamRequest(dst []byte, table schema.TableID, r ring.Range) []byte {
+	dst = binary.AppendUvarint(dst, uint64(table))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(r.Start))
+	return binary.BigEndian.AppendUint64(dst, uint64(r.End))
+}
+
+func decodeStreamRequest(b []byte) (schema.TableID, ring.Range, error) {
+	id, k := binary.Uvarint(b)
+	if k <= 0 || id > math.MaxUint32 || len(b)-k != 16 {
+		return 0, ring.Range{}, fmt.Errorf("%w: bad stream request", errBadPayload)
+	}
+	r := ring.Range{Start: ring.Token(binary.BigEndian.Uint64(b[k:])), End: ring.Token(binary.BigEndian.Uint64(b[k+8:]))}
+	if r.Start >= r.End {
+		return 0, ring.Range{}, fmt.Errorf("%w: stream range %v must not wrap", errBadPayload, r)
+	}
+	return schema.TableID(id), r, nil
+}
+
+// streamPage is one answer of verbStreamRange.
+type streamPage struct {
+	more   bool
+	resume ring.Token // exclusive start of the next page
+	parts  []*schema.Partition
+}
+
+func appendStreamPage(dst []byte, p streamPage) []byte {
+	more := byte(0)
+	if p.more {
+		more = 1
+	}
+	dst = append(dst, more)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(p.resume))
+	return appendPartitionList(dst, p.parts)
+}
+
+func decodeStreamPage(b []byte) (streamPage, error) {
+	if len(b) < 9 || b[0] > 1 {
+		return streamPage{}, fmt.Errorf("%w: bad stream page header", errBadPayload)
+	}
+	parts, err := decodePartitionList(b[9:])
+	if err != nil {
+		return streamPage{}, err
+	}
+	return streamPage{more: b[0] == 1, resume: ring.Token(binary.BigEndian.Uint64(b[1:])), parts: parts}, nil
+}
+
+// scanPage reads one page of table's partitions in (r.Start, r.End].
+func (c *cluster) scanPage(ctx context.Context, table schema.TableID, r ring.Range) (streamPage, error) {
+	var page streamPage
+	size := 0
+	err := c.n.engine.ScanRange(ctx, table, int64(r.Start), int64(r.End), func(p *schema.Partition) error {
+		page.parts = append(page.parts, p)
+		size += len(schema.AppendPartition(nil, p))
+		if size >= streamPageBytes {
+			return errPageFull
+		}
+		return nil
+	})
+	if errors.Is(err, errPageFull) {
+		last := ring.Token(page.parts[len(page.parts)-1].Token)
+		// Resume just before the last token, so partitions sharing it are
+		// sent again rather than skipped; move on if that makes no progress.
+		page.more, page.resume = true, last-1
+		if page.resume <= r.Start {
+			page.resume = last
+		}
+		return page, nil
+	}
+	return page, err
+}
+
+func (c *cluster) handleStreamRange(ctx context.Context, _ string, payload []byte) ([]byte, error) {
+	table, r, err := decodeStreamRequest(payload)
+	if err != nil {
+		return nil, err
+	}
+	if c.n.engine == nil {
+		return appendStreamPage(nil, streamPage{}), nil
+	}
+	page, err := c.scanPage(ctx, table, r)
+	if err != nil {
+		return nil, fmt.Errorf("cannot scan table %d range %v: %w", table, r, err)
+	}
+	return appendStreamPage(nil, page), nil
+}
+
+func (c *cluster) handleRemoveNode(_ context.Context, _ string, payload []byte) ([]byte, error) {
+	if len(payload) != 16 {
+		return nil, fmt.Errorf("%w: bad host id", errBadPayload)
+	}
+	var id ring.HostID
+	copy(id[:], payload)
+	c.queue.Push(gossipEvent{kind: evRemoved, id: id})
+	return nil, nil
+}
+
+// pullRange copies table's partitions in r (not wrapping) from the peer at
+// addr into dst, page by page.
+func (c *cluster) pullRange(ctx context.Context, addr string, table schema.TableID, r ring.Range, dst replica) error {
+	for {
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		resp, err := c.msg.Request(rctx, addr, verbStreamRange, appendStreamRequest(nil, table, r))
+		cancel()
+		if err != nil {
+			return fmt.Errorf("cannot stream table %d range %v from %s: %w", table, r, addr, err)
+		}
+		page, err := decodeStreamPage(resp)
+		if err != nil {
+			return fmt.Errorf("cannot decode a stream page from %s: %w", addr, err)
+		}
+		if len(page.parts) > 0 {
+			actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err := dst.Apply(actx, page.parts...)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("cannot apply streamed data: %w", err)
+			}
+		}
+		if !page.more || page.resume >= r.End {
+			return nil
+		}
+		r.Start = page.resume
+	}
+}
+
+// replicatedTables returns every table with a replication strategy (not
+// local-only), with its strategy.
+func (c *cluster) replicatedTables() map[schema.TableID]ring.Strategy {
+	out := make(map[schema.TableID]ring.Strategy)
+	for _, t := range c.n.schema.Catalog().Tables() {
+		pl, err := c.n.schema.placementOf(t.TableID)
+		if err == nil && pl.strategy != nil {
+			out[t.TableID] = pl.strategy
+		}
+	}
+	return out
+}
+
+// fetchFrom copies table's data in r from every up node of sources (all of
+// them, so a write that missed one replica is still found) into dst.
+func (c *cluster) fetchFrom(ctx context.Context, sources []ring.HostID, table schema.TableID, r ring.Range, dst replica) error {
+	fetched := 0
+	for _, id := range sources {
+		if id == c.n.id.hostID {
+			if err := c.copyLocal(ctx, table, r, dst); err != nil {
+				return err
+			}
+			fetched++
+			continue
+		}
+		p := c.view.Load().peers[id]
+		if p == nil || !p.up {
+			continue
+		}
+		if err := c.pullRange(ctx, p.meta.msgAddr(), table, r, dst); err != nil {
+			return err
+		}
+		fetched++
+	}
+	if fetched == 0 && len(sources) > 0 {
+		return fmt.Errorf("no replica of range %v is up to stream from", r)
+	}
+	return nil
+}
+
+// copyLocal copies this node's data of table in r to dst.
+func (c *cluster) copyLocal(ctx context.Context, table schema.TableID, r ring.Range, dst replica) error {
+	if dst == c.n.local {
+		return nil
+	}
+	for {
+		page, err := c.scanPage(ctx, table, r)
+		if err != nil {
+			return fmt.Errorf("cannot scan table %d range %v: %w", table, r, err)
+		}
+		if len(page.parts) > 0 {
+			actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err := dst.Apply(actx, page.parts...)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("cannot stream table %d range %v: %w", table, r, err)
+			}
+		}
+		if !page.more || page.resume >= r.End {
+			return nil
+		}
+		r.Start = page.resume
+	}
+}
+
+// setStatus changes this node's ring status, rebuilds its ring and
+// announces the change.
+func (c *cluster) setStatus(st ring.Status) {
+	c.status.Store(uint32(st))
+	c.queue.Push(gossipEvent{kind: evRefresh, id: c.n.id.hostID})
+	c.announce()
+}
+
+// bootstrap runs on a node's first start when it joins an existing
+// cluster: it waits to know the ring, announces itself joining (writes for
+// its future ranges now reach it), waits ringDelay, streams those ranges
+// from their current replicas, then turns normal.
+func (c *cluster) bootstrap(ctx context.Context) error {
+	if err := c.waitForRing(ctx); err != nil {
+		return nil // shutting down
+	}
+	c.setStatus(ring.StatusJoining)
+	c.log.Info("joining: announced; streaming the ranges this node takes over after the ring delay", "delay", ringDelay)
+	if !sleepCtx(ctx, ringDelay) {
+		return nil
+	}
+	for {
+		err := c.streamJoin(ctx)
+		if err == nil {
+			break
+		}
+		c.log.Warn("bootstrap streaming failed; retrying", "err", err)
+		if !sleepCtx(ctx, 2*time.Second) {
+			return nil
+		}
+	}
+	if err := c.n.engine.SetLocal(ctx, metaBootstrapped, []byte{1}); err != nil {
+		return fmt.Errorf("cannot record the end of bootstrap: %w", err)
+	}
+	c.setStatus(ring.StatusNormal)
+	c.log.Info("joined the ring: status normal")
+	return nil
+}
+
+// waitForRing waits until gossip has found a peer and every up peer's
+// tokens are in the ring.
+func (c *cluster) waitForRing(ctx context.Context) error {
+	for {
+		if c.ringComplete() {
+			return nil
+		}
+		if !sleepCtx(ctx, 100*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+}
+
+func (c *cluster) ringComplete() bool {
+	v := c.view.Load()
+	up := 0
+	snap := c.n.ring.Load()
+	for id, p := range v.peers {
+		if !p.up {
+			continue
+		}
+		up++
+		if _, ok := snap.Node(id); !ok {
+			return false
+		}
+	}
+	return up > 0
+}
+
+func (c *cluster) streamJoin(ctx context.Context) error {
+	snap := c.n.ring.Load()
+	self := c.n.id.hostID
+	for table, st := range c.replicatedTables() {
+		for _, fr := range snap.FutureRanges(self, st) {
+			for _, r := range fr.Unwrap() {
+				if err := c.fetchFrom(ctx, snap.Replicas(r.End, st), table, r, c.n.local); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Decommission streams every range this node replicates to the nodes that
+// take it over, then leaves the cluster for good. The process should be
+// stopped afterwards; it refuses to start again on the same data.
+func (n *Node) Decommission(ctx context.Context) error {
+	c := n.cluster
+	if ring.Status(c.status.Load()) != ring.StatusNormal {
+		return fmt.Errorf("cannot decommission a node whose status is %s", ring.Status(c.status.Load()))
+	}
+	if len(c.view.Load().peers) == 0 {
+		return errors.New("cannot decommission the only node of the cluster")
+	}
+	c.setStatus(ring.StatusLeaving)
+	if !sleepCtx(ctx, ringDelay) {
+		return ctx.Err()
+	}
+	if err := c.streamLeave(ctx); err != nil {
+		c.setStatus(ring.StatusNormal)
+		return fmt.Errorf("decommission aborted (status back to normal): %w", err)
+	}
+	if n.engine != nil {
+		if err := n.engine.SetLocal(ctx, metaDecommissioned, []byte{1}); err != nil {
+			return fmt.Errorf("cannot record the decommission: %w", err)
+		}
+	}
+	c.left.Store(true)
+	c.announce()
+	sleepCtx(ctx, time.Second) // let the metadata spread before memberlist's leave
+	if err := c.gossip.leave(5 * time.Second); err != nil {
+		return err
+	}
+	c.log.Info("decommissioned: this node has left the ring; stop the process")
+	return nil
+}
+
+func (c *cluster) streamLeave(ctx context.Context) error {
+	snap := c.n.ring.Load()
+	for table, st := range c.replicatedTables() {
+		for _, cr := range snap.Ranges(c.n.id.hostID, st) {
+			for _, r := range cr.Unwrap() {
+				for _, id := range snap.PendingReplicas(r.End, st) {
+					dst, up := c.peer(id)
+					if !up {
+						return fmt.Errorf("node %s, a new replica of %v, is down", id, r)
+					}
+					if err := c.copyLocal(ctx, table, r, dst); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// RemoveNode re-replicates the ranges of a dead node from the surviving
+// replicas to the nodes that take them over, then removes it from the
+// ring on every node.
+func (n *Node) RemoveNode(ctx context.Context, id ring.HostID) error {
+	c := n.cluster
+	if id == n.id.hostID {
+		return errors.New("a node cannot remove itself: use decommission")
+	}
+	p := c.view.Load().peers[id]
+	if p == nil {
+		return fmt.Errorf("host %s is not in the ring", id)
+	}
+	if p.up {
+		return fmt.Errorf("host %s is up: decommission it instead", id)
+	}
+	snap := n.ring.Load()
+	after, err := ring.NewBuilder(snap).Remove(id).Build()
+	if err != nil {
+		return fmt.Errorf("cannot compute the ring without %s: %w", id, err)
+	}
+	if err := c.rereplicate(ctx, snap, after, id); err != nil {
+		return err
+	}
+	for pid, pv := range c.view.Load().peers {
+		if pid != id && pv.up {
+			rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			_, err := c.msg.Request(rctx, pv.meta.msgAddr(), verbRemoveNode, id[:])
+			cancel()
+			if err != nil {
+				c.log.Warn("cannot tell a peer about the removal; it will keep the dead node", "peer", pid, "err", err)
+			}
+		}
+	}
+	c.queue.Push(gossipEvent{kind: evRemoved, id: id})
+	return nil
+}
+
+// rereplicate copies, for every range the dead node replicated, the data
+// from the surviving replicas to each node that becomes a replica.
+func (c *cluster) rereplicate(ctx context.Context, before, after *ring.Snapshot, dead ring.HostID) error {
+	for table, st := range c.replicatedTables() {
+		for _, dr := range before.Ranges(dead, st) {
+			for _, r := range dr.Unwrap() {
+				old := before.Replicas(r.End, st)
+				for _, g := range after.Replicas(r.End, st) {
+					if containsHost(old, g) {
+						continue
+					}
+					dst, up := c.replicaFor(g)
+					if !up {
+						return fmt.Errorf("node %s, a new replica of %v, is down", g, r)
+					}
+					if err := c.fetchFrom(ctx, withoutHost(old, dead), table, r, dst); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (c *cluster) replicaFor(id ring.HostID) (replica, bool) {
+	if id == c.n.id.hostID {
+		return c.n.local, true
+	}
+	return c.peer(id)
+}
+
+func containsHost(ids []ring.HostID, id ring.HostID) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+func withoutHost(ids []ring.HostID, id ring.HostID) []ring.HostID {
+	var out []ring.HostID
+	for _, x := range ids {
+		if x != id {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// cleanupLoop drops the data of ranges this node no longer replicates. It
+// acts only on a settled ring: every node up and normal, and the ring
+// unchanged for cleanupSettle, so a node that is down (whose data might be
+// needed) or a movement in progress always blocks it.
+func (c *cluster) cleanupLoop(ctx context.Context) error {
+	const cleanupSettle = 30 * time.Second
+	var cleaned, seen uint64
+	var since time.Time
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		snap := c.n.ring.Load()
+		if v := snap.Version(); v != seen {
+			seen, since = v, time.Now()
+		}
+		if seen == cleaned || time.Since(since) < cleanupSettle || !c.ringSettled(snap) {
+			continue
+		}
+		if err := c.cleanup(ctx, snap); err != nil {
+			c.log.Warn("cleanup failed; will retry", "err", err)
+			continue
+		}
+		cleaned = seen
+	}
+}
+
+func (c *cluster) ringSettled(snap *ring.Snapshot) bool {
+	v := c.view.Load()
+	for _, n := range snap.Nodes() {
+		if n.Status != ring.StatusNormal {
+			return false
+		}
+		if n.ID == c.n.id.hostID {
+			continue
+		}
+		if p := v.peers[n.ID]; p == nil || !p.up {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *cluster) cleanup(ctx context.Context, snap *ring.Snapshot) error {
+	var errs []error
+	for table, st := range c.replicatedTables() {
+		var keep []storage.TokenRange
+		for _, r := range snap.Ranges(c.n.id.hostID, st) {
+			keep = append(keep, storage.TokenRange{Start: int64(r.Start), End: int64(r.End)})
+		}
+		if err := c.n.engine.Cleanup(ctx, table, keep); err != nil {
+			errs = append(errs, fmt.Errorf("cannot clean up table %d: %w", table, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// sleepCtx sleeps for d; it reports false if ctx ended first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -220,6 +220,7 @@ func (c *conn) startRequest(reply protocol.Header, m protocol.Message) {
 	case c.work <- req:
 	default:
 		c.workers.Add(1)
+		c.srv.metrics.workers.Add(1)
 		go c.worker(req)
 	}
 }
@@ -228,6 +229,7 @@ func (c *conn) startRequest(reply protocol.Header, m protocol.Message) {
 // the reader stops or maxIdleWorkers others are already idle.
 func (c *conn) worker(req request) {
 	defer c.workers.Done()
+	defer c.srv.metrics.workers.Add(-1)
 	var a answer
 	for {
 		c.serveRequest(req, &a)

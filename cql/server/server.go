@@ -48,7 +48,7 @@ type Server struct {
 	conns sync.WaitGroup
 
 	metrics struct {
-		open, accepted, requests, overloaded, protocolErrors, droppedEvents atomic.Int64
+		open, accepted, requests, overloaded, protocolErrors, droppedEvents, workers atomic.Int64
 	}
 }
 
@@ -62,6 +62,10 @@ type Metrics struct {
 	// DroppedEvents counts events a lagging connection could not take; the
 	// connection is closed so its driver reconnects and refreshes.
 	DroppedEvents int64
+	// RequestWorkers is the number of request workers, running or idle,
+	// across connections: at most the requests in flight plus 128 idle
+	// per connection.
+	RequestWorkers int64
 }
 
 // New returns a server that runs statements with h.
@@ -88,6 +92,7 @@ func (s *Server) Metrics() Metrics {
 		Overloaded:          s.metrics.overloaded.Load(),
 		ProtocolErrors:      s.metrics.protocolErrors.Load(),
 		DroppedEvents:       s.metrics.droppedEvents.Load(),
+		RequestWorkers:      s.metrics.workers.Load(),
 	}
 }
 

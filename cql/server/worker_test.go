@@ -1,0 +1,49 @@
+package server
+
+import (
+	"testing"
+	"time"
+)
+
+// TestRequestWorkers checks that requests in flight run at once, each on
+// its own worker, that idle workers are bounded once they finish, that
+// later requests reuse them, and that none outlives its connection.
+func TestRequestWorkers(t *testing.T) {
+	h := newTestHandler()
+	srv, addr := startServer(t, Config{}, h)
+	c := dial(t, addr)
+	c.startup(nil)
+
+	const n = maxIdleWorkers + 72
+	for i := range n {
+		c.query(int16(i+2), "block")
+	}
+	for i := range n {
+		select {
+		case <-h.started:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("only %d of %d blocking requests started: requests do not run at once", i, n)
+		}
+	}
+	if got := srv.Metrics().RequestWorkers; got != n {
+		t.Errorf("%d workers for %d running requests", got, n)
+	}
+	close(h.release)
+	for range n {
+		c.recv()
+	}
+	waitFor(t, "idle workers to be bounded", func() bool { return srv.Metrics().RequestWorkers <= maxIdleWorkers })
+
+	idle := srv.Metrics().RequestWorkers
+	for i := range 50 {
+		c.query(int16(i+2), "x")
+		c.recv()
+	}
+	// A worker that has just answered may not be waiting yet when the next
+	// request comes; a few new workers are fine, one per request is not.
+	if got := srv.Metrics().RequestWorkers; got > idle+5 || got > maxIdleWorkers+1 {
+		t.Errorf("%d workers after 50 sequential requests on %d idle ones", got, idle)
+	}
+	_ = c.nc.Close()
+	waitFor(t, "workers to stop with their connection", func() bool { return srv.Metrics().RequestWorkers == 0 })
+}

@@ -37,3 +37,22 @@ func BenchmarkDecodeExecute(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendCompressedFrame encodes a point read's answer with each
+// compressor into a reused buffer, as the server does.
+func BenchmarkAppendCompressedFrame(b *testing.B) {
+	cols := []ColumnSpec{{Keyspace: "ks", Table: "t", Name: "ck", Type: &TypeOption{ID: TypeInt}}, {Keyspace: "ks", Table: "t", Name: "v", Type: &TypeOption{ID: TypeBlob}}}
+	m := &Result{Kind: ResultRows, Rows: &Rows{Metadata: RowsMetadata{Columns: cols}, Rows: [][][]byte{{{0, 0, 0, 7}, make([]byte, 100)}}}}
+	for _, c := range []Compressor{LZ4{}, Snappy{}} {
+		b.Run(c.Name(), func(b *testing.B) {
+			var buf []byte
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if buf, err = AppendFrame(buf[:0], Header{Version: Version4, Response: true}, m, c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -152,12 +152,16 @@ func AppendFrame(dst []byte, h Header, m Message, c Compressor) ([]byte, error) 
 	}
 	h.Opcode = m.Opcode()
 	if c != nil && len(body) > start+HeaderSize {
-		raw := body[start+HeaderSize:]
-		compressed, err := c.Compress(nil, raw)
+		// Compress behind the raw body, in the same buffer, then move the
+		// result over it: no buffer per frame. Compress appends, so it
+		// never writes over the raw body it reads.
+		rawEnd := len(body)
+		out, err := c.Compress(body, body[start+HeaderSize:rawEnd])
 		if err != nil {
 			return dst[:start], fmt.Errorf("cannot compress %s frame: %w", m.Opcode(), err)
 		}
-		body = append(body[:start+HeaderSize], compressed...)
+		n := copy(out[start+HeaderSize:], out[rawEnd:])
+		body = out[:start+HeaderSize+n]
 		h.Flags |= FlagCompression
 	} else {
 		h.Flags &^= FlagCompression

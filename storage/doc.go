@@ -31,7 +31,8 @@
 //     schema.LiveRows of the result.
 //   - ScanRange(ctx, table, start, end, fn) streams every partition of a
 //     token range, complete, in token order: the input of Merkle hashing
-//     and of streaming (the partitions can be Applied elsewhere).
+//     and of streaming (the partitions can be Applied elsewhere);
+//     ScanRangeAfter resumes such a stream after a given partition.
 //   - Truncate, DropTable and Cleanup remove whole key spans with Pebble
 //     range deletions and compact them, reclaiming the space.
 //   - Purge (and a background purger every Options.PurgeInterval) removes
@@ -60,7 +61,9 @@
 //     must be repaired within that time (Cassandra's rule).
 //   - Timestamps are microseconds; LocalDeletionTime and ExpiresAt are
 //     seconds. Zero-valued Deletion and Liveness fields of a mutation are
-//     read as "none".
+//     read as "none". Every tombstone must carry the server time it was
+//     made as LocalDeletionTime: gc_grace counts from it, so a zero there
+//     makes the tombstone purgeable at once.
 //   - A table id must not be reused after DropTable.
 //
 // # Invariants

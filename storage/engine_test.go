@@ -156,6 +156,14 @@ func TestRangeReads(t *testing.T) {
 	if err := e.ScanRange(context.Background(), 3, -100, 0, func(p *schema.Partition) error { n++; return nil }); err != nil || n != 2 {
 		t.Fatalf("ScanRange: n=%d err=%v", n, err)
 	}
+	var got string
+	err := e.ScanRangeAfter(context.Background(), 3, 0, []byte("c"), 50, func(p *schema.Partition) error {
+		got += string(p.Key)
+		return nil
+	})
+	if err != nil || got != "de" {
+		t.Fatalf("ScanRangeAfter = %q, %v; want de", got, err)
+	}
 }
 
 func TestStaticAndColumns(t *testing.T) {

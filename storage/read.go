@@ -52,6 +52,16 @@ func (e *Engine) ScanRange(ctx context.Context, t schema.TableID, start, end int
 	return e.read(ctx, cmd, fn)
 }
 
+// ScanRangeAfter is ScanRange resumed after the partition (start,
+// afterKey): it continues with the partitions of token start whose keys
+// sort after afterKey, then the rest of (start, end]. A stream that stops
+// at a page boundary resumes with the last partition's token and key,
+// sending nothing twice.
+func (e *Engine) ScanRangeAfter(ctx context.Context, t schema.TableID, start int64, afterKey []byte, end int64, fn func(*schema.Partition) error) error {
+	cmd := &schema.ReadCommand{Table: t, StartToken: start, EndToken: end, AfterKey: afterKey, Static: true}
+	return e.read(ctx, cmd, fn)
+}
+
 var readerPool = sync.Pool{New: func() any { return new(reader) }}
 
 // fullSlices is the selection of a command without Slices; read only.

@@ -80,6 +80,12 @@
 //     write is never deleted with what it replaces.
 //   - Close waits for the operations in flight and the background tasks;
 //     every goroutine the engine starts is stopped by Close.
+//   - A write is never acknowledged unless its WAL sync succeeded. Pebble
+//     treats a failed WAL write or sync as fatal (its commit pipeline
+//     cannot continue) and calls Logger.Fatalf, which the engine turns into
+//     a panic in the committing goroutine: the process must restart and
+//     recover from the WAL, as databases have since "fsyncgate". This is
+//     the one panic the package can raise, and only on a disk failure.
 //
 // Import rules: storage imports schema (and Pebble); it must not import
 // node, cql/..., repair, memberlist or net. It does not import ring: token

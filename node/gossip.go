@@ -196,17 +196,20 @@ func (d *gossipDelegate) alive(n *memberlist.Node) {
 // nodeMeta is what every node gossips about itself. It must stay well
 // under memberlist's 512-byte limit; tokens are fetched over messaging.
 type nodeMeta struct {
-	HostID    ring.HostID
-	Status    ring.Status
-	Stopping  bool // shutting down: peers mark it down at once
-	Left      bool // decommissioned: peers remove it from the ring
-	Schema    [16]byte
-	Addr      netip.Addr
-	MsgPort   uint16
-	CQLPort   uint16
-	AdminPort uint16
-	NumTokens uint16
-	DC, Rack  string
+	HostID   ring.HostID
+	Status   ring.Status
+	Stopping bool // shutting down: peers mark it down at once
+	Left     bool // decommissioned: peers remove it from the ring
+	// Allocating: choosing its tokens (tokens_join.go); other new nodes
+	// order their allocations after it by host id.
+	Allocating bool
+	Schema     [16]byte
+	Addr       netip.Addr
+	MsgPort    uint16
+	CQLPort    uint16
+	AdminPort  uint16
+	NumTokens  uint16
+	DC, Rack   string
 }
 
 const nodeMetaVersion = 1
@@ -223,6 +226,9 @@ func (m nodeMeta) append(b []byte) []byte {
 	}
 	if m.Left {
 		flags |= 2
+	}
+	if m.Allocating {
+		flags |= 4
 	}
 	b = append(b, byte(m.Status), flags)
 	b = append(b, m.Schema[:]...)
@@ -292,7 +298,7 @@ func decodeNodeMeta(b []byte) (nodeMeta, error) {
 	copy(m.HostID[:], r.take(16, "host id"))
 	m.Status = ring.Status(r.byte("status"))
 	flags := r.byte("flags")
-	m.Stopping, m.Left = flags&1 != 0, flags&2 != 0
+	m.Stopping, m.Left, m.Allocating = flags&1 != 0, flags&2 != 0, flags&4 != 0
 	copy(m.Schema[:], r.take(16, "schema version"))
 	addr, ok := netip.AddrFromSlice(r.take(int(r.byte("address length")), "address"))
 	m.Addr = addr

@@ -85,6 +85,9 @@ func (c *cluster) decideBootstrap() error {
 	}
 	c.bootstrapping = true
 	c.status.Store(uint32(ring.StatusJoining))
+	if err := c.allocateJoinTokens(context.Background()); err != nil {
+		return err
+	}
 	c.publish(true)
 	return nil
 }

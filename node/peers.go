@@ -34,8 +34,10 @@ type cluster struct {
 	view     atomic.Pointer[clusterView]
 	status   atomic.Uint32 // this node's ring.Status
 	stopping atomic.Bool
-	left     atomic.Bool  // decommissioned
-	hints    *hintManager // nil with the null backend
+	left     atomic.Bool // decommissioned
+	// allocating is set while a new node chooses its tokens.
+	allocating atomic.Bool
+	hints      *hintManager // nil with the null backend
 	// bootstrapping is set by New when the node must stream its ranges
 	// before it turns normal.
 	bootstrapping bool
@@ -83,7 +85,7 @@ func (c *cluster) peer(id ring.HostID) (replica, bool) {
 func (c *cluster) selfMeta() nodeMeta {
 	n := c.n
 	return nodeMeta{
-		HostID: n.id.hostID, Status: ring.Status(c.status.Load()), Stopping: c.stopping.Load(), Left: c.left.Load(),
+		HostID: n.id.hostID, Status: ring.Status(c.status.Load()), Stopping: c.stopping.Load(), Left: c.left.Load(), Allocating: c.allocating.Load(),
 		Schema: n.schema.Catalog().Version(), Addr: n.addr,
 		MsgPort: uint16(c.msgPort), CQLPort: uint16(n.cqlInfo.local.RPCPort), AdminPort: uint16(n.adminPort()),
 		NumTokens: uint16(len(n.id.tokens)), DC: n.cfg.DataCenter, Rack: n.cfg.Rack,

@@ -255,7 +255,9 @@ func startLocalCluster(cmd *cobra.Command, dataDir string) error {
 			return err
 		}
 		fmt.Fprintf(out, "started %s (pid %d), log in %s\n", addr, pid, filepath.Join(dataDir, addr, "sibyl.log"))
-		if err := waitForPort(cmd.Context(), net.JoinHostPort(addr, "9042"), 30*time.Second); err != nil {
+		// The admin API answers once the node serves (its tokens chosen and
+		// its messaging up), so the next node allocates against it.
+		if err := waitForAdmin(cmd.Context(), addr, 60*time.Second); err != nil {
 			return fmt.Errorf("node %s did not start (see its log): %w", addr, err)
 		}
 	}
@@ -313,12 +315,13 @@ func runningPid(dir string) (int, bool) {
 	return pid, syscall.Kill(pid, 0) == nil
 }
 
-func waitForPort(ctx context.Context, addr string, d time.Duration) error {
+func waitForAdmin(ctx context.Context, host string, d time.Duration) error {
+	a := adminFlags{host: host, port: node.DefaultAdminPort}
 	deadline := time.Now().Add(d)
 	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
+		err := a.call(ctx, http.MethodGet, "/health", nil)
 		if err == nil {
-			return c.Close()
+			return nil
 		}
 		if time.Now().After(deadline) {
 			return err

@@ -207,8 +207,10 @@ func (m modelState) read(cmd *schema.ReadCommand) []*schema.Partition {
 		}
 		live := false
 		if cmd.Static && p.Static != nil {
-			q.Static = p.Static
-			live = rowLive(p.Static, cmd.NowSeconds)
+			if st, ok := projectRow(*p.Static, cmd); ok {
+				q.Static = &st
+				live = rowLive(&st, cmd.NowSeconds)
+			}
 		}
 		rows := slices.Clone(p.Rows)
 		if cmd.Reversed {
@@ -232,8 +234,12 @@ func (m modelState) read(cmd *schema.ReadCommand) []*schema.Partition {
 					continue
 				}
 			}
-			q.Rows = append(q.Rows, *r)
-			if rowLive(r, cmd.NowSeconds) {
+			pr, ok := projectRow(*r, cmd)
+			if !ok {
+				continue
+			}
+			q.Rows = append(q.Rows, pr)
+			if rowLive(&pr, cmd.NowSeconds) {
 				live = true
 				left--
 				per--
@@ -251,6 +257,39 @@ func (m modelState) read(cmd *schema.ReadCommand) []*schema.Partition {
 		}
 	}
 	return out
+}
+
+// projectRow keeps the selected columns of r, plus the first live cell of
+// another column as a witness when nothing else keeps the row live.
+func projectRow(r schema.Row, cmd *schema.ReadCommand) (schema.Row, bool) {
+	if cmd.Columns == nil {
+		return r, true
+	}
+	sel := func(c schema.ColumnID) bool { return slices.Contains(cmd.Columns, c) }
+	out := r
+	out.ColumnDeletions, out.Cells = nil, nil
+	for _, cd := range r.ColumnDeletions {
+		if sel(cd.Column) {
+			out.ColumnDeletions = append(out.ColumnDeletions, cd)
+		}
+	}
+	var witness *schema.Cell
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		if sel(c.Column) {
+			out.Cells = append(out.Cells, *c)
+		} else if witness == nil && c.LiveAt(cmd.NowSeconds) {
+			witness = c
+		}
+	}
+	if witness != nil && !out.Marker.LiveAt(cmd.NowSeconds) && !anyLive(out.Cells, cmd.NowSeconds) {
+		out.Cells = append(out.Cells, *witness)
+		sort.SliceStable(out.Cells, func(i, j int) bool { return schema.CompareCellPositions(&out.Cells[i], &out.Cells[j]) < 0 })
+	}
+	if out.Marker.Timestamp == schema.NoTimestamp && out.Deletion.Live() && len(out.ColumnDeletions) == 0 && len(out.Cells) == 0 {
+		return out, false
+	}
+	return out, true
 }
 
 // afterKeyOK reports whether a paged range read resumes at p: same token
@@ -299,6 +338,14 @@ func (g *historyGen) readCommand() *schema.ReadCommand {
 		cmd.Slices = []schema.Slice{{Start: schema.Bound{Prefix: ck(a), Inclusive: g.r.IntN(2) == 0}, End: schema.Bound{Prefix: ck(b), Inclusive: g.r.IntN(2) == 0}}}
 		if g.r.IntN(2) == 0 && b < 3 {
 			cmd.Slices = append(cmd.Slices, schema.Slice{Start: schema.Bound{Prefix: ck(b + 1), Inclusive: false}, End: schema.Bound{Inclusive: true}})
+		}
+	}
+	if g.r.IntN(3) == 0 {
+		cmd.Columns = []schema.ColumnID{}
+		for c := range schema.ColumnID(4) {
+			if g.r.IntN(2) == 0 {
+				cmd.Columns = append(cmd.Columns, c)
+			}
 		}
 	}
 	switch g.r.IntN(4) {

@@ -283,3 +283,45 @@ func TestClusterJoinAndDecommissionUnderLoad(t *testing.T) {
 		expectAllAtOne(t, n, acked)
 	}
 }
+
+// TestClusterRemoveNode stops a node for good, removes it through another
+// node, and checks that every row again has two live replicas: ALL (which
+// needs both) reads every row, and the dead node is gone from every ring.
+func TestClusterRemoveNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves ranges between nodes; skipped with -short")
+	}
+	nodes := startThreeNodes(t)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	a.mustQuery(t, exec.One, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}")
+	a.mustQuery(t, exec.One, "CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
+	keys := make([]int, 200)
+	for k := range keys {
+		keys[k] = k
+		a.mustQuery(t, exec.All, fmt.Sprintf("INSERT INTO ks.t (k, v) VALUES (%d, 'v')", k))
+	}
+	dead := c.HostID()
+	c.stop()
+	waitFor(t, "127.0.0.3 down", 10*time.Second, func() bool { return a.upPeers() == 1 && b.upPeers() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.RemoveNode(ctx, dead); err != nil {
+		t.Fatalf("removenode: %v", err)
+	}
+	for _, n := range []*clusterNode{a, b} {
+		waitFor(t, n.addr+" to drop the dead node", 10*time.Second, func() bool {
+			_, ok := n.ring.Load().Node(dead)
+			return !ok
+		})
+	}
+	for _, k := range keys {
+		res := b.mustQuery(t, exec.One, fmt.Sprintf("SELECT v FROM ks.t WHERE k = %d", k))
+		if rows, ok := res.(*exec.RowsResult); !ok || len(rows.Rows) != 1 {
+			t.Fatalf("key %d missing on 127.0.0.2 after removenode", k)
+		}
+		res = a.mustQuery(t, exec.One, fmt.Sprintf("SELECT v FROM ks.t WHERE k = %d", k))
+		if rows, ok := res.(*exec.RowsResult); !ok || len(rows.Rows) != 1 {
+			t.Fatalf("key %d missing on 127.0.0.1 after removenode", k)
+		}
+	}
+}

@@ -36,6 +36,34 @@
 //   - The admin HTTP server on ListenAddress:AdminPort serves JSON status
 //     (/status), Prometheus metrics (/metrics) and, opt-in, /debug/pprof.
 //
+// # The cluster
+//
+// Each node runs memberlist gossip on ListenAddress:GossipPort (gossip.go,
+// the only memberlist importer) and internode messaging on
+// ListenAddress:StoragePort (node/messaging, with the verbs of remote.go
+// and streaming.go). Gossip metadata is small: host id, status (normal,
+// joining, leaving), data center, rack, schema version, ports and flags
+// (stopping, left, allocating); tokens are fetched over messaging.
+// memberlist's callbacks only enqueue; one goroutine, the apply loop of
+// peers.go, owns the peer table, publishes an immutable clusterView and
+// rebuilds the ring snapshot in the node's atomic pointer. Down means
+// "route around and hint", never a change of ownership; the peer table is
+// persisted so a node restarting alone still knows the ring.
+//
+//   - Writes to a replica that is down or fails to answer are stored as
+//     hints (hints.go) within the hint window, replayed throttled once the
+//     replica is up, deleted once acknowledged; ANY counts a stored hint.
+//   - Schema changes are pushed to every up peer before the DDL returns,
+//     and a node that sees another schema version pulls it; the catalog
+//     with the higher generation (then the larger version) wins
+//     (schemasync.go), so every node converges on one schema_version.
+//   - A new node allocates its tokens against the ring it learns from the
+//     seeds (tokens_join.go), announces itself joining, streams its future
+//     ranges from every current replica, then turns normal; decommission,
+//     removenode and automatic cleanup of unowned ranges are in
+//     streaming.go. The admin API's /cluster/* endpoints serve `sibyl
+//     status`, `ring`, `decommission` and `removenode` (cluster_admin.go).
+//
 // # Lifecycle and the caller's duties
 //
 //  1. New(cfg) clones cfg, applies EnsureDefaults and Validate, opens

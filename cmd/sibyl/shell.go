@@ -94,5 +94,5 @@ func (f shellFlags) run(cmd *cobra.Command, args []string) error {
 	case readline.IsTerminal(int(os.Stdin.Fd())):
 		return sh.RunInteractive(ctx)
 	}
-	return sh.Run(ctx, shell.NewLineReader(cmd.InOrStdin()))
+	return sh.RunReader(ctx, cmd.InOrStdin())
 }

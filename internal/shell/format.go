@@ -349,10 +349,20 @@ func formatDuration(data []byte) (string, error) {
 		}
 		parts[i], rest = v, rest[n:]
 	}
-	if len(rest) != 0 {
-		return "", errShortValue
+	if len(rest) != 0 || !sameSign(parts[:]) || !fitsInt32(parts[0]) || !fitsInt32(parts[1]) {
+		return "", errShortValue // Cassandra's durations: one sign, 32-bit months and days
 	}
 	return durationString(parts[0], parts[1], parts[2]), nil
+}
+
+func fitsInt32(v int64) bool { return v >= math.MinInt32 && v <= math.MaxInt32 }
+
+func sameSign(vs []int64) bool {
+	neg, pos := false, false
+	for _, v := range vs {
+		neg, pos = neg || v < 0, pos || v > 0
+	}
+	return !(neg && pos)
 }
 
 func durationString(months, days, nanos int64) string {
@@ -365,7 +375,7 @@ func durationString(months, days, nanos int64) string {
 	}
 	abs := func(v int64) uint64 {
 		if v < 0 {
-			return uint64(-v)
+			return uint64(^v) + 1 // also right for math.MinInt64
 		}
 		return uint64(v)
 	}

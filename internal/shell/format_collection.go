@@ -63,7 +63,9 @@ func formatCollection(info gocql.TypeInfo, data []byte, st style) (string, error
 	}
 	parts := make([]string, len(items))
 	for i, it := range items {
-		parts[i] = formatValue(c.Elem, it, st)
+		if parts[i], err = formatElement(c.Elem, it, st); err != nil {
+			return "", err
+		}
 	}
 	if c.Type() == gocql.TypeList {
 		return "[" + strings.Join(parts, ", ") + "]", nil
@@ -78,9 +80,36 @@ func formatMap(c gocql.CollectionType, data []byte, st style) (string, error) {
 	}
 	parts := make([]string, 0, len(items)/2)
 	for i := 0; i+1 < len(items); i += 2 {
-		parts = append(parts, formatValue(c.Key, items[i], st)+": "+formatValue(c.Elem, items[i+1], st))
+		k, err := formatElement(c.Key, items[i], st)
+		if err != nil {
+			return "", err
+		}
+		v, err := formatElement(c.Elem, items[i+1], st)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, k+": "+v)
 	}
 	return "{" + strings.Join(parts, ", ") + "}", nil
+}
+
+// formatNested formats an element of a collection, tuple or user type;
+// an element that does not decode fails the whole value, which is then
+// shown in hex, so every text the shell prints for a value reads back.
+func formatNested(info gocql.TypeInfo, data []byte, st style) (string, error) {
+	if data == nil {
+		return "null", nil
+	}
+	return formatTyped(info, data, st)
+}
+
+// formatElement formats an element of a list, set or map, where Cassandra
+// has no nulls.
+func formatElement(info gocql.TypeInfo, data []byte, st style) (string, error) {
+	if data == nil {
+		return "", errShortValue
+	}
+	return formatTyped(info, data, st)
 }
 
 // fields splits a tuple or user type value into at most n serialized
@@ -111,7 +140,9 @@ func formatTuple(info gocql.TypeInfo, data []byte, st style) (string, error) {
 	}
 	parts := make([]string, len(items))
 	for i, it := range items {
-		parts[i] = formatValue(t.Elems[i], it, st)
+		if parts[i], err = formatNested(t.Elems[i], it, st); err != nil {
+			return "", err
+		}
 	}
 	return "(" + strings.Join(parts, ", ") + ")", nil
 }
@@ -127,7 +158,11 @@ func formatUDT(info gocql.TypeInfo, data []byte, st style) (string, error) {
 	}
 	parts := make([]string, len(items))
 	for i, it := range items {
-		parts[i] = quoteName(u.Elements[i].Name) + ": " + formatValue(u.Elements[i].Type, it, st)
+		v, err := formatNested(u.Elements[i].Type, it, st)
+		if err != nil {
+			return "", err
+		}
+		parts[i] = quoteName(u.Elements[i].Name) + ": " + v
 	}
 	return "{" + strings.Join(parts, ", ") + "}", nil
 }

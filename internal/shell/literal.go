@@ -331,11 +331,15 @@ func parseDuration(s string) ([]byte, error) {
 		rest = rest[i:]
 		matched := false
 		for _, u := range durationUnits {
-			if strings.HasPrefix(strings.ToLower(rest), u.name) {
-				months, days, nanos = months+n*u.months, days+n*u.days, nanos+n*u.nanos
-				rest, matched = rest[len(u.name):], true
-				break
+			if !strings.HasPrefix(strings.ToLower(rest), u.name) {
+				continue
 			}
+			if n > math.MaxInt32*12 || (u.nanos > 0 && n > (math.MaxInt64-nanos)/u.nanos) {
+				return nil, fmt.Errorf("shell: duration %q out of range", s)
+			}
+			months, days, nanos = months+n*u.months, days+n*u.days, nanos+n*u.nanos
+			rest, matched = rest[len(u.name):], true
+			break
 		}
 		if !matched {
 			return nil, fmt.Errorf("shell: invalid duration %q", s)

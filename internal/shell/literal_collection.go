@@ -11,16 +11,17 @@ import (
 // splitTop splits s at sep where sep is outside quotes and brackets.
 func splitTop(s string, sep byte) ([]string, error) {
 	var out []string
-	depth, start, inQuote := 0, 0, false
+	depth, start := 0, 0
+	var inQuote byte // the quote character of the string or name we are in
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case inQuote:
-			if c == '\'' {
-				inQuote = false // a doubled quote reopens at the next byte
+		case inQuote != 0:
+			if c == inQuote {
+				inQuote = 0 // a doubled quote reopens at the next byte
 			}
-		case c == '\'':
-			inQuote = true
+		case c == '\'' || c == '"':
+			inQuote = c
 		case c == '[' || c == '{' || c == '(':
 			depth++
 		case c == ']' || c == '}' || c == ')':
@@ -33,7 +34,7 @@ func splitTop(s string, sep byte) ([]string, error) {
 			start = i + 1
 		}
 	}
-	if inQuote || depth != 0 {
+	if inQuote != 0 || depth != 0 {
 		return nil, fmt.Errorf("shell: unterminated literal %q", s)
 	}
 	return append(out, s[start:]), nil
@@ -139,6 +140,9 @@ func parseTuple(info gocql.TypeInfo, s string) ([]byte, error) {
 			return nil, err
 		}
 		out = appendItem(out, b)
+	}
+	for range len(t.Elems) - len(items) {
+		out = appendItem(out, nil) // missing trailing elements are null
 	}
 	return nonNil(out), nil
 }

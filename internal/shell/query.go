@@ -66,7 +66,7 @@ func readRows(iter *gocql.Iter) (page, error) {
 
 // query sends a CQL statement and prints its result as cqlsh does.
 func (s *Shell) query(ctx context.Context, stmt string) {
-	paging := s.paging && s.in != nil && isSelect(stmt)
+	paging := s.paging && s.pause && isSelect(stmt)
 	p, next, err := s.fetchPage(ctx, stmt, nil, paging)
 	if err != nil {
 		s.printErr(describeError(err))
@@ -176,9 +176,8 @@ func (s *Shell) describe(ctx context.Context, stmt string) {
 	case contains(p.names, "create_statement"):
 		s.printf("\n")
 		for _, r := range p.rows {
-			s.printf("%s\n", col(r, "create_statement"))
+			s.printf("%s\n\n", col(r, "create_statement"))
 		}
-		s.printf("\n")
 	case contains(p.names, "partitioner"):
 		s.describeCluster(p, col)
 	case contains(p.names, "name"):

@@ -77,8 +77,10 @@ type Shell struct {
 	expand      bool
 	paging      bool
 	pageSize    int
-	// in supplies lines to ---MORE--- prompts; nil means never pause.
-	in LineReader
+	// in supplies lines to ---MORE--- prompts, when pause is set (Run on
+	// a user's input, not RunScript or RunReader on a script).
+	in    LineReader
+	pause bool
 	// failed records that a statement printed an error.
 	failed bool
 	// depth guards SOURCE against files that source themselves.
@@ -160,18 +162,30 @@ func (s *Shell) SetPaging(on bool, n int) {
 }
 
 // RunScript runs every statement in src, printing results and errors,
-// and stops early only at EXIT or QUIT (the -e and -f paths).
+// and stops early only at EXIT or QUIT (the -e and -f paths). It never
+// pauses for ---MORE---.
 func (s *Shell) RunScript(ctx context.Context, src string) error {
-	return s.Run(ctx, NewLineReader(strings.NewReader(src)))
+	return s.RunReader(ctx, strings.NewReader(src))
+}
+
+// RunReader runs the statements read from r, such as a pipe, like
+// RunScript.
+func (s *Shell) RunReader(ctx context.Context, r io.Reader) error {
+	return s.run(ctx, NewLineReader(r), false)
 }
 
 // Run reads lines from in until EOF or EXIT, running each complete
-// statement. Errors of statements are printed and the loop goes on; the
-// result is ErrStatementsFailed if any failed, or the context's error.
+// statement, and with paging on waits for a line from in at ---MORE---.
+// Errors of statements are printed and the loop goes on; the result is
+// ErrStatementsFailed if any failed, or the context's error.
 func (s *Shell) Run(ctx context.Context, in LineReader) error {
-	prev := s.in
-	s.in, s.failed = in, false
-	defer func() { s.in = prev }()
+	return s.run(ctx, in, true)
+}
+
+func (s *Shell) run(ctx context.Context, in LineReader, pause bool) error {
+	prevIn, prevPause := s.in, s.pause
+	s.in, s.pause, s.failed = in, pause, false
+	defer func() { s.in, s.pause = prevIn, prevPause }()
 	var buf strings.Builder
 	for {
 		prompt := s.Prompt()

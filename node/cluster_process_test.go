@@ -167,14 +167,14 @@ func TestProcessClusterKillAndHints(t *testing.T) {
 	mustExec(t, s, "CREATE TABLE proc.t (k int PRIMARY KEY, v text)")
 
 	w := startWriters(s, 4)
-	time.Sleep(time.Second) // load before the kill
+	w.waitAcked(t, 200) // load before the kill
 	if err := procs[2].Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	_ = procs[2].Wait()
 	waitStates(t, processAddrs[0], p, map[string]string{"127.0.0.3": "DN"})
 	expectUnavailableAtAll(t, s)
-	time.Sleep(time.Second) // load with the node down
+	w.waitAcked(t, w.ackedCount()+200) // load with the node down
 	acked, failed := w.stop()
 	if len(failed) > 0 {
 		t.Fatalf("%d QUORUM writes failed with one node down, first: %v", len(failed), failed[0])
@@ -222,6 +222,23 @@ func startWriters(s *gocql.Session, n int) *writers {
 		}()
 	}
 	return w
+}
+
+func (w *writers) ackedCount() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.acked)
+}
+
+// waitAcked waits until n writes are acknowledged.
+func (w *writers) waitAcked(t *testing.T, n int) {
+	t.Helper()
+	testutil.Eventually(t, 30*time.Second, 20*time.Millisecond, func() error {
+		if got := w.ackedCount(); got < n {
+			return fmt.Errorf("%d of %d writes acknowledged", got, n)
+		}
+		return nil
+	})
 }
 
 func (w *writers) stop() ([]int, []error) {

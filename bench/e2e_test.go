@@ -201,7 +201,7 @@ func waitForPort(addr string, exited <-chan error, within time.Duration) error {
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-exited:
-			return fmt.Errorf("node exited: %v", err)
+			return fmt.Errorf("node exited: %w", err)
 		default:
 		}
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
@@ -211,7 +211,7 @@ func waitForPort(addr string, exited <-chan error, within time.Duration) error {
 		}
 		select {
 		case err := <-exited:
-			return fmt.Errorf("node exited: %v", err)
+			return fmt.Errorf("node exited: %w", err)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

@@ -196,6 +196,17 @@ func TestPaging(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkOutput(t, out.String(), "\n c\n---\n 0\n 1\n\n(2 rows)\n\n")
+	// A last page that comes back empty prints nothing.
+	out.Reset()
+	in = &scriptReader{lines: []string{"PAGING 5", "SELECT c FROM t WHERE k = 1;", "", ""}}
+	if err := s.Run(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	checkOutput(t, out.String(), "Page size: 5\n\n c\n---\n 0\n 1\n 2\n 3\n 4\n\n(5 rows)\n\n")
+	// Scripts never pause: the line after the SELECT is a statement.
+	out.Reset()
+	run(t, s, "PAGING 2\nSELECT c FROM t WHERE k = 1;\nSELECT c FROM t WHERE k = 1 AND c = 4;\n")
+	checkOutput(t, out.String(), "Page size: 2\n\n c\n---\n 0\n 1\n 2\n 3\n 4\n\n(5 rows)\n\n\n c\n---\n 4\n\n(1 rows)\n\n")
 }
 
 func TestMultiLineAndPrompts(t *testing.T) {

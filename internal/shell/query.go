@@ -88,7 +88,9 @@ func (s *Shell) query(ctx context.Context, stmt string) {
 			s.printErr(describeError(err))
 			return
 		}
-		total = s.printPage(p, total, true)
+		if len(p.rows) > 0 { // a last page may come back empty
+			total = s.printPage(p, total, true)
+		}
 	}
 	s.printf("(%d rows)\n\n", total)
 }

@@ -399,3 +399,43 @@ func TestConcurrentSessions(t *testing.T) {
 		t.Errorf("count after concurrent writes: %s", got)
 	}
 }
+
+// A frozen set bound out of order must be stored in Cassandra's order, so
+// that it compares equal to the same set sent sorted, as a key and as a
+// value.
+func TestBoundSetsAreNormalized(t *testing.T) {
+	h := newHarness(t)
+	setupKS(h)
+	h.must("CREATE TABLE fs (k frozen<set<int>> PRIMARY KEY, v set<int>)")
+	ctx := context.Background()
+	setType := schema.SetOf(schema.IntType, true)
+	unsorted, err := schema.Marshal(setType, []any{int32(3), int32(1), int32(2), int32(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sorted, err := schema.Marshal(setType, []any{int32(1), int32(2), int32(3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins, err := h.ex.Prepare(ctx, h.sess, "INSERT INTO fs (k, v) VALUES (?, ?)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.ex.Execute(ctx, h.sess, ins.ID, &exec.QueryOptions{Consistency: exec.One,
+		Values: []exec.Value{{Bytes: unsorted}, {Bytes: unsorted}}}); err != nil {
+		t.Fatal(err)
+	}
+	sel, err := h.ex.Prepare(ctx, h.sess, "SELECT k FROM fs WHERE k = ?")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := h.ex.Execute(ctx, h.sess, sel.ID, &exec.QueryOptions{Consistency: exec.One,
+		Values: []exec.Value{{Bytes: sorted}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := res.(*exec.RowsResult).Rows
+	if len(rows) != 1 || !bytes.Equal(rows[0][0], sorted) {
+		t.Fatalf("SELECT by the sorted set = %x, want one row holding %x", rows, sorted)
+	}
+}

@@ -46,10 +46,14 @@ func (m markerTerm) eval(env *bindEnv) ([]byte, bool, error) {
 	if v.Bytes == nil {
 		return nil, false, nil
 	}
-	if err := schema.Validate(m.typ, v.Bytes); err != nil {
+	// Normalize validates, and puts set elements and map entries in
+	// Cassandra's order: clients may send them in any order, and two equal
+	// frozen sets must store and compare as the same bytes.
+	b, err := schema.Normalize(m.typ, v.Bytes)
+	if err != nil {
 		return nil, false, invalidf("Invalid value for %s of type %s: %s", m.name, m.typ, err.Error())
 	}
-	return v.Bytes, false, nil
+	return b, false, nil
 }
 
 // listTerm builds a list or set from element terms; a set's elements are

@@ -409,9 +409,10 @@ func TestBoundSetsAreNormalized(t *testing.T) {
 	h.must("CREATE TABLE fs (k frozen<set<int>> PRIMARY KEY, v set<int>)")
 	ctx := context.Background()
 	setType := schema.SetOf(schema.IntType, true)
-	unsorted, err := schema.Marshal(setType, []any{int32(3), int32(1), int32(2), int32(1)})
-	if err != nil {
-		t.Fatal(err)
+	// Built by hand: schema.Marshal would sort it. [n] then [len][int] each.
+	unsorted := binary.BigEndian.AppendUint32(nil, 4)
+	for _, e := range []uint32{3, 1, 2, 1} {
+		unsorted = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(unsorted, 4), e)
 	}
 	sorted, err := schema.Marshal(setType, []any{int32(1), int32(2), int32(3)})
 	if err != nil {

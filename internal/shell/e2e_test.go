@@ -420,3 +420,20 @@ func outputOf(s *Shell) string {
 	}
 	return ""
 }
+
+func TestDialKeyspace(t *testing.T) {
+	dial(t, "dialks")
+	port := nodePort(t)
+	s, err := Dial(context.Background(), Config{Port: port, Keyspace: "dialks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Prompt() != "sibyl:dialks> " {
+		t.Errorf("prompt %q", s.Prompt())
+	}
+	_, err = Dial(context.Background(), Config{Port: port, Keyspace: "nope"})
+	if err == nil || !strings.Contains(err.Error(), "Keyspace 'nope' does not exist") {
+		t.Errorf("Dial to a missing keyspace = %v", err)
+	}
+}

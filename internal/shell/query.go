@@ -123,28 +123,40 @@ func isSchemaChange(stmt string) bool {
 	return false
 }
 
-// useCmd switches keyspace. gocql refuses USE on a pooled session, so the
-// shell checks the keyspace exists and reconnects with it.
+// useCmd switches keyspace: USE ks.
 func (s *Shell) useCmd(ctx context.Context, stmt string) {
 	name, ok := identifier(strings.TrimSpace(stmt[len("use"):]))
 	if !ok {
 		s.printErr("SyntaxException: line 1:4 USE needs one keyspace name")
 		return
 	}
+	if err := s.use(ctx, name); err != nil {
+		s.printErr(describeError(err))
+	}
+}
+
+// errNoKeyspace is what use returns for a keyspace that does not exist;
+// it prints as the server's InvalidRequest would.
+type errNoKeyspace struct{ name string }
+
+func (e errNoKeyspace) Error() string {
+	return fmt.Sprintf("InvalidRequest: Error from server: code=2200 [Invalid query] message=\"Keyspace '%s' does not exist\"", e.name)
+}
+
+// use makes name (exact case) the session's keyspace. gocql refuses USE on
+// a pooled session, so the shell checks the keyspace exists and
+// reconnects with it.
+func (s *Shell) use(ctx context.Context, name string) error {
 	var found string
 	err := s.session.Query("SELECT keyspace_name FROM system_schema.keyspaces WHERE keyspace_name = ?", name).
 		WithContext(ctx).Scan(&found)
 	if errors.Is(err, gocql.ErrNotFound) {
-		s.printErr(fmt.Sprintf("InvalidRequest: Error from server: code=2200 [Invalid query] message=\"Keyspace '%s' does not exist\"", name))
-		return
+		return errNoKeyspace{name}
 	}
 	if err != nil {
-		s.printErr(describeError(err))
-		return
+		return err
 	}
-	if err := s.connect(ctx, name); err != nil {
-		s.printErr(clientError(err))
-	}
+	return s.connect(ctx, name)
 }
 
 // identifier reads a CQL name: folded to lower case unless double-quoted.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"strings"
 	"time"
@@ -99,8 +100,14 @@ func Dial(ctx context.Context, cfg Config) (*Shell, error) {
 	cfg.ensureDefaults()
 	s := &Shell{cfg: cfg, consistency: gocql.One, serial: gocql.Serial, pageSize: 100}
 	s.meta = &metaCache{s: s}
-	if err := s.connect(ctx, cfg.Keyspace); err != nil {
+	if err := s.connect(ctx, ""); err != nil {
 		return nil, err
+	}
+	if cfg.Keyspace != "" {
+		if err := s.use(ctx, cfg.Keyspace); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -124,6 +131,7 @@ func (s *Shell) connect(ctx context.Context, keyspace string) error {
 	c.ConnectTimeout = s.cfg.ConnectTimeout
 	c.NumConns = 1
 	c.DisableInitialHostLookup = true
+	c.Logger = log.New(io.Discard, "", 0) // the shell reports errors itself
 	if s.cfg.Username != "" {
 		c.Authenticator = gocql.PasswordAuthenticator{Username: s.cfg.Username, Password: s.cfg.Password}
 	}

@@ -17,14 +17,17 @@ import (
 // node leaving (decommission) streams its ranges to their next owners, an
 // operator's removenode re-replicates a dead node's ranges, and every node
 // drops the data of ranges it no longer replicates once the ring is
-// settled. Data moves in pages of whole partitions; applying a partition
-// twice is harmless (reconciliation is idempotent), so a page may overlap
-// the previous one and a failed movement can simply be run again.
+// settled. Data moves in pages of whole partitions, each page resuming
+// after the last partition of the previous one; applying a partition
+// twice is harmless (reconciliation is idempotent), so a failed movement
+// can simply be run again.
 
 const (
 	// verbStreamRange: payload table id (uvarint), start and end tokens
-	// (8 bytes each, big endian, start < end); answers a page: a byte
-	// (1 = more follows), the token to resume after, and a partition list.
+	// (8 bytes each, big endian, start < end) and the partition key to
+	// resume after (uvarint length, 0 = from the range's start); answers a
+	// page: a byte (1 = more follows), the token and key of its last
+	// partition (where the next page resumes), and a partition list.
 	verbStreamRange uint8 = 7
 	// verbRemoveNode: payload a host id; the receiver forgets that node.
 	verbRemoveNode uint8 = 8
@@ -32,7 +35,8 @@ const (
 
 // streamPageBytes bounds one page of streamed partitions: far below
 // messaging's frame limit, large enough that round trips do not dominate.
-const streamPageBytes = 4 << 20
+// A variable so tests can force many pages.
+var streamPageBytes = 4 << 20
 
 // ringDelay is how long a node waits after announcing a status change
 // before it moves data, so every coordinator has seen the change (and
@@ -58,29 +62,45 @@ func (c *cluster) registerStreamVerbs() {
 	c.msg.Handle(verbRemoveNode, c.handleRemoveNode)
 }
 
-func appendStreamRequest(dst []byte, table schema.TableID, r ring.Range) []byte {
-	dst = binary.AppendUvarint(dst, uint64(table))
-	dst = binary.BigEndian.AppendUint64(dst, uint64(r.Start))
-	return binary.BigEndian.AppendUint64(dst, uint64(r.End))
+// streamCursor is where a range stream stands: the rest of (start, end],
+// after the partition (start, afterKey) when afterKey is set.
+type streamCursor struct {
+	r        ring.Range
+	afterKey []byte
 }
 
-func decodeStreamRequest(b []byte) (schema.TableID, ring.Range, error) {
+func appendStreamRequest(dst []byte, table schema.TableID, cur streamCursor) []byte {
+	dst = binary.AppendUvarint(dst, uint64(table))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(cur.r.Start))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(cur.r.End))
+	dst = binary.AppendUvarint(dst, uint64(len(cur.afterKey)))
+	return append(dst, cur.afterKey...)
+}
+
+func decodeStreamRequest(b []byte) (schema.TableID, streamCursor, error) {
 	id, k := binary.Uvarint(b)
-	if k <= 0 || id > math.MaxUint32 || len(b)-k != 16 {
-		return 0, ring.Range{}, fmt.Errorf("%w: bad stream request", errBadPayload)
+	if k <= 0 || id > math.MaxUint32 || len(b)-k < 16 {
+		return 0, streamCursor{}, fmt.Errorf("%w: bad stream request", errBadPayload)
 	}
-	r := ring.Range{Start: ring.Token(binary.BigEndian.Uint64(b[k:])), End: ring.Token(binary.BigEndian.Uint64(b[k+8:]))}
-	if r.Start >= r.End {
-		return 0, ring.Range{}, fmt.Errorf("%w: stream range %v must not wrap", errBadPayload, r)
+	cur := streamCursor{r: ring.Range{Start: ring.Token(binary.BigEndian.Uint64(b[k:])), End: ring.Token(binary.BigEndian.Uint64(b[k+8:]))}}
+	key, rest, err := takeChunk(b[k+16:])
+	if err != nil || len(rest) != 0 {
+		return 0, streamCursor{}, fmt.Errorf("%w: bad stream request key", errBadPayload)
 	}
-	return schema.TableID(id), r, nil
+	if len(key) > 0 {
+		cur.afterKey = key
+	}
+	if cur.r.Start >= cur.r.End {
+		return 0, streamCursor{}, fmt.Errorf("%w: stream range %v must not wrap", errBadPayload, cur.r)
+	}
+	return schema.TableID(id), cur, nil
 }
 
 // streamPage is one answer of verbStreamRange.
 type streamPage struct {
-	more   bool
-	resume ring.Token // exclusive start of the next page
-	parts  []*schema.Partition
+	more  bool
+	last  streamCursor // r.Start and afterKey: the page's last partition
+	parts []*schema.Partition
 }
 
 func appendStreamPage(dst []byte, p streamPage) []byte {
@@ -89,7 +109,9 @@ func appendStreamPage(dst []byte, p streamPage) []byte {
 		more = 1
 	}
 	dst = append(dst, more)
-	dst = binary.BigEndian.AppendUint64(dst, uint64(p.resume))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(p.last.r.Start))
+	dst = binary.AppendUvarint(dst, uint64(len(p.last.afterKey)))
+	dst = append(dst, p.last.afterKey...)
 	return appendPartitionList(dst, p.parts)
 }
 
@@ -97,49 +119,64 @@ func decodeStreamPage(b []byte) (streamPage, error) {
 	if len(b) < 9 || b[0] > 1 {
 		return streamPage{}, fmt.Errorf("%w: bad stream page header", errBadPayload)
 	}
-	parts, err := decodePartitionList(b[9:])
+	p := streamPage{more: b[0] == 1}
+	p.last.r.Start = ring.Token(binary.BigEndian.Uint64(b[1:]))
+	key, rest, err := takeChunk(b[9:])
 	if err != nil {
+		return streamPage{}, fmt.Errorf("%w: bad stream page key", errBadPayload)
+	}
+	p.last.afterKey = key
+	if p.more && len(key) == 0 {
+		return streamPage{}, fmt.Errorf("%w: a page with more to come must name its last key", errBadPayload)
+	}
+	if p.parts, err = decodePartitionList(rest); err != nil {
 		return streamPage{}, err
 	}
-	return streamPage{more: b[0] == 1, resume: ring.Token(binary.BigEndian.Uint64(b[1:])), parts: parts}, nil
+	return p, nil
 }
 
-// scanPage reads one page of table's partitions in (r.Start, r.End].
-func (c *cluster) scanPage(ctx context.Context, table schema.TableID, r ring.Range) (streamPage, error) {
+// next is the cursor after page, within the same range.
+func (cur streamCursor) next(page streamPage) streamCursor {
+	return streamCursor{r: ring.Range{Start: page.last.r.Start, End: cur.r.End}, afterKey: page.last.afterKey}
+}
+
+// scanPage reads one page of table's partitions from cur.
+func (c *cluster) scanPage(ctx context.Context, table schema.TableID, cur streamCursor) (streamPage, error) {
 	var page streamPage
 	size := 0
-	err := c.n.engine.ScanRange(ctx, table, int64(r.Start), int64(r.End), func(p *schema.Partition) error {
+	fn := func(p *schema.Partition) error {
 		page.parts = append(page.parts, p)
 		size += len(schema.AppendPartition(nil, p))
 		if size >= streamPageBytes {
 			return errPageFull
 		}
 		return nil
-	})
+	}
+	var err error
+	if cur.afterKey != nil {
+		err = c.n.engine.ScanRangeAfter(ctx, table, int64(cur.r.Start), cur.afterKey, int64(cur.r.End), fn)
+	} else {
+		err = c.n.engine.ScanRange(ctx, table, int64(cur.r.Start), int64(cur.r.End), fn)
+	}
 	if errors.Is(err, errPageFull) {
-		last := ring.Token(page.parts[len(page.parts)-1].Token)
-		// Resume just before the last token, so partitions sharing it are
-		// sent again rather than skipped; move on if that makes no progress.
-		page.more, page.resume = true, last-1
-		if page.resume <= r.Start {
-			page.resume = last
-		}
+		last := page.parts[len(page.parts)-1]
+		page.more, page.last = true, streamCursor{r: ring.Range{Start: ring.Token(last.Token)}, afterKey: last.Key}
 		return page, nil
 	}
 	return page, err
 }
 
 func (c *cluster) handleStreamRange(ctx context.Context, _ string, payload []byte) ([]byte, error) {
-	table, r, err := decodeStreamRequest(payload)
+	table, cur, err := decodeStreamRequest(payload)
 	if err != nil {
 		return nil, err
 	}
 	if c.n.engine == nil {
 		return appendStreamPage(nil, streamPage{}), nil
 	}
-	page, err := c.scanPage(ctx, table, r)
+	page, err := c.scanPage(ctx, table, cur)
 	if err != nil {
-		return nil, fmt.Errorf("cannot scan table %d range %v: %w", table, r, err)
+		return nil, fmt.Errorf("cannot scan table %d range %v: %w", table, cur.r, err)
 	}
 	return appendStreamPage(nil, page), nil
 }
@@ -157,9 +194,10 @@ func (c *cluster) handleRemoveNode(_ context.Context, _ string, payload []byte) 
 // pullRange copies table's partitions in r (not wrapping) from the peer at
 // addr into dst, page by page.
 func (c *cluster) pullRange(ctx context.Context, addr string, table schema.TableID, r ring.Range, dst replica) error {
+	cur := streamCursor{r: r}
 	for {
 		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		resp, err := c.msg.Request(rctx, addr, verbStreamRange, appendStreamRequest(nil, table, r))
+		resp, err := c.msg.Request(rctx, addr, verbStreamRange, appendStreamRequest(nil, table, cur))
 		cancel()
 		if err != nil {
 			return fmt.Errorf("cannot stream table %d range %v from %s: %w", table, r, addr, err)
@@ -176,11 +214,20 @@ func (c *cluster) pullRange(ctx context.Context, addr string, table schema.Table
 				return fmt.Errorf("cannot apply streamed data: %w", err)
 			}
 		}
-		if !page.more || page.resume >= r.End {
+		if !page.more {
 			return nil
 		}
-		r.Start = page.resume
+		cur = cur.next(page)
 	}
+}
+
+// streamRanges splits r into the non-wrapping ranges streams take: the
+// whole ring is (MinToken, MaxToken] (no key has MinToken).
+func streamRanges(r ring.Range) []ring.Range {
+	if r.IsFull() {
+		return []ring.Range{{Start: ring.MinToken, End: ring.MaxToken}}
+	}
+	return r.Unwrap()
 }
 
 // replicatedTables returns every table with a replication strategy (not
@@ -228,8 +275,9 @@ func (c *cluster) copyLocal(ctx context.Context, table schema.TableID, r ring.Ra
 	if dst == c.n.local {
 		return nil
 	}
+	cur := streamCursor{r: r}
 	for {
-		page, err := c.scanPage(ctx, table, r)
+		page, err := c.scanPage(ctx, table, cur)
 		if err != nil {
 			return fmt.Errorf("cannot scan table %d range %v: %w", table, r, err)
 		}
@@ -241,10 +289,10 @@ func (c *cluster) copyLocal(ctx context.Context, table schema.TableID, r ring.Ra
 				return fmt.Errorf("cannot stream table %d range %v: %w", table, r, err)
 			}
 		}
-		if !page.more || page.resume >= r.End {
+		if !page.more {
 			return nil
 		}
-		r.Start = page.resume
+		cur = cur.next(page)
 	}
 }
 
@@ -321,7 +369,7 @@ func (c *cluster) streamJoin(ctx context.Context) error {
 	self := c.n.id.hostID
 	for table, st := range c.replicatedTables() {
 		for _, fr := range snap.FutureRanges(self, st) {
-			for _, r := range fr.Unwrap() {
+			for _, r := range streamRanges(fr) {
 				if err := c.fetchFrom(ctx, snap.Replicas(r.End, st), table, r, c.n.local); err != nil {
 					return err
 				}
@@ -369,7 +417,7 @@ func (c *cluster) streamLeave(ctx context.Context) error {
 	snap := c.n.ring.Load()
 	for table, st := range c.replicatedTables() {
 		for _, cr := range snap.Ranges(c.n.id.hostID, st) {
-			for _, r := range cr.Unwrap() {
+			for _, r := range streamRanges(cr) {
 				for _, id := range snap.PendingReplicas(r.End, st) {
 					dst, up := c.peer(id)
 					if !up {
@@ -427,7 +475,7 @@ func (n *Node) RemoveNode(ctx context.Context, id ring.HostID) error {
 func (c *cluster) rereplicate(ctx context.Context, before, after *ring.Snapshot, dead ring.HostID) error {
 	for table, st := range c.replicatedTables() {
 		for _, dr := range before.Ranges(dead, st) {
-			for _, r := range dr.Unwrap() {
+			for _, r := range streamRanges(dr) {
 				old := before.Replicas(r.End, st)
 				for _, g := range after.Replicas(r.End, st) {
 					if containsHost(old, g) {

@@ -167,7 +167,7 @@ func (s *Shell) localInfo(ctx context.Context) (cluster, release, cql string, er
 func (s *Shell) showVersion(ctx context.Context) {
 	_, release, cqlVersion, err := s.localInfo(ctx)
 	if err != nil {
-		s.printErr(describeError(err))
+		s.reportErr(ctx, err)
 		return
 	}
 	s.printf("[sibyl shell %s | Cassandra %s | CQL spec %s | Native protocol v4]\n", Version, release, cqlVersion)
@@ -176,7 +176,7 @@ func (s *Shell) showVersion(ctx context.Context) {
 func (s *Shell) showHost(ctx context.Context) {
 	cluster, _, _, err := s.localInfo(ctx)
 	if err != nil {
-		s.printErr(describeError(err))
+		s.reportErr(ctx, err)
 		return
 	}
 	s.printf("Connected to %s at %s:%d\n", cluster, s.cfg.Host, s.cfg.Port)

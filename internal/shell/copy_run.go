@@ -136,7 +136,7 @@ func (s *Shell) copyFrom(ctx context.Context, spec copySpec) {
 	defer func() { _ = f.Close() }()
 	cols, err := s.importColumns(ctx, spec)
 	if err != nil {
-		s.printErr(describeError(err))
+		s.reportErr(ctx, err)
 		return
 	}
 	names := make([]string, len(cols))
@@ -201,6 +201,9 @@ func (s *Shell) importRows(ctx context.Context, spec copySpec, cols []gocql.Colu
 		go func() {
 			defer wg.Done()
 			for row := range rows {
+				if ctx.Err() != nil {
+					continue // interrupted: drain without counting
+				}
 				stats.record(row.line, s.insertRow(ctx, spec, cols, row))
 			}
 		}()

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -102,7 +103,7 @@ func dial(t *testing.T, ks string) (*Shell, *bytes.Buffer) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	run(t, s, "CREATE KEYSPACE "+ks+" WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1};\nUSE "+ks+";\n")
+	run(t, s, "DROP KEYSPACE IF EXISTS "+ks+";\nCREATE KEYSPACE "+ks+" WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1};\nUSE "+ks+";\n")
 	out.Reset()
 	return s, &out
 }
@@ -436,4 +437,47 @@ func TestDialKeyspace(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "Keyspace 'nope' does not exist") {
 		t.Errorf("Dial to a missing keyspace = %v", err)
 	}
+}
+
+// TestInterrupt interrupts a COPY FROM that waits on a FIFO: the rest of
+// its line is dropped, and the shell reads the next line.
+func TestInterrupt(t *testing.T) {
+	s, out := dial(t, "intr")
+	run(t, s, "CREATE TABLE t (k int PRIMARY KEY, v int);\nINSERT INTO t (k, v) VALUES (5, 5);")
+	out.Reset()
+	fifo := filepath.Join(t.TempDir(), "in.csv")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	in := &scriptReader{lines: []string{
+		"COPY t (k, v) FROM '" + fifo + "'; SELECT v FROM t WHERE k = 1;",
+		"SELECT k FROM t WHERE k = 5;",
+	}}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(context.Background(), in) }()
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // returns once COPY has opened it
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Interrupt()
+	if _, err := w.WriteString("1,1\n"); err != nil {
+		t.Error(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Error(err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrStatementsFailed) {
+			t.Errorf("Run = %v, want ErrStatementsFailed (the interrupted statement)", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the interrupted COPY did not end")
+	}
+	got := out.String()
+	if !strings.Contains(got, "Interrupted.\n") || strings.Contains(got, "\n v\n") ||
+		!strings.Contains(got, "\n k\n---\n 5\n\n(1 rows)\n") {
+		t.Errorf("output after an interrupt:\n%s", got)
+	}
+	s.Interrupt() // between statements: nothing to do
 }

@@ -1,6 +1,7 @@
 package shell
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -96,6 +97,8 @@ func errorInfo(err error) string {
 // clientError renders an error that did not come from the server.
 func clientError(err error) string {
 	switch {
+	case errors.Is(err, context.Canceled):
+		return "Interrupted."
 	case errors.Is(err, gocql.ErrNoConnections), errors.Is(err, gocql.ErrNoHosts):
 		return "NoHostAvailable: " + err.Error()
 	case errors.Is(err, gocql.ErrTimeoutNoResponse):

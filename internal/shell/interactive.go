@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"sync"
+	"syscall"
 
 	"github.com/chzyer/readline"
 )
@@ -17,6 +20,12 @@ const HistoryFile = ".sibyl_history"
 
 // RunInteractive runs the shell on the terminal: a banner, readline line
 // editing, history in ~/.sibyl_history, Tab completion, and paging on.
+//
+// It handles SIGINT and SIGTERM itself: Ctrl-C while a statement runs
+// interrupts that statement (at the prompt readline reads Ctrl-C as a
+// key and drops the line), SIGTERM ends the shell. A cancelled ctx ends
+// it too, unless SIGINT caused that: callers commonly cancel their
+// context on SIGINT, which here must not end the session.
 func (s *Shell) RunInteractive(ctx context.Context) error {
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:            s.Prompt(),
@@ -34,12 +43,50 @@ func (s *Shell) RunInteractive(ctx context.Context) error {
 	defer func() { _ = rl.Close() }()
 	s.cfg.Out, s.cfg.Err = rl.Stdout(), rl.Stderr()
 	s.SetPaging(true, 0)
-	s.Banner(ctx)
-	err = s.Run(ctx, terminalReader{rl})
-	if errors.Is(err, ErrStatementsFailed) {
-		return nil // reported on screen; an interactive session still ends well
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := s.handleSignals(runCtx, cancel, rl)
+	defer stop()
+	s.Banner(runCtx)
+	err = s.Run(runCtx, terminalReader{rl})
+	if errors.Is(err, ErrStatementsFailed) || runCtx.Err() != nil {
+		return nil // errors were on screen, or SIGTERM ended the session
 	}
 	return err
+}
+
+// handleSignals starts the goroutine that turns SIGINT into Interrupt and
+// SIGTERM into the end of the session; stop ends it and waits for it.
+func (s *Shell) handleSignals(ctx context.Context, end context.CancelFunc, rl *readline.Instance) (stop func()) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case sig := <-sigs:
+				if sig == os.Interrupt {
+					s.Interrupt()
+					continue
+				}
+				end()
+				_ = rl.Close() // unblocks the pending Readline
+				return
+			case <-quit:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(quit)
+		wg.Wait()
+	}
 }
 
 func historyPath() string {

@@ -69,7 +69,7 @@ func (s *Shell) query(ctx context.Context, stmt string) {
 	paging := s.paging && s.pause && isSelect(stmt)
 	p, next, err := s.fetchPage(ctx, stmt, nil, paging)
 	if err != nil {
-		s.printErr(describeError(err))
+		s.reportErr(ctx, err)
 		return
 	}
 	if isSchemaChange(stmt) {
@@ -85,7 +85,7 @@ func (s *Shell) query(ctx context.Context, stmt string) {
 			break
 		}
 		if p, next, err = s.fetchPage(ctx, stmt, next, true); err != nil {
-			s.printErr(describeError(err))
+			s.reportErr(ctx, err)
 			return
 		}
 		if len(p.rows) > 0 { // a last page may come back empty
@@ -131,7 +131,7 @@ func (s *Shell) useCmd(ctx context.Context, stmt string) {
 		return
 	}
 	if err := s.use(ctx, name); err != nil {
-		s.printErr(describeError(err))
+		s.reportErr(ctx, err)
 	}
 }
 
@@ -175,7 +175,7 @@ func identifier(s string) (string, bool) {
 func (s *Shell) describe(ctx context.Context, stmt string) {
 	p, _, err := s.fetchPage(ctx, stmt, nil, false)
 	if err != nil {
-		s.printDescribeError(err)
+		s.printDescribeError(ctx, err)
 		return
 	}
 	col := func(row []string, name string) string {
@@ -204,13 +204,13 @@ func (s *Shell) describe(ctx context.Context, stmt string) {
 
 // printDescribeError prints the message part of a DESCRIBE error, as
 // cqlsh does.
-func (s *Shell) printDescribeError(err error) {
+func (s *Shell) printDescribeError(ctx context.Context, err error) {
 	var re gocql.RequestError
 	if errors.As(err, &re) {
 		s.printErr(re.Message())
 		return
 	}
-	s.printErr(describeError(err))
+	s.reportErr(ctx, err)
 }
 
 func (s *Shell) describeCluster(p page, col func([]string, string) string) {

@@ -9,6 +9,7 @@ import (
 	"log"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gocql/gocql"
@@ -88,6 +89,39 @@ type Shell struct {
 	depth int
 
 	meta *metaCache
+
+	// running cancels the statement in progress; Interrupt calls it from
+	// another goroutine (a signal handler).
+	running struct {
+		sync.Mutex
+		cancel context.CancelFunc // guarded by the mutex; nil between statements
+	}
+}
+
+// Interrupt cancels the statement in progress, if any, as Ctrl-C does in
+// cqlsh; the shell prints "Interrupted." and reads the next line. It is
+// safe to call from any goroutine.
+func (s *Shell) Interrupt() {
+	s.running.Lock()
+	defer s.running.Unlock()
+	if s.running.cancel != nil {
+		s.running.cancel()
+	}
+}
+
+// startStatement gives a statement its own context, which Interrupt
+// cancels; done releases it.
+func (s *Shell) startStatement(ctx context.Context) (stmtCtx context.Context, done func()) {
+	stmtCtx, cancel := context.WithCancel(ctx)
+	s.running.Lock()
+	s.running.cancel = cancel
+	s.running.Unlock()
+	return stmtCtx, func() {
+		s.running.Lock()
+		s.running.cancel = nil
+		s.running.Unlock()
+		cancel()
+	}
 }
 
 // LineReader supplies input lines. ReadLine returns io.EOF at the end.
@@ -251,7 +285,14 @@ func (s *Shell) runText(ctx context.Context, text string) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := s.runStatement(ctx, st); err != nil {
+		stmtCtx, done := s.startStatement(ctx)
+		err := s.runStatement(stmtCtx, st)
+		done()
+		if errors.Is(err, context.Canceled) && ctx.Err() == nil {
+			s.printErr("Interrupted.")
+			return nil // the rest of this input is dropped
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -303,6 +344,15 @@ func firstWord(s string) string {
 
 func (s *Shell) printf(format string, args ...any) {
 	_, _ = fmt.Fprintf(s.cfg.Out, format, args...)
+}
+
+// reportErr prints a statement's error as cqlsh does, unless the
+// statement was interrupted (runText says so once).
+func (s *Shell) reportErr(ctx context.Context, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	s.printErr(describeError(err))
 }
 
 // printErr prints an error line and records the failure.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gocql/gocql"
@@ -153,6 +154,9 @@ func (s *Shell) copyFrom(ctx context.Context, spec copySpec) {
 	}
 	s.printf("%d rows imported from 1 files in %.3f seconds (%d skipped).\n",
 		stats.imported, time.Since(start).Seconds(), stats.failed)
+	if n := stats.inFlight.Load(); n > 0 {
+		s.printf("%d more rows were in flight when interrupted, and may have been written.\n", n)
+	}
 	if stats.failed > 0 {
 		s.failed = true
 	}
@@ -175,6 +179,9 @@ type importStats struct {
 	imported int
 	failed   int
 	errs     []string // the first maxReportedErrors row errors
+	// inFlight counts rows whose INSERT an interrupt cut short: they may
+	// or may not have been written.
+	inFlight atomic.Int64
 }
 
 func (st *importStats) record(line int, err error) {
@@ -204,7 +211,12 @@ func (s *Shell) importRows(ctx context.Context, spec copySpec, cols []gocql.Colu
 				if ctx.Err() != nil {
 					continue // interrupted: drain without counting
 				}
-				stats.record(row.line, s.insertRow(ctx, spec, cols, row))
+				err := s.insertRow(ctx, spec, cols, row)
+				if err != nil && ctx.Err() != nil {
+					stats.inFlight.Add(1) // interrupted in flight: the outcome is unknown
+					continue
+				}
+				stats.record(row.line, err)
 			}
 		}()
 	}

@@ -43,7 +43,19 @@
 //
 // # Caller's duties
 //
-// Dial, then RunScript, Run or RunInteractive from one goroutine, then
-// Close. Every request carries the context given to Run; COPY FROM's
-// workers end before copyFrom returns.
+// Dial, then RunScript, RunReader, Run or RunInteractive from one
+// goroutine, then Close. Interrupt may be called from any goroutine: it
+// cancels the statement in progress (RunInteractive wires it to Ctrl-C)
+// and the shell goes on with the next line. Every request carries the
+// context given to Run, narrowed per statement; COPY FROM's workers end
+// before the statement returns. Only Run pauses at ---MORE---: scripts
+// and pipes print every page.
+//
+// # Known limits
+//
+// gocql v1.7 scans a tuple column element by element, so a tuple whose
+// elements are all null prints as null; and it cannot bind a tuple in a
+// prepared statement, so COPY FROM writes tuple values as literals it
+// rendered itself (after parsing them), one prepared text per distinct
+// tuple. Widths count runes, not terminal cells.
 package shell

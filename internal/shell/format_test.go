@@ -237,3 +237,13 @@ func TestParseCopy(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintWarnings(t *testing.T) {
+	var b bytes.Buffer
+	s := &Shell{cfg: Config{Out: &b}}
+	s.printWarnings(nil)
+	s.printWarnings([]string{"Aggregation query used without partition key"})
+	if want := "\nWarnings :\nAggregation query used without partition key\n\n"; b.String() != want {
+		t.Errorf("warnings printed as %q, want %q", b.String(), want)
+	}
+}

@@ -15,6 +15,8 @@ type page struct {
 	names []string
 	rows  [][]string
 	more  bool // another page follows
+	// warnings are the server's warnings about the request.
+	warnings []string
 
 }
 
@@ -36,6 +38,7 @@ func (s *Shell) fetchPage(ctx context.Context, stmt string, state []byte, paging
 	iter := q.Iter()
 	p, err := readRows(iter)
 	next := iter.PageState()
+	p.warnings = iter.Warnings()
 	if cerr := iter.Close(); cerr != nil {
 		return page{}, nil, cerr
 	}
@@ -75,6 +78,7 @@ func (s *Shell) query(ctx context.Context, stmt string) {
 	if isSchemaChange(stmt) {
 		s.meta.invalidate()
 	}
+	defer s.printWarnings(p.warnings)
 	if len(p.names) == 0 {
 		return // a write or DDL: cqlsh prints nothing
 	}
@@ -93,6 +97,17 @@ func (s *Shell) query(ctx context.Context, stmt string) {
 		}
 	}
 	s.printf("(%d rows)\n\n", total)
+}
+
+// printWarnings prints the server's warnings as cqlsh does.
+func (s *Shell) printWarnings(warnings []string) {
+	if len(warnings) == 0 {
+		return
+	}
+	s.printf("\nWarnings :\n")
+	for _, w := range warnings {
+		s.printf("%s\n\n", w)
+	}
 }
 
 // printPage prints one page and returns the running row count.

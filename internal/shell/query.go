@@ -17,7 +17,6 @@ type page struct {
 	more  bool // another page follows
 	// warnings are the server's warnings about the request.
 	warnings []string
-
 }
 
 // newQuery builds a query at the shell's consistency levels.

@@ -41,6 +41,18 @@ func (n *Node) registerClusterAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("GET /cluster/hints", n.handleHints)
 	mux.HandleFunc("POST /cluster/decommission", n.handleDecommission)
 	mux.HandleFunc("POST /cluster/removenode", n.handleRemoveNode)
+	mux.HandleFunc("POST /cluster/repair", n.handleRepair)
+}
+
+// handleRepair runs Repair for ?keyspace= (all when empty), primary
+// ranges only with ?pr=true.
+func (n *Node) handleRepair(w http.ResponseWriter, r *http.Request) {
+	res, err := n.Repair(r.Context(), r.URL.Query().Get("keyspace"), r.URL.Query().Get("pr") == "true")
+	if err != nil {
+		writeJSON(w, http.StatusConflict, map[string]any{"error": err.Error(), "done": res})
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
 }
 
 // handleDecommission runs Decommission; the request lasts as long as the

@@ -179,3 +179,16 @@ func FuzzDecodePartitionList(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeTreeRequest(f *testing.F) {
+	f.Add(appendTreeRequest(nil, 300, ring.Range{Start: 5, End: -5}, 10))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		table, r, depth, err := decodeTreeRequest(b)
+		if err != nil {
+			return
+		}
+		if t2, r2, d2, err := decodeTreeRequest(appendTreeRequest(nil, table, r, depth)); err != nil || t2 != table || r2 != r || d2 != depth {
+			t.Fatalf("re-encoding changed (%d, %v, %d)", table, r, depth)
+		}
+	})
+}

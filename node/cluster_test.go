@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/ring"
+	"github.com/sibyldb/sibyl/storage"
 )
 
 // clusterNode is one in-process node of a test cluster on its own
@@ -327,3 +329,46 @@ func TestClusterRemoveNode(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterRepair loses a node's hints on purpose, so only repair can
+// bring the rows it missed back: after `repair` the node alone has them.
+func TestClusterRepair(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three nodes and a restart; skipped with -short")
+	}
+	nodes := startThreeNodes(t)
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	a.mustQuery(t, exec.One, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+	a.mustQuery(t, exec.One, "CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
+	waitFor(t, "schema agreement", 5*time.Second, func() bool { return agreed(nodes) })
+	c.stop()
+	waitFor(t, "127.0.0.3 down", 10*time.Second, func() bool { return a.upPeers() == 1 })
+	for k := range 50 {
+		a.mustQuery(t, exec.Quorum, fmt.Sprintf("INSERT INTO ks.t (k, v) VALUES (%d, 'v')", k))
+	}
+	for _, n := range []*clusterNode{a, b} {
+		if err := n.engine.DropHints(context.Background(), storageID(c.HostID())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c = startClusterNode(t, "127.0.0.3", c.dir, a.seed())
+	waitFor(t, "127.0.0.3 up", 10*time.Second, func() bool { return a.upPeers() == 2 })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := a.Repair(ctx, "ks", false)
+	if err != nil {
+		t.Fatalf("repair: %v", err)
+	}
+	if res.Sessions == 0 || res.Mismatched == 0 {
+		t.Fatalf("repair found nothing to do (%+v) although 127.0.0.3 missed 50 rows", res)
+	}
+	a.stop()
+	b.stop()
+	waitFor(t, "127.0.0.3 alone", 10*time.Second, func() bool { return c.upPeers() == 0 })
+	rows, ok := c.mustQuery(t, exec.One, "SELECT k FROM ks.t").(*exec.RowsResult)
+	if !ok || len(rows.Rows) != 50 {
+		t.Fatalf("after repair 127.0.0.3 alone has %v rows, want 50", rows)
+	}
+}
+
+func storageID(id ring.HostID) storage.HostID { return storage.HostID(id) }

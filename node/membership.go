@@ -185,6 +185,14 @@ func (c *cluster) close() error {
 	}
 	var errs []error
 	if c.gossip != nil {
+		if !c.left.Load() {
+			// A graceful leave lets peers see the node go at once and accept
+			// it back at once, even on another port. Its metadata says
+			// "stopping", not "left": peers keep it in the ring, down.
+			if err := c.gossip.leave(time.Second); err != nil {
+				c.log.Debug("cannot announce the shutdown to gossip", "err", err)
+			}
+		}
 		errs = append(errs, c.gossip.shutdown())
 	}
 	if c.msgLn != nil {

@@ -60,6 +60,7 @@ var errDecommissioned = errors.New("node: this node was decommissioned; wipe its
 func (c *cluster) registerStreamVerbs() {
 	c.msg.Handle(verbStreamRange, c.handleStreamRange)
 	c.msg.Handle(verbRemoveNode, c.handleRemoveNode)
+	c.msg.Handle(verbRepairTree, c.handleRepairTree)
 }
 
 // streamCursor is where a range stream stands: the rest of (start, end],

@@ -197,9 +197,50 @@ func newRemoveNodeCmd() *cobra.Command {
 	return cmd
 }
 
+func newRepairCmd() *cobra.Command {
+	var a adminFlags
+	var keyspace string
+	var primary bool
+	cmd := &cobra.Command{
+		Use:   "repair",
+		Short: "Repair the ranges a node replicates with their other replicas (Merkle trees)",
+		Long: `Ask the node at --host to repair every range it replicates (only those it
+owns as primary with --pr; run it on every node then) of --keyspace, or of
+every replicated keyspace: each replica builds a Merkle tree of the range,
+and the parts that differ are streamed both ways.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), 24*time.Hour)
+			defer cancel()
+			q := url.Values{}
+			if keyspace != "" {
+				q.Set("keyspace", keyspace)
+			}
+			if primary {
+				q.Set("pr", "true")
+			}
+			var res node.RepairResult
+			if err := a.callLongJSON(ctx, http.MethodPost, "/cluster/repair?"+q.Encode(), &res); err != nil {
+				return err
+			}
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "repaired %d ranges; %d sub-ranges differed and were streamed\n", res.Sessions, res.Mismatched)
+			return err
+		},
+	}
+	a.register(cmd)
+	cmd.Flags().StringVar(&keyspace, "keyspace", "", "keyspace to repair (default: every replicated keyspace)")
+	cmd.Flags().BoolVar(&primary, "pr", false, "repair only the ranges this node owns as primary")
+	return cmd
+}
+
 // callLong is call without the short timeout, for operations that stream
 // data (ctx bounds them).
 func (a *adminFlags) callLong(ctx context.Context, method, path string) error {
+	return a.callLongJSON(ctx, method, path, nil)
+}
+
+// callLongJSON is callLong decoding the answer into out (when non-nil).
+func (a *adminFlags) callLongJSON(ctx context.Context, method, path string, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, a.url(path), nil)
 	if err != nil {
 		return fmt.Errorf("cannot build the request: %w", err)
@@ -212,6 +253,12 @@ func (a *adminFlags) callLong(ctx context.Context, method, path string) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(body)))
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("cannot decode the answer of %s: %w", a.host, err)
 	}
 	return nil
 }

@@ -43,8 +43,14 @@
 //
 // One writer goroutine alone writes to the socket: it takes encoded
 // frames from a queue and flushes when the queue runs dry, so answers
-// that are ready together leave in one syscall. Every request's context
-// is derived from the connection's and cancelled when it closes.
+// that are ready together leave in one syscall. While other requests are
+// still running it first yields the processor once, so answers finishing
+// at nearly the same time share a flush too (one socket write per ~30
+// answers under pipelined load instead of one each). Answers are encoded
+// into recycled buffers that the writer releases once copied, and each
+// worker builds its RESULTs in one reusable struct. Every request's
+// context is derived from the connection's and cancelled when it closes.
+// PERF.md records the profiles behind these choices.
 //
 // # Errors
 //

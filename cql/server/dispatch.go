@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -13,8 +14,9 @@ import (
 	"github.com/sibyldb/sibyl/cql/protocol"
 )
 
-// CQLVersion is the CQL version SUPPORTED advertises.
-const CQLVersion = "3.4.5"
+// CQLVersion is the CQL version SUPPORTED advertises: the executor's, so
+// OPTIONS and system.local.cql_version agree.
+const CQLVersion = exec.CQLVersion
 
 // supported is the answer to OPTIONS. Python needs CQL_VERSION and
 // COMPRESSION to exist (cql-compat.md section 2.1).
@@ -116,6 +118,11 @@ func (c *conn) startup(reply protocol.Header, m *protocol.Startup) {
 		}
 	}
 	c.session = c.srv.handler.NewSession()
+	// system.local reports this as rpc_address when the node listens on
+	// an unspecified address (0.0.0.0), so drivers get a reachable one.
+	if ap, err := netip.ParseAddrPort(c.nc.LocalAddr().String()); err == nil {
+		c.session.SetLocalAddr(ap.Addr().Unmap())
+	}
 	// The answer to STARTUP goes out uncompressed; every later frame may
 	// be compressed.
 	if c.srv.cfg.Credentials != nil {

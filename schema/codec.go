@@ -146,7 +146,7 @@ func marshalInt(k Kind, v any) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("unsupported Go type or value out of range")
 	}
-	w := fixedWidth[k]
+	w, _ := fixedWidth(k)
 	if w < 8 {
 		lim := int64(1) << (w*8 - 1)
 		if n < -lim || n >= lim {

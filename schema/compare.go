@@ -43,7 +43,7 @@ func compare(t *Type, a, b []byte, depth int) int {
 	if depth > maxTypeDepth || t == nil {
 		return bytes.Compare(a, b)
 	}
-	if w, ok := fixedWidth[t.Kind]; ok && (len(a) != w || len(b) != w) {
+	if w, ok := fixedWidth(t.Kind); ok && (len(a) != w || len(b) != w) {
 		return bytes.Compare(a, b)
 	}
 	switch t.Kind {

@@ -114,7 +114,8 @@ func (r *ordReader) body(t *Type, depth int) ([]byte, error) {
 func (r *ordReader) present(t *Type, depth int) ([]byte, error) {
 	switch t.Kind {
 	case KindTinyint, KindSmallint, KindInt, KindBigint, KindTimestamp, KindTime:
-		b, err := r.bytes(fixedWidth[t.Kind])
+		w, _ := fixedWidth(t.Kind)
+		b, err := r.bytes(w)
 		if err != nil {
 			return nil, err
 		}

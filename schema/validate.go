@@ -10,12 +10,22 @@ import (
 // Marshal return for a value that does not fit its type.
 var ErrInvalidValue = errors.New("schema: invalid value")
 
-// fixedWidth is the serialized size of the fixed-width types.
-var fixedWidth = map[Kind]int{
-	KindBigint: 8, KindCounter: 8, KindBoolean: 1, KindDouble: 8,
-	KindFloat: 4, KindInt: 4, KindTimestamp: 8, KindUUID: 16,
-	KindTimeUUID: 16, KindDate: 4, KindTime: 8, KindSmallint: 2,
-	KindTinyint: 1,
+// fixedWidth is the serialized size of the fixed-width types; ok is false
+// for the others. A switch, not a map: it runs for every bound value.
+func fixedWidth(k Kind) (w int, ok bool) {
+	switch k {
+	case KindBoolean, KindTinyint:
+		return 1, true
+	case KindSmallint:
+		return 2, true
+	case KindFloat, KindInt, KindDate:
+		return 4, true
+	case KindBigint, KindCounter, KindDouble, KindTimestamp, KindTime:
+		return 8, true
+	case KindUUID, KindTimeUUID:
+		return 16, true
+	}
+	return 0, false
 }
 
 // Validate checks that b is a valid serialized value of t (native
@@ -43,7 +53,7 @@ func validate(t *Type, b []byte, depth int) error {
 	if t == nil {
 		return errors.New("no type")
 	}
-	if w, ok := fixedWidth[t.Kind]; ok {
+	if w, ok := fixedWidth(t.Kind); ok {
 		if len(b) != w {
 			return fmt.Errorf("expected %d bytes, got %d", w, len(b))
 		}

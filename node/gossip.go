@@ -326,6 +326,7 @@ func (m nodeMeta) msgAddr() string {
 // gossiper owns the memberlist instance.
 type gossiper struct {
 	ml    *memberlist.Memberlist
+	bound int      // the gossip port actually bound; immutable
 	seeds []string // host:port, never this node itself
 	log   *slog.Logger
 }
@@ -338,8 +339,11 @@ func startGossip(name string, addr netip.Addr, port int, seeds []string, d *goss
 	if err != nil {
 		return nil, fmt.Errorf("cannot start gossip on %s:%d: %w", addr, port, err)
 	}
-	self := net.JoinHostPort(addr.String(), strconv.Itoa(int(ml.LocalNode().Port)))
-	g := &gossiper{ml: ml, log: logger}
+	// LocalNode points into memberlist's state, which its goroutines update
+	// under their lock: read the port once, before anything gossips.
+	bound := int(ml.LocalNode().Port)
+	self := net.JoinHostPort(addr.String(), strconv.Itoa(bound))
+	g := &gossiper{ml: ml, bound: bound, log: logger}
 	for _, s := range seeds {
 		hp := seedAddr(s, port)
 		if hp != self {
@@ -362,7 +366,7 @@ func seedAddr(seed string, port int) string {
 }
 
 // port is the gossip port actually bound.
-func (g *gossiper) port() int { return int(g.ml.LocalNode().Port) }
+func (g *gossiper) port() int { return g.bound }
 
 // join contacts the seeds until one answers or ctx ends. A node without
 // other seeds is the first of its cluster and has nothing to join. Seeds

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/sibyldb/sibyl/ring"
@@ -38,6 +39,7 @@ type hintManager struct {
 	engine   *storage.Engine
 	window   time.Duration
 	throttle int64 // bytes per second of replay, per node
+	replayed atomic.Int64
 }
 
 var _ hintStore = (*hintManager)(nil)
@@ -112,6 +114,7 @@ func (h *hintManager) replay(ctx context.Context, target ring.HostID, r replica)
 			return fmt.Errorf("cannot delete a replayed hint: %w", err)
 		}
 		n++
+		h.replayed.Add(1)
 		sent += int64(len(hint.Mutation.Key)) + 64
 		return h.pace(ctx, start, sent)
 	})

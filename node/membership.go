@@ -42,6 +42,7 @@ func (n *Node) openMembership() error {
 		return err
 	}
 	c.gossip = g
+	c.registerClusterMetrics(n.metrics)
 	return c.decideBootstrap()
 }
 

@@ -318,6 +318,7 @@ func (c *cluster) bootstrap(ctx context.Context) error {
 	if !sleepCtx(ctx, ringDelay) {
 		return nil
 	}
+	c.waitForSchema(ctx, 30*time.Second) // the tables to stream are the cluster's
 	for {
 		err := c.streamJoin(ctx)
 		if err == nil {
@@ -399,6 +400,7 @@ func (n *Node) Decommission(ctx context.Context) error {
 		c.setStatus(ring.StatusNormal)
 		return fmt.Errorf("decommission aborted (status back to normal): %w", err)
 	}
+	c.waitForHints(ctx, 30*time.Second) // hand over the hints this node holds
 	if n.engine != nil {
 		if err := n.engine.SetLocal(ctx, metaDecommissioned, []byte{1}); err != nil {
 			return fmt.Errorf("cannot record the decommission: %w", err)
@@ -581,6 +583,41 @@ func (c *cluster) cleanup(ctx context.Context, snap *ring.Snapshot) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// waitForSchema waits, at most d, until every up peer reports this node's
+// schema version.
+func (c *cluster) waitForSchema(ctx context.Context, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		mine, agreed := c.n.schema.Catalog().Version(), true
+		for _, p := range c.view.Load().peers {
+			agreed = agreed && (!p.up || p.meta.Schema == mine)
+		}
+		if agreed || !sleepCtx(ctx, 100*time.Millisecond) {
+			return
+		}
+	}
+	c.log.Warn("schema not agreed with every peer; streaming the tables known here", "waited", d)
+}
+
+// waitForHints waits, at most d, until the replay loop has delivered every
+// hint this node holds.
+func (c *cluster) waitForHints(ctx context.Context, d time.Duration) {
+	if c.hints == nil {
+		return
+	}
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		var pending int64
+		for _, st := range c.n.engine.AllHintStats() {
+			pending += st.Count
+		}
+		if pending == 0 || !sleepCtx(ctx, 200*time.Millisecond) {
+			return
+		}
+	}
+	c.log.Warn("leaving with hints not yet delivered; repair the cluster afterwards", "waited", d)
 }
 
 // sleepCtx sleeps for d; it reports false if ctx ended first.

@@ -102,3 +102,53 @@ func FuzzDecodeStreamPage(f *testing.F) {
 		}
 	})
 }
+
+// localKeys returns the partition keys of table in a node's own storage.
+func localKeys(t *testing.T, n *clusterNode, table schema.TableID) map[string]bool {
+	t.Helper()
+	keys := map[string]bool{}
+	err := n.engine.ScanRange(context.Background(), table, int64(ring.MinToken), int64(ring.MinToken), func(p *schema.Partition) error {
+		keys[string(p.Key)] = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// TestJoinStreamsAndCleanupDrops: with one replica per row, a second node
+// joining takes over part of the first node's data by streaming, and the
+// first node's cleanup then drops exactly what it no longer owns.
+func TestJoinStreamsAndCleanupDrops(t *testing.T) {
+	a := startClusterNode(t, "127.0.0.1", t.TempDir())
+	a.mustQuery(t, exec.One, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+	a.mustQuery(t, exec.One, "CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
+	const n = 100
+	for k := range n {
+		a.mustQuery(t, exec.One, fmt.Sprintf("INSERT INTO ks.t (k, v) VALUES (%d, 'v')", k))
+	}
+	b := startClusterNode(t, "127.0.0.2", t.TempDir(), a.seed())
+	waitFor(t, "127.0.0.2 to join", 30*time.Second, func() bool { return a.upPeers() == 1 && b.upPeers() == 1 })
+	table := a.schema.Catalog().Table("ks", "t").TableID
+	onB := localKeys(t, b, table)
+	if len(onB) == 0 || len(onB) == n {
+		t.Fatalf("the joining node streamed %d of %d partitions; want its share", len(onB), n)
+	}
+	if err := a.cluster.cleanup(context.Background(), a.ring.Load()); err != nil {
+		t.Fatal(err)
+	}
+	onA := localKeys(t, a, table)
+	for k := range onA {
+		if onB[k] {
+			t.Fatalf("partition %x kept on both nodes after cleanup", k)
+		}
+	}
+	if len(onA)+len(onB) != n {
+		t.Fatalf("after cleanup %d + %d partitions, want %d", len(onA), len(onB), n)
+	}
+	rows, ok := b.mustQuery(t, exec.One, "SELECT k FROM ks.t").(*exec.RowsResult)
+	if !ok || len(rows.Rows) != n {
+		t.Fatalf("a range scan through the cluster found %v rows, want %d", rows, n)
+	}
+}

@@ -40,6 +40,15 @@ type hintManager struct {
 	window   time.Duration
 	throttle int64 // bytes per second of replay, per node
 	replayed atomic.Int64
+	kick     chan struct{} // capacity 1: a peer came up, replay now
+}
+
+// peerUp asks for a replay round at once; it never blocks.
+func (h *hintManager) peerUp() {
+	select {
+	case h.kick <- struct{}{}:
+	default:
+	}
 }
 
 var _ hintStore = (*hintManager)(nil)
@@ -65,6 +74,7 @@ func (h *hintManager) run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
+		case <-h.kick:
 		}
 		h.replayAll(ctx)
 	}
@@ -101,30 +111,63 @@ func (h *hintManager) drop(ctx context.Context, target ring.HostID, why string) 
 	h.c.log.Info("dropped hints", "target", target, "reason", why)
 }
 
-// replay sends target its hints oldest first, deleting each once
-// acknowledged, at most h.throttle bytes per second. It stops at the
+// Hints travel in batches of up to hintBatchBytes (or hintBatchCount
+// mutations), one request each, so a returning node catches up in seconds.
+const (
+	hintBatchBytes = 256 << 10
+	hintBatchCount = 256
+)
+
+// hintBatch is hints read but not yet delivered.
+type hintBatch struct {
+	ids   []uint64
+	muts  []*schema.Partition
+	bytes int
+}
+
+// replay sends target its hints oldest first, in batches, deleting each
+// once acknowledged, at most h.throttle bytes per second. It stops at the
 // first failure (the target went down again); the next round resumes.
 func (h *hintManager) replay(ctx context.Context, target ring.HostID, r replica) (int, error) {
 	start, sent, n := time.Now(), int64(0), 0
-	err := h.engine.Hints(ctx, storage.HostID(target), func(hint storage.Hint) error {
-		if err := h.deliver(ctx, r, hint.Mutation); err != nil {
+	var b hintBatch
+	flush := func() error {
+		if len(b.muts) == 0 {
+			return nil
+		}
+		if err := h.deliver(ctx, r, b.muts); err != nil {
 			return err
 		}
-		if err := h.engine.DeleteHint(ctx, storage.HostID(target), hint.ID); err != nil {
-			return fmt.Errorf("cannot delete a replayed hint: %w", err)
+		for _, id := range b.ids {
+			if err := h.engine.DeleteHint(ctx, storage.HostID(target), id); err != nil {
+				return fmt.Errorf("cannot delete a replayed hint: %w", err)
+			}
 		}
-		n++
-		h.replayed.Add(1)
-		sent += int64(len(hint.Mutation.Key)) + 64
+		n += len(b.ids)
+		h.replayed.Add(int64(len(b.ids)))
+		sent += int64(b.bytes)
+		b = hintBatch{}
 		return h.pace(ctx, start, sent)
+	}
+	err := h.engine.Hints(ctx, storage.HostID(target), func(hint storage.Hint) error {
+		b.ids = append(b.ids, hint.ID)
+		b.muts = append(b.muts, hint.Mutation)
+		b.bytes += len(schema.AppendPartition(nil, hint.Mutation))
+		if b.bytes >= hintBatchBytes || len(b.muts) >= hintBatchCount {
+			return flush()
+		}
+		return nil
 	})
+	if err == nil {
+		err = flush()
+	}
 	return n, err
 }
 
-func (h *hintManager) deliver(ctx context.Context, r replica, mut *schema.Partition) error {
+func (h *hintManager) deliver(ctx context.Context, r replica, muts []*schema.Partition) error {
 	ctx, cancel := context.WithTimeout(ctx, h.c.n.cfg.WriteTimeout)
 	defer cancel()
-	return r.Apply(ctx, mut)
+	return r.Apply(ctx, muts...)
 }
 
 // pace sleeps as long as replay runs ahead of the throttle.

@@ -33,7 +33,7 @@ func (n *Node) openMembership() error {
 		return err
 	}
 	if n.engine != nil {
-		c.hints = &hintManager{c: c, engine: n.engine, window: n.cfg.HintWindow, throttle: n.cfg.HintThrottle}
+		c.hints = &hintManager{c: c, engine: n.engine, window: n.cfg.HintWindow, throttle: n.cfg.HintThrottle, kick: make(chan struct{}, 1)}
 	}
 	c.schema = newSchemaSync(c)
 	d := &gossipDelegate{meta: c.selfMeta, queue: c.queue, log: c.log.With("component", "gossip")}

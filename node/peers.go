@@ -46,6 +46,7 @@ type cluster struct {
 	// Owned by the apply loop.
 	peers    map[ring.HostID]*peerState
 	fetching map[ring.HostID]bool // token fetches in flight
+	cameUp   bool                 // a peer came up in the current batch
 }
 
 // peerState is the apply loop's record of one other node.
@@ -110,6 +111,10 @@ func (c *cluster) run(ctx context.Context) error {
 		}
 		c.fetchMissingTokens(ctx)
 		c.publish(ringChanged)
+		if c.cameUp && c.hints != nil {
+			c.hints.peerUp() // replay at once, now that the view says so
+		}
+		c.cameUp = false
 	}
 }
 
@@ -165,6 +170,7 @@ func (c *cluster) applyAlive(ctx context.Context, p *peerState, m nodeMeta) bool
 			c.n.publish(exec.Event{Type: exec.EventStatusChange, Change: "UP", Addr: m.rpcAddr()})
 		}
 		c.log.Info("peer is up", "host_id", m.HostID, "addr", m.Addr)
+		c.cameUp = true
 	}
 	if addrChanged {
 		ringChanged = true

@@ -55,7 +55,7 @@ type peerState struct {
 	tokens    []ring.Token // nil until fetched
 	up        bool
 	downSince time.Time
-	inRing    bool
+	inRing    bool // announced to clients (NEW_NODE): in the ring and not joining
 }
 
 // clusterView is an immutable snapshot of the peer table.
@@ -290,7 +290,9 @@ func (c *cluster) rebuildRing() {
 	}
 	c.n.ring.Store(snap)
 	for _, p := range c.peers {
-		if p.tokens != nil && !p.inRing {
+		// Drivers learn of a node once it serves reads (system.peers hides
+		// joining nodes), so NEW_NODE waits for that too.
+		if p.tokens != nil && p.meta.Status != ring.StatusJoining && !p.inRing {
 			p.inRing = true
 			c.n.publish(exec.Event{Type: exec.EventTopologyChange, Change: "NEW_NODE", Addr: p.meta.rpcAddr()})
 			c.log.Info("peer joined the ring", "host_id", p.meta.HostID, "addr", p.meta.Addr, "status", p.meta.Status)

@@ -302,9 +302,11 @@ func startLocalCluster(cmd *cobra.Command, dataDir string) error {
 			return err
 		}
 		fmt.Fprintf(out, "started %s (pid %d), log in %s\n", addr, pid, filepath.Join(dataDir, addr, "sibyl.log"))
-		// The admin API answers once the node serves (its tokens chosen and
-		// its messaging up), so the next node allocates against it.
-		if err := waitForAdmin(cmd.Context(), addr, 60*time.Second); err != nil {
+		// One node at a time, each normal (UN) before the next starts: a
+		// node allocates its tokens against the ones already there, and
+		// two nodes joining at once would make QUORUM need more replicas
+		// than exist (pending replicas count, as in Cassandra).
+		if err := waitForNormal(cmd.Context(), addr, 120*time.Second); err != nil {
 			return fmt.Errorf("node %s did not start (see its log): %w", addr, err)
 		}
 	}
@@ -362,13 +364,21 @@ func runningPid(dir string) (int, bool) {
 	return pid, syscall.Kill(pid, 0) == nil
 }
 
-func waitForAdmin(ctx context.Context, host string, d time.Duration) error {
+// waitForNormal waits until the node at host reports itself up and
+// normal (UN).
+func waitForNormal(ctx context.Context, host string, d time.Duration) error {
 	a := adminFlags{host: host, port: node.DefaultAdminPort}
 	deadline := time.Now().Add(d)
 	for {
-		err := a.call(ctx, http.MethodGet, "/health", nil)
+		var nodes []node.ClusterNode
+		err := a.call(ctx, http.MethodGet, "/cluster/status", &nodes)
 		if err == nil {
-			return nil
+			err = fmt.Errorf("%s is not up and normal yet", host)
+			for _, n := range nodes {
+				if n.Address == host && n.State == "UN" {
+					return nil
+				}
+			}
 		}
 		if time.Now().After(deadline) {
 			return err

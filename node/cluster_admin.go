@@ -137,7 +137,7 @@ func (n *Node) ClusterStatus(ctx context.Context) []ClusterNode {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for id, p := range view.peers {
-		if p.tokens == nil {
+		if p.tokens == nil || p.retired {
 			continue
 		}
 		cn := ClusterNode{State: stateLetters(p.up, p.meta.Status), Address: p.meta.Addr.String(), LoadBytes: -1,

@@ -19,7 +19,7 @@ func (c *cluster) registerClusterMetrics(reg *prometheus.Registry) {
 		return func() float64 {
 			k := 0
 			for _, p := range c.view.Load().peers {
-				if p.up == up && p.tokens != nil {
+				if p.up == up && p.tokens != nil && !p.retired {
 					k++
 				}
 			}

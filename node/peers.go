@@ -56,6 +56,7 @@ type peerState struct {
 	up        bool
 	downSince time.Time
 	inRing    bool // announced to clients (NEW_NODE): in the ring and not joining
+	retired   bool // decommissioned: out of the ring, reachable until gone
 }
 
 // clusterView is an immutable snapshot of the peer table.
@@ -69,6 +70,7 @@ type peerView struct {
 	tokens    []ring.Token
 	up        bool
 	downSince time.Time
+	retired   bool // out of the ring; reachable for requests in flight
 	remote    *remoteReplica
 }
 
@@ -127,7 +129,7 @@ func (c *cluster) apply(ctx context.Context, ev gossipEvent) bool {
 	switch ev.kind {
 	case evAlive:
 		if ev.meta.Left {
-			return c.remove(ev.id)
+			return c.retire(ev.id)
 		}
 		if p == nil {
 			p = &peerState{}
@@ -135,10 +137,11 @@ func (c *cluster) apply(ctx context.Context, ev gossipEvent) bool {
 		}
 		return c.applyAlive(ctx, p, ev.meta)
 	case evDead, evLeft:
-		if p != nil {
-			c.markDown(p)
+		if p == nil {
+			return false
 		}
-		return ev.kind == evLeft && c.remove(ev.id)
+		c.markDown(p)
+		return (ev.kind == evLeft || p.retired) && c.remove(ev.id)
 	case evTokens:
 		if p != nil && p.tokens == nil {
 			p.tokens = ev.tokens
@@ -192,6 +195,24 @@ func (c *cluster) markDown(p *peerState) {
 	}
 }
 
+// retire takes a decommissioned node out of the ring and out of what
+// clients see, but keeps it reachable while it is up: writes computed on
+// the previous ring may still be on their way to it. It is forgotten once
+// gossip says it is gone.
+func (c *cluster) retire(id ring.HostID) bool {
+	p := c.peers[id]
+	if p == nil || p.retired {
+		return false
+	}
+	p.retired = true
+	if p.inRing {
+		c.n.publish(exec.Event{Type: exec.EventTopologyChange, Change: "REMOVED_NODE", Addr: p.meta.rpcAddr()})
+		p.inRing = false
+	}
+	c.log.Info("peer left the ring", "host_id", id)
+	return true
+}
+
 // remove forgets a node for good (it left, or an operator removed it).
 func (c *cluster) remove(id ring.HostID) bool {
 	p := c.peers[id]
@@ -212,7 +233,7 @@ func (m nodeMeta) rpcAddr() netip.AddrPort { return netip.AddrPortFrom(m.Addr, m
 // answers come back as evTokens.
 func (c *cluster) fetchMissingTokens(ctx context.Context) {
 	for id, p := range c.peers {
-		if p.tokens != nil || !p.up || c.fetching[id] {
+		if p.tokens != nil || !p.up || p.retired || c.fetching[id] {
 			continue
 		}
 		c.fetching[id] = true
@@ -256,7 +277,7 @@ func (c *cluster) publish(ringChanged bool) {
 	v := &clusterView{peers: make(map[ring.HostID]*peerView, len(c.peers))}
 	old := c.view.Load()
 	for id, p := range c.peers {
-		pv := &peerView{meta: p.meta, tokens: p.tokens, up: p.up, downSince: p.downSince}
+		pv := &peerView{meta: p.meta, tokens: p.tokens, up: p.up, downSince: p.downSince, retired: p.retired}
 		if prev := old.peers[id]; prev != nil && prev.remote != nil && prev.remote.addr == p.meta.msgAddr() {
 			pv.remote = prev.remote
 		} else {
@@ -278,7 +299,7 @@ func (c *cluster) rebuildRing() {
 	b.Upsert(ring.Node{ID: c.n.id.hostID, Addr: net.JoinHostPort(c.n.addr.String(), strconv.Itoa(c.msgPort)),
 		DC: c.n.cfg.DataCenter, Rack: c.n.cfg.Rack, Status: ring.Status(c.status.Load()), Tokens: c.n.id.tokens})
 	for id, p := range c.peers {
-		if p.tokens == nil {
+		if p.tokens == nil || p.retired {
 			continue
 		}
 		b.Upsert(ring.Node{ID: id, Addr: p.meta.msgAddr(), DC: p.meta.DC, Rack: p.meta.Rack, Status: p.meta.Status, Tokens: p.tokens})
@@ -292,7 +313,7 @@ func (c *cluster) rebuildRing() {
 	for _, p := range c.peers {
 		// Drivers learn of a node once it serves reads (system.peers hides
 		// joining nodes), so NEW_NODE waits for that too.
-		if p.tokens != nil && p.meta.Status != ring.StatusJoining && !p.inRing {
+		if p.tokens != nil && p.meta.Status != ring.StatusJoining && !p.inRing && !p.retired {
 			p.inRing = true
 			c.n.publish(exec.Event{Type: exec.EventTopologyChange, Change: "NEW_NODE", Addr: p.meta.rpcAddr()})
 			c.log.Info("peer joined the ring", "host_id", p.meta.HostID, "addr", p.meta.Addr, "status", p.meta.Status)
@@ -305,8 +326,8 @@ func (c *cluster) Peers() []exec.NodeInfo {
 	v := c.view.Load()
 	out := make([]exec.NodeInfo, 0, len(v.peers))
 	for id, p := range v.peers {
-		if p.tokens == nil || p.meta.Status == ring.StatusJoining {
-			continue // not serving reads yet: drivers would route to it
+		if p.tokens == nil || p.meta.Status == ring.StatusJoining || p.retired {
+			continue // not serving reads (yet, or any more): drivers would route to it
 		}
 		toks := make([]int64, len(p.tokens))
 		for i, t := range p.tokens {
@@ -370,7 +391,7 @@ var errBadPeerTable = errors.New("node: malformed peer table")
 func encodePeerTable(peers map[ring.HostID]*peerState) []byte {
 	var b []byte
 	for _, p := range peers {
-		if p.tokens == nil {
+		if p.tokens == nil || p.retired {
 			continue
 		}
 		m := p.meta.append(nil)

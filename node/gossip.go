@@ -396,7 +396,7 @@ func (g *gossiper) join(ctx context.Context) error {
 // announce broadcasts this node's changed metadata.
 func (g *gossiper) announce() {
 	if err := g.ml.UpdateNode(time.Second); err != nil {
-		g.log.Warn("cannot broadcast gossip metadata", "err", err)
+		g.log.Debug("gossip metadata broadcast still queued", "err", err) // it goes out with the next gossip round
 	}
 }
 

@@ -298,8 +298,13 @@ func (c *cluster) rebuildRing() {
 	b := ring.NewBuilder(nil).SetVersion(prev.Version() + 1)
 	b.Upsert(ring.Node{ID: c.n.id.hostID, Addr: net.JoinHostPort(c.n.addr.String(), strconv.Itoa(c.msgPort)),
 		DC: c.n.cfg.DataCenter, Rack: c.n.cfg.Rack, Status: ring.Status(c.status.Load()), Tokens: c.n.id.tokens})
-	for id, p := range c.peers {
-		if p.tokens == nil || p.retired {
+	owner := make(map[ring.Token]ring.HostID)
+	for _, t := range c.n.id.tokens {
+		owner[t] = c.n.id.hostID
+	}
+	for _, id := range c.sortedPeerIDs() {
+		p := c.peers[id]
+		if p.tokens == nil || p.retired || c.collides(owner, id, p.tokens) {
 			continue
 		}
 		b.Upsert(ring.Node{ID: id, Addr: p.meta.msgAddr(), DC: p.meta.DC, Rack: p.meta.Rack, Status: p.meta.Status, Tokens: p.tokens})
@@ -319,6 +324,34 @@ func (c *cluster) rebuildRing() {
 			c.log.Info("peer joined the ring", "host_id", p.meta.HostID, "addr", p.meta.Addr, "status", p.meta.Status)
 		}
 	}
+}
+
+func (c *cluster) sortedPeerIDs() []ring.HostID {
+	ids := make([]ring.HostID, 0, len(c.peers))
+	for id := range c.peers {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b ring.HostID) int { return a.Compare(b) })
+	return ids
+}
+
+// collides reports whether tokens clash with those already placed in
+// owner (this node's, then peers' in host id order, so every node makes
+// the same choice), and records them otherwise. A node whose tokens clash
+// stays out of the ring: a ring cannot give one token two owners, and the
+// rest of the cluster must keep working. Allocation makes this rare.
+func (c *cluster) collides(owner map[ring.Token]ring.HostID, id ring.HostID, tokens []ring.Token) bool {
+	for _, t := range tokens {
+		if other, taken := owner[t]; taken && other != id {
+			c.log.Error("node left out of the ring: it claims a token another node owns; wipe and restart it",
+				"host_id", id, "token", t, "owner", other)
+			return true
+		}
+	}
+	for _, t := range tokens {
+		owner[t] = id
+	}
+	return false
 }
 
 // Peers describes every other node for system.peers and peers_v2.

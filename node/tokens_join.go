@@ -31,14 +31,44 @@ const allocationRF = 3
 // allocationWait bounds how long a new node waits for peers' tokens.
 const allocationWait = 30 * time.Second
 
+// allocationSettle is how long a new node gossips, flagged allocating,
+// before it looks at the members: ten gossip rounds, so nodes started
+// together see each other and take turns.
+const allocationSettle = time.Second
+
+// joinForAllocation joins the seeds, retrying for a while: a cluster's
+// nodes are often started together, seeds a moment later than others.
+func (c *cluster) joinForAllocation(ctx context.Context) bool {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if n, _ := c.gossip.ml.Join(c.gossip.seeds); n > 0 {
+			return true
+		}
+		if time.Now().After(deadline) || !sleepCtx(ctx, 250*time.Millisecond) {
+			return false
+		}
+	}
+}
+
 // allocateJoinTokens joins the seeds, learns the ring and replaces this
 // node's tokens. Without a reachable seed it keeps the tokens it has.
 func (c *cluster) allocateJoinTokens(ctx context.Context) error {
+	// memberlist sends the metadata of Create until UpdateNode: announce
+	// the flag (and the joining status) before anyone can see us.
 	c.allocating.Store(true)
-	defer c.allocating.Store(false)
-	if n, err := c.gossip.ml.Join(c.gossip.seeds); n == 0 {
-		c.log.Warn("no seed answered; keeping the tokens chosen at random", "seeds", c.gossip.seeds, "err", err)
+	c.announce()
+	defer func() {
+		c.allocating.Store(false)
+		c.announce()
+	}()
+	if !c.joinForAllocation(ctx) {
+		c.log.Warn("no seed answered; keeping the tokens chosen at random", "seeds", c.gossip.seeds)
 		return nil
+	}
+	// Let gossip tell every node starting at the same time about us (and
+	// us about them) before anyone decides.
+	if !sleepCtx(ctx, allocationSettle) {
+		return ctx.Err()
 	}
 	nodes := c.learnRing(ctx)
 	if len(nodes) == 0 {

@@ -493,6 +493,11 @@ $(if [[ -s $NOTES ]]; then sed 's/^/- /' "$NOTES"; else echo "- Every part ran."
 $(cat "$COMMANDS")
 \`\`\`
 EOF
+		# The profile analysis is written by people, from the profiles a
+		# run with BENCH_PROFILE=1 leaves; it says which run it read.
+		for f in "$ROOT/bench/ANALYSIS.md" "$ROOT/cql/server/PERF.md"; do
+			if [[ -s $f ]]; then printf '\n'; cat "$f"; fi
+		done
 	} >"$tmp"
 	mv "$tmp" "$OUT"
 	echo "wrote $OUT" >&2

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sibyldb/sibyl/cql/exec"
@@ -26,6 +27,30 @@ type replica interface {
 type placement struct {
 	keyspace string
 	strategy ring.Strategy
+	// resolved memoizes strategy's ring.Placement over the latest ring
+	// snapshot; nil resolves on every call. A placement lives as long as
+	// its catalog, so a changed strategy comes with a fresh memo.
+	resolved *resolvedPlacement
+}
+
+// resolvedPlacement holds the ring.Placement of one keyspace's strategy
+// over one snapshot. Resolving once per snapshot saves the coordinator a
+// memo lookup (and the strategy's String) on every write.
+type resolvedPlacement struct {
+	p atomic.Pointer[ring.Placement]
+}
+
+// over returns pl's placement over snap.
+func (pl placement) over(snap *ring.Snapshot) *ring.Placement {
+	if pl.resolved == nil {
+		return snap.Placement(pl.strategy)
+	}
+	if p := pl.resolved.p.Load(); p != nil && p.Snapshot() == snap {
+		return p
+	}
+	p := snap.Placement(pl.strategy)
+	pl.resolved.p.Store(p)
+	return p
 }
 
 // coordinatorConfig are a Coordinator's collaborators.
@@ -119,8 +144,9 @@ func (c *Coordinator) writeTarget(snap *ring.Snapshot, cl exec.Consistency, m *s
 		return c.localOnly(cl)
 	}
 	tok := ring.Token(m.Token)
-	natural := c.describe(snap, snap.Replicas(tok, pl.strategy))
-	pending := c.describe(snap, snap.PendingReplicas(tok, pl.strategy))
+	rp := pl.over(snap)
+	natural := c.describe(snap, rp.Replicas(tok))
+	pending := c.describe(snap, rp.PendingReplicas(tok))
 	pendingByDC := make(map[string]int)
 	for _, p := range pending {
 		pendingByDC[p.dc]++

@@ -101,7 +101,7 @@ func (p *placementIndex) get(cat *schema.Catalog, keyspace string) (placement, e
 	if k == nil {
 		return placement{}, exec.Errorf(exec.CodeInvalid, "Keyspace %s does not exist", keyspace)
 	}
-	pl := placement{keyspace: keyspace}
+	pl := placement{keyspace: keyspace, resolved: &resolvedPlacement{}}
 	switch k.ReplicationClass() {
 	case "LocalStrategy", "EverywhereStrategy":
 	default:

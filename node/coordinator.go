@@ -125,13 +125,115 @@ func (c *Coordinator) mutate(ctx context.Context, cl exec.Consistency, wt exec.W
 			perHost[r.id] = append(perHost[r.id], m)
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.WriteTimeout)
+	// The replicas' writes run under their own deadline, detached from the
+	// client's request: once every mutation's level is met the answer goes
+	// out, and slower replicas finish, or are hinted, behind it. A replica
+	// that hangs therefore costs the client nothing at QUORUM.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.WriteTimeout)
+	w := c.startWrites(wctx, perHost)
+	switch w.await(ctx, targets) {
+	case writeSatisfied:
+		go c.finishBehind(wctx, cancel, w, muts, targets)
+		return nil
+	case writeAbandoned:
+		go c.finishBehind(wctx, cancel, w, muts, targets)
+		return fmt.Errorf("write abandoned: %w", ctx.Err())
+	}
 	defer cancel()
-	results := c.fanOut(ctx, perHost, func(ctx context.Context, r replica, ms []*schema.Partition) error {
-		return r.Apply(ctx, ms...)
-	})
-	hinted := c.storeHints(ctx, muts, targets, results)
-	return c.writeOutcome(ctx, cl, wt, targets, results, hinted)
+	hinted := c.storeHints(wctx, muts, targets, w.results)
+	return c.writeOutcome(wctx, cl, wt, targets, w.results, hinted)
+}
+
+// writeRound is one write's replica answers as they arrive. Until await
+// returns, only the coordinator's request goroutine reads results; after
+// it, only finishBehind does.
+type writeRound struct {
+	results map[ring.HostID]error // answers received
+	pending int                   // remote answers still to come
+	done    chan hostResult       // buffered for every remote replica
+}
+
+type hostResult struct {
+	id  ring.HostID
+	err error
+}
+
+// startWrites sends each replica its mutations: remote replicas
+// concurrently, each answering on w.done exactly once (their ops end by
+// ctx's deadline), then the local one inline.
+func (c *Coordinator) startWrites(ctx context.Context, perHost map[ring.HostID][]*schema.Partition) *writeRound {
+	w := &writeRound{results: make(map[ring.HostID]error, len(perHost)), done: make(chan hostResult, len(perHost))}
+	for id, ms := range perHost {
+		if id == c.cfg.Self {
+			continue
+		}
+		w.pending++
+		go func() {
+			err := errReplicaDown
+			if r, ok := c.replicaFor(id); ok {
+				err = r.Apply(ctx, ms...)
+			}
+			w.done <- hostResult{id: id, err: err}
+		}()
+	}
+	if ms, ok := perHost[c.cfg.Self]; ok {
+		w.results[c.cfg.Self] = c.cfg.Local.Apply(ctx, ms...)
+	}
+	return w
+}
+
+// How a write's wait ended.
+const (
+	writeAllIn     = iota // every replica answered (or timed out)
+	writeSatisfied        // every mutation's level is met; others may still answer
+	writeAbandoned        // the client's request was cancelled first
+)
+
+// await collects answers until every target is satisfied, every replica
+// has answered, or the client's ctx ends.
+func (w *writeRound) await(ctx context.Context, targets []target) int {
+	for w.pending > 0 {
+		if allSatisfied(targets, w.results) {
+			return writeSatisfied
+		}
+		select {
+		case r := <-w.done:
+			w.results[r.id] = r.err
+			w.pending--
+		case <-ctx.Done():
+			return writeAbandoned
+		}
+	}
+	return writeAllIn
+}
+
+// finishBehind waits for the answers still to come after the client was
+// answered, hints the replicas that failed or were down, and releases the
+// write's deadline. It ends by that deadline: every pending op does.
+func (c *Coordinator) finishBehind(ctx context.Context, cancel context.CancelFunc, w *writeRound, muts []*schema.Partition, targets []target) {
+	defer cancel()
+	for ; w.pending > 0; w.pending-- {
+		r := <-w.done
+		w.results[r.id] = r.err
+	}
+	c.storeHints(ctx, muts, targets, w.results)
+}
+
+// allSatisfied reports whether every target has enough acknowledgements
+// among the answers received so far.
+func allSatisfied(targets []target, results map[ring.HostID]error) bool {
+	for _, t := range targets {
+		acked := make([]replicaInfo, 0, len(t.replicas))
+		for _, r := range t.replicas {
+			if err, ok := results[r.id]; ok && err == nil {
+				acked = append(acked, r)
+			}
+		}
+		if !satisfied(t.needs, acked) {
+			return false
+		}
+	}
+	return true
 }
 
 // writeTarget computes where mutation m goes and checks availability.

@@ -252,3 +252,47 @@ func TestSplitByRing(t *testing.T) {
 		}
 	}
 }
+
+// hungReplica accepts writes but answers only when released, whatever its
+// context says: a replica that is up to the failure detector but stuck.
+type hungReplica struct {
+	*memReplica
+	release chan struct{}
+}
+
+func (h hungReplica) Apply(ctx context.Context, muts ...*schema.Partition) error {
+	<-h.release
+	return h.memReplica.Apply(ctx, muts...)
+}
+
+// A QUORUM write is answered once two replicas acknowledge it; a third
+// that hangs must not hold the answer (Cassandra answers at the level and
+// lets the rest finish behind it).
+func TestQuorumWriteDoesNotWaitForAHungReplica(t *testing.T) {
+	tc := newTestCluster(t, 3, 3)
+	hung := hungReplica{memReplica: tc.replicas[ring.HostID{15: 3}], release: make(chan struct{})}
+	defer close(hung.release)
+	tc.coord.cfg.Peer = func(id ring.HostID) (replica, bool) {
+		if id == (ring.HostID{15: 3}) {
+			return hung, true
+		}
+		return tc.replicas[id], true
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- tc.coord.Mutate(context.Background(), exec.Quorum, exec.WriteSimple, []*schema.Partition{cellMutation("k", 1, "v")})
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("QUORUM write with one replica hung: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the QUORUM write waited for the hung replica")
+	}
+	for _, id := range []ring.HostID{{15: 1}, {15: 2}} {
+		if got := staticValue(tc.replicas[id].get("k")); got != "v" {
+			t.Errorf("replica %v holds %q, want the acknowledged write", id, got)
+		}
+	}
+}

@@ -356,7 +356,11 @@ func TestClusterRepair(t *testing.T) {
 		}
 	}
 	c = startClusterNode(t, "127.0.0.3", c.dir, a.seed())
-	waitFor(t, "127.0.0.3 up", 10*time.Second, func() bool { return a.upPeers() == 2 })
+	// Repair needs every replica up in the view of every node that takes
+	// part, as nodetool repair does: wait until all three see each other.
+	waitFor(t, "127.0.0.3 up everywhere", 20*time.Second, func() bool {
+		return a.upPeers() == 2 && b.upPeers() == 2 && c.upPeers() == 2
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	res, err := a.Repair(ctx, "ks", false)

@@ -143,7 +143,10 @@ func (c *cluster) apply(ctx context.Context, ev gossipEvent) bool {
 		c.markDown(p)
 		return (ev.kind == evLeft || p.retired) && c.remove(ev.id)
 	case evTokens:
-		if p != nil && p.tokens == nil {
+		// The fetch is over, whether it worked or not: a failed one (nil
+		// tokens) is retried on the next tick.
+		delete(c.fetching, ev.id)
+		if p != nil && p.tokens == nil && ev.tokens != nil && !p.meta.Allocating {
 			p.tokens = ev.tokens
 			return true
 		}
@@ -162,6 +165,11 @@ func (c *cluster) apply(ctx context.Context, ev gossipEvent) bool {
 func (c *cluster) applyAlive(ctx context.Context, p *peerState, m nodeMeta) bool {
 	ringChanged := p.meta.Status != m.Status || p.meta.DC != m.DC || p.meta.Rack != m.Rack
 	addrChanged := p.meta.msgAddr() != m.msgAddr()
+	if m.Allocating {
+		// A joining peer is choosing its tokens: whatever was fetched
+		// before is about to be replaced, so fetch again once it is done.
+		p.tokens = nil
+	}
 	p.meta = m
 	switch {
 	case m.Stopping:
@@ -233,7 +241,7 @@ func (m nodeMeta) rpcAddr() netip.AddrPort { return netip.AddrPortFrom(m.Addr, m
 // answers come back as evTokens.
 func (c *cluster) fetchMissingTokens(ctx context.Context) {
 	for id, p := range c.peers {
-		if p.tokens != nil || !p.up || p.retired || c.fetching[id] {
+		if p.tokens != nil || !p.up || p.retired || p.meta.Allocating || c.fetching[id] {
 			continue
 		}
 		c.fetching[id] = true

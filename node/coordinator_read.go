@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -73,6 +74,14 @@ func (c *Coordinator) readPartition(ctx context.Context, cl exec.Consistency, st
 		return c.readLocal(ctx, cl, cmd)
 	}
 	answers, err := c.askReplicas(ctx, cl, needs, chosen, cmd)
+	if err != nil && isReadFailure(err) {
+		// A chosen replica failed at once, typically one that died before
+		// gossip noticed: ask every live replica instead, once, as
+		// Cassandra's speculative retry would, rather than fail the read.
+		if spares := c.spareReplicas(c.cfg.Ring(), st, cmd, chosen); len(spares) > 0 {
+			answers, err = c.askReplicas(ctx, cl, needs, append(chosen, spares...), cmd)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +93,25 @@ func (c *Coordinator) readPartition(ctx context.Context, cl exec.Consistency, st
 		return nil, nil
 	}
 	return []*schema.Partition{merged}, nil
+}
+
+// spareReplicas returns the live natural replicas of cmd's partition that
+// were not chosen for the read.
+func (c *Coordinator) spareReplicas(snap *ring.Snapshot, st ring.Strategy, cmd *schema.ReadCommand, chosen []replicaInfo) []replicaInfo {
+	var spares []replicaInfo
+	for _, r := range c.describe(snap, snap.Replicas(ring.Token(cmd.Token), st)) {
+		if r.alive && !slices.ContainsFunc(chosen, func(ch replicaInfo) bool { return ch.id == r.id }) {
+			spares = append(spares, r)
+		}
+	}
+	return spares
+}
+
+// isReadFailure reports whether err is a ReadFailure: replicas answered
+// with errors, as opposed to not answering in time.
+func isReadFailure(err error) bool {
+	var ee *exec.Error
+	return errors.As(err, &ee) && ee.Code == exec.CodeReadFailure
 }
 
 // answer is one replica's reply to a single-partition read.

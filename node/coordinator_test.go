@@ -296,3 +296,35 @@ func TestQuorumWriteDoesNotWaitForAHungReplica(t *testing.T) {
 		}
 	}
 }
+
+// failingReplica is up to the failure detector but fails every read: a
+// node that died a moment ago.
+type failingReplica struct{ *memReplica }
+
+func (failingReplica) Read(context.Context, *schema.ReadCommand) ([]*schema.Partition, error) {
+	return nil, errors.New("connection refused")
+}
+
+// A QUORUM read whose chosen replica fails at once asks the remaining live
+// replica instead of failing, whichever replica is the failing one.
+func TestQuorumReadRetriesAFailedReplica(t *testing.T) {
+	for _, bad := range []ring.HostID{{15: 2}, {15: 3}} {
+		tc := newTestCluster(t, 3, 3)
+		if err := tc.coord.Mutate(context.Background(), exec.All, exec.WriteSimple, []*schema.Partition{cellMutation("k", 1, "v")}); err != nil {
+			t.Fatal(err)
+		}
+		tc.coord.cfg.Peer = func(id ring.HostID) (replica, bool) {
+			if id == bad {
+				return failingReplica{tc.replicas[id]}, true
+			}
+			return tc.replicas[id], true
+		}
+		got, err := tc.coord.Read(context.Background(), exec.Quorum, &schema.ReadCommand{Table: 1, Key: []byte("k"), Token: int64(ring.Murmur3Token([]byte("k")))})
+		if err != nil {
+			t.Fatalf("replica %v failing: QUORUM read: %v", bad, err)
+		}
+		if len(got) != 1 || staticValue(got[0]) != "v" {
+			t.Fatalf("replica %v failing: QUORUM read = %v, want the written value", bad, got)
+		}
+	}
+}

@@ -114,6 +114,22 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return nil
 }
 
+// WriteJSONFile writes r as WriteJSON does to a new file at path.
+func (r *Report) WriteJSONFile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("cannot create report file: %w", err)
+	}
+	if err := r.WriteJSON(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("cannot write report file: %w", err)
+	}
+	return nil
+}
+
 // ReadReport reads a report written by WriteJSON.
 func ReadReport(rd io.Reader) (Report, error) {
 	var r Report

@@ -147,7 +147,7 @@ func (f *benchFlags) run(cmd *cobra.Command) (err error) {
 		return err
 	}
 	if f.jsonFile != "" {
-		if err := writeReportFile(f.jsonFile, &rep); err != nil {
+		if err := rep.WriteJSONFile(f.jsonFile); err != nil {
 			return err
 		}
 	}
@@ -189,21 +189,6 @@ func startCPUProfile(path string) (stop func() error, err error) {
 		}
 		return nil
 	}, nil
-}
-
-func writeReportFile(path string, rep *bench.Report) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("cannot create report file: %w", err)
-	}
-	if err := rep.WriteJSON(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("cannot write report file: %w", err)
-	}
-	return nil
 }
 
 func runCompare(out io.Writer, paths []string, markdown bool) error {

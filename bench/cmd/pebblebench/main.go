@@ -124,22 +124,7 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	if f.jsonFile == "" {
 		return nil
 	}
-	return writeReport(f.jsonFile, &rep)
-}
-
-func writeReport(path string, rep *bench.Report) error {
-	file, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("cannot create report file: %w", err)
-	}
-	if err := rep.WriteJSON(file); err != nil {
-		file.Close()
-		return err
-	}
-	if err := file.Close(); err != nil {
-		return fmt.Errorf("cannot write report file: %w", err)
-	}
-	return nil
+	return rep.WriteJSONFile(f.jsonFile)
 }
 
 // quietLogger drops Pebble's informational lines and keeps its errors.

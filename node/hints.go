@@ -195,7 +195,7 @@ func (h *hintManager) pace(ctx context.Context, start time.Time, sent int64) err
 // were stored (an ANY write counts them as acknowledgements).
 func (c *Coordinator) storeHints(ctx context.Context, muts []*schema.Partition, targets []target, results map[ring.HostID]error) []int {
 	hinted := make([]int, len(targets))
-	if c.cfg.Hints == nil {
+	if c.cfg.Hints == nil || !needsHints(targets, results, c.cfg.Self) {
 		return hinted
 	}
 	// The write's deadline may have passed; hints get their own.
@@ -212,6 +212,22 @@ func (c *Coordinator) storeHints(ctx context.Context, muts []*schema.Partition, 
 		}
 	}
 	return hinted
+}
+
+// needsHints reports whether any replica of any target was down or failed:
+// the common write has none, and then needs no hint context at all.
+func needsHints(targets []target, results map[ring.HostID]error, self ring.HostID) bool {
+	for _, t := range targets {
+		if len(t.down) > 0 {
+			return true
+		}
+		for _, r := range t.replicas {
+			if results[r.id] != nil && r.id != self {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (c *Coordinator) hint(ctx context.Context, target ring.HostID, mut *schema.Partition) int {

@@ -51,7 +51,8 @@ func genValue(r *rand.Rand, t *Type, depth int) []byte {
 	case KindBoolean:
 		return []byte{byte(r.IntN(4))}
 	case KindTinyint, KindSmallint, KindInt, KindBigint, KindTimestamp:
-		return genInt(r, func() int { w, _ := fixedWidth(t.Kind); return w }())
+		w, _ := fixedWidth(t.Kind)
+		return genInt(r, w)
 	case KindTime:
 		return binary.BigEndian.AppendUint64(nil, uint64(r.Int64N(int64(MaxTime))))
 	case KindDate:

@@ -140,6 +140,10 @@ type Config struct {
 	AdminListener net.Listener `yaml:"-"`
 	// MessagingListener likewise replaces binding ListenAddress:StoragePort.
 	MessagingListener net.Listener `yaml:"-"`
+	// Network, when set, carries this node's internode traffic instead of
+	// the real network: a fault harness's way to partition, delay and
+	// pause links between in-process nodes (network.go).
+	Network Network `yaml:"-"`
 
 	// Logger receives the node's structured logs; nil discards them.
 	Logger *slog.Logger `yaml:"-"`

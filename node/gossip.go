@@ -333,8 +333,15 @@ type gossiper struct {
 
 // startGossip binds memberlist on addr:port (0 picks a free port) and
 // returns it not yet joined; join runs in the node's task group.
-func startGossip(name string, addr netip.Addr, port int, seeds []string, d *gossipDelegate, logger *slog.Logger) (*gossiper, error) {
+func startGossip(name string, addr netip.Addr, port int, seeds []string, nw Network, d *gossipDelegate, logger *slog.Logger) (*gossiper, error) {
 	cfg := gossipConfig(name, addr.String(), port, d, logger)
+	if nw != nil {
+		t, err := newFaultTransport(addr.String(), port, nw, cfg)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Transport = t
+	}
 	ml, err := memberlist.Create(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("cannot start gossip on %s:%d: %w", addr, port, err)

@@ -25,19 +25,21 @@ func (n *Node) openMembership() error {
 	if err := c.checkDecommissioned(); err != nil {
 		return err
 	}
+	// Messaging first: publish builds a remote replica for every persisted
+	// peer, and each must hold the messenger it will send through.
+	if err := c.openMessaging(); err != nil {
+		return err
+	}
 	if err := c.loadPeers(); err != nil {
 		return fmt.Errorf("cannot load the peer table: %w", err)
 	}
 	c.publish(true)
-	if err := c.openMessaging(); err != nil {
-		return err
-	}
 	if n.engine != nil {
 		c.hints = &hintManager{c: c, engine: n.engine, window: n.cfg.HintWindow, throttle: n.cfg.HintThrottle, kick: make(chan struct{}, 1)}
 	}
 	c.schema = newSchemaSync(c)
 	d := &gossipDelegate{meta: c.selfMeta, queue: c.queue, log: c.log.With("component", "gossip")}
-	g, err := startGossip(n.id.hostID.String(), n.addr, max(n.cfg.GossipPort, 0), n.cfg.Seeds, d, c.log.With("component", "memberlist"))
+	g, err := startGossip(n.id.hostID.String(), n.addr, max(n.cfg.GossipPort, 0), n.cfg.Seeds, n.cfg.Network, d, c.log.With("component", "memberlist"))
 	if err != nil {
 		return err
 	}
@@ -100,7 +102,11 @@ func (c *cluster) openMessaging() error {
 	}
 	c.msgLn = ln
 	c.msgPort = ln.Addr().(*net.TCPAddr).Port
-	m, err := messaging.New(messaging.Config{LocalID: c.n.id.hostID.String(), Logger: c.log.With("component", "messaging")})
+	mc := messaging.Config{LocalID: c.n.id.hostID.String(), Logger: c.log.With("component", "messaging")}
+	if nw := c.n.cfg.Network; nw != nil {
+		mc.Dial = nw.Dial
+	}
+	m, err := messaging.New(mc)
 	if err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("cannot create internode messaging: %w", err)
@@ -178,6 +184,18 @@ func (c *cluster) beginShutdown() {
 	c.announce()
 }
 
+// crash stops gossip at once, without telling anyone, as a killed process
+// would; peers' failure detectors notice.
+func (c *cluster) crash() {
+	if c == nil || c.gossip == nil {
+		return
+	}
+	c.crashed.Store(true)
+	if err := c.gossip.shutdown(); err != nil {
+		c.log.Debug("cannot stop gossip", "err", err)
+	}
+}
+
 // close stops gossip and messaging; the node's task group has stopped the
 // loops already.
 func (c *cluster) close() error {
@@ -186,7 +204,7 @@ func (c *cluster) close() error {
 	}
 	var errs []error
 	if c.gossip != nil {
-		if !c.left.Load() {
+		if !c.left.Load() && !c.crashed.Load() {
 			// A graceful leave lets peers see the node go at once and accept
 			// it back at once, even on another port. Its metadata says
 			// "stopping", not "left": peers keep it in the ring, down.

@@ -337,11 +337,33 @@ func (n *Node) Close() error {
 	return n.closeErr
 }
 
-func (n *Node) shutdown() error {
-	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownTimeout)
+// Kill stops the node as a crash would, for fault-injection tests: no
+// announcement to gossip or clients, no drain (requests in flight are cut
+// and their clients get no answer), peers find out through their failure
+// detectors. Storage is closed without a flush; what it had acknowledged
+// is in its synced WAL, as after a real crash. The node cannot be used
+// again; start a new one on the same data directory.
+func (n *Node) Kill() {
+	n.closeOnce.Do(func() { n.closeErr = n.stop(false) })
+}
+
+func (n *Node) shutdown() error { return n.stop(true) }
+
+// stop shuts the node down, gracefully (announce, drain, leave gossip)
+// or, for Kill, abruptly.
+func (n *Node) stop(graceful bool) error {
+	timeout := n.cfg.ShutdownTimeout
+	if !graceful {
+		timeout = 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var errs []error
-	n.cluster.beginShutdown()
+	if graceful {
+		n.cluster.beginShutdown()
+	} else {
+		n.cluster.crash()
+	}
 	if n.cql != nil {
 		if err := n.cql.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("cannot drain CQL connections: %w", err))

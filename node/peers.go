@@ -35,6 +35,7 @@ type cluster struct {
 	status   atomic.Uint32 // this node's ring.Status
 	stopping atomic.Bool
 	left     atomic.Bool // decommissioned
+	crashed  atomic.Bool // Kill: stopped without a word to anyone
 	// allocating is set while a new node chooses its tokens.
 	allocating atomic.Bool
 	hints      *hintManager // nil with the null backend
@@ -286,7 +287,7 @@ func (c *cluster) publish(ringChanged bool) {
 	old := c.view.Load()
 	for id, p := range c.peers {
 		pv := &peerView{meta: p.meta, tokens: p.tokens, up: p.up, downSince: p.downSince, retired: p.retired}
-		if prev := old.peers[id]; prev != nil && prev.remote != nil && prev.remote.addr == p.meta.msgAddr() {
+		if prev := old.peers[id]; prev != nil && prev.remote != nil && prev.remote.msg == c.msg && prev.remote.addr == p.meta.msgAddr() {
 			pv.remote = prev.remote
 		} else {
 			pv.remote = &remoteReplica{msg: c.msg, addr: p.meta.msgAddr()}

@@ -14,9 +14,13 @@
 //
 // A reader of a stream of frames, in order:
 //
-//  1. reads HeaderSize bytes and calls DecodeHeader; a *VersionError or
-//     ErrFrameTooLarge from it means the stream cannot go on (answer with
-//     an ERROR frame and close);
+//  1. peeks at the first byte and calls CheckVersion, then reads
+//     HeaderSize bytes and calls DecodeHeader; a *VersionError from
+//     either, or ErrFrameTooLarge, means the stream cannot go on (answer
+//     with an ERROR frame and close). Versions 1 and 2 have an 8-byte
+//     header, so the version must be checked before waiting for a ninth
+//     byte; Header.Encode and AppendFrame write that header for them, so
+//     the refusal can be read by their clients;
 //  2. reads Header.Length more bytes, the body;
 //  3. if Header.Flags has FlagCompression, decompresses the body with the
 //     Compressor that STARTUP negotiated;

@@ -26,6 +26,32 @@ func (v Version) orDefault() Version {
 // HeaderSize is the size of a v3/v4 frame header.
 const HeaderSize = 9
 
+// legacyHeaderSize is the size of a v1/v2 frame header, whose stream id
+// is one byte. Sibyl writes such headers only to refuse those versions in
+// a form their clients can read (Cassandra does the same,
+// CASSANDRA-11464); it never reads them.
+const legacyHeaderSize = 8
+
+// headerSize is the size of a header of version v.
+func headerSize(v Version) int {
+	if v == 1 || v == 2 {
+		return legacyHeaderSize
+	}
+	return HeaderSize
+}
+
+// CheckVersion checks the first byte of a frame, which holds its version
+// (and the direction bit, ignored here), and returns a *VersionError if
+// Sibyl does not speak that version. A reader calls it before waiting for
+// the rest of the header: v1 and v2 headers are 8 bytes, not 9, and a
+// later version's may not be 9 either.
+func CheckVersion(first byte) error {
+	if v := Version(first &^ directionResponse); v != Version3 && v != Version4 {
+		return &VersionError{Version: byte(v)}
+	}
+	return nil
+}
+
 // DefaultMaxFrameSize is the largest frame body accepted unless configured
 // otherwise: 256 MiB, the spec's hard cap and Cassandra's default
 // native_transport_max_frame_size (gocql refuses larger bodies too).
@@ -115,7 +141,10 @@ func DecodeHeader(src []byte, maxFrameSize int) (Header, error) {
 		Opcode:   Opcode(src[4]),
 		Length:   binary.BigEndian.Uint32(src[5:]),
 	}
-	if (h.Version != Version3 && h.Version != Version4) || h.Flags&FlagBeta != 0 {
+	if err := CheckVersion(src[0]); err != nil {
+		return h, err
+	}
+	if h.Flags&FlagBeta != 0 {
 		return h, &VersionError{Version: byte(h.Version)}
 	}
 	if maxFrameSize <= 0 {
@@ -127,14 +156,19 @@ func DecodeHeader(src []byte, maxFrameSize int) (Header, error) {
 	return h, nil
 }
 
-// Encode appends the header to dst.
+// Encode appends the header to dst: 9 bytes, or 8 with a one-byte
+// stream id (the low byte of Stream) for versions 1 and 2.
 func (h Header) Encode(dst []byte) []byte {
 	v := byte(h.Version)
 	if h.Response {
 		v |= directionResponse
 	}
 	dst = append(dst, v, byte(h.Flags))
-	dst = binary.BigEndian.AppendUint16(dst, uint16(h.Stream))
+	if headerSize(h.Version) == legacyHeaderSize {
+		dst = append(dst, byte(h.Stream))
+	} else {
+		dst = binary.BigEndian.AppendUint16(dst, uint16(h.Stream))
+	}
 	dst = append(dst, byte(h.Opcode))
 	return binary.BigEndian.AppendUint32(dst, h.Length)
 }
@@ -142,31 +176,33 @@ func (h Header) Encode(dst []byte) []byte {
 // AppendFrame appends a whole frame to dst: header h (whose Opcode and
 // Length it sets) and the body of m, compressed with c when c is not nil
 // (the header then gets FlagCompression). Encoding errors leave dst as it
-// was.
+// was. A frame of version 1 or 2 gets the 8-byte header of those
+// versions; only an ERROR refusing them should be written so.
 func AppendFrame(dst []byte, h Header, m Message, c Compressor) ([]byte, error) {
 	start := len(dst)
-	dst = append(dst, make([]byte, HeaderSize)...)
+	hs := headerSize(h.Version)
+	dst = append(dst, make([]byte, hs)...)
 	body, err := m.Encode(dst)
 	if err != nil {
 		return dst[:start], fmt.Errorf("cannot encode %s frame: %w", m.Opcode(), err)
 	}
 	h.Opcode = m.Opcode()
-	if c != nil && len(body) > start+HeaderSize {
+	if c != nil && len(body) > start+hs {
 		// Compress behind the raw body, in the same buffer, then move the
 		// result over it: no buffer per frame. Compress appends, so it
 		// never writes over the raw body it reads.
 		rawEnd := len(body)
-		out, err := c.Compress(body, body[start+HeaderSize:rawEnd])
+		out, err := c.Compress(body, body[start+hs:rawEnd])
 		if err != nil {
 			return dst[:start], fmt.Errorf("cannot compress %s frame: %w", m.Opcode(), err)
 		}
-		n := copy(out[start+HeaderSize:], out[rawEnd:])
-		body = out[:start+HeaderSize+n]
+		n := copy(out[start+hs:], out[rawEnd:])
+		body = out[:start+hs+n]
 		h.Flags |= FlagCompression
 	} else {
 		h.Flags &^= FlagCompression
 	}
-	n := len(body) - start - HeaderSize
+	n := len(body) - start - hs
 	if n > maxInt {
 		return dst[:start], fmt.Errorf("cannot encode %s frame: body of %d bytes: %w", m.Opcode(), n, ErrFrameTooLarge)
 	}

@@ -35,6 +35,10 @@ func TestGoldenFrames(t *testing.T) {
 			"03 00 0102 07 0000000f 00000008 53454c4543542031 0001 00"},
 		{"ERROR protocol", Header{Version: Version4, Response: true}, &Error{Code: CodeProtocolError, Message: "hello"},
 			"84 00 0000 00 0000000b 0000000a 0005 68656c6c6f"},
+		{"ERROR v2 (8-byte header)", Header{Version: 2, Response: true, Stream: 3}, &Error{Code: CodeProtocolError, Message: "hello"},
+			"82 00 03 00 0000000b 0000000a 0005 68656c6c6f"},
+		{"ERROR v1 (8-byte header)", Header{Version: 1, Response: true}, &Error{Code: CodeProtocolError, Message: "hello"},
+			"81 00 00 00 0000000b 0000000a 0005 68656c6c6f"},
 		{"ERROR unavailable", Header{Version: Version4, Response: true, Stream: 7}, &Error{Code: CodeUnavailable, Message: "u", Consistency: 4, Required: 2, Alive: 1},
 			"84 00 0007 00 00000011 00001000 0001 75 0004 00000002 00000001"},
 		{"RESULT void", Header{Version: Version4, Response: true, Stream: -1}, &Result{Kind: ResultVoid}, "84 00 ffff 08 00000004 00000001"},
@@ -95,6 +99,27 @@ func TestDecodeHeaderVersions(t *testing.T) {
 				t.Errorf("message %q lacks the negotiation text", err)
 			}
 		}
+	}
+}
+
+func TestCheckVersion(t *testing.T) {
+	for b := 0; b < 256; b++ {
+		err := CheckVersion(byte(b))
+		var ve *VersionError
+		switch v := byte(b) & 0x7f; v {
+		case 3, 4:
+			if err != nil {
+				t.Errorf("0x%02x: %v", b, err)
+			}
+		default:
+			if !errors.As(err, &ve) || ve.Version != v {
+				t.Errorf("0x%02x: %v", b, err)
+			}
+		}
+	}
+	want := "Invalid or unsupported protocol version (5); supported versions are (3/v3, 4/v4)"
+	if got := CheckVersion(5).Error(); got != want {
+		t.Errorf("message %q, want Cassandra's %q", got, want)
 	}
 }
 

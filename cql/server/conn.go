@@ -239,16 +239,24 @@ func (c *conn) writeFailed(err error) {
 func (c *conn) readLoop() error {
 	r := bufio.NewReaderSize(c.nc, bufferSize)
 	var hdr [protocol.HeaderSize]byte
-	if old, err := c.refuseOldVersion(r); old || err != nil {
-		return err
-	}
 	for {
+		// The version is checked on the first byte, before the rest of
+		// the header is waited for: a v1 or v2 header is 8 bytes, and
+		// waiting for a ninth would leave its client hanging.
+		first, err := r.Peek(1)
+		if err != nil {
+			return fmt.Errorf("cannot read frame header: %w", err)
+		}
+		if err := protocol.CheckVersion(first[0]); err != nil {
+			c.refuseVersion(err)
+			return nil
+		}
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
 			return fmt.Errorf("cannot read frame header: %w", err)
 		}
 		h, err := protocol.DecodeHeader(hdr[:], c.srv.cfg.MaxFrameSize)
 		if err != nil {
-			c.fatalHeader(hdr[:], h, err)
+			c.fatalHeader(h, err)
 			return nil
 		}
 		body, err := readBody(r, int(h.Length))
@@ -259,26 +267,6 @@ func (c *conn) readLoop() error {
 			return nil
 		}
 	}
-}
-
-// refuseOldVersion answers a first frame of protocol v1 or v2, whose
-// header is 8 bytes, not 9: waiting for a ninth byte would leave the
-// client hanging. It reports whether it did.
-func (c *conn) refuseOldVersion(r *bufio.Reader) (bool, error) {
-	b, err := r.Peek(1)
-	if err != nil {
-		return false, fmt.Errorf("cannot read frame header: %w", err)
-	}
-	if v := b[0] &^ 0x80; v != 1 && v != 2 {
-		return false, nil
-	}
-	var hdr [protocol.HeaderSize]byte
-	if _, err := io.ReadFull(r, hdr[:protocol.HeaderSize-1]); err != nil {
-		return false, fmt.Errorf("cannot read frame header: %w", err)
-	}
-	h, err := protocol.DecodeHeader(hdr[:], 0)
-	c.fatalHeader(hdr[:], h, err)
-	return true, nil
 }
 
 // readBody reads an n-byte body. Small bodies are read in one allocation;
@@ -298,25 +286,53 @@ func readBody(r io.Reader, n int) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// fatalHeader answers a header the connection cannot go on after: an
-// unsupported version (so the driver negotiates down) or a body too large
-// to read. The answer is a v4 ProtocolError on the request's stream,
-// never compressed (cql-compat.md section 2.8).
-func (c *conn) fatalHeader(raw []byte, h protocol.Header, err error) {
+// refuseVersion answers a frame of a protocol version Sibyl does not
+// speak, as Cassandra 4.1 does (ProtocolVersion.decode, Message.encode,
+// PreV5Handlers.ExceptionHandler): a ProtocolError whose message lists
+// the supported versions, never compressed, on stream 0, because the
+// version is checked before the stream id is read (gocql v2 steps down
+// from v5 only when the refusal comes on stream 0). Its header is
+//
+//   - of version 1 or 2, an 8-byte header, to a frame of those versions,
+//     whose clients could not read a later one;
+//   - otherwise of the connection's version, or on a new connection of
+//     v4, the highest Sibyl speaks, which every driver that can step down
+//     to it reads.
+//
+// The body was never read, so the connection cannot go on; the caller
+// closes it once the answer is written.
+func (c *conn) refuseVersion(err error) {
+	reply := protocol.Header{Version: c.version}
 	var ve *protocol.VersionError
+	if errors.As(err, &ve) && (ve.Version == 1 || ve.Version == 2) {
+		reply.Version = protocol.Version(ve.Version)
+	} else if reply.Version == 0 {
+		reply.Version = protocol.Version4
+	}
+	c.log.Debug("refusing CQL protocol version", "error", err)
+	c.sendMessage(reply, protocolError("%s", err.Error()), nil)
+}
+
+// fatalHeader answers a header the connection cannot go on after: a body
+// too large to read (or, from DecodeHeader, an unsupported version). The
+// answer is a ProtocolError on the request's stream, never compressed
+// (cql-compat.md section 2.8).
+func (c *conn) fatalHeader(h protocol.Header, err error) {
+	var ve *protocol.VersionError
+	if errors.As(err, &ve) {
+		c.refuseVersion(err)
+		return
+	}
 	msg := protocolError("%s", err.Error())
-	switch {
-	case errors.As(err, &ve):
-		if ve.Version < 3 {
-			// v1 and v2 headers have a one-byte stream id.
-			h.Stream = int16(int8(raw[2]))
-		}
-		msg.Message = ve.Error()
-	case errors.Is(err, protocol.ErrFrameTooLarge):
+	if errors.Is(err, protocol.ErrFrameTooLarge) {
 		msg.Message = fmt.Sprintf("Request is too big: length %d exceeds maximum allowed length %d", h.Length, c.srv.cfg.MaxFrameSize)
 	}
 	c.log.Debug("refusing CQL frame header", "error", err)
-	c.sendMessage(protocol.Header{Version: protocol.Version4, Stream: h.Stream}, msg, nil)
+	reply := protocol.Header{Version: c.version, Stream: h.Stream}
+	if reply.Version == 0 {
+		reply.Version = h.Version
+	}
+	c.sendMessage(reply, msg, nil)
 }
 
 // sendMessage encodes m as a response on hdr's stream and queues it. An

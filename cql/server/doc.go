@@ -21,9 +21,9 @@
 //
 // # One connection
 //
-// A reader goroutine reads each frame header, checks its version and the
-// body length against Config.MaxFrameSize before reading the body, and
-// then:
+// A reader goroutine checks each frame's version on its first byte,
+// reads the rest of its header, checks the body length against
+// Config.MaxFrameSize before reading the body, and then:
 //
 //   - answers OPTIONS, STARTUP, AUTH_RESPONSE and REGISTER itself, in
 //     order (OPTIONS in any state, the rest as the handshake allows);
@@ -56,13 +56,26 @@
 //
 // errorMessage (errors.go) is the one place where errors become ERROR
 // bodies. A body that cannot be decoded (the frame itself was intact) gets
-// a ProtocolError on its stream and the connection goes on. A header that
-// cannot be honoured, an unsupported version or an oversized body, gets a
-// ProtocolError on the request's stream in a v4 frame the client can read
-// ("Invalid or unsupported protocol version (N); supported versions are
-// (3/v3, 4/v4)", which drivers use to negotiate down) and the connection
-// is closed, because the body was never read and the stream cannot be
-// resynchronised. A panic in the Handler becomes a Server error.
+// a ProtocolError on its stream and the connection goes on.
+//
+// A frame of a version Sibyl does not speak (anything but v3 and v4: v1,
+// v2, v5, v6, the DSE versions 0x41 and 0x42...) gets what Cassandra 4.1
+// answers, so that drivers negotiate down: the ProtocolError "Invalid or
+// unsupported protocol version (N); supported versions are (3/v3, 4/v4)",
+// uncompressed, on stream 0 whatever the request's stream (Cassandra
+// checks the version before it reads the stream id, and gocql v2 steps
+// down from v5 only on a refusal on stream 0), in a v4 frame (in the
+// connection's version after its first frame), except that v1 and v2
+// frames get it in the 8-byte header of their own version, the only one
+// their clients read. The version is checked on the first byte, before
+// the rest of the header is waited for, because v1 and v2 headers are 8
+// bytes, not 9. A body over Config.MaxFrameSize gets a ProtocolError on
+// the request's stream. After either, the connection is closed once the
+// answer is written: the body was never read, so the stream cannot be
+// resynchronised. (Cassandra leaves the socket open, but the unread bytes
+// make every later frame on it fail the same way, and drivers close it.)
+//
+// A panic in the Handler becomes a Server error.
 //
 // # Invariants
 //

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -94,6 +95,9 @@ func FuzzConnection(f *testing.F) {
 	f.Add(seedSession(f, protocol.Version4, "lz4"))
 	f.Add(seedSession(f, protocol.Version4, "snappy"))
 	f.Add([]byte{0x42, 0, 0, 0, 5, 0, 0, 0, 0})
+	f.Add([]byte{0x05, 0, 0, 1, 5, 0, 0, 0, 0})
+	f.Add([]byte{0x01, 0, 1, 5, 0, 0, 0, 0})
+	f.Add(append(seedSession(f, protocol.Version4, "")[:9], 0x02))
 	f.Add([]byte{0x04, 0, 0, 1, 7, 0x7f, 0xff, 0xff, 0xff})
 	srv, err := New(Config{MaxFrameSize: 1 << 16, MaxInFlight: 4}, newTestHandler())
 	if err != nil {
@@ -110,6 +114,20 @@ func checkResponses(t *testing.T, out []byte) []protocol.Message {
 	var msgs []protocol.Message
 	var comp protocol.Compressor
 	for len(out) > 0 {
+		if v := out[0] & 0x7f; v == 1 || v == 2 {
+			// The refusal of v1 or v2, in their 8-byte header.
+			if len(out) < 8 || out[0] != 0x80|v || out[2] != 0 || protocol.Opcode(out[3]) != protocol.OpError ||
+				8+int(binary.BigEndian.Uint32(out[4:])) > len(out) {
+				t.Fatalf("bad v%d refusal %x", v, out)
+			}
+			n := 8 + int(binary.BigEndian.Uint32(out[4:]))
+			m, err := protocol.DecodeResponse(protocol.OpError, protocol.Version(v), out[8:n])
+			if err != nil {
+				t.Fatalf("bad v%d refusal: %v", v, err)
+			}
+			msgs, out = append(msgs, m), out[n:]
+			continue
+		}
 		h, err := protocol.DecodeHeader(out, 0)
 		if err != nil || !h.Response || len(out) < protocol.HeaderSize+int(h.Length) {
 			t.Fatalf("bad response header %+v: %v", h, err)

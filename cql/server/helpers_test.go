@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -172,6 +173,43 @@ func (c *client) tryRecv(wait time.Duration) (protocol.Header, protocol.Message,
 	}
 	m, err := protocol.DecodeResponse(h.Opcode, h.Version, body)
 	return h, m, err
+}
+
+// recvAny reads one response frame of any version, with the 8-byte
+// header of v1 and v2 or the 9-byte one of later versions. Its body must
+// be uncompressed and without prefix.
+func (c *client) recvAny() (protocol.Header, protocol.Message) {
+	c.t.Helper()
+	_ = c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var hdr [protocol.HeaderSize]byte
+	if _, err := io.ReadFull(c.nc, hdr[:1]); err != nil {
+		c.t.Fatal(err)
+	}
+	h := protocol.Header{Version: protocol.Version(hdr[0] & 0x7f), Response: hdr[0]&0x80 != 0}
+	n := protocol.HeaderSize
+	if h.Version == 1 || h.Version == 2 {
+		n--
+	}
+	if _, err := io.ReadFull(c.nc, hdr[1:n]); err != nil {
+		c.t.Fatal(err)
+	}
+	h.Flags = protocol.Flags(hdr[1])
+	if n == protocol.HeaderSize {
+		h.Stream = int16(binary.BigEndian.Uint16(hdr[2:]))
+	} else {
+		h.Stream = int16(int8(hdr[2]))
+	}
+	h.Opcode = protocol.Opcode(hdr[n-5])
+	h.Length = binary.BigEndian.Uint32(hdr[n-4:])
+	body := make([]byte, h.Length)
+	if _, err := io.ReadFull(c.nc, body); err != nil {
+		c.t.Fatal(err)
+	}
+	m, err := protocol.DecodeResponse(h.Opcode, h.Version, body)
+	if err != nil {
+		c.t.Fatalf("header %+v: %v", h, err)
+	}
+	return h, m
 }
 
 // expectClosed checks that the server closes the connection.

@@ -15,28 +15,39 @@ import (
 	"github.com/sibyldb/sibyl/cql/protocol"
 )
 
+// TestVersionNegotiation checks how a first frame of a version Sibyl does
+// not speak is refused, as Cassandra 4.1 refuses it: an uncompressed
+// ProtocolError on stream 0 (whatever the request's stream), in a v4
+// frame, or in the 8-byte header of v1 and v2 to those versions; then the
+// connection is closed.
 func TestVersionNegotiation(t *testing.T) {
 	_, addr := startServer(t, Config{}, newTestHandler())
 	for _, tc := range []struct {
+		name    string
 		raw     []byte
-		version int
-		stream  int16
+		version int              // in the message
+		reply   protocol.Version // the answer's header version
 	}{
-		{[]byte{0x42, 0, 0, 0, 5, 0, 0, 0, 0}, 0x42, 0}, // Python's DSE_V2 probe
-		{[]byte{0x41, 0, 0, 0, 1, 0, 0, 0, 0}, 0x41, 0}, // Node's first STARTUP... as DSE_V1
-		{[]byte{0x05, 0, 0, 7, 5, 0, 0, 0, 0}, 5, 7},    // v5
-		{[]byte{0x06, 0, 0, 0, 5, 0, 0, 0, 0}, 6, 0},    // v6
-		{[]byte{0x04, 0x10, 0, 3, 5, 0, 0, 0, 0}, 4, 3}, // v4 with the beta flag
-		{[]byte{0x02, 0, 9, 5, 0, 0, 0, 0}, 2, 9},       // v2: 8-byte header
-		{[]byte{0x01, 0, 0x7f, 5, 0, 0, 0, 0}, 1, 0x7f}, // v1
+		{"DSE_V2", []byte{0x42, 0, 0, 0, 5, 0, 0, 0, 0}, 0x42, 4}, // Python's probe
+		{"DSE_V1", []byte{0x41, 0, 0, 0, 1, 0, 0, 0, 0}, 0x41, 4},
+		{"v5", []byte{0x05, 0, 0, 7, 5, 0, 0, 0, 0}, 5, 4},
+		{"v5 beta", []byte{0x05, 0x10, 0x12, 0x34, 5, 0, 0, 0, 0}, 5, 4},
+		{"v6", []byte{0x06, 0, 0, 9, 5, 0, 0, 0, 0}, 6, 4},
+		{"0x45", []byte{0x45, 0, 0, 1, 5, 0, 0, 0, 0}, 0x45, 4},
+		{"v0", []byte{0x00, 0, 0, 1, 5, 0, 0, 0, 0}, 0, 4},
+		{"v5 response bit", []byte{0x85, 0, 0, 2, 6, 0, 0, 0, 0}, 5, 4},
+		{"v4 beta flag", []byte{0x04, 0x10, 0, 3, 5, 0, 0, 0, 0}, 4, 4},
+		{"v2", []byte{0x02, 0, 9, 5, 0, 0, 0, 0}, 2, 2},       // 8-byte header
+		{"v1", []byte{0x01, 0, 0x7f, 1, 0, 0, 0, 0x16}, 1, 1}, // STARTUP, body unsent
+		{"v5 first byte alone", []byte{0x05}, 5, 4},
 	} {
 		c := dial(t, addr)
 		c.write(tc.raw)
-		h, m := c.recv()
+		h, m := c.recvAny()
 		e := expectError(t, m, protocol.CodeProtocolError)
 		want := fmt.Sprintf("Invalid or unsupported protocol version (%d); supported versions are (3/v3, 4/v4)", tc.version)
-		if e.Message != want || h.Version != protocol.Version4 || !h.Response || h.Stream != tc.stream || h.Flags != 0 {
-			t.Errorf("version %d: header %+v message %q", tc.version, h, e.Message)
+		if e.Message != want || h.Version != tc.reply || !h.Response || h.Stream != 0 || h.Flags != 0 {
+			t.Errorf("%s: header %+v message %q", tc.name, h, e.Message)
 		}
 		c.expectClosed()
 	}
@@ -55,6 +66,60 @@ func TestVersionNegotiation(t *testing.T) {
 		if _, ok := c.startup(nil).(*protocol.Ready); !ok {
 			t.Fatalf("v%d: STARTUP not answered with READY", v)
 		}
+	}
+}
+
+// TestV5OptionsRefused sends the first frame of a driver that starts at
+// v5 (gocql v2, and the newest Python and Node.js drivers): a raw v5
+// OPTIONS. The refusal must be readable by a v4 client (a v4 ERROR frame,
+// on stream 0, where drivers look for it), say which versions to step
+// down to, and end the connection.
+func TestV5OptionsRefused(t *testing.T) {
+	srv, addr := startServer(t, Config{}, newTestHandler())
+	c := dial(t, addr)
+	c.write([]byte{0x05, 0x00, 0x00, 0x01, byte(protocol.OpOptions), 0, 0, 0, 0})
+	h, m := c.recv() // a v4 client's reader
+	want := protocol.Header{Version: protocol.Version4, Response: true, Stream: 0, Opcode: protocol.OpError, Length: h.Length}
+	if h != want {
+		t.Errorf("header %+v, want %+v", h, want)
+	}
+	e := expectError(t, m, protocol.CodeProtocolError)
+	if e.Message != "Invalid or unsupported protocol version (5); supported versions are (3/v3, 4/v4)" {
+		t.Errorf("message %q", e.Message)
+	}
+	c.expectClosed()
+	if n := srv.Metrics().ProtocolErrors; n != 1 {
+		t.Errorf("%d protocol errors counted, want 1", n)
+	}
+}
+
+// TestVersionRefusedMidConnection checks that a frame of an unsupported
+// version after the handshake is refused on stream 0 in the connection's
+// own version (Cassandra answers in the channel's version), or in the
+// 8-byte header of v1 and v2 to those, and ends the connection.
+func TestVersionRefusedMidConnection(t *testing.T) {
+	_, addr := startServer(t, Config{}, newTestHandler())
+	for _, tc := range []struct {
+		conn  protocol.Version
+		first byte
+		reply protocol.Version
+	}{
+		{protocol.Version3, 0x05, protocol.Version3},
+		{protocol.Version4, 0x05, protocol.Version4},
+		{protocol.Version3, 0x01, 1},
+	} {
+		c := dial(t, addr)
+		c.v = tc.conn
+		if _, ok := c.startup(nil).(*protocol.Ready); !ok {
+			t.Fatalf("v%d: STARTUP not answered with READY", tc.conn)
+		}
+		c.write([]byte{tc.first, 0, 0, 5, byte(protocol.OpOptions), 0, 0, 0, 0})
+		h, m := c.recvAny()
+		e := expectError(t, m, protocol.CodeProtocolError)
+		if h.Version != tc.reply || h.Stream != 0 || !strings.Contains(e.Message, "Invalid or unsupported protocol version") {
+			t.Errorf("v%d connection, version byte 0x%02x: header %+v message %q", tc.conn, tc.first, h, e.Message)
+		}
+		c.expectClosed()
 	}
 }
 

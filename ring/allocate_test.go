@@ -125,3 +125,30 @@ func TestAllocateOnSingleTokenRing(t *testing.T) {
 		t.Fatalf("AllocateTokens on a one-token ring = %v, %v", toks, err)
 	}
 }
+
+// joinFixture is a ring of nodes with numTokens random tokens each, the
+// ring a node joins in the allocation benchmarks; its tokens are fixed so
+// runs of different versions compare.
+func joinFixture(tb testing.TB, nodes, numTokens int) *Snapshot {
+	return randomTokensRing(tb, nodes, numTokens, rand.New(rand.NewPCG(uint64(nodes), uint64(numTokens))))
+}
+
+func benchmarkJoin(b *testing.B, nodes, numTokens int) {
+	s := joinFixture(b, nodes, numTokens)
+	for b.Loop() {
+		if _, err := AllocateTokens(s, numTokens, 3, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAllocateTokens256On10Nodes: a node with --num-tokens 256 joins
+// ten nodes of 256 tokens each (rf=3).
+func BenchmarkAllocateTokens256On10Nodes(b *testing.B) { benchmarkJoin(b, 10, 256) }
+
+// BenchmarkAllocateTokens16On10Nodes: the default 16 tokens joining ten
+// nodes of 16, the baseline to read the 256-token case against.
+func BenchmarkAllocateTokens16On10Nodes(b *testing.B) { benchmarkJoin(b, 10, DefaultNumTokens) }
+
+// BenchmarkAllocateTokens256On100Nodes: a large ring, 25,600 ranges.
+func BenchmarkAllocateTokens256On100Nodes(b *testing.B) { benchmarkJoin(b, 100, 256) }

@@ -26,16 +26,20 @@ type clusterPorts struct{ cql, storage, gossip, admin int }
 
 var processAddrs = []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}
 
-// freeOnAll returns a port free on every address (TCP and UDP).
-func freeOnAll(t *testing.T, taken map[int]bool) int {
+// freeOnAll returns a port free on every address of addrs (TCP and UDP);
+// no addrs means processAddrs.
+func freeOnAll(t *testing.T, taken map[int]bool, addrs ...string) int {
 	t.Helper()
+	if len(addrs) == 0 {
+		addrs = processAddrs
+	}
 	for range 50 {
 		p := testutil.FreePort(t)
 		if taken[p] {
 			continue
 		}
 		ok := true
-		for _, a := range processAddrs {
+		for _, a := range addrs {
 			ln, err := net.Listen("tcp", net.JoinHostPort(a, strconv.Itoa(p)))
 			if err != nil {
 				ok = false
@@ -54,7 +58,7 @@ func freeOnAll(t *testing.T, taken map[int]bool) int {
 			return p
 		}
 	}
-	t.Skip("cannot find a port free on 127.0.0.1-3")
+	t.Skipf("cannot find a port free on %v", addrs)
 	return 0
 }
 

@@ -1,6 +1,7 @@
 package ring
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -60,17 +61,40 @@ const maxAllocRF = 16
 // O(n·R·L·rf²): about 0.1 s for 256 tokens joining ten nodes of 256
 // (BenchmarkAllocateTokens256On10Nodes). rnd only picks the offset on an
 // empty ring; otherwise the result is a pure function of s, n and rf.
+//
+// AllocateTokens cannot be interrupted; a node allocating at startup uses
+// AllocateTokensContext.
 func AllocateTokens(s *Snapshot, n, rf int, rnd *rand.Rand) ([]Token, error) {
+	return AllocateTokensContext(context.Background(), s, n, rf, rnd)
+}
+
+// AllocateTokensContext is AllocateTokens that gives up once ctx is done:
+// it checks ctx before each token and every pollEvery ranges while
+// scoring, and returns ctx's error wrapped (errors.Is(err,
+// context.Canceled) holds after a cancel) and no tokens.
+func AllocateTokensContext(ctx context.Context, s *Snapshot, n, rf int, rnd *rand.Rand) ([]Token, error) {
 	if n <= 0 {
 		return nil, fmt.Errorf("cannot allocate %d tokens: %w", n, ErrNoTokenSpace)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, stopped(0, n, err)
 	}
 	if len(s.future.tokens) == 0 {
 		return evenTokens(n, rnd), nil
 	}
-	a := newAllocator(s, rf)
+	a, err := newAllocator(ctx, s, rf)
+	if err != nil {
+		return nil, stopped(0, n, err)
+	}
 	out := make([]Token, 0, n)
 	for range n {
-		c, ok := a.best()
+		if err := ctx.Err(); err != nil {
+			return nil, stopped(len(out), n, err)
+		}
+		c, ok, err := a.best(ctx)
+		if err != nil {
+			return nil, stopped(len(out), n, err)
+		}
 		if !ok {
 			return nil, fmt.Errorf("cannot allocate token %d of %d: %w", len(out)+1, n, ErrNoTokenSpace)
 		}
@@ -78,6 +102,15 @@ func AllocateTokens(s *Snapshot, n, rf int, rnd *rand.Rand) ([]Token, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// pollEvery is how many ranges the allocator scores between two checks of
+// its context: a few hundred microseconds of work.
+const pollEvery = 4096
+
+// stopped wraps the context error that interrupted an allocation.
+func stopped(done, n int, err error) error {
+	return fmt.Errorf("token allocation stopped after %d of %d tokens: %w", done, n, err)
 }
 
 // evenTokens spaces n tokens 2^64/n apart starting at a random token.
@@ -120,7 +153,7 @@ type candidate struct {
 	delta float64
 }
 
-func newAllocator(s *Snapshot, rf int) *allocator {
+func newAllocator(ctx context.Context, s *Snapshot, rf int) (*allocator, error) {
 	a := &allocator{
 		rf:       min(max(rf, 1), maxAllocRF),
 		newOwner: int32(len(s.nodes)),
@@ -141,13 +174,18 @@ func newAllocator(s *Snapshot, rf int) *allocator {
 		a.effective = make([]float64, owners)
 		var rep [maxAllocRF]int32
 		for i := range a.tokens {
+			if i%pollEvery == pollEvery-1 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
 			f := fraction(a.width(i))
 			for _, o := range a.replicas(i, rep[:0]) {
 				a.effective[o] += f
 			}
 		}
 	}
-	return a
+	return a, nil
 }
 
 // width returns the width of the range ending at ring position i, 0
@@ -178,16 +216,22 @@ func (a *allocator) replicas(i int, dst []int32) []int32 {
 }
 
 // best scores every candidate and returns the one with the lowest score,
-// the first in ring order among equals.
-func (a *allocator) best() (candidate, bool) {
+// the first in ring order among equals; it returns ctx's error if ctx is
+// done.
+func (a *allocator) best(ctx context.Context) (candidate, bool, error) {
 	var b candidate
 	found := false
 	for i := range a.tokens {
+		if i%pollEvery == pollEvery-1 {
+			if err := ctx.Err(); err != nil {
+				return candidate{}, false, err
+			}
+		}
 		if c, ok := a.evaluate(i); ok && (!found || c.delta < b.delta) {
 			b, found = c, true
 		}
 	}
-	return b, found
+	return b, found, nil
 }
 
 // changes accumulates the share changes a candidate makes, per owner.

@@ -1,6 +1,7 @@
 package ring
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -54,7 +55,10 @@ func TestIncrementalScoreMatchesReference(t *testing.T) {
 			continue
 		}
 		rf := rnd.IntN(5) + 1
-		a := newAllocator(s, rf)
+		a, err := newAllocator(context.Background(), s, rf)
+		if err != nil {
+			t.Fatal(err)
+		}
 		nodes := len(s.nodes) + 1
 		for step := range rnd.IntN(6) + 1 {
 			before := referenceScore(a.tokens, a.owners, nodes, a.rf)
@@ -100,8 +104,8 @@ func TestIncrementalScoreMatchesReference(t *testing.T) {
 					}
 				}
 			}
-			c, ok := a.best()
-			if !ok {
+			c, ok, err := a.best(context.Background())
+			if err != nil || !ok {
 				break
 			}
 			a.place(c)

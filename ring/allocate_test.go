@@ -1,11 +1,14 @@
 package ring
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 )
 
 // balancedRing grows a ring one node at a time with AllocateTokens, nodes
@@ -123,6 +126,77 @@ func TestAllocateOnSingleTokenRing(t *testing.T) {
 	toks, err := AllocateTokens(s, 1, 3, nil)
 	if err != nil || len(toks) != 1 || toks[0] == 0 {
 		t.Fatalf("AllocateTokens on a one-token ring = %v, %v", toks, err)
+	}
+}
+
+// cancelAfter is a context that a SIGTERM cancels in the middle of an
+// allocation: its Err reports the parent's state for the first `after`
+// calls, then cancels the parent. calls counts every call.
+type cancelAfter struct {
+	context.Context
+	cancel       context.CancelFunc
+	after, calls int
+}
+
+func newCancelAfter(after int) *cancelAfter {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &cancelAfter{Context: ctx, cancel: cancel, after: after}
+}
+
+func (c *cancelAfter) Err() error {
+	if c.calls++; c.calls > c.after {
+		c.cancel()
+	}
+	return c.Context.Err()
+}
+
+func TestAllocateTokensContextDone(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	expired, cancel2 := context.WithDeadline(context.Background(), time.Unix(0, 0))
+	defer cancel2()
+	for _, s := range []*Snapshot{mustEmpty(t), joinFixture(t, 3, 16)} {
+		if toks, err := AllocateTokensContext(cancelled, s, 16, 3, nil); !errors.Is(err, context.Canceled) || toks != nil {
+			t.Errorf("cancelled context, %d tokens in the ring: %v, %v; want no tokens and context.Canceled", len(s.Tokens()), toks, err)
+		}
+		if toks, err := AllocateTokensContext(expired, s, 16, 3, nil); !errors.Is(err, context.DeadlineExceeded) || toks != nil {
+			t.Errorf("expired context, %d tokens in the ring: %v, %v; want no tokens and context.DeadlineExceeded", len(s.Tokens()), toks, err)
+		}
+	}
+}
+
+// TestAllocateTokensContextCancelledMidway: a context cancelled while 256
+// tokens are being allocated stops the allocation at the next check, with
+// the context's error and no tokens; and the context is checked between
+// tokens, so cancellation is noticed before the next token at the latest.
+func TestAllocateTokensContextCancelledMidway(t *testing.T) {
+	s := joinFixture(t, 10, 256)
+	full := newCancelAfter(math.MaxInt)
+	want, err := AllocateTokensContext(full, s, 256, 3, nil)
+	if err != nil || len(want) != 256 {
+		t.Fatalf("uncancelled allocation: %d tokens, %v", len(want), err)
+	}
+	if full.calls < 256 {
+		t.Fatalf("the context was checked %d times while allocating 256 tokens, want at least once per token", full.calls)
+	}
+	for _, after := range []int{1, 10, full.calls / 2, full.calls - 1} {
+		ctx := newCancelAfter(after)
+		toks, err := AllocateTokensContext(ctx, s, 256, 3, nil)
+		if !errors.Is(err, context.Canceled) || toks != nil {
+			t.Fatalf("cancelled at check %d of %d: %d tokens, %v; want none and context.Canceled", after+1, full.calls, len(toks), err)
+		}
+		if ctx.calls != after+1 {
+			t.Errorf("cancelled at check %d: the context was checked %d times, want the allocation to stop at that check", after+1, ctx.calls)
+		}
+	}
+	// The context is also checked while a single token is scored on a
+	// large ring, not only between tokens.
+	big := joinFixture(t, 100, 256)
+	if toks, err := AllocateTokensContext(newCancelAfter(2), big, 1, 3, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled while scoring the only token on a ring of %d ranges: %v, %v; want context.Canceled", len(big.Tokens()), toks, err)
+	}
+	if got, err := AllocateTokensContext(context.Background(), s, 256, 3, nil); err != nil || !slices.Equal(got, want) {
+		t.Errorf("AllocateTokensContext with a background context differs from the counted run: %v", err)
 	}
 }
 

@@ -24,8 +24,10 @@
 //  2. reads Header.Length more bytes, the body;
 //  3. if Header.Flags has FlagCompression, decompresses the body with the
 //     Compressor that STARTUP negotiated;
-//  4. for a request, strips the custom payload with SplitRequestBody
-//     (tracing needs no stripping in requests);
+//  4. for a request, strips the custom payload with SplitRequestBody,
+//     which refuses one in a v3 frame (tracing needs no stripping in
+//     requests); header flags a version does not define are otherwise
+//     ignored;
 //  5. calls DecodeRequest (or, on the client side, DecodeResponse) with
 //     the header's opcode and version.
 //

@@ -24,10 +24,9 @@ var ErrUnknownOpcode = errors.New("protocol: unknown opcode")
 var ErrCompression = errors.New("protocol: compression failed")
 
 // VersionError is returned by CheckVersion and DecodeHeader for a
-// protocol version Sibyl does not speak (anything but 3 and 4, or the v5
-// beta flag). Its Error text is Cassandra's, with the versions Sibyl
-// supports; drivers look for it to negotiate a lower version
-// (cql-compat.md section 2.8).
+// protocol version Sibyl does not speak (anything but 3 and 4). Its Error
+// text is Cassandra's, with the versions Sibyl supports; drivers look for
+// it to negotiate a lower version (cql-compat.md section 2.8).
 type VersionError struct {
 	Version byte // the low 7 bits of the header's first byte
 }

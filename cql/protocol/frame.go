@@ -63,13 +63,17 @@ const directionResponse = 0x80
 // Flags are the header flags (spec section 2.2).
 type Flags byte
 
-// Header flags.
+// Header flags. CustomPayload and Warning exist from v4 on. A frame of v3
+// or v4 may carry any other bit, which is ignored, as the spec (section
+// 2.2, "the rest of flags is currently unused and ignored") and
+// Cassandra 4.1 ignore it: the Python driver sets FlagBeta on every frame
+// when allow_beta_protocol_version is on, whatever the version.
 const (
 	FlagCompression   Flags = 0x01
 	FlagTracing       Flags = 0x02
 	FlagCustomPayload Flags = 0x04
 	FlagWarning       Flags = 0x08
-	FlagBeta          Flags = 0x10 // v5 only: refused
+	FlagBeta          Flags = 0x10 // USE_BETA, meaningful from v5 on
 )
 
 // Opcode identifies a message (spec section 2.4).
@@ -125,10 +129,11 @@ type Header struct {
 
 // DecodeHeader decodes the HeaderSize bytes at the start of src. It
 // checks, in this order: that there are enough bytes (ErrMalformed); the
-// version and the beta flag (*VersionError, with the header's other fields
-// filled so the caller can answer on the request's stream); and the body
-// length against maxFrameSize (ErrFrameTooLarge); maxFrameSize <= 0 means
-// DefaultMaxFrameSize.
+// version (*VersionError, from CheckVersion); and the body length against
+// maxFrameSize (ErrFrameTooLarge); maxFrameSize <= 0 means
+// DefaultMaxFrameSize. With an error, the header's fields are filled all
+// the same, so the caller can answer on the request's stream. Flags are
+// not checked: bits a version does not define are ignored.
 func DecodeHeader(src []byte, maxFrameSize int) (Header, error) {
 	if len(src) < HeaderSize {
 		return Header{}, fmt.Errorf("cannot decode frame header: %w", malformed(fmt.Sprintf("%d of %d bytes", len(src), HeaderSize)))
@@ -143,9 +148,6 @@ func DecodeHeader(src []byte, maxFrameSize int) (Header, error) {
 	}
 	if err := CheckVersion(src[0]); err != nil {
 		return h, err
-	}
-	if h.Flags&FlagBeta != 0 {
-		return h, &VersionError{Version: byte(h.Version)}
 	}
 	if maxFrameSize <= 0 {
 		maxFrameSize = DefaultMaxFrameSize
@@ -211,12 +213,19 @@ func AppendFrame(dst []byte, h Header, m Message, c Compressor) ([]byte, error) 
 	return body, nil
 }
 
-// SplitRequestBody removes the custom payload ([bytes map]) that starts a
-// request body when flags has FlagCustomPayload, and returns it and the
-// rest. Tracing on a request adds nothing to its body.
-func SplitRequestBody(flags Flags, body []byte) (map[string][]byte, []byte, error) {
-	if flags&FlagCustomPayload == 0 {
+// SplitRequestBody removes the custom payload ([bytes map]) that starts
+// the body of a request with header h when h has FlagCustomPayload, and
+// returns it and the rest. Tracing on a request adds nothing to its body.
+// Custom payloads exist from v4 on: in an earlier frame the flag is an
+// error (ErrMalformed; Cassandra refuses it too), not an ignored bit,
+// because a v3 client that set it meant its body to start with one.
+func SplitRequestBody(h Header, body []byte) (map[string][]byte, []byte, error) {
+	if h.Flags&FlagCustomPayload == 0 {
 		return nil, body, nil
+	}
+	if h.Version < Version4 {
+		return nil, nil, fmt.Errorf("cannot decode request prefix: %w", malformed(fmt.Sprintf(
+			"CUSTOM_PAYLOAD flag (0x%02x) in a protocol v%d frame; custom payloads exist only from v4 on", byte(FlagCustomPayload), h.Version)))
 	}
 	d := decoder{b: body}
 	payload := d.bytesMap("custom payload")

@@ -84,7 +84,9 @@ func TestDecodeHeaderVersions(t *testing.T) {
 	}{
 		{0x03, 0, true}, {0x04, 0, true}, {0x83, 0, true},
 		{0x01, 0, false}, {0x02, 0, false}, {0x05, 0, false}, {0x06, 0, false},
-		{0x41, 0, false}, {0x42, 0, false}, {0x04, byte(FlagBeta), false}, {0x00, 0, false},
+		{0x41, 0, false}, {0x42, 0, false}, {0x00, 0, false}, {0x05, byte(FlagBeta), false},
+		// Bits v3 and v4 do not define are ignored, as Cassandra ignores them.
+		{0x04, byte(FlagBeta), true}, {0x03, 0xf0, true}, {0x04, 0xff, true},
 	} {
 		h, err := DecodeHeader([]byte{tc.first, tc.flags, 0, 3, 5, 0, 0, 0, 0}, 0)
 		if tc.ok != (err == nil) {
@@ -153,12 +155,16 @@ func TestPrefixes(t *testing.T) {
 	}
 	b, _ = AppendRequestPayload(nil, map[string][]byte{"x": nil})
 	b = append(b, 9)
-	payload, rest, err := SplitRequestBody(FlagCustomPayload|FlagTracing, b)
+	payload, rest, err := SplitRequestBody(Header{Version: Version4, Flags: FlagCustomPayload | FlagTracing}, b)
 	if err != nil || len(payload) != 1 || !bytes.Equal(rest, []byte{9}) {
 		t.Fatalf("got %v %x %v", payload, rest, err)
 	}
-	if _, _, err := SplitRequestBody(FlagCustomPayload, []byte{0, 5}); !errors.Is(err, ErrMalformed) {
+	if _, _, err := SplitRequestBody(Header{Version: Version4, Flags: FlagCustomPayload}, []byte{0, 5}); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("truncated payload: %v", err)
+	}
+	_, _, err = SplitRequestBody(Header{Version: Version3, Flags: FlagCustomPayload}, b)
+	if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "CUSTOM_PAYLOAD flag (0x04) in a protocol v3 frame") {
+		t.Fatalf("custom payload in v3: %v", err)
 	}
 }
 

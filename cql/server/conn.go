@@ -313,16 +313,10 @@ func (c *conn) refuseVersion(err error) {
 	c.sendMessage(reply, protocolError("%s", err.Error()), nil)
 }
 
-// fatalHeader answers a header the connection cannot go on after: a body
-// too large to read (or, from DecodeHeader, an unsupported version). The
-// answer is a ProtocolError on the request's stream, never compressed
-// (cql-compat.md section 2.8).
+// fatalHeader answers a header the connection cannot go on after, a
+// body too large to read, with a ProtocolError on the request's stream,
+// never compressed (cql-compat.md section 2.8).
 func (c *conn) fatalHeader(h protocol.Header, err error) {
-	var ve *protocol.VersionError
-	if errors.As(err, &ve) {
-		c.refuseVersion(err)
-		return
-	}
 	msg := protocolError("%s", err.Error())
 	if errors.Is(err, protocol.ErrFrameTooLarge) {
 		msg.Message = fmt.Sprintf("Request is too big: length %d exceeds maximum allowed length %d", h.Length, c.srv.cfg.MaxFrameSize)

@@ -62,7 +62,7 @@ func (c *conn) decode(h protocol.Header, body []byte) (protocol.Message, error) 
 			return nil, fmt.Errorf("cannot decompress %s body: %w", h.Opcode, err)
 		}
 	}
-	_, body, err := protocol.SplitRequestBody(h.Flags, body)
+	_, body, err := protocol.SplitRequestBody(h, body)
 	if err != nil {
 		return nil, err
 	}

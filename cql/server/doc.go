@@ -56,7 +56,12 @@
 //
 // errorMessage (errors.go) is the one place where errors become ERROR
 // bodies. A body that cannot be decoded (the frame itself was intact) gets
-// a ProtocolError on its stream and the connection goes on.
+// a ProtocolError on its stream and the connection goes on; so does a
+// v3 frame with the CUSTOM_PAYLOAD flag, which only v4 defines (Cassandra
+// refuses it too). Other header flags that v3 and v4 do not define,
+// USE_BETA (0x10) and the unused bits, are ignored, as the spec and
+// Cassandra ignore them: the Python driver sets USE_BETA on every frame
+// when allow_beta_protocol_version is on.
 //
 // A frame of a version Sibyl does not speak (anything but v3 and v4: v1,
 // v2, v5, v6, the DSE versions 0x41 and 0x42...) gets what Cassandra 4.1

@@ -36,7 +36,6 @@ func TestVersionNegotiation(t *testing.T) {
 		{"0x45", []byte{0x45, 0, 0, 1, 5, 0, 0, 0, 0}, 0x45, 4},
 		{"v0", []byte{0x00, 0, 0, 1, 5, 0, 0, 0, 0}, 0, 4},
 		{"v5 response bit", []byte{0x85, 0, 0, 2, 6, 0, 0, 0, 0}, 5, 4},
-		{"v4 beta flag", []byte{0x04, 0x10, 0, 3, 5, 0, 0, 0, 0}, 4, 4},
 		{"v2", []byte{0x02, 0, 9, 5, 0, 0, 0, 0}, 2, 2},       // 8-byte header
 		{"v1", []byte{0x01, 0, 0x7f, 1, 0, 0, 0, 0x16}, 1, 1}, // STARTUP, body unsent
 		{"v5 first byte alone", []byte{0x05}, 5, 4},
@@ -199,6 +198,58 @@ func TestMalformedFramesKeepConnection(t *testing.T) {
 	expectRows(t, m, "after")
 	if got := srv.Metrics().ProtocolErrors; got < 9 {
 		t.Errorf("ProtocolErrors = %d", got)
+	}
+}
+
+// TestHeaderFlags checks the flags v3 and v4 do not define. USE_BETA
+// (0x10, from v5 on) and the unused bits are ignored, as the spec says and
+// Cassandra 4.1 does; the Python driver sets USE_BETA on every frame when
+// allow_beta_protocol_version is on, so refusing it would refuse that
+// driver. CUSTOM_PAYLOAD in a v3 frame is refused, as Cassandra refuses
+// it, with a ProtocolError naming it, on the request's stream, and the
+// connection goes on.
+func TestHeaderFlags(t *testing.T) {
+	_, addr := startServer(t, Config{}, newTestHandler())
+	raw := func(v protocol.Version, flags protocol.Flags, stream int16, m protocol.Message) []byte {
+		b, err := protocol.AppendFrame(nil, protocol.Header{Version: v, Stream: stream}, m, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[1] = byte(flags)
+		return b
+	}
+	for _, v := range []protocol.Version{protocol.Version3, protocol.Version4} {
+		c := dial(t, addr)
+		c.v = v
+		c.write(raw(v, protocol.FlagBeta, 3, &protocol.Options{}))
+		if h, m := c.recv(); m.Opcode() != protocol.OpSupported || h.Stream != 3 || h.Version != v {
+			t.Fatalf("v%d OPTIONS with USE_BETA: %+v %#v", v, h, m)
+		}
+		c.write(raw(v, protocol.FlagBeta|0xe0, 1, &protocol.Startup{Options: map[string]string{"CQL_VERSION": "3.0.0"}}))
+		if _, m := c.recv(); m.Opcode() != protocol.OpReady {
+			t.Fatalf("v%d STARTUP with USE_BETA and unused bits: %#v", v, m)
+		}
+		q := &protocol.Query{Query: "beta", Params: protocol.QueryParams{Version: v, Consistency: 1}}
+		c.write(raw(v, protocol.FlagBeta|protocol.FlagTracing, 4, q))
+		if h, m := c.recv(); h.Stream != 4 {
+			t.Fatalf("v%d QUERY with USE_BETA: %+v", v, h)
+		} else {
+			expectRows(t, m, "beta")
+		}
+		if v == protocol.Version3 {
+			body, _ := protocol.AppendRequestPayload(nil, map[string][]byte{"k": nil})
+			body, _ = q.Encode(body)
+			b := protocol.Header{Version: v, Flags: protocol.FlagCustomPayload, Stream: 5, Opcode: protocol.OpQuery, Length: uint32(len(body))}.Encode(nil)
+			c.write(append(b, body...))
+			h, m := c.recv()
+			e := expectError(t, m, protocol.CodeProtocolError)
+			if h.Stream != 5 || h.Version != v || !strings.Contains(e.Message, "CUSTOM_PAYLOAD flag (0x04) in a protocol v3 frame") {
+				t.Fatalf("v3 custom payload: %+v %q", h, e.Message)
+			}
+		}
+		c.query(6, "still open")
+		_, m := c.recv()
+		expectRows(t, m, "still open")
 	}
 }
 

@@ -42,6 +42,16 @@ func (n *Node) registerClusterAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("POST /cluster/decommission", n.handleDecommission)
 	mux.HandleFunc("POST /cluster/removenode", n.handleRemoveNode)
 	mux.HandleFunc("POST /cluster/repair", n.handleRepair)
+	mux.HandleFunc("POST /node/drain", n.handleDrain)
+}
+
+// handleDrain runs Drain; the node keeps running, out of service.
+func (n *Node) handleDrain(w http.ResponseWriter, r *http.Request) {
+	if err := n.Drain(r.Context()); err != nil {
+		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "drained"})
 }
 
 // handleRepair runs Repair for ?keyspace= (all when empty), primary

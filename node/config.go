@@ -281,8 +281,15 @@ func checkPort(add func(string, ...any), name string, port int, disableable bool
 	}
 }
 
+// maxNameLen bounds cluster_name, dc and rack: all three travel in every
+// gossip message, whose metadata memberlist caps at 512 bytes.
+const maxNameLen = 128
+
 func checkName(add func(string, ...any), field, v string) {
 	if strings.TrimSpace(v) == "" {
 		add("%s is empty", field)
+	}
+	if len(v) > maxNameLen {
+		add("%s is %d bytes long; at most %d", field, len(v), maxNameLen)
 	}
 }

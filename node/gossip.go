@@ -44,6 +44,15 @@ func gossipConfig(name, bindAddr string, port int, d *gossipDelegate, logger *sl
 	c.ProbeInterval = 500 * time.Millisecond
 	c.ProbeTimeout = 250 * time.Millisecond
 	c.SuspicionMult = 3
+	// Lifeguard's suspicion starts at SuspicionMaxTimeoutMult times the
+	// minimum and shrinks as other members confirm; in a small cluster
+	// there are few to confirm, so the default (6, i.e. 9 s here) was
+	// what an isolated node's peers waited. Twice the minimum keeps
+	// detection within about 3 s.
+	c.SuspicionMaxTimeoutMult = 2
+	// Push-pull and join streams: a partitioned peer's dial hangs until
+	// this timeout, and the re-join loop tries every lost peer in turn.
+	c.TCPTimeout = 2 * time.Second
 	// Gossip metadata changes (status, schema version) every 100 ms, so
 	// drivers' schema-agreement checks after DDL see every node converge
 	// well under a second.
@@ -57,6 +66,8 @@ func gossipConfig(name, bindAddr string, port int, d *gossipDelegate, logger *sl
 	c.DeadNodeReclaimTime = time.Nanosecond
 	c.Delegate = d
 	c.Events = d
+	c.Alive = d.adm
+	c.Merge = d.adm
 	c.Logger = log.New(&slogWriter{log: logger}, "", 0)
 	return c
 }
@@ -90,6 +101,7 @@ const (
 	evSchema                             // it acknowledged a schema version
 	evRemoved                            // an operator removed it (removenode)
 	evRefresh                            // self changed: republish the view
+	evRetired                            // peers told us of removed or decommissioned ids
 )
 
 // gossipEvent is one change for the peer table's apply loop.
@@ -97,8 +109,9 @@ type gossipEvent struct {
 	kind   gossipEventKind
 	meta   nodeMeta // evAlive: the member's decoded metadata
 	id     ring.HostID
-	tokens []ring.Token // evTokens
-	schema [16]byte     // evSchema
+	tokens []ring.Token  // evTokens
+	schema [16]byte      // evSchema
+	ids    []ring.HostID // evRetired
 }
 
 // eventQueue is an unbounded FIFO: producers (memberlist callbacks) never
@@ -140,6 +153,7 @@ func (q *eventQueue) Drain() []gossipEvent {
 type gossipDelegate struct {
 	meta  func() nodeMeta // this node's current metadata
 	queue *eventQueue
+	adm   *admission // who may be a member; its state rides on push-pull
 	log   *slog.Logger
 }
 
@@ -158,13 +172,17 @@ func (d *gossipDelegate) NodeMeta(limit int) []byte {
 	return b
 }
 
-// NotifyMsg, GetBroadcasts, LocalState and MergeRemoteState are unused:
-// tokens and schemas travel over messaging, which has deadlines and no
-// size limit.
+// NotifyMsg and GetBroadcasts are unused: tokens and schemas travel over
+// messaging, which has deadlines and no size limit.
 func (d *gossipDelegate) NotifyMsg([]byte)                           {}
 func (d *gossipDelegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
-func (d *gossipDelegate) LocalState(join bool) []byte                { return nil }
-func (d *gossipDelegate) MergeRemoteState(buf []byte, join bool)     {}
+
+// LocalState and MergeRemoteState carry admission's state (cluster name,
+// retired host ids) in every push-pull exchange, joins included.
+func (d *gossipDelegate) LocalState(join bool) []byte { return d.adm.pushPullState() }
+func (d *gossipDelegate) MergeRemoteState(buf []byte, join bool) {
+	d.adm.mergePushPullState(buf)
+}
 
 func (d *gossipDelegate) NotifyJoin(n *memberlist.Node)   { d.alive(n) }
 func (d *gossipDelegate) NotifyUpdate(n *memberlist.Node) { d.alive(n) }
@@ -210,9 +228,16 @@ type nodeMeta struct {
 	AdminPort  uint16
 	NumTokens  uint16
 	DC, Rack   string
+	// Since version 2: the gossip port, so peers can re-join a node they
+	// lost (even from a persisted peer table), and the cluster name, so
+	// no node ever admits a member of another cluster.
+	GossipPort  uint16
+	ClusterName string
 }
 
-const nodeMetaVersion = 1
+// nodeMetaVersion is written; version 1 (without gossip port and cluster
+// name) is still read, from persisted peer tables and older peers.
+const nodeMetaVersion = 2
 
 // errBadMeta is returned (wrapped) for undecodable gossip metadata.
 var errBadMeta = errors.New("node: malformed gossip metadata")
@@ -239,7 +264,9 @@ func (m nodeMeta) append(b []byte) []byte {
 		b = binary.BigEndian.AppendUint16(b, p)
 	}
 	b = appendShortString(b, m.DC)
-	return appendShortString(b, m.Rack)
+	b = appendShortString(b, m.Rack)
+	b = binary.BigEndian.AppendUint16(b, m.GossipPort)
+	return appendShortString(b, m.ClusterName)
 }
 
 func appendShortString(b []byte, s string) []byte {
@@ -292,7 +319,8 @@ func (r *metaReader) shortString(what string) string {
 func decodeNodeMeta(b []byte) (nodeMeta, error) {
 	var m nodeMeta
 	r := &metaReader{b: b}
-	if v := r.byte("version"); r.err == nil && v != nodeMetaVersion {
+	v := r.byte("version")
+	if r.err == nil && v != 1 && v != nodeMetaVersion {
 		return m, fmt.Errorf("%w: version %d", errBadMeta, v)
 	}
 	copy(m.HostID[:], r.take(16, "host id"))
@@ -305,6 +333,9 @@ func decodeNodeMeta(b []byte) (nodeMeta, error) {
 	m.MsgPort, m.CQLPort = r.uint16("messaging port"), r.uint16("cql port")
 	m.AdminPort, m.NumTokens = r.uint16("admin port"), r.uint16("token count")
 	m.DC, m.Rack = r.shortString("dc"), r.shortString("rack")
+	if v >= 2 {
+		m.GossipPort, m.ClusterName = r.uint16("gossip port"), r.shortString("cluster name")
+	}
 	switch {
 	case r.err != nil:
 		return nodeMeta{}, r.err
@@ -316,6 +347,15 @@ func decodeNodeMeta(b []byte) (nodeMeta, error) {
 		return nodeMeta{}, fmt.Errorf("%w: zero host id or unknown status %d", errBadMeta, m.Status)
 	}
 	return m, nil
+}
+
+// gossipAddr is the member's gossip address, "" when unknown (version 1
+// metadata, or an ephemeral port not yet bound).
+func (m nodeMeta) gossipAddr() string {
+	if m.GossipPort == 0 || !m.Addr.IsValid() {
+		return ""
+	}
+	return net.JoinHostPort(m.Addr.String(), strconv.Itoa(int(m.GossipPort)))
 }
 
 // msgAddr is the member's internode messaging address.
@@ -375,29 +415,14 @@ func seedAddr(seed string, port int) string {
 // port is the gossip port actually bound.
 func (g *gossiper) port() int { return g.bound }
 
-// join contacts the seeds until one answers or ctx ends. A node without
-// other seeds is the first of its cluster and has nothing to join. Seeds
-// that are not up yet (a whole cluster starting at once) are retried with
-// backoff while the node already serves.
-func (g *gossiper) join(ctx context.Context) error {
-	if len(g.seeds) == 0 {
-		return nil
+// aliveAddrs is the set of gossip addresses memberlist sees alive or
+// suspect (not dead, not left), this node included.
+func (g *gossiper) aliveAddrs() map[string]bool {
+	out := make(map[string]bool)
+	for _, m := range g.ml.Members() {
+		out[m.Address()] = true
 	}
-	backoff := 200 * time.Millisecond
-	for {
-		n, err := g.ml.Join(g.seeds)
-		if n > 0 {
-			g.log.Info("joined the cluster through seeds", "contacted", n, "seeds", g.seeds)
-			return nil
-		}
-		g.log.Warn("no seed answered; retrying", "seeds", g.seeds, "err", err, "in", backoff)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 5*time.Second)
-	}
+	return out
 }
 
 // announce broadcasts this node's changed metadata.

@@ -16,7 +16,7 @@ import (
 // openMembership binds the internode messaging port and gossip, restores
 // the persisted peer table and builds the ring from it. Nothing runs yet:
 // startMembership (from Serve) starts the loops and joins the seeds.
-func (n *Node) openMembership() error {
+func (n *Node) openMembership(ctx context.Context) error {
 	c := &cluster{n: n, log: n.log.With("component", "cluster"), queue: newEventQueue(),
 		peers: make(map[ring.HostID]*peerState), fetching: make(map[ring.HostID]bool)}
 	c.status.Store(uint32(ring.StatusNormal))
@@ -24,6 +24,16 @@ func (n *Node) openMembership() error {
 	n.cluster = c
 	if err := c.checkDecommissioned(); err != nil {
 		return err
+	}
+	c.adm = newAdmission(n.cfg.ClusterName, n.id.hostID, c.log.With("component", "admission"))
+	c.adm.learnt = func(ids []ring.HostID) { c.queue.Push(gossipEvent{kind: evRetired, ids: ids}) }
+	if n.engine != nil {
+		if err := checkSavedClusterName(context.Background(), n.engine, n.cfg.ClusterName); err != nil {
+			return err
+		}
+		if err := c.adm.load(n.engine); err != nil {
+			return err
+		}
 	}
 	// Messaging first: publish builds a remote replica for every persisted
 	// peer, and each must hold the messenger it will send through.
@@ -38,14 +48,18 @@ func (n *Node) openMembership() error {
 		c.hints = &hintManager{c: c, engine: n.engine, window: n.cfg.HintWindow, throttle: n.cfg.HintThrottle, kick: make(chan struct{}, 1)}
 	}
 	c.schema = newSchemaSync(c)
-	d := &gossipDelegate{meta: c.selfMeta, queue: c.queue, log: c.log.With("component", "gossip")}
+	if n.cfg.GossipPort > 0 {
+		c.gossipPort.Store(uint32(n.cfg.GossipPort))
+	}
+	d := &gossipDelegate{meta: c.selfMeta, queue: c.queue, adm: c.adm, log: c.log.With("component", "gossip")}
 	g, err := startGossip(n.id.hostID.String(), n.addr, max(n.cfg.GossipPort, 0), n.cfg.Seeds, n.cfg.Network, d, c.log.With("component", "memberlist"))
 	if err != nil {
 		return err
 	}
 	c.gossip = g
+	c.gossipPort.Store(uint32(g.port()))
 	c.registerClusterMetrics(n.metrics)
-	return c.decideBootstrap()
+	return c.decideBootstrap(ctx)
 }
 
 // checkDecommissioned refuses to run a node that has left the ring.
@@ -67,7 +81,7 @@ func (c *cluster) checkDecommissioned() error {
 // other than itself: it then starts joining (it takes writes for its
 // future ranges but serves no reads until it has streamed them). A first
 // node, or one that has bootstrapped before, starts normal.
-func (c *cluster) decideBootstrap() error {
+func (c *cluster) decideBootstrap(ctx context.Context) error {
 	if c.n.engine == nil {
 		return nil
 	}
@@ -88,7 +102,7 @@ func (c *cluster) decideBootstrap() error {
 	}
 	c.bootstrapping = true
 	c.status.Store(uint32(ring.StatusJoining))
-	if err := c.allocateJoinTokens(context.Background()); err != nil {
+	if err := c.allocateJoinTokens(ctx); err != nil {
 		return err
 	}
 	c.publish(true)
@@ -133,9 +147,9 @@ func (n *Node) startMembership() error {
 	}
 	c.msgLn = nil
 	tasks := map[string]func(context.Context) error{
-		"node.gossip: apply membership events": c.run,
-		"node.gossip: join seeds":              c.gossip.join,
-		"node.schema: check agreement":         c.agreementLoop,
+		"node.gossip: apply membership events":   c.run,
+		"node.gossip: join seeds and lost peers": c.keepJoined,
+		"node.schema: check agreement":           c.agreementLoop,
 	}
 	if c.hints != nil {
 		tasks["node.hints: replay"] = c.hints.run

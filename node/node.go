@@ -51,6 +51,7 @@ type Node struct {
 
 	cluster *cluster // gossip, messaging, hints, schema sync (membership.go)
 
+	drainOnce sync.Once
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -59,7 +60,7 @@ type Node struct {
 // SIGTERM in `sibyl serve`) or a part of the node fails, then shuts down
 // gracefully. It returns the first failure, or nil after a clean stop.
 func Run(ctx context.Context, cfg Config) error {
-	n, err := New(cfg)
+	n, err := NewContext(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -72,7 +73,12 @@ func Run(ctx context.Context, cfg Config) error {
 // identity and catalog, and binds its ports, so that configuration, disk
 // and port errors surface before anything runs. The caller must Close the
 // node.
-func New(cfg Config) (n *Node, err error) {
+func New(cfg Config) (*Node, error) { return NewContext(context.Background(), cfg) }
+
+// NewContext is New with a context for its long steps (a new node joins
+// its seeds and allocates its tokens before it returns): cancelling ctx,
+// as SIGTERM does in `sibyl serve`, abandons the start.
+func NewContext(ctx context.Context, cfg Config) (n *Node, err error) {
 	c := cfg.Clone()
 	c.EnsureDefaults()
 	if err := c.Validate(); err != nil {
@@ -86,7 +92,7 @@ func New(cfg Config) (n *Node, err error) {
 			n = nil
 		}
 	}()
-	if err := n.open(); err != nil {
+	if err := n.open(ctx); err != nil {
 		return n, err
 	}
 	return n, nil
@@ -95,7 +101,7 @@ func New(cfg Config) (n *Node, err error) {
 // open builds every part of the node in dependency order: storage, then
 // what is stored in it (identity, catalog), then the ring, coordinator and
 // executor over them, then the servers.
-func (n *Node) open() error {
+func (n *Node) open(ctx context.Context) error {
 	n.metrics = newRegistry()
 	if err := n.openStorage(); err != nil {
 		return err
@@ -115,7 +121,7 @@ func (n *Node) open() error {
 	if n.adminLn != nil {
 		n.admin = n.newAdminServer(n.metrics)
 	}
-	if err := n.openMembership(); err != nil {
+	if err := n.openMembership(ctx); err != nil {
 		return err
 	}
 	n.registerMetrics()
@@ -360,12 +366,14 @@ func (n *Node) stop(graceful bool) error {
 	defer cancel()
 	var errs []error
 	if graceful {
-		n.cluster.beginShutdown()
+		errs = append(errs, n.Drain(ctx))
 	} else {
 		n.cluster.crash()
 	}
 	if n.cql != nil {
-		if err := n.cql.Shutdown(ctx); err != nil {
+		// After a drain this returns at once; after Kill it cuts every
+		// connection (ctx has already expired).
+		if err := n.cql.Shutdown(ctx); err != nil && graceful {
 			errs = append(errs, fmt.Errorf("cannot drain CQL connections: %w", err))
 		}
 	}

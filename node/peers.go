@@ -36,9 +36,13 @@ type cluster struct {
 	stopping atomic.Bool
 	left     atomic.Bool // decommissioned
 	crashed  atomic.Bool // Kill: stopped without a word to anyone
+	// gossipPort is the gossip port bound (known once memberlist is
+	// created when the configured port is ephemeral).
+	gossipPort atomic.Uint32
 	// allocating is set while a new node chooses its tokens.
 	allocating atomic.Bool
 	hints      *hintManager // nil with the null backend
+	adm        *admission   // who may be a member (admission.go)
 	// bootstrapping is set by New when the node must stream its ranges
 	// before it turns normal.
 	bootstrapping bool
@@ -93,6 +97,7 @@ func (c *cluster) selfMeta() nodeMeta {
 		Schema: n.schema.Catalog().Version(), Addr: n.addr,
 		MsgPort: uint16(c.msgPort), CQLPort: uint16(n.cqlInfo.local.RPCPort), AdminPort: uint16(n.adminPort()),
 		NumTokens: uint16(len(n.id.tokens)), DC: n.cfg.DataCenter, Rack: n.cfg.Rack,
+		GossipPort: uint16(c.gossipPort.Load()), ClusterName: n.cfg.ClusterName,
 	}
 }
 
@@ -132,12 +137,18 @@ func (c *cluster) apply(ctx context.Context, ev gossipEvent) bool {
 		if ev.meta.Left {
 			return c.retire(ev.id)
 		}
+		if c.adm.isRetired(ev.id) {
+			return false // removed for good; admission refuses it too
+		}
 		if p == nil {
 			p = &peerState{}
 			c.peers[ev.id] = p
 		}
 		return c.applyAlive(ctx, p, ev.meta)
 	case evDead, evLeft:
+		if ev.kind == evLeft {
+			c.retireID(ev.id)
+		}
 		if p == nil {
 			return false
 		}
@@ -156,7 +167,19 @@ func (c *cluster) apply(ctx context.Context, ev gossipEvent) bool {
 			p.meta.Schema = ev.schema
 		}
 	case evRemoved:
+		c.retireID(ev.id)
 		return c.remove(ev.id)
+	case evRetired:
+		c.saveRetired()
+		changed := false
+		for _, id := range ev.ids {
+			if p := c.peers[id]; p != nil && p.up {
+				changed = c.retire(id) || changed
+			} else {
+				changed = c.remove(id) || changed
+			}
+		}
+		return changed
 	case evRefresh:
 		return true
 	}
@@ -214,12 +237,33 @@ func (c *cluster) retire(id ring.HostID) bool {
 		return false
 	}
 	p.retired = true
+	c.retireID(id)
 	if p.inRing {
 		c.n.publish(exec.Event{Type: exec.EventTopologyChange, Change: "REMOVED_NODE", Addr: p.meta.rpcAddr()})
 		p.inRing = false
 	}
 	c.log.Info("peer left the ring", "host_id", id)
 	return true
+}
+
+// retireID records that id left the cluster for good (decommissioned or
+// removed): it may never rejoin under that identity.
+func (c *cluster) retireID(id ring.HostID) {
+	if c.adm.add([]ring.HostID{id}) {
+		c.saveRetired()
+	}
+}
+
+// saveRetired persists admission's retired set.
+func (c *cluster) saveRetired() {
+	if c.n.engine == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.n.engine.SetLocal(ctx, metaRetired, c.adm.encodeRetired()); err != nil {
+		c.log.Warn("cannot persist the retired host ids", "err", err)
+	}
 }
 
 // remove forgets a node for good (it left, or an operator removed it).

@@ -66,24 +66,26 @@ func wins(data []byte, v [16]byte, cur *schema.Catalog) bool {
 }
 
 // adopt replaces the catalog with the marshalled one in data if it wins
-// the merge rule, persisting it first. It reports whether it did.
-func (s *schemaStore) adopt(ctx context.Context, data []byte) (bool, error) {
+// the merge rule, persisting it first. It returns the catalog it
+// replaced, nil when it kept its own.
+func (s *schemaStore) adopt(ctx context.Context, data []byte) (*schema.Catalog, error) {
 	cat, err := schema.UnmarshalCatalog(data)
 	if err != nil {
-		return false, fmt.Errorf("cannot decode a peer's schema: %w", err)
+		return nil, fmt.Errorf("cannot decode a peer's schema: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !wins(data, cat.Version(), s.cur.Load()) {
-		return false, nil
+	prev := s.cur.Load()
+	if !wins(data, cat.Version(), prev) {
+		return nil, nil
 	}
 	if s.save != nil {
 		if err := s.save(ctx, data); err != nil {
-			return false, fmt.Errorf("cannot persist a peer's schema: %w", err)
+			return nil, fmt.Errorf("cannot persist a peer's schema: %w", err)
 		}
 	}
 	s.cur.Store(cat)
-	return true, nil
+	return prev, nil
 }
 
 // replicatedSchema is the exec.SchemaStore the executor uses: the node's
@@ -186,14 +188,18 @@ func (s *schemaSync) pull(ctx context.Context, addr string) {
 }
 
 func (s *schemaSync) adoptAndAnnounce(ctx context.Context, data []byte) {
-	ok, err := s.c.n.schema.adopt(ctx, data)
+	prev, err := s.c.n.schema.adopt(ctx, data)
 	if err != nil {
 		s.c.log.Warn("cannot adopt a peer's schema", "err", err)
 		return
 	}
-	if ok {
-		s.c.log.Info("adopted a newer schema from a peer", "schema_version", uuidString(s.c.n.schema.Catalog().Version()))
+	if prev != nil {
+		cur := s.c.n.schema.Catalog()
+		s.c.log.Info("adopted a newer schema from a peer", "schema_version", uuidString(cur.Version()))
 		s.c.announce()
+		for _, sc := range schemaChanges(prev, cur) {
+			s.c.n.publish(exec.Event{Type: exec.EventSchemaChange, Schema: &sc})
+		}
 	}
 }
 

@@ -412,7 +412,18 @@ func (n *Node) Decommission(ctx context.Context) error {
 	if err := c.gossip.leave(5 * time.Second); err != nil {
 		return err
 	}
-	c.log.Info("decommissioned: this node has left the ring; stop the process")
+	// Its data now lives elsewhere: stop the native transport at once, as
+	// Cassandra does, so no client keeps reading what this node no longer
+	// receives. Requests in flight finish first.
+	if n.cql != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), n.cfg.ShutdownTimeout)
+		err := n.cql.Shutdown(sctx)
+		cancel()
+		if err != nil {
+			c.log.Warn("client connections cut before their requests finished", "err", err)
+		}
+	}
+	c.log.Info("decommissioned: this node has left the ring and stopped serving clients; stop the process")
 	return nil
 }
 

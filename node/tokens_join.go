@@ -36,16 +36,39 @@ const allocationWait = 30 * time.Second
 // together see each other and take turns.
 const allocationSettle = time.Second
 
-// joinForAllocation joins the seeds, retrying for a while: a cluster's
-// nodes are often started together, seeds a moment later than others.
-func (c *cluster) joinForAllocation(ctx context.Context) bool {
-	deadline := time.Now().Add(10 * time.Second)
+// seedWait bounds how long a new node tries its seeds before it gives up:
+// a cluster's nodes are often started together, seeds a moment later
+// than the others, but a node that has never joined cannot serve
+// without them (Cassandra likewise refuses to bootstrap without a seed).
+// A variable only so that tests can shorten it.
+var seedWait = 30 * time.Second
+
+// joinForAllocation joins the seeds, retrying for up to seedWait. It
+// fails when no seed answers, when the seeds belong to another cluster,
+// or when the cluster refuses this node.
+func (c *cluster) joinForAllocation(ctx context.Context) error {
+	deadline := time.Now().Add(seedWait)
+	var lastErr error
 	for {
-		if n, _ := c.gossip.ml.Join(c.gossip.seeds); n > 0 {
-			return true
+		before := c.adm.beginJoin()
+		n, err := c.gossip.ml.Join(c.gossip.seeds)
+		if err := c.adm.Refusal(); err != nil {
+			return err
 		}
-		if time.Now().After(deadline) || !sleepCtx(ctx, 250*time.Millisecond) {
-			return false
+		if n > 0 {
+			return nil
+		}
+		if foreign := c.adm.foreignOnly(before); foreign != "" {
+			return fmt.Errorf("%w: the seeds answer for another cluster: %s; this node's cluster_name is %q",
+				errRefused, foreign, c.n.cfg.ClusterName)
+		}
+		lastErr = err
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cannot join the cluster: no seed of %v answered within %s (last error: %v); "+
+				"a new node needs a running seed: check seeds and that the seed nodes are up", c.gossip.seeds, seedWait, lastErr)
+		}
+		if !sleepCtx(ctx, 250*time.Millisecond) {
+			return fmt.Errorf("interrupted while joining the cluster: %w", context.Cause(ctx))
 		}
 	}
 }
@@ -61,9 +84,8 @@ func (c *cluster) allocateJoinTokens(ctx context.Context) error {
 		c.allocating.Store(false)
 		c.announce()
 	}()
-	if !c.joinForAllocation(ctx) {
-		c.log.Warn("no seed answered; keeping the tokens chosen at random", "seeds", c.gossip.seeds)
-		return nil
+	if err := c.joinForAllocation(ctx); err != nil {
+		return err
 	}
 	// Let gossip tell every node starting at the same time about us (and
 	// us about them) before anyone decides.

@@ -177,6 +177,32 @@ data directory.`,
 	return cmd
 }
 
+func newDrainCmd() *cobra.Command {
+	var a adminFlags
+	cmd := &cobra.Command{
+		Use:   "drain",
+		Short: "Take the node out of service before a restart: announce, finish requests, flush",
+		Long: `Ask the node at --host to drain, as before a restart: it tells its peers
+and clients through gossip and STATUS_CHANGE DOWN that it is going down,
+keeps answering for a moment while drivers take notice, then stops
+accepting client connections, finishes the requests in flight and flushes
+its storage. The process stays up (internode messaging still answers)
+until it is stopped; SIGTERM does the same drain and then exits.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Minute)
+			defer cancel()
+			if err := a.callLong(ctx, http.MethodPost, "/node/drain"); err != nil {
+				return err
+			}
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s drained; stop its process now\n", a.host)
+			return err
+		},
+	}
+	a.register(cmd)
+	return cmd
+}
+
 func newRemoveNodeCmd() *cobra.Command {
 	var a adminFlags
 	cmd := &cobra.Command{

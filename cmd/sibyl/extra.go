@@ -6,5 +6,5 @@ import "github.com/spf13/cobra"
 // owners' files: bench (cmd/sibyl/bench.go, over package bench).
 func addExtraCommands(root *cobra.Command) {
 	root.AddCommand(newBenchCmd())
-	root.AddCommand(newStatusCmd(), newRingCmd(), newClusterCmd(), newDecommissionCmd(), newRemoveNodeCmd(), newRepairCmd()) // cmd/sibyl/cluster.go
+	root.AddCommand(newStatusCmd(), newRingCmd(), newClusterCmd(), newDecommissionCmd(), newDrainCmd(), newRemoveNodeCmd(), newRepairCmd()) // cmd/sibyl/cluster.go
 }

@@ -48,11 +48,12 @@ var rules = []rule{
 	{prefix: "internal/shell", allow: []string{"cql/parser"}},
 	{prefix: "internal/sim", allow: []string{""}},
 	{prefix: "internal/testutil", allow: []string{""}},
+	{prefix: "internal/faults", allow: []string{""}},
 	{prefix: "internal"},
 }
 
 // testOnly are packages no production package may depend on.
-var testOnly = []string{"internal/sim", "internal/testutil"}
+var testOnly = []string{"internal/sim", "internal/testutil", "internal/faults"}
 
 type pkgInfo struct {
 	path    string // relative to the module; "" for the root

@@ -40,6 +40,14 @@ const (
 // bufferSize is the size of the read and write buffers of a connection.
 const bufferSize = 32 << 10
 
+// After a fatal header is answered, the connection waits at most
+// lingerTime, reading and dropping at most lingerBytes, for its client to
+// close first (see linger).
+const (
+	lingerTime  = time.Second
+	lingerBytes = 1 << 20
+)
+
 // maxIdleWorkers bounds the request workers a connection keeps waiting
 // for work. A worker that finishes a request while this many are idle
 // exits. Keeping workers alive is what saves the cost of a new goroutine
@@ -121,6 +129,7 @@ func (c *conn) serve() {
 	defer stop()
 
 	err := c.readLoop()
+	fatal := err == nil
 	switch {
 	case err == nil, c.draining.Load():
 		// A fatal header was answered, or Shutdown drains: requests in
@@ -140,7 +149,28 @@ func (c *conn) serve() {
 	c.workers.Wait()
 	close(c.writerStop)
 	<-writerDone
+	if fatal && c.ctx.Err() == nil {
+		c.linger()
+	}
 	_ = c.nc.Close()
+}
+
+// linger half-closes a connection whose last answer refused a fatal
+// header, then reads and drops what the client still sends until it
+// closes its side, for at most lingerTime and lingerBytes. Closing at
+// once with bytes unread (the refused frame's body, a pipelined frame)
+// would send a RST instead of a FIN: the client's next write then fails
+// before it reads the refusal, and some systems (Windows) drop received
+// data on a RST, so a driver would see a reset instead of the answer it
+// negotiates down on. net/http does the same (closeWriteAndWait).
+// Connections that cannot half-close are closed at once.
+func (c *conn) linger() {
+	cw, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(lingerTime))
+	_, _ = io.Copy(io.Discard, io.LimitReader(c.nc, lingerBytes))
 }
 
 // drain makes the reader stop at its next read; requests in flight

@@ -75,10 +75,14 @@
 // their clients read. The version is checked on the first byte, before
 // the rest of the header is waited for, because v1 and v2 headers are 8
 // bytes, not 9. A body over Config.MaxFrameSize gets a ProtocolError on
-// the request's stream. After either, the connection is closed once the
+// the request's stream. After either, the connection ends once the
 // answer is written: the body was never read, so the stream cannot be
 // resynchronised. (Cassandra leaves the socket open, but the unread bytes
 // make every later frame on it fail the same way, and drivers close it.)
+// It ends with a half-close, then drops what the client still sends until
+// it closes (at most a second and 1 MiB): closing with bytes unread would
+// send a RST, which can fail the client's writes or lose the answer
+// before the client reads it.
 //
 // A panic in the Handler becomes a Server error.
 //

@@ -92,6 +92,29 @@ func TestV5OptionsRefused(t *testing.T) {
 	}
 }
 
+// TestRefusalSurvivesUnreadBytes sends what the server will not read
+// after a refused v5 STARTUP's header: its body, late, and then more. The
+// server must half-close and drop those bytes rather than close with them
+// unread, which sends a RST: the client's writes would then fail before it
+// reads the refusal (and on some systems the refusal itself is dropped).
+func TestRefusalSurvivesUnreadBytes(t *testing.T) {
+	_, addr := startServer(t, Config{}, newTestHandler())
+	c := dial(t, addr)
+	c.write([]byte{0x05, 0, 0, 1, byte(protocol.OpStartup), 0, 0, 0, 0x16})
+	time.Sleep(20 * time.Millisecond)
+	for i := range 2 {
+		if _, err := c.nc.Write(make([]byte, 0x16)); err != nil {
+			t.Fatalf("write %d after the refusal: %v", i, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	h, m := c.recv()
+	if e := expectError(t, m, protocol.CodeProtocolError); h.Stream != 0 || !strings.Contains(e.Message, "(5)") {
+		t.Fatalf("header %+v message %q", h, e.Message)
+	}
+	c.expectClosed()
+}
+
 // TestVersionRefusedMidConnection checks that a frame of an unsupported
 // version after the handshake is refused on stream 0 in the connection's
 // own version (Cassandra answers in the channel's version), or in the

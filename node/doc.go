@@ -57,6 +57,11 @@
 //     and a node that sees another schema version pulls it; the catalog
 //     with the higher generation (then the larger version) wins
 //     (schemasync.go), so every node converges on one schema_version.
+//   - memberlist never contacts a member it declared dead, so rejoin.go
+//     re-joins seeds and lost peers every 2 s: partitions heal by
+//     themselves. admission.go keeps members of another cluster and
+//     removed or decommissioned identities out, and stops a node that is
+//     one of them.
 //   - A new node allocates its tokens against the ring it learns from the
 //     seeds (tokens_join.go), announces itself joining, streams its future
 //     ranges from every current replica, then turns normal; decommission,
@@ -71,10 +76,13 @@
 //     bad configuration or a busy port fails before anything runs.
 //  2. Serve(ctx) starts the servers under the node's task group and
 //     returns when ctx is cancelled or a part fails.
-//  3. Close() stops accepting connections, drains those in flight for up
-//     to ShutdownTimeout, stops every task, and closes storage last, so
-//     every acknowledged write is in Pebble's synced WAL before the
-//     process exits. Run(ctx, cfg) is New, Serve and Close in one call.
+//  3. Close() drains the node (drain.go: announce the shutdown through
+//     gossip and to clients, keep answering briefly, stop accepting
+//     connections, finish those in flight for up to ShutdownTimeout,
+//     flush), stops every task, and closes storage last, so every
+//     acknowledged write is in Pebble's synced WAL before the process
+//     exits. Run(ctx, cfg) is NewContext, Serve and Close in one call.
+//     Kill() stops the node as a crash would, for fault-injection tests.
 //
 // # Invariants
 //

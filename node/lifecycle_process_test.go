@@ -749,3 +749,150 @@ func TestProcessKillCoordinator(t *testing.T) {
 	waitHintsDrained(t, c.p, c.addrs)
 	checkRows(t, s, "lc.t", gocql.All, acked)
 }
+
+// TestProcessDecommissionStopsServing decommissions the fourth node of a
+// cluster. Cassandra stops a decommissioned node's native transport: its
+// clients must notice at once and go elsewhere rather than keep talking
+// to a node that no longer owns anything. So within seconds its CQL port
+// must refuse new connections (or close them at once) and close the
+// connections it had; the rest of the cluster must forget it and still
+// hold every row; and the node must refuse to start again on its data.
+func TestProcessDecommissionStopsServing(t *testing.T) {
+	c := newProcCluster(t, 4)
+	c.startInOrder(procOpts{}, 0, 1, 2, 3)
+	c.waitAllNormal(60*time.Second, 0, 1, 2, 3)
+	s := coordinatorSession(t, c.p, c.addrs[0])
+	createTable(t, s, "lc", 3)
+	want := map[int]string{}
+	for k := range 200 {
+		mustExec(t, s, "INSERT INTO lc.t (k, v) VALUES (?, ?)", k, fmt.Sprint("v", k))
+		want[k] = fmt.Sprint("v", k)
+	}
+
+	held, err := dialRawCQL(c.addrs[3], c.p.cql)
+	if err != nil {
+		t.Fatalf("a CQL connection to %s before its decommission: %v", c.addrs[3], err)
+	}
+	defer held.close()
+	if err := adminPost(c.addrs[3], c.p.admin, "/cluster/decommission", 2*time.Minute); err != nil {
+		t.Fatalf("decommission: %v", err)
+	}
+
+	// Bounded wait for the native transport to stop; it is not a timing
+	// assertion: ten seconds is far more than closing a listener takes.
+	var newConn, heldConn error
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if newConn == nil {
+			if rc, err := dialRawCQL(c.addrs[3], c.p.cql); err != nil {
+				newConn = err
+			} else {
+				rc.close()
+			}
+		}
+		if heldConn == nil {
+			heldConn = held.roundTrip(&protocol.Options{})
+		}
+		if newConn != nil && heldConn != nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if newConn == nil {
+		t.Errorf("10s after its decommission %s still accepts CQL connections (STARTUP answered READY)", c.addrs[3])
+	} else {
+		t.Logf("new CQL connection to the decommissioned node: %v", newConn)
+	}
+	if heldConn == nil {
+		t.Errorf("10s after its decommission %s still answers on a CQL connection opened before it", c.addrs[3])
+	} else {
+		t.Logf("CQL connection held across the decommission: %v", heldConn)
+	}
+
+	testutil.Eventually(t, 30*time.Second, 200*time.Millisecond, func() error {
+		peers, err := peersOf(s)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(peers, c.addrs[3]) {
+			return fmt.Errorf("%s still lists the decommissioned %s in system.peers: %v", c.addrs[0], c.addrs[3], peers)
+		}
+		return nil
+	})
+	checkRows(t, s, "lc.t", gocql.All, want)
+
+	// Stop it (it may exit however it likes), then start it again on the
+	// same data: it must refuse.
+	c.procs[3].meantToExit.Store(true)
+	_ = c.procs[3].cmd.Process.Signal(syscall.SIGTERM)
+	if !c.procs[3].waitExit(30 * time.Second) {
+		t.Fatalf("the decommissioned %s did not exit within 30s of SIGTERM", c.addrs[3])
+	}
+	t.Logf("the decommissioned node exited on SIGTERM: %v", c.procs[3].err)
+	c.start(3, procOpts{}).expectRefusal(t, "decommissioned")
+}
+
+// watchPeers polls, until stop is closed, the system.peers and the admin
+// status of each node of sessions for addr, and returns what it saw of
+// addr (nil if nothing): a node that must never join.
+func watchPeers(c *procCluster, observers []int, addr string, stop <-chan struct{}) <-chan []string {
+	out := make(chan []string, 1)
+	sessions := make([]*gocql.Session, len(observers))
+	for i, o := range observers {
+		sessions[i] = coordinatorSession(c.t, c.p, c.addrs[o])
+	}
+	go func() {
+		var seen []string
+		for {
+			for i, o := range observers {
+				if peers, err := peersOf(sessions[i]); err == nil && slices.Contains(peers, addr) {
+					seen = append(seen, fmt.Sprintf("in %s's system.peers %v", c.addrs[o], peers))
+				}
+				if st, err := clusterState(c.addrs[o], c.p); err == nil && st[addr] != "" {
+					seen = append(seen, fmt.Sprintf("in %s's status as %s", c.addrs[o], st[addr]))
+				}
+			}
+			select {
+			case <-stop:
+				out <- seen
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}()
+	return out
+}
+
+// TestProcessClusterNameMismatch starts a node named for another cluster
+// with this cluster's seeds. Cassandra refuses to gossip with a node whose
+// cluster_name differs, and that node fails to start ("Unable to gossip
+// with any peers" / a cluster-name mismatch); it never appears in the
+// cluster's system.peers. Without the check two clusters pointed at each
+// other by a configuration slip merge.
+func TestProcessClusterNameMismatch(t *testing.T) {
+	c := newProcCluster(t, 3)
+	c.startInOrder(procOpts{clusterName: "lc-alpha"}, 0, 1)
+	c.waitAllNormal(60*time.Second, 0, 1)
+
+	stop := make(chan struct{})
+	seen := watchPeers(c, []int{0, 1}, c.addrs[2], stop)
+	c.start(2, procOpts{clusterName: "lc-beta"}).expectRefusal(t, "cluster")
+	if msg := c.procs[2].exitMessage(); c.procs[2].exited() && !strings.Contains(msg, "lc-alpha") && !strings.Contains(msg, "lc-beta") {
+		t.Errorf("the refusal %q names neither cluster (lc-alpha, lc-beta)", msg)
+	}
+	time.Sleep(2 * time.Second) // what the others saw just after
+	close(stop)
+	if s := <-seen; len(s) > 0 {
+		t.Errorf("the node of cluster lc-beta appeared in cluster lc-alpha: %d times, first %s", len(s), s[0])
+	}
+}
+
+// TestProcessUnreachableSeeds starts a brand-new node whose only seed is a
+// port where nothing listens. Cassandra gives up after a bounded wait
+// ("Unable to contact any seeds!") and exits; a node that waits forever
+// looks started to its supervisor while it serves nothing.
+func TestProcessUnreachableSeeds(t *testing.T) {
+	c := newProcCluster(t, 2)
+	dead := net.JoinHostPort(c.addrs[0], strconv.Itoa(freeOnAll(t, map[int]bool{c.p.cql: true, c.p.storage: true, c.p.gossip: true, c.p.admin: true}, c.addrs[0])))
+	c.start(1, procOpts{seeds: []string{dead}}).expectRefusal(t, "seed")
+}

@@ -104,16 +104,116 @@ func TestIncrementalScoreMatchesReference(t *testing.T) {
 					}
 				}
 			}
-			c, ok, err := a.best(context.Background())
-			if err != nil || !ok {
+			if !placeChecked(t, a) {
 				break
 			}
-			a.place(c)
-			checkShares(t, a.primary, effectiveShares(a.tokens, a.owners, nodes, 1))
-			if a.replicated {
-				checkShares(t, a.effective, effectiveShares(a.tokens, a.owners, nodes, a.rf))
+		}
+	}
+}
+
+// TestLazyQueueMatchesFullScan: on rings that grew with the allocator and
+// on random-token rings, each token the lazy queue picks scores as well as
+// the best of a scan of every range, and the queue's invariants hold after
+// every placement.
+func TestLazyQueueMatchesFullScan(t *testing.T) {
+	for _, s := range []*Snapshot{
+		balancedRing(t, 3, 16, 3),
+		balancedRing(t, 7, 8, 3),
+		joinFixture(t, 10, 32),
+		joinFixture(t, 4, 64),
+	} {
+		for _, rf := range []int{1, 2, 3, 5} {
+			a, err := newAllocator(context.Background(), s, rf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 32 {
+				if !placeChecked(t, a) {
+					t.Fatalf("%d nodes, rf %d: no room", len(s.Nodes()), rf)
+				}
 			}
 		}
+	}
+}
+
+// placeChecked picks the next token with the lazy queue, checks it against
+// a full scan, places it, and checks the allocator's state against a
+// recomputation. It reports false when no range can be split.
+func placeChecked(t *testing.T, a *allocator) bool {
+	t.Helper()
+	r, err := a.next(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, ok := fullScan(a)
+	if (r != nil) != ok {
+		t.Fatalf("step %d: the queue found a candidate: %v, the full scan: %v", a.step, r != nil, ok)
+	}
+	if r == nil {
+		return false
+	}
+	if math.Abs(r.delta-full.delta) > 1e-12 {
+		t.Fatalf("step %d, rf %d, %d tokens: the queue picked %d (score change %g), the full scan %d (%g)",
+			a.step, a.rf, len(a.tokens), r.tok, r.delta, full.tok, full.delta)
+	}
+	if got, want := a.place(r), full.tok; got != want {
+		t.Fatalf("step %d: placed %d, the full scan's choice is %d", a.step, got, want)
+	} else if i, ok := slices.BinarySearch(a.tokens, got); !ok || a.owners[i] != a.newOwner {
+		t.Fatalf("step %d: placed %d, which the ring does not give to the joining node", a.step, got)
+	}
+	nodes := len(a.primary)
+	checkShares(t, a.primary, effectiveShares(a.tokens, a.owners, nodes, 1))
+	if a.replicated {
+		checkShares(t, a.effective, effectiveShares(a.tokens, a.owners, nodes, a.rf))
+	}
+	checkQueue(t, a)
+	return true
+}
+
+// fullScan scores every range and returns the best candidate, the first
+// in ring order among equals: what the lazy queue must find.
+func fullScan(a *allocator) (candidate, bool) {
+	var best candidate
+	found := false
+	for i := range a.tokens {
+		if c, ok := a.evaluate(i); ok && (!found || c.delta < best.delta) {
+			best, found = c, true
+		}
+	}
+	return best, found
+}
+
+// checkQueue checks that every range is in the queue exactly when it can
+// be split, with its current score if scored at this step and a lower
+// bound of it otherwise.
+func checkQueue(t *testing.T, a *allocator) {
+	t.Helper()
+	if len(a.ranges) != len(a.tokens) {
+		t.Fatalf("%d ranges for %d tokens", len(a.ranges), len(a.tokens))
+	}
+	queued := 0
+	for i, r := range a.ranges {
+		if r.end != a.tokens[i] {
+			t.Fatalf("range %d ends at %d, its token is %d", i, r.end, a.tokens[i])
+		}
+		c, ok := a.evaluate(i)
+		if ok != (r.index >= 0) || (r.index >= 0 && a.queue[r.index] != r) {
+			t.Fatalf("step %d: range %d can be split: %v, queue index %d", a.step, i, ok, r.index)
+		}
+		if !ok {
+			continue
+		}
+		queued++
+		switch {
+		case r.step == a.step && (r.delta != c.delta || r.tok != c.tok):
+			t.Fatalf("step %d: range %d scored now as %g at %d, scoring again gives %g at %d", a.step, i, r.delta, r.tok, c.delta, c.tok)
+		case r.delta > c.delta+1e-12:
+			t.Fatalf("step %d, rf %d: range %d scored at step %d as %g, now %g: not a lower bound, it should have been rescored",
+				a.step, a.rf, i, r.step, r.delta, c.delta)
+		}
+	}
+	if queued != len(a.queue) {
+		t.Fatalf("%d ranges can be split, %d queued", queued, len(a.queue))
 	}
 }
 

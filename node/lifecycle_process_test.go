@@ -28,6 +28,7 @@ import (
 
 	"github.com/sibyldb/sibyl/cql/protocol"
 	"github.com/sibyldb/sibyl/internal/testutil"
+	"github.com/sibyldb/sibyl/node"
 )
 
 // lifecycleAddrs are the nodes' addresses; the fourth is only used by the
@@ -895,4 +896,105 @@ func TestProcessUnreachableSeeds(t *testing.T) {
 	c := newProcCluster(t, 2)
 	dead := net.JoinHostPort(c.addrs[0], strconv.Itoa(freeOnAll(t, map[int]bool{c.p.cql: true, c.p.storage: true, c.p.gossip: true, c.p.admin: true}, c.addrs[0])))
 	c.start(1, procOpts{seeds: []string{dead}}).expectRefusal(t, "seed")
+}
+
+// TestProcessRemovedNodeRefused removes a stopped node with removenode and
+// then starts it again on its old data. The cluster has re-replicated its
+// ranges and forgotten it; if it came back with its old tokens it would
+// take ownership of data it no longer has (Cassandra quarantines a
+// removed host id and the node cannot rejoin with it). It must exit
+// non-zero, saying it was removed, and never reappear in system.peers.
+func TestProcessRemovedNodeRefused(t *testing.T) {
+	c := newProcCluster(t, 3)
+	c.startInOrder(procOpts{}, 0, 1, 2)
+	c.waitAllNormal(60*time.Second, 0, 1, 2)
+	s := coordinatorSession(t, c.p, c.addrs[0])
+	createTable(t, s, "lc", 2)
+	want := map[int]string{}
+	for k := range 200 {
+		mustExec(t, s, "INSERT INTO lc.t (k, v) VALUES (?, ?)", k, fmt.Sprint("v", k))
+		want[k] = fmt.Sprint("v", k)
+	}
+	var st node.Status
+	if err := adminGet(c.addrs[2], c.p.admin, "/status", &st); err != nil || st.HostID == "" {
+		t.Fatalf("host id of %s: %v (%+v)", c.addrs[2], err, st)
+	}
+
+	c.procs[2].stop(t)
+	c.waitSeen(30*time.Second, []int{0, 1}, 2, "DN")
+	if err := adminPost(c.addrs[0], c.p.admin, "/cluster/removenode?host_id="+st.HostID, 2*time.Minute); err != nil {
+		t.Fatalf("removenode: %v", err)
+	}
+	testutil.Eventually(t, 30*time.Second, 200*time.Millisecond, func() error {
+		for _, o := range c.addrs[:2] {
+			got, err := clusterState(o, c.p)
+			if err != nil {
+				return err
+			}
+			if got[c.addrs[2]] != "" {
+				return fmt.Errorf("%s still lists the removed %s: %v", o, c.addrs[2], got)
+			}
+		}
+		return nil
+	})
+	checkRows(t, s, "lc.t", gocql.All, want)
+
+	stop := make(chan struct{})
+	seen := watchPeers(c, []int{0, 1}, c.addrs[2], stop)
+	c.start(2, procOpts{}).expectRefusal(t, "removed")
+	time.Sleep(2 * time.Second) // what the others saw just after
+	close(stop)
+	if s := <-seen; len(s) > 0 {
+		t.Errorf("the removed node reappeared in the cluster: %d times, first %s", len(s), s[0])
+	}
+}
+
+// TestProcessSchemaEventFromOtherNode registers for SCHEMA_CHANGE on a raw
+// connection to the first node and creates a keyspace and a table through
+// the second. Every Cassandra node pushes the events of schema changes it
+// learns from others, not only of those it coordinates: drivers refresh
+// their metadata (and prepared statements) from them, and a driver's
+// control connection is to one node while DDL may go through any.
+func TestProcessSchemaEventFromOtherNode(t *testing.T) {
+	c := newProcCluster(t, 2)
+	c.startInOrder(procOpts{}, 0, 1)
+	c.waitAllNormal(60*time.Second, 0, 1)
+
+	listener, err := dialRawCQL(c.addrs[0], c.p.cql)
+	if err != nil {
+		t.Fatalf("raw CQL connection to %s: %v", c.addrs[0], err)
+	}
+	defer listener.close()
+	if err := listener.roundTrip(&protocol.Register{EventTypes: []string{protocol.EventSchemaChange}}); err != nil {
+		t.Fatalf("REGISTER: %v", err)
+	}
+	other := coordinatorSession(t, c.p, c.addrs[1])
+	createTable(t, other, "lcev", 2)
+
+	// Bounded wait for the table's event; the keyspace's comes first.
+	var got []string
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		h, m, err := listener.recv(deadline)
+		if err != nil {
+			break // the deadline, or the connection lost: reported below
+		}
+		ev, ok := m.(*protocol.Event)
+		if !ok || h.Stream != protocol.EventStream || ev.SchemaChange == nil {
+			t.Errorf("unexpected %s frame on stream %d: %+v", h.Opcode, h.Stream, m)
+			continue
+		}
+		sc := ev.SchemaChange
+		got = append(got, fmt.Sprintf("%s %s %s.%s", sc.Change, sc.Target, sc.Keyspace, sc.Name))
+		if sc.Change == "CREATED" && sc.Target == protocol.TargetTable && sc.Keyspace == "lcev" && sc.Name == "t" {
+			t.Logf("%s pushed the events of DDL run through %s: %v", c.addrs[0], c.addrs[1], got)
+			return
+		}
+	}
+	// Tell "no event" apart from "the schema never arrived".
+	var n int
+	err = coordinatorSession(t, c.p, c.addrs[0]).Query(
+		"SELECT count(*) FROM system_schema.tables WHERE keyspace_name = 'lcev' AND table_name = 't'").Consistency(gocql.One).Scan(&n)
+	t.Errorf("a client registered on %s heard no CREATED TABLE lcev.t within 15s of its creation through %s (events heard: %v; the table in %s's system_schema.tables: %d rows, %v)",
+		c.addrs[0], c.addrs[1], got, c.addrs[0], n, err)
 }

@@ -65,6 +65,8 @@
 //
 // AllocateTokens picks a new node's vnode tokens greedily so ownership
 // stays balanced, replication taken into account; README.md gives the
-// spread it reaches for 3, 5 and 10 nodes (go test -run
-// TestAllocationSpread -v prints it).
+// spread it reaches and what it costs (go test -run
+// 'TestAllocationSpread|TestAllocationJoinBalance' -v prints the spread).
+// AllocateTokensContext is the same allocation, stopped when its context
+// is done: the one to use at node startup.
 package ring

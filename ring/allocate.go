@@ -443,7 +443,7 @@ func (a *allocator) bestSplit(i int, w uint64, base *changes, last int32) uint64
 	}
 	if a.replicated && last >= 0 {
 		k := 1 / float64(a.rf*a.rf)
-		b += 2 * k * (a.effective[a.newOwner] + base.of(a.newOwner) - a.effective[last] - base.of(last))
+		b += float64(2 * k * (a.effective[a.newOwner] + base.of(a.newOwner) - a.effective[last] - base.of(last))) // unfused, as in cost
 		c += 2 * k
 	}
 	if c == 0 {

@@ -107,7 +107,7 @@ func (c *cluster) allocateJoinTokens(ctx context.Context) error {
 	}
 	id := c.n.id.hostID
 	rnd := mrand.New(mrand.NewPCG(binary.LittleEndian.Uint64(id[:8]), binary.LittleEndian.Uint64(id[8:])))
-	tokens, err := ring.AllocateTokens(snap, len(c.n.id.tokens), allocationRF, rnd)
+	tokens, err := ring.AllocateTokensContext(ctx, snap, len(c.n.id.tokens), allocationRF, rnd)
 	if err != nil {
 		return fmt.Errorf("cannot allocate tokens: %w", err)
 	}

@@ -28,7 +28,10 @@
 // "line 1:10 mismatched input 'FORM' expecting FROM". Statements that are
 // well formed but not implemented (CREATE INDEX, GRANT, INSERT JSON, ...)
 // fail with Unsupported set, so the executor can answer Invalid rather
-// than SyntaxError.
+// than SyntaxError; so do names longer than MaxNameLength (65535 bytes, the
+// most a protocol [string] can carry back to a client). A message quotes at
+// most 128 bytes of the input, cut with "...", so it stays small whatever
+// the client sent.
 //
 // # Caller's duties
 //

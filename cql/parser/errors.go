@@ -3,7 +3,34 @@ package parser
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
+
+// MaxNameLength is the longest name, in bytes, the lexer accepts (quoted or
+// not, after unescaping): the most a native-protocol [string] can carry.
+// A longer name could never be sent back in result metadata, a
+// SCHEMA_CHANGE or an error, and Cassandra's own short-length name
+// serialization cannot hold it either; Cassandra's lexer accepts it and
+// fails later. Sibyl refuses it up front, as Unsupported (Invalid).
+const MaxNameLength = 65535
+
+// maxEcho bounds, in bytes, the input an error message quotes back, so no
+// message grows with the input: a megabyte identifier or literal must
+// still yield an error that fits an ERROR frame.
+const maxEcho = 128
+
+// clip returns s cut to maxEcho bytes, on a UTF-8 boundary, with "..."
+// appended when it was cut.
+func clip(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	n := maxEcho
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
 
 // Error is a syntax error. It prints the way Cassandra's do, so users
 // recognise them:
@@ -16,10 +43,11 @@ import (
 type Error struct {
 	Pos      Pos
 	Msg      string   // the whole message after the position; built from Found and Expected when empty
-	Found    string   // the offending input as written; "<EOF>" at the end
+	Found    string   // the offending input as written, clipped to 128 bytes and "..."; "<EOF>" at the end
 	Expected []string // what would have been accepted, when known
 	// Unsupported is set for well-formed statements Sibyl does not
-	// implement (CREATE INDEX, GRANT, INSERT JSON, ...).
+	// implement (CREATE INDEX, GRANT, INSERT JSON, ...) or accept (a name
+	// longer than MaxNameLength).
 	Unsupported bool
 }
 

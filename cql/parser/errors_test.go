@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestErrors(t *testing.T) {
@@ -173,5 +174,99 @@ func TestErrorsStopEarly(t *testing.T) {
 	}
 	if _, err := Parse("SELECT * FROM t; 'unterminated"); err == nil || err.Error() != "line 1:18 unterminated string" {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestErrorsEchoBoundedInput checks that no error message grows with the
+// input: whatever a statement quotes back (a word, a number, a string, a
+// blob, a name) is clipped to maxEcho bytes with an ellipsis, so a client
+// sending megabytes of garbage gets an error that fits an ERROR frame.
+func TestErrorsEchoBoundedInput(t *testing.T) {
+	big := strings.Repeat("a", 1<<20)
+	word := strings.Repeat("a", 10000) // a name, but a long one
+	cases := []struct {
+		in   string
+		want string // the message; <clip> stands for the clipped echo
+	}{
+		{word, "line 1:1 no viable alternative at input '<clip>...'"},
+		{"SELECT * FROM t WHERE k = 1 " + word, "line 1:29 mismatched input '<clip>...' expecting <EOF>"},
+		{"SELECT * FROM t WHERE k = 1 \"" + word + "\"", "line 1:29 mismatched input '\"<clip>...' expecting <EOF>"},
+		{"SELECT * FROM t WHERE k = 1" + big, "line 1:27 no viable alternative at input '1<clip>...'"},
+		{"SELECT * FROM t WHERE k = 0xzz" + big, "line 1:27 no viable alternative at input '0xzz<clip>...'"},
+		{"SELECT * FROM t LIMIT '" + big + "'", "line 1:23 mismatched input ''<clip>...' expecting one of integer, bind marker"},
+		{"SELECT * FROM t WHERE k = 1 " + big, "line 1:29 name '<clip>...' of 1048576 bytes is longer than the maximum of 65535"},
+		{"SELECT \"" + big + "\" FROM t", "line 1:8 name '\"<clip>...' of 1048576 bytes is longer than the maximum of 65535"},
+	}
+	for _, c := range cases {
+		_, err := Parse(c.in)
+		if err == nil {
+			t.Errorf("Parse(%.40q...): no error", c.in)
+			continue
+		}
+		got := err.Error()
+		if len(got) > 300 {
+			t.Errorf("Parse(%.40q...): message of %d bytes, want it clipped: %.200s", c.in, len(got), got)
+			continue
+		}
+		// The echo is the input from the offending token on, cut at
+		// maxEcho bytes; rebuild the expected message with it.
+		i := strings.Index(got, "'") + 1
+		j := strings.Index(got, "...'")
+		if j < 0 || j-i != maxEcho {
+			t.Errorf("Parse(%.40q...): echo of %d bytes, want %d: %s", c.in, j-i, maxEcho, got)
+			continue
+		}
+		echo := got[i:j]
+		prefix := c.want[strings.Index(c.want, "'")+1 : strings.Index(c.want, "<clip>")]
+		want := strings.Replace(c.want, prefix+"<clip>", echo, 1)
+		if got != want || !strings.HasPrefix(echo, prefix) || strings.Trim(echo[len(prefix):], "a") != "" {
+			t.Errorf("Parse(%.40q...):\n got: %s\nwant: %s", c.in, got, want)
+		}
+	}
+}
+
+// TestClipKeepsRunes checks that clipping never splits a UTF-8 sequence.
+func TestClipKeepsRunes(t *testing.T) {
+	s := strings.Repeat("é", maxEcho) // two bytes each
+	got := clip(s)
+	if !strings.HasSuffix(got, "...") || !utf8.ValidString(got) || len(got) > maxEcho+3 {
+		t.Fatalf("clip = %q (%d bytes)", got, len(got))
+	}
+	if short := "abc"; clip(short) != short {
+		t.Fatalf("clip(%q) = %q, want it unchanged", short, clip(short))
+	}
+}
+
+// TestNameLengthLimit checks that a name longer than a protocol [string]
+// can carry (MaxNameLength bytes) is refused wherever it appears, as an
+// Unsupported error the executor answers Invalid, and that a name of
+// exactly MaxNameLength bytes is accepted.
+func TestNameLengthLimit(t *testing.T) {
+	longest := strings.Repeat("n", MaxNameLength)
+	over := longest + "n"
+	for _, tmpl := range []string{
+		"SELECT * FROM %s",
+		"SELECT * FROM ks.%s",
+		"SELECT %s FROM t",
+		"SELECT v AS %s FROM t",
+		"SELECT * FROM t WHERE k = :%s",
+		`SELECT "%s" FROM t`,
+		"CREATE TABLE t (k int PRIMARY KEY, %s int)",
+		"CREATE TYPE %s (a int)",
+		"ALTER TABLE t RENAME k TO %s",
+	} {
+		if _, err := Parse(strings.Replace(tmpl, "%s", longest, 1)); err != nil {
+			t.Errorf("%.40q with a name of %d bytes: %.200v", tmpl, len(longest), err)
+		}
+		_, err := Parse(strings.Replace(tmpl, "%s", over, 1))
+		var perr *Error
+		if !errors.As(err, &perr) {
+			t.Errorf("%.40q with a name of %d bytes: got %v, want an error", tmpl, len(over), err)
+			continue
+		}
+		want := "of 65536 bytes is longer than the maximum of 65535"
+		if !perr.Unsupported || !strings.Contains(perr.Msg, want) || len(perr.Error()) > 300 {
+			t.Errorf("%.40q with a name of %d bytes: got %+.300v, want Unsupported %q", tmpl, len(over), perr.Error(), want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"strconv"
 	"strings"
 )
 
@@ -62,8 +63,22 @@ func (l *lexer) advance(n int) {
 
 func (l *lexer) pos() Pos { return Pos{Line: l.line, Col: l.col} }
 
+// errorf returns a syntax error at pos; found is clipped (a message that
+// quotes it must quote clip(found)).
 func (l *lexer) errorf(pos Pos, found, msg string) *Error {
-	return &Error{Pos: pos, Found: found, Msg: msg}
+	return &Error{Pos: pos, Found: clip(found), Msg: msg}
+}
+
+// checkName refuses a name longer than MaxNameLength; raw is its source
+// text (with quotes, for a quoted name).
+func (l *lexer) checkName(pos Pos, raw, name string) *Error {
+	if len(name) <= MaxNameLength {
+		return nil
+	}
+	e := l.errorf(pos, raw, "")
+	e.Msg = "name '" + e.Found + "' of " + strconv.Itoa(len(name)) + " bytes is longer than the maximum of " + strconv.Itoa(MaxNameLength)
+	e.Unsupported = true
+	return e
 }
 
 // skipSpace skips white space and comments: -- and // to the end of the
@@ -123,7 +138,7 @@ func (l *lexer) scan() (token, *Error) {
 		}
 		return l.take(tokPunct, pos, 1), nil
 	case isLetter(c):
-		return l.word(pos), nil
+		return l.word(pos)
 	case c == '"':
 		return l.quoted(pos, '"', tokQuotedIdent)
 	case c == '\'':
@@ -164,15 +179,18 @@ func (l *lexer) punct(pos Pos) (token, *Error) {
 
 // word lexes an identifier, or an ISO 8601 duration (P1D, PT2H) when the
 // whole word is one.
-func (l *lexer) word(pos Pos) token {
+func (l *lexer) word(pos Pos) (token, *Error) {
 	if m := isoDurationLen(l.src[l.off:]); m > 0 {
-		return l.take(tokDuration, pos, m)
+		return l.take(tokDuration, pos, m), nil
 	}
 	n := 1
 	for l.off+n < len(l.src) && isIdentByte(l.src[l.off+n]) {
 		n++
 	}
-	return l.take(tokIdent, pos, n)
+	if err := l.checkName(pos, l.src[l.off:l.off+n], l.src[l.off:l.off+n]); err != nil {
+		return token{}, err
+	}
+	return l.take(tokIdent, pos, n), nil
 }
 
 // number lexes an integer, a float or a duration such as 1h30m.
@@ -202,7 +220,7 @@ func (l *lexer) number(pos Pos) (token, *Error) {
 		for end < len(s) && isIdentByte(s[end]) {
 			end++
 		}
-		return token{}, l.errorf(pos, s[:end], "no viable alternative at input '"+s[:end]+"'")
+		return token{}, l.errorf(pos, s[:end], "no viable alternative at input '"+clip(s[:end])+"'")
 	}
 	return l.take(kind, pos, n), nil
 }
@@ -384,7 +402,7 @@ func (l *lexer) blob(pos Pos) (token, *Error) {
 		for end < len(s) && isIdentByte(s[end]) {
 			end++
 		}
-		return token{}, l.errorf(pos, s[:end], "no viable alternative at input '"+s[:end]+"'")
+		return token{}, l.errorf(pos, s[:end], "no viable alternative at input '"+clip(s[:end])+"'")
 	}
 	return l.take(tokBlob, pos, n), nil
 }
@@ -429,6 +447,11 @@ func (l *lexer) quoted(pos Pos, q byte, kind tokenKind) (token, *Error) {
 		}
 		if escaped {
 			text = strings.ReplaceAll(text, string([]byte{q, q}), string([]byte{q}))
+		}
+		if kind == tokQuotedIdent {
+			if err := l.checkName(pos, s[:i+1], text); err != nil {
+				return token{}, err
+			}
 		}
 		l.advance(i + 1)
 		return token{kind: kind, pos: pos, text: text}, nil

@@ -117,6 +117,11 @@ func (p *parser) found() string {
 	if t.kind == tokEOF {
 		return "<EOF>"
 	}
+	if t.end-t.off > maxEcho {
+		// Clip the source text rather than a rebuilt copy of a long
+		// string or name.
+		return clip(p.src[t.off:t.end])
+	}
 	return p.rawText(t)
 }
 

@@ -8,7 +8,7 @@ import (
 
 // Query parses, analyses and runs one statement sent as text.
 func (e *Executor) Query(ctx context.Context, s *Session, query string, o *QueryOptions) (res Result, err error) {
-	defer e.recoverInto(&err)
+	defer e.finish(&err)
 	if s == nil {
 		s = e.NewSession()
 	}
@@ -36,7 +36,7 @@ func (e *Executor) Query(ctx context.Context, s *Session, query string, o *Query
 
 // Prepare analyses a statement and caches it under its deterministic id.
 func (e *Executor) Prepare(ctx context.Context, s *Session, query string) (res *PreparedResult, err error) {
-	defer e.recoverInto(&err)
+	defer e.finish(&err)
 	if s == nil {
 		s = e.NewSession()
 	}
@@ -58,7 +58,7 @@ func (e *Executor) Prepare(ctx context.Context, s *Session, query string) (res *
 // no longer knows, or whose result columns changed with the schema) is
 // answered Unprepared, so the driver prepares it again.
 func (e *Executor) Execute(ctx context.Context, s *Session, id []byte, o *QueryOptions) (res Result, err error) {
-	defer e.recoverInto(&err)
+	defer e.finish(&err)
 	if s == nil {
 		s = e.NewSession()
 	}
@@ -124,7 +124,7 @@ func sameSpecs(a, b []ColumnSpec) bool {
 // with its own values; all share one timestamp unless they set their own,
 // and their mutations are merged per partition into one write.
 func (e *Executor) Batch(ctx context.Context, s *Session, b *Batch) (res Result, err error) {
-	defer e.recoverInto(&err)
+	defer e.finish(&err)
 	if s == nil {
 		s = e.NewSession()
 	}
@@ -176,12 +176,17 @@ func (e *Executor) batchItem(s *Session, bs *BatchStatement) (batchItem, error) 
 	return batchItem{w: an.write, env: &bindEnv{values: values, e: e, session: s}}, nil
 }
 
-// recoverInto turns a panic in statement handling into a server error, so
-// no input can take the node down. It is a last line of defence: the
-// code checks its input and returns errors.
-func (e *Executor) recoverInto(err *error) {
+// finish is deferred by every entry point. It turns a panic in statement
+// handling into a server error, so no input can take the node down (a last
+// line of defence: the code checks its input and returns errors), and it
+// bounds the message of the error returned (boundError), so that whatever
+// the client sent, the error fits an ERROR frame.
+func (e *Executor) finish(err *error) {
 	if r := recover(); r != nil {
 		e.log.Error("statement handling panicked", "panic", r)
 		*err = Errorf(CodeServerError, "internal error: %v", r)
+	}
+	if *err != nil {
+		*err = boundError(*err)
 	}
 }

@@ -80,11 +80,11 @@ func schemaError(err error) error {
 	case errors.As(err, &ae):
 		return alreadyExists(ae.Keyspace, ae.Table, ae.Error())
 	case errors.As(err, &nf):
-		return invalidf("%s", nf.Error())
+		return newError(CodeInvalid, nf.Error())
 	case errors.As(err, &ie):
-		return invalidf("%s", ie.Error())
+		return newError(CodeInvalid, ie.Error())
 	case errors.As(err, &ce):
-		return configf("%s", ce.Error())
+		return newError(CodeConfigError, ce.Error())
 	case errors.As(err, &ue):
 		return Errorf(CodeUnauthorized, "%s", ue.Error())
 	}

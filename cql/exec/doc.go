@@ -58,6 +58,10 @@
 //     goes through Coordinator with the client's consistency level.
 //   - No input panics: analysis checks everything it uses, decoders check
 //     lengths, and a last-resort recover turns a bug into a ServerError.
+//   - No error grows with the input: a message quotes at most 128 bytes of
+//     any name or value (cut with "...") and is at most about 2 KiB, so it
+//     always fits the [string] of an ERROR frame (errors_helpers.go). No
+//     result or bind column is named with more than a [string] holds.
 //
 // # Imports
 //

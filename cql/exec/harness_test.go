@@ -111,6 +111,13 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil)
+}
+
+// newHarnessWith is newHarness with the executor's Config adjusted by
+// tweak (nil: as it is).
+func newHarnessWith(t testing.TB, tweak func(*exec.Config)) *harness {
+	t.Helper()
 	clock := &fakeClock{now: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
 	eng, err := storage.Open(storage.Options{Dir: "db", FS: vfs.NewMem(), Now: clock.Now, PurgeInterval: -1})
 	if err != nil {
@@ -123,7 +130,7 @@ func newHarness(t testing.TB) *harness {
 		RPCAddress: netip.MustParseAddr("127.0.0.1"), RPCPort: 9042, DataCenter: "datacenter1", Rack: "rack1",
 		Tokens: []int64{-100, 100},
 	}
-	h.ex, err = exec.New(exec.Config{
+	cfg := exec.Config{
 		Coordinator: localCoordinator{eng}, Schema: h.schema, Cluster: staticCluster{local: local},
 		Token: testToken, Now: clock.Now,
 		Events: func(ev exec.Event) {
@@ -131,7 +138,11 @@ func newHarness(t testing.TB) *harness {
 			defer h.eventMu.Unlock()
 			h.events = append(h.events, ev)
 		},
-	})
+	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	h.ex, err = exec.New(cfg)
 	if err != nil {
 		t.Fatalf("cannot create executor: %v", err)
 	}

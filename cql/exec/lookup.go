@@ -45,7 +45,7 @@ func (a *analyzer) lookupWritable(tn *parser.TableName) (*tableInfo, error) {
 func (a *analyzer) resolveType(tr *parser.TypeRef, ks string) (*schema.Type, error) {
 	t, err := schema.ParseType(tr.String(), a.cat.TypeResolver(ks))
 	if err != nil {
-		return nil, invalidf("%s", typeErrorMessage(err))
+		return nil, newError(CodeInvalid, typeErrorMessage(err))
 	}
 	return t, nil
 }

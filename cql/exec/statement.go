@@ -36,11 +36,11 @@ func parse(query string) (parser.Statement, error) {
 	var pe *parser.Error
 	if errors.As(err, &pe) {
 		if pe.Unsupported {
-			return nil, invalidf("%s", pe.Error())
+			return nil, newError(CodeInvalid, pe.Error())
 		}
-		return nil, syntaxf("%s", pe.Error())
+		return nil, newError(CodeSyntaxError, pe.Error())
 	}
-	return nil, syntaxf("%s", err.Error())
+	return nil, newError(CodeSyntaxError, err.Error())
 }
 
 // analyze checks stmt against cat and compiles it.
@@ -72,7 +72,29 @@ func (e *Executor) analyze(stmt parser.Statement, cat *schema.Catalog, keyspace 
 	if out.bind, err = a.bindSpecs(); err != nil {
 		return nil, err
 	}
+	if err := checkSpecNames(out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// checkSpecNames refuses a statement whose result or bind metadata would
+// name a column with more than a protocol [string] holds. The parser
+// bounds every name at that length, but a name built around one
+// (writetime(c), in(c)) can exceed it, and the PREPARED or RESULT frame
+// could then not be encoded.
+func checkSpecNames(an *analyzed) error {
+	for _, c := range an.result {
+		if len(c.Name) > parser.MaxNameLength {
+			return invalidf("Result column name '%s' of %d bytes is longer than the maximum of %d; give it a shorter alias with AS", c.Name, len(c.Name), parser.MaxNameLength)
+		}
+	}
+	for _, c := range an.bind {
+		if len(c.Name) > parser.MaxNameLength {
+			return invalidf("Bind variable name '%s' of %d bytes is longer than the maximum of %d", c.Name, len(c.Name), parser.MaxNameLength)
+		}
+	}
+	return nil
 }
 
 func (a *analyzer) analyzeWrite(stmt parser.Statement) (*writeStmt, error) {

@@ -15,6 +15,9 @@ func (e *Executor) Query(ctx context.Context, s *Session, query string, o *Query
 	if o == nil {
 		o = &QueryOptions{}
 	}
+	if err := e.checkOptions(o); err != nil {
+		return nil, err
+	}
 	stmt, err := parse(query)
 	if err != nil {
 		return nil, err
@@ -65,6 +68,9 @@ func (e *Executor) Execute(ctx context.Context, s *Session, id []byte, o *QueryO
 	if o == nil {
 		o = &QueryOptions{}
 	}
+	if err := e.checkOptions(o); err != nil {
+		return nil, err
+	}
 	p, an, err := e.preparedStatement(id)
 	if err != nil {
 		return nil, err
@@ -78,6 +84,12 @@ func (e *Executor) Execute(ctx context.Context, s *Session, id []byte, o *QueryO
 		return nil, e.clientError(ctx, err)
 	}
 	return res, nil
+}
+
+// checkOptions refuses what Cassandra refuses while decoding the options
+// of QUERY and EXECUTE, before the statement is looked at.
+func (e *Executor) checkOptions(o *QueryOptions) error {
+	return checkConsistency(o.Consistency, o.SerialConsistency)
 }
 
 // preparedStatement returns a prepared statement analysed against the
@@ -127,6 +139,9 @@ func (e *Executor) Batch(ctx context.Context, s *Session, b *Batch) (res Result,
 	defer e.finish(&err)
 	if s == nil {
 		s = e.NewSession()
+	}
+	if err := checkConsistency(b.Consistency, b.SerialConsistency); err != nil {
+		return nil, err
 	}
 	if b.Type == CounterBatch {
 		return nil, invalidf("Counter batches are not supported by this server")

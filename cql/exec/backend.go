@@ -27,7 +27,23 @@ const (
 	Serial      Consistency = 0x0008
 	LocalSerial Consistency = 0x0009
 	LocalOne    Consistency = 0x000A
+	// NodeLocal is not in the protocol specification, but Cassandra 4
+	// decodes it (ConsistencyLevel.NODE_LOCAL) and so does the executor;
+	// what it means for a table is the Coordinator's business.
+	NodeLocal Consistency = 0x000B
 )
+
+// checkConsistency refuses a consistency code no level has, with the
+// ProtocolError Cassandra's decoder gives (ConsistencyLevel.fromCode)
+// before it looks at the statement. cql/protocol passes every code on.
+func checkConsistency(cls ...Consistency) error {
+	for _, cl := range cls {
+		if cl > NodeLocal {
+			return Errorf(CodeProtocolError, "Unknown code %d for a consistency level", uint16(cl))
+		}
+	}
+	return nil
+}
 
 // WriteType says what kind of write timed out, as WriteTimeout errors
 // report it.

@@ -833,15 +833,15 @@ func TestProcessDecommissionStopsServing(t *testing.T) {
 	c.start(3, procOpts{}).expectRefusal(t, "decommissioned")
 }
 
-// watchPeers polls, until stop is closed, the system.peers and the admin
-// status of each node of sessions for addr, and returns what it saw of
-// addr (nil if nothing): a node that must never join.
-func watchPeers(c *procCluster, observers []int, addr string, stop <-chan struct{}) <-chan []string {
-	out := make(chan []string, 1)
+// watchPeers polls the system.peers and the admin status of each
+// observer for addr, a node that must never join, until the returned
+// function is called; that returns every sighting (none: nil).
+func watchPeers(c *procCluster, observers []int, addr string) func() []string {
 	sessions := make([]*gocql.Session, len(observers))
 	for i, o := range observers {
 		sessions[i] = coordinatorSession(c.t, c.p, c.addrs[o])
 	}
+	stop, out := make(chan struct{}), make(chan []string, 1)
 	go func() {
 		var seen []string
 		for {
@@ -861,7 +861,17 @@ func watchPeers(c *procCluster, observers []int, addr string, stop <-chan struct
 			}
 		}
 	}()
-	return out
+	var once sync.Once
+	var seen []string
+	finish := func() []string {
+		once.Do(func() {
+			close(stop)
+			seen = <-out
+		})
+		return seen
+	}
+	c.t.Cleanup(func() { finish() }) // before the sessions close: cleanups run last first
+	return finish
 }
 
 // TestProcessClusterNameMismatch starts a node named for another cluster
@@ -875,15 +885,13 @@ func TestProcessClusterNameMismatch(t *testing.T) {
 	c.startInOrder(procOpts{clusterName: "lc-alpha"}, 0, 1)
 	c.waitAllNormal(60*time.Second, 0, 1)
 
-	stop := make(chan struct{})
-	seen := watchPeers(c, []int{0, 1}, c.addrs[2], stop)
+	sightings := watchPeers(c, []int{0, 1}, c.addrs[2])
 	c.start(2, procOpts{clusterName: "lc-beta"}).expectRefusal(t, "cluster")
 	if msg := c.procs[2].exitMessage(); c.procs[2].exited() && !strings.Contains(msg, "lc-alpha") && !strings.Contains(msg, "lc-beta") {
 		t.Errorf("the refusal %q names neither cluster (lc-alpha, lc-beta)", msg)
 	}
 	time.Sleep(2 * time.Second) // what the others saw just after
-	close(stop)
-	if s := <-seen; len(s) > 0 {
+	if s := sightings(); len(s) > 0 {
 		t.Errorf("the node of cluster lc-beta appeared in cluster lc-alpha: %d times, first %s", len(s), s[0])
 	}
 }
@@ -939,12 +947,10 @@ func TestProcessRemovedNodeRefused(t *testing.T) {
 	})
 	checkRows(t, s, "lc.t", gocql.All, want)
 
-	stop := make(chan struct{})
-	seen := watchPeers(c, []int{0, 1}, c.addrs[2], stop)
+	sightings := watchPeers(c, []int{0, 1}, c.addrs[2])
 	c.start(2, procOpts{}).expectRefusal(t, "removed")
 	time.Sleep(2 * time.Second) // what the others saw just after
-	close(stop)
-	if s := <-seen; len(s) > 0 {
+	if s := sightings(); len(s) > 0 {
 		t.Errorf("the removed node reappeared in the cluster: %d times, first %s", len(s), s[0])
 	}
 }

@@ -90,7 +90,7 @@ func (m *Batch) Decode(src []byte) error {
 	for range n {
 		m.Statements = append(m.Statements, decodeBatchStatement(&d, v.orDefault() >= Version4))
 	}
-	m.Consistency = Consistency(d.short("consistency"))
+	m.Consistency = d.consistency("consistency")
 	f := d.byte("flags")
 	switch {
 	case d.err != nil:
@@ -100,7 +100,7 @@ func (m *Batch) Decode(src []byte) error {
 		d.fail(fmt.Sprintf("unknown batch flags 0x%02x", f))
 	}
 	if m.HasSerialConsistency = f&queryFlagSerial != 0; m.HasSerialConsistency {
-		m.SerialConsistency = Consistency(d.short("serial consistency"))
+		m.SerialConsistency = d.consistency("serial consistency")
 	}
 	if m.HasTimestamp = f&queryFlagDefaultTimestamp != 0; m.HasTimestamp {
 		m.Timestamp = d.long("timestamp")

@@ -4,9 +4,27 @@ import "fmt"
 
 // Consistency is a consistency level, numbered as on the wire (spec
 // section 3): ANY 0, ONE 1, TWO 2, THREE 3, QUORUM 4, ALL 5, LOCAL_QUORUM
-// 6, EACH_QUORUM 7, SERIAL 8, LOCAL_SERIAL 9, LOCAL_ONE 10. Every level is
-// passed on; judging them is the executor's business.
+// 6, EACH_QUORUM 7, SERIAL 8, LOCAL_SERIAL 9, LOCAL_ONE 10. A request
+// with any other code is malformed, as Cassandra refuses it
+// (ConsistencyLevel.fromCode: "Unknown code 255 for a consistency
+// level"); whether a defined level suits a statement is the executor's
+// business.
 type Consistency uint16
+
+// maxConsistency is the highest code v3 and v4 define, LOCAL_ONE.
+// Cassandra 4.0 also accepts 11, its internal NODE_LOCAL, which no spec
+// version defines and Sibyl does not implement.
+const maxConsistency Consistency = 0x000A
+
+// consistency reads a consistency level and refuses codes the protocol
+// does not define.
+func (d *decoder) consistency(what string) Consistency {
+	c := Consistency(d.short(what))
+	if d.err == nil && c > maxConsistency {
+		d.fail(fmt.Sprintf("unknown code %d for a consistency level (%s)", c, what))
+	}
+	return c
+}
 
 // Query parameter flags (spec section 4.1.4).
 const (
@@ -88,7 +106,7 @@ func (p *QueryParams) encode(e *encoder) {
 func (p *QueryParams) decode(d *decoder) {
 	v := p.Version
 	*p = QueryParams{Version: v}
-	p.Consistency = Consistency(d.short("consistency"))
+	p.Consistency = d.consistency("consistency")
 	f := d.byte("flags")
 	if d.err == nil && f&^queryFlagsKnown != 0 {
 		d.fail(fmt.Sprintf("unknown query flags 0x%02x", f&^queryFlagsKnown))
@@ -110,7 +128,7 @@ func (p *QueryParams) decode(d *decoder) {
 		}
 	}
 	if p.HasSerialConsistency = f&queryFlagSerial != 0; p.HasSerialConsistency {
-		p.SerialConsistency = Consistency(d.short("serial consistency"))
+		p.SerialConsistency = d.consistency("serial consistency")
 	}
 	if p.HasTimestamp = f&queryFlagDefaultTimestamp != 0; p.HasTimestamp {
 		p.Timestamp = d.long("timestamp")

@@ -2,9 +2,11 @@ package protocol
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -241,5 +243,48 @@ func TestShortestBatchStatement(t *testing.T) {
 	}
 	if b := m.(*Batch); len(b.Statements) != 1 || b.Statements[0].ID == nil || len(b.Statements[0].Values) != 0 {
 		t.Fatalf("got %+v", b)
+	}
+}
+
+// TestUnknownConsistencyRefused checks that QUERY, EXECUTE and BATCH with
+// a consistency or serial consistency code the protocol does not define
+// are malformed (Cassandra answers them with a ProtocolError), and that
+// every defined code, ANY to LOCAL_ONE, decodes.
+func TestUnknownConsistencyRefused(t *testing.T) {
+	params := func(cl, serial Consistency) QueryParams {
+		return QueryParams{Version: Version4, Consistency: cl, HasSerialConsistency: true, SerialConsistency: serial}
+	}
+	msgs := func(cl, serial Consistency) []Message {
+		return []Message{
+			&Query{Query: "SELECT * FROM system.local", Params: params(cl, serial)},
+			&Execute{ID: []byte("id"), Params: params(cl, serial)},
+			&Batch{Version: Version4, Statements: []BatchStatement{{Query: "INSERT"}}, Consistency: cl,
+				HasSerialConsistency: true, SerialConsistency: serial},
+		}
+	}
+	for cl := Consistency(0); cl <= 0x000A; cl++ {
+		for _, m := range msgs(cl, 0x0008) {
+			body, err := m.Encode(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := DecodeRequest(m.Opcode(), Version4, body); err != nil {
+				t.Errorf("%s with consistency %d: %v", m.Opcode(), cl, err)
+			}
+		}
+	}
+	for _, bad := range []Consistency{0x000B, 0x00FF, 0xFFFF} {
+		for _, pair := range [][2]Consistency{{bad, 0x0008}, {0x0001, bad}} {
+			for _, m := range msgs(pair[0], pair[1]) {
+				body, err := m.Encode(nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = DecodeRequest(m.Opcode(), Version4, body)
+				if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), fmt.Sprintf("unknown code %d for a consistency level", bad)) {
+					t.Errorf("%s with consistency %d, serial %d: %v", m.Opcode(), pair[0], pair[1], err)
+				}
+			}
+		}
 	}
 }

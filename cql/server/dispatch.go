@@ -141,14 +141,22 @@ func (c *conn) becomeReady() {
 	c.ready.Store(&readyState{version: c.version, compressor: c.compressor})
 }
 
-// checkCQLVersion accepts any CQL_VERSION of 3.0.0 or later, as
-// Cassandra does.
+// checkCQLVersion accepts a CQL_VERSION of major version 3, written
+// MAJOR.MINOR and optionally more (drivers send 3.0.0). Cassandra 4 and
+// 5 accept any version from 2.99.0 up, so a client asking for CQL 4 or
+// 99 is told READY and then spoken CQL 3 to; Cassandra 2.0 refused what
+// it could not speak ("Provided version 99.0.0 is not supported by this
+// server"), and so does Sibyl: another major version is another
+// language. A higher minor version is accepted, as Cassandra 4 accepts
+// it: CQL 3 minors only add syntax, which statements that use it find
+// refused.
 func checkCQLVersion(v string) *protocol.Error {
 	if v == "" {
 		return protocolError("Missing value CQL_VERSION in STARTUP message")
 	}
-	major, _, _ := strings.Cut(v, ".")
-	if n, err := strconv.Atoi(major); err != nil || n < 3 {
+	major, rest, _ := strings.Cut(v, ".")
+	minor := rest[:len(rest)-len(strings.TrimLeft(rest, "0123456789"))]
+	if n, err := strconv.ParseUint(major, 10, 16); err != nil || n != 3 || minor == "" {
 		return protocolError("Invalid or unsupported CQL version %s; the supported version is %s", v, CQLVersion)
 	}
 	return nil

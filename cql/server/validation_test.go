@@ -35,3 +35,26 @@ func TestUnknownConsistencyRefused(t *testing.T) {
 	_, m := c.recv()
 	expectRows(t, m, "after")
 }
+
+// TestCQLVersion checks that STARTUP is refused with a ProtocolError for
+// a CQL_VERSION whose major version is not 3, or that is not a version,
+// and that the connection can then start with a good one.
+func TestCQLVersion(t *testing.T) {
+	_, addr := startServer(t, Config{}, newTestHandler())
+	for _, v := range []string{"99.0.0", "4.0.0", "2.0.0", "1.2", "3", "3.", "3.x", "x.y.z", "-3.0.0", "30.0.0"} {
+		c := dial(t, addr)
+		m := c.startup(map[string]string{"CQL_VERSION": v})
+		if e := expectError(t, m, protocol.CodeProtocolError); !strings.Contains(e.Message, "Invalid or unsupported CQL version "+v) {
+			t.Errorf("%q: %q", v, e.Message)
+		}
+		if _, ok := c.startup(nil).(*protocol.Ready); !ok {
+			t.Fatalf("after refusing %q, STARTUP with 3.0.0 not answered READY", v)
+		}
+	}
+	for _, v := range []string{"3.0.0", "3.4.6", "3.4.7", "3.5.0", "3.0", "3.4.6-SNAPSHOT", "03.1.0"} {
+		c := dial(t, addr)
+		if m, ok := c.startup(map[string]string{"CQL_VERSION": v}).(*protocol.Ready); !ok {
+			t.Errorf("%q: %#v", v, m)
+		}
+	}
+}

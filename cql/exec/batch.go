@@ -52,7 +52,10 @@ func (bp *batchPlan) run(ctx context.Context, e *Executor, _ *Session, env *bind
 		if err != nil {
 			return nil, err
 		}
-		if !unset && len(v) == 8 {
+		if !unset {
+			if len(v) != 8 {
+				return nil, invalidf("Invalid null value of timestamp")
+			}
 			ts = int64FromBytes(v)
 		}
 	}

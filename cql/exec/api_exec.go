@@ -89,7 +89,10 @@ func (e *Executor) Execute(ctx context.Context, s *Session, id []byte, o *QueryO
 // checkOptions refuses what Cassandra refuses while decoding the options
 // of QUERY and EXECUTE, before the statement is looked at.
 func (e *Executor) checkOptions(o *QueryOptions) error {
-	return checkConsistency(o.Consistency, o.SerialConsistency)
+	if err := checkConsistency(o.Consistency, o.SerialConsistency); err != nil {
+		return err
+	}
+	return e.checkDefaultTimestamp(o.HasTimestamp, o.Timestamp)
 }
 
 // preparedStatement returns a prepared statement analysed against the
@@ -143,6 +146,9 @@ func (e *Executor) Batch(ctx context.Context, s *Session, b *Batch) (res Result,
 	if err := checkConsistency(b.Consistency, b.SerialConsistency); err != nil {
 		return nil, err
 	}
+	if err := e.checkDefaultTimestamp(b.HasTimestamp, b.Timestamp); err != nil {
+		return nil, err
+	}
 	if b.Type == CounterBatch {
 		return nil, invalidf("Counter batches are not supported by this server")
 	}
@@ -154,8 +160,7 @@ func (e *Executor) Batch(ctx context.Context, s *Session, b *Batch) (res Result,
 		}
 		items = append(items, it)
 	}
-	ts := e.defaultTimestamp(b.HasTimestamp, b.Timestamp)
-	res, err = e.runBatch(ctx, items, b.Type == LoggedBatch, ts, b.Consistency)
+	res, err = e.runBatch(ctx, items, b.Type == LoggedBatch, e.writeParams(b.HasTimestamp, b.Timestamp), b.Consistency)
 	if err != nil {
 		return nil, e.clientError(ctx, err)
 	}

@@ -46,7 +46,7 @@ func (a *analyzer) analyzeBatch(b *parser.Batch) (*batchPlan, error) {
 }
 
 func (bp *batchPlan) run(ctx context.Context, e *Executor, _ *Session, env *bindEnv, o *QueryOptions) (Result, error) {
-	ts := e.defaultTimestamp(o.HasTimestamp, o.Timestamp)
+	p := e.writeParams(o.HasTimestamp, o.Timestamp)
 	if bp.timestamp != nil {
 		v, unset, err := bp.timestamp.eval(env)
 		if err != nil {
@@ -56,14 +56,14 @@ func (bp *batchPlan) run(ctx context.Context, e *Executor, _ *Session, env *bind
 			if len(v) != 8 {
 				return nil, invalidf("Invalid null value of timestamp")
 			}
-			ts = int64FromBytes(v)
+			p.ts, p.tsSource = int64FromBytes(v), tsUsing
 		}
 	}
 	items := make([]batchItem, len(bp.stmts))
 	for i, w := range bp.stmts {
 		items[i] = batchItem{w: w, env: env}
 	}
-	return e.runBatch(ctx, items, bp.logged, ts, o.Consistency)
+	return e.runBatch(ctx, items, bp.logged, p, o.Consistency)
 }
 
 // batchItem is one statement of a batch with its values.
@@ -72,11 +72,10 @@ type batchItem struct {
 	env *bindEnv
 }
 
-// runBatch builds every statement's mutations with the batch timestamp
-// (unless a statement has its own), merges them per partition and writes
-// them in one Mutate.
-func (e *Executor) runBatch(ctx context.Context, items []batchItem, logged bool, ts int64, cl Consistency) (Result, error) {
-	p := writeParams{ts: ts, now: e.clock.nowSeconds()}
+// runBatch builds every statement's mutations with the batch's write
+// parameters (its timestamp unless a statement has its own), merges them
+// per partition and writes them in one Mutate.
+func (e *Executor) runBatch(ctx context.Context, items []batchItem, logged bool, p writeParams, cl Consistency) (Result, error) {
 	var all []*schemaPartition
 	for _, it := range items {
 		muts, err := it.w.mutations(ctx, e, it.env, p, cl)

@@ -33,6 +33,13 @@ func (c *clock) timestamp() int64 {
 	}
 }
 
+// current returns the node's time in microseconds as its timestamps show
+// it: the wall clock, or the last timestamp handed out if the wall clock
+// stepped back behind it. It hands out nothing.
+func (c *clock) current() int64 {
+	return max(c.now().UnixMicro(), c.last.Load())
+}
+
 // nowSeconds is the server time used for TTL expiry and tombstone times.
 func (c *clock) nowSeconds() int64 {
 	return c.now().Unix()

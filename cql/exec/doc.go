@@ -43,8 +43,12 @@
 // # Invariants
 //
 //   - Server write timestamps are microseconds, strictly increasing across
-//     every call on this Executor (clock.go); a client timestamp
-//     (QueryOptions.Timestamp, USING TIMESTAMP) always wins over them.
+//     every call on this Executor, even when the wall clock steps back
+//     (clock.go); a client timestamp (QueryOptions.Timestamp, USING
+//     TIMESTAMP) always wins over them, unless it is Long.MIN_VALUE or
+//     more than Config.MaxTimestampAhead (default one hour) ahead of the
+//     node's clock: such a write is refused with Invalid and counted in
+//     Metrics (the clock guard, timestamps.go).
 //   - Prepared ids are MD5(keyspace + query) as Cassandra computes them,
 //     so every node and every re-prepare gives the same id. A prepared
 //     statement is re-analysed when the catalog changes; if its bind or

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,6 +33,13 @@ type Config struct {
 	// (Cassandra sizes its cache by memory; ten thousand distinct
 	// statements is more than any sane application prepares).
 	MaxPrepared int
+	// MaxTimestampAhead bounds how far ahead of this node's clock a
+	// client-supplied write timestamp (USING TIMESTAMP, or the default
+	// timestamp of QUERY, EXECUTE and BATCH) may be; a later one is
+	// refused with Invalid and counted in Metrics. 0 means
+	// DefaultMaxTimestampAhead; a negative value turns the guard off, as
+	// in Cassandra, which has none.
+	MaxTimestampAhead time.Duration
 }
 
 // EnsureDefaults fills zero fields with their defaults.
@@ -44,6 +52,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.MaxPrepared <= 0 {
 		c.MaxPrepared = 10000
+	}
+	if c.MaxTimestampAhead == 0 {
+		c.MaxTimestampAhead = DefaultMaxTimestampAhead
 	}
 }
 
@@ -76,6 +87,8 @@ type Executor struct {
 	// list element paths) unique among nodes; immutable.
 	uuidNode     [6]byte
 	uuidClockSeq uint16
+	// refusedTimestamps counts client timestamps refused (Metrics).
+	refusedTimestamps atomic.Int64
 }
 
 // New returns an Executor for cfg.

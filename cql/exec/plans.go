@@ -16,7 +16,7 @@ func (st *selectStmt) run(ctx context.Context, e *Executor, _ *Session, env *bin
 }
 
 func (w *writeStmt) run(ctx context.Context, e *Executor, _ *Session, env *bindEnv, o *QueryOptions) (Result, error) {
-	p := writeParams{ts: e.defaultTimestamp(o.HasTimestamp, o.Timestamp), now: e.clock.nowSeconds()}
+	p := e.writeParams(o.HasTimestamp, o.Timestamp)
 	muts, err := w.mutations(ctx, e, env, p, o.Consistency)
 	if err != nil {
 		return nil, err
@@ -27,13 +27,17 @@ func (w *writeStmt) run(ctx context.Context, e *Executor, _ *Session, env *bindE
 	return VoidResult{}, nil
 }
 
-// defaultTimestamp is the client's timestamp when it sent one, else the
-// node's next monotonic timestamp.
-func (e *Executor) defaultTimestamp(has bool, ts int64) int64 {
+// writeParams returns the parameters of a write: its default timestamp is
+// the client's when it sent one (checked when a statement uses it), else
+// the node's next monotonic timestamp.
+func (e *Executor) writeParams(has bool, ts int64) writeParams {
+	p := writeParams{now: e.clock.nowSeconds()}
 	if has {
-		return ts
+		p.ts, p.tsSource = ts, tsDefault
+	} else {
+		p.ts = e.clock.timestamp()
 	}
-	return e.clock.timestamp()
+	return p
 }
 
 type usePlan struct{ keyspace string }

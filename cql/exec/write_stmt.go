@@ -21,8 +21,11 @@ type writeStmt struct {
 
 // writeParams are the timestamp and clock a statement executes with.
 type writeParams struct {
-	ts  int64 // default timestamp (batch, client or server)
-	now int64 // server seconds
+	ts int64 // default timestamp (batch, client or server)
+	// tsSource says where ts came from when the client supplied it
+	// (tsUsing, tsDefault); "" for the node's own.
+	tsSource string
+	now      int64 // server seconds
 }
 
 // mutations builds the partition fragments the statement writes.
@@ -50,9 +53,11 @@ func (w *writeStmt) mutations(ctx context.Context, ex *Executor, env *bindEnv, p
 	return out, nil
 }
 
-// writeCtx evaluates USING TIMESTAMP and USING TTL.
+// writeCtx evaluates USING TIMESTAMP and USING TTL, and checks the
+// timestamp the statement writes with if the client supplied it.
 func (w *writeStmt) writeCtx(env *bindEnv, p writeParams, ex *Executor) (*writeCtx, error) {
 	wc := &writeCtx{ts: p.ts, ttl: w.table.DefaultTTL, now: p.now, e: ex}
+	source := p.tsSource
 	if w.timestamp != nil {
 		v, unset, err := w.timestamp.eval(env)
 		if err != nil {
@@ -62,7 +67,12 @@ func (w *writeStmt) writeCtx(env *bindEnv, p writeParams, ex *Executor) (*writeC
 			if len(v) != 8 {
 				return nil, invalidf("Invalid null value of timestamp")
 			}
-			wc.ts = int64(binary.BigEndian.Uint64(v))
+			wc.ts, source = int64(binary.BigEndian.Uint64(v)), tsUsing
+		}
+	}
+	if source != "" {
+		if err := ex.checkClientTimestamp(wc.ts, source); err != nil {
+			return nil, err
 		}
 	}
 	if w.ttl != nil {

@@ -27,18 +27,17 @@ const (
 	Serial      Consistency = 0x0008
 	LocalSerial Consistency = 0x0009
 	LocalOne    Consistency = 0x000A
-	// NodeLocal is not in the protocol specification, but Cassandra 4
-	// decodes it (ConsistencyLevel.NODE_LOCAL) and so does the executor;
-	// what it means for a table is the Coordinator's business.
-	NodeLocal Consistency = 0x000B
 )
 
 // checkConsistency refuses a consistency code no level has, with the
 // ProtocolError Cassandra's decoder gives (ConsistencyLevel.fromCode)
-// before it looks at the statement. cql/protocol passes every code on.
+// before it looks at the statement. cql/protocol refuses them too; this
+// holds for any other caller. Like cql/protocol, it refuses 11, the
+// NODE_LOCAL Cassandra 4 decodes but no protocol version defines and no
+// Coordinator implements.
 func checkConsistency(cls ...Consistency) error {
 	for _, cl := range cls {
-		if cl > NodeLocal {
+		if cl > LocalOne {
 			return Errorf(CodeProtocolError, "Unknown code %d for a consistency level", uint16(cl))
 		}
 	}

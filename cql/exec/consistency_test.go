@@ -52,7 +52,7 @@ func TestUnknownConsistencyIsAProtocolError(t *testing.T) {
 	}{
 		{exec.One, exec.Serial, ""},
 		{exec.LocalOne, exec.LocalSerial, ""},
-		{exec.NodeLocal, exec.Serial, ""}, // Cassandra 4 decodes NODE_LOCAL
+		{0x000B, exec.Serial, "Unknown code 11 for a consistency level"}, // NODE_LOCAL, as cql/protocol
 		{0x000C, exec.Serial, "Unknown code 12 for a consistency level"},
 		{0x00FF, exec.Serial, "Unknown code 255 for a consistency level"},
 		{0xFFFF, exec.Serial, "Unknown code 65535 for a consistency level"},

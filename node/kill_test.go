@@ -142,6 +142,9 @@ func verifyAcked(t *testing.T, s *gocql.Session, acked *ackSet) {
 // buildSibyl compiles cmd/sibyl into the test's temporary directory.
 func buildSibyl(t *testing.T) string {
 	t.Helper()
+	if raceEnabled {
+		t.Skip("process tests run in the plain test run; the race detector cannot see into the child process")
+	}
 	bin := filepath.Join(t.TempDir(), "sibyl")
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/sibyl")
 	cmd.Dir = ".."

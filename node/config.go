@@ -126,6 +126,12 @@ type Config struct {
 	// replicas before answering WriteTimeout or ReadTimeout.
 	WriteTimeout time.Duration `yaml:"write_timeout"`
 	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	// MaxTimestampAhead bounds how far ahead of this node's clock a
+	// client-supplied write timestamp may be (USING TIMESTAMP or the
+	// protocol's default timestamp); further is refused with Invalid. 0
+	// means one hour (exec.DefaultMaxTimestampAhead), negative turns the
+	// guard off.
+	MaxTimestampAhead time.Duration `yaml:"max_timestamp_ahead"`
 	// ShutdownTimeout bounds the drain of client connections on Close.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// StorageCacheSize is Pebble's block cache in bytes; 0 lets storage

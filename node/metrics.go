@@ -79,6 +79,8 @@ func (n *Node) registerMetrics() {
 		counter("sibyl_cql_requests_total", "CQL requests started.", cql(func(m server.Metrics) int64 { return m.Requests })),
 		counter("sibyl_cql_overloaded_total", "Requests refused past the in-flight bound.", cql(func(m server.Metrics) int64 { return m.Overloaded })),
 		counter("sibyl_cql_protocol_errors_total", "Protocol errors sent.", cql(func(m server.Metrics) int64 { return m.ProtocolErrors })),
+		counter("sibyl_cql_refused_timestamps_total", "Client write timestamps refused: too far ahead of this node's clock, or out of range.",
+			func() float64 { return float64(n.exec.Metrics().RefusedTimestamps) }),
 		gauge("sibyl_uptime_seconds", "Seconds since the node started.", func() float64 { return n.cfg.Now().Sub(n.started).Seconds() }),
 	)
 	if n.engine == nil {

@@ -210,6 +210,8 @@ func (n *Node) openExecutor() error {
 		Now:         n.cfg.Now,
 		Logger:      n.log.With("component", "exec"),
 		Events:      n.publish,
+		// The clock guard: write timestamps too far in the future.
+		MaxTimestampAhead: n.cfg.MaxTimestampAhead,
 	})
 	if err != nil {
 		return fmt.Errorf("cannot create the executor: %w", err)

@@ -15,7 +15,8 @@ import (
 // fileConfig is the YAML file's shape: node.Config's keys (data_dir,
 // listen_address, cql_port, admin_port, cluster_name, dc, rack,
 // num_tokens, seeds, backend, enable_pprof, max_in_flight, max_frame_size,
-// write_timeout, read_timeout, shutdown_timeout, storage_cache_size) plus
+// write_timeout, read_timeout, max_timestamp_ahead, shutdown_timeout,
+// storage_cache_size) plus
 // the process's logging.
 type fileConfig struct {
 	node.Config `yaml:",inline"`

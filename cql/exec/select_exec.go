@@ -127,6 +127,15 @@ func (st *selectStmt) partitionRows(e *Executor, run *selectRun, lp livePartitio
 	return last, len(lp.Rows), nil
 }
 
+// storageAppliesPPLimit reports whether PER PARTITION LIMIT may be
+// handed to the replicas: it counts result rows, so not when rows are
+// filtered after the read (the limit applies to the rows that match) nor
+// when they are aggregated (GROUP BY counts groups); selectRun counts
+// them itself in those cases.
+func (st *selectStmt) storageAppliesPPLimit() bool {
+	return !st.needsFilter && !st.aggregate
+}
+
 // returnsStaticOnlyRow: a partition with static data but no rows yields
 // one row (clustering and regular columns null) when no clustering column
 // is restricted, as Cassandra does.
@@ -186,7 +195,7 @@ func (st *selectStmt) readPartition(ctx context.Context, e *Executor, run *selec
 			Table: st.table.ID, Key: key, Token: e.cfg.Token(key), Slices: sl, Reversed: st.reversed,
 			Static: true, AfterClustering: after, Limit: n, NowSeconds: e.clock.nowSeconds(),
 		}
-		if run.ppLimit > 0 {
+		if run.ppLimit > 0 && st.storageAppliesPPLimit() {
 			cmd.PerPartitionLimit = run.ppLimit - run.partRows
 		}
 		parts, err := e.cfg.Coordinator.Read(ctx, readCL(cl), cmd)
@@ -356,7 +365,7 @@ func (st *selectStmt) readRangeChunk(ctx context.Context, e *Executor, run *sele
 	if cur.afterKey != nil && cur.afterCK != nil {
 		cmd.AfterClustering = cur.afterCK
 	}
-	if run.ppLimit > 0 {
+	if run.ppLimit > 0 && st.storageAppliesPPLimit() {
 		cmd.PerPartitionLimit = run.ppLimit
 	}
 	if st.distinct && n > 0 {

@@ -61,6 +61,12 @@ func (run *selectRun) accept(r *rowCtx, keyIndex int) error {
 		return nil
 	}
 	if run.st.aggregate {
+		if run.st.groupBy == 0 && run.ppLimit > 0 {
+			// Without GROUP BY, PER PARTITION LIMIT bounds the rows
+			// aggregated from each partition.
+			run.partRows++
+			run.partDone = run.partRows >= run.ppLimit
+		}
 		return run.aggregateRow(r, pos)
 	}
 	vals, err := run.project(r)

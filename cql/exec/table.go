@@ -50,7 +50,8 @@ type tableInfo struct {
 	Partition      []*colInfo
 	Clustering     []*colInfo
 	// Columns is every column in SELECT * order: partition key, clustering
-	// key, then static and regular columns by name.
+	// key, then the static columns by name, then the regular ones by name
+	// (Cassandra's RegularAndStaticColumns.selectOrderIterator).
 	Columns    []*colInfo
 	byName     map[string]*colInfo
 	DefaultTTL int32
@@ -91,7 +92,12 @@ func newTableInfo(ks, name string, cols []*colInfo) *tableInfo {
 	}
 	sort.Slice(t.Partition, func(i, j int) bool { return t.Partition[i].Position < t.Partition[j].Position })
 	sort.Slice(t.Clustering, func(i, j int) bool { return t.Clustering[i].Position < t.Clustering[j].Position })
-	sort.Slice(others, func(i, j int) bool { return others[i].Name < others[j].Name })
+	sort.Slice(others, func(i, j int) bool {
+		if si, sj := others[i].Kind == kindStatic, others[j].Kind == kindStatic; si != sj {
+			return si
+		}
+		return others[i].Name < others[j].Name
+	})
 	t.Columns = append(append(append([]*colInfo{}, t.Partition...), t.Clustering...), others...)
 	return t
 }

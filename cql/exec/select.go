@@ -217,7 +217,16 @@ func (a *analyzer) compileCast(st *selectStmt, x *parser.Cast) (selector, error)
 	if !ok {
 		return nil, invalidf("%s cannot be cast to %s", from, to)
 	}
-	return castSelector{inner: inner, to: to}, nil
+	cs := castSelector{inner: inner, to: to}
+	if agg := aggregateOf([]selector{inner}, to, func(_ *bindEnv, vals [][]byte) ([]byte, error) {
+		if vals[0] == nil {
+			return nil, nil
+		}
+		return cs.cast(vals[0])
+	}); agg != nil {
+		return agg, nil
+	}
+	return cs, nil
 }
 
 func (a *analyzer) compileFunctionSelector(st *selectStmt, x *parser.FunctionCall) (selector, error) {
@@ -249,6 +258,9 @@ func (a *analyzer) compileFunctionSelector(st *selectStmt, x *parser.FunctionCal
 			return nil, invalidf("Type error: %s cannot be passed as argument %d of function system.%s of type %s", arg.String(), i, name, nf.args[i])
 		}
 		out.args = append(out.args, s)
+	}
+	if agg := aggregateOf(out.args, out.ret, out.fn); agg != nil {
+		return agg, nil
 	}
 	return out, nil
 }

@@ -147,6 +147,11 @@ func (s castSelector) value(r *rowCtx) ([]byte, error) {
 	if err != nil || v == nil {
 		return nil, err
 	}
+	return s.cast(v)
+}
+
+// cast converts a non-null value of the inner selector's type.
+func (s castSelector) cast(v []byte) ([]byte, error) {
 	from := s.inner.typ()
 	if s.to.Kind == schema.KindVarchar || s.to.Kind == schema.KindASCII {
 		if from.Kind == schema.KindTimestamp && len(v) == 8 {
@@ -178,4 +183,58 @@ func (s scalarFuncSelector) value(r *rowCtx) ([]byte, error) {
 		vals[i] = v
 	}
 	return s.fn(r.env, vals)
+}
+
+// aggregateOf wraps a scalar selector (a function or a cast) whose
+// arguments include an aggregate: the result is itself an aggregate that
+// folds the rows into its arguments and applies the scalar to their
+// results, so todate(min(b)) is one row, as in Cassandra (a function
+// selector is an aggregate when one of its arguments is).
+func aggregateOf(args []selector, ret *schema.Type, apply func(env *bindEnv, vals [][]byte) ([]byte, error)) selector {
+	for _, a := range args {
+		if _, ok := a.(aggregate); ok {
+			return scalarOverAggregate{args: args, ret: ret, apply: apply}
+		}
+	}
+	return nil
+}
+
+type scalarOverAggregate struct {
+	args  []selector
+	ret   *schema.Type
+	apply func(env *bindEnv, vals [][]byte) ([]byte, error)
+}
+
+func (s scalarOverAggregate) typ() *schema.Type           { return s.ret }
+func (scalarOverAggregate) value(*rowCtx) ([]byte, error) { return nil, nil }
+func (s scalarOverAggregate) newAcc() accumulator {
+	return &scalarOverAcc{s: s, accs: newAccumulators(s.args)}
+}
+
+type scalarOverAcc struct {
+	s    scalarOverAggregate
+	accs []accumulator
+	env  *bindEnv
+}
+
+func (a *scalarOverAcc) add(r *rowCtx) error {
+	a.env = r.env
+	for _, acc := range a.accs {
+		if err := acc.add(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *scalarOverAcc) result() ([]byte, error) {
+	vals := make([][]byte, len(a.accs))
+	for i, acc := range a.accs {
+		v, err := acc.result()
+		if err != nil {
+			return nil, err
+		}
+		vals[i] = v
+	}
+	return a.s.apply(a.env, vals)
 }

@@ -241,6 +241,9 @@ func (st *selectStmt) readKeysOrdered(ctx context.Context, e *Executor, run *sel
 	for _, kv := range keyVals {
 		key := partitionKey(kv)
 		cmd := &schema.ReadCommand{Table: st.table.ID, Key: key, Token: e.cfg.Token(key), Slices: sl, Reversed: st.reversed, Static: true, NowSeconds: now}
+		if run.ppLimit > 0 && st.storageAppliesPPLimit() {
+			cmd.PerPartitionLimit = run.ppLimit
+		}
 		parts, err := e.cfg.Coordinator.Read(ctx, readCL(o.Consistency), cmd)
 		if err != nil {
 			return err
@@ -250,12 +253,24 @@ func (st *selectStmt) readKeysOrdered(ctx context.Context, e *Executor, run *sel
 		}
 	}
 	for _, lp := range lps {
+		if len(lp.Rows) == 0 && lp.Static != nil && st.returnsStaticOnlyRow() {
+			// A partition with only static data yields its static row,
+			// whose clustering is null: null sorts first (Cassandra's
+			// ORDER BY comparator), so last when reversed.
+			items = append(items, item{lp, -1})
+		}
 		for i := range lp.Rows {
 			items = append(items, item{lp, i})
 		}
 	}
+	clusteringOf := func(it item) []byte {
+		if it.row < 0 {
+			return nil
+		}
+		return it.lp.Rows[it.row].Clustering
+	}
 	slices.SortStableFunc(items, func(a, b item) int {
-		c := bytes.Compare(a.lp.Rows[a.row].Clustering, b.lp.Rows[b.row].Clustering)
+		c := bytes.Compare(clusteringOf(a), clusteringOf(b))
 		if st.reversed {
 			return -c
 		}
@@ -266,9 +281,13 @@ func (st *selectStmt) readKeysOrdered(ctx context.Context, e *Executor, run *sel
 			break
 		}
 		one := it.lp
-		one.Rows = one.Rows[it.row : it.row+1]
+		if it.row < 0 {
+			one.Rows = nil
+		} else {
+			one.Rows = one.Rows[it.row : it.row+1]
+		}
 		run.startPartition(0)
-		if _, _, err := st.partitionRows(e, run, one, i, false, now, run.env); err != nil {
+		if _, _, err := st.partitionRows(e, run, one, i, it.row < 0, now, run.env); err != nil {
 			return err
 		}
 	}

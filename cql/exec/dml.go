@@ -160,7 +160,49 @@ func (a *analyzer) analyzeUpdate(s *parser.Update) (*writeStmt, error) {
 		return nil, err
 	}
 	a.notePKFromWhere(t, s.Where)
+	staticOnly := opsOnlyStatic(w.ops)
+	n, slice := w.where.restrictedClustering(t)
+	if staticOnly && n > 0 {
+		return nil, invalidf("Invalid restrictions on clustering columns since the UPDATE statement modifies only static columns")
+	}
+	if slice {
+		return nil, invalidf("Slice restrictions are not supported on the clustering columns in UPDATE statements")
+	}
+	if !staticOnly && n < len(t.Clustering) {
+		return nil, missingClustering(t, w.where)
+	}
 	return w, nil
+}
+
+// opsOnlyStatic reports whether ops touch static columns and nothing else.
+func opsOnlyStatic(ops []*colOp) bool {
+	for _, op := range ops {
+		if op.col.Kind != kindStatic {
+			return false
+		}
+	}
+	return len(ops) > 0
+}
+
+// missingClustering is Cassandra's error naming every clustering column
+// the WHERE clause leaves unrestricted.
+func missingClustering(t *tableInfo, w *whereClause) *Error {
+	restricted := make([]bool, len(t.Clustering))
+	for _, r := range w.clSeq {
+		for p := r.first; p <= r.last && p < len(restricted); p++ {
+			restricted[p] = true
+		}
+	}
+	s := ""
+	for p, ok := range restricted {
+		if !ok {
+			if s != "" {
+				s += ", "
+			}
+			s += t.Clustering[p].Name
+		}
+	}
+	return invalidf("Some clustering keys are missing: %s", s)
 }
 
 func (a *analyzer) analyzeDelete(s *parser.Delete) (*writeStmt, error) {
@@ -186,12 +228,17 @@ func (a *analyzer) analyzeDelete(s *parser.Delete) (*writeStmt, error) {
 		return nil, err
 	}
 	a.notePKFromWhere(t, s.Where)
-	if len(s.Targets) > 0 {
-		for _, c := range t.Clustering {
-			if r := w.where.col(c.Name); r != nil && r.isSlice() {
-				return nil, invalidf("Range deletions are not supported for specific columns")
-			}
-		}
+	n, slice := w.where.restrictedClustering(t)
+	if opsOnlyStatic(w.ops) && n > 0 {
+		return nil, invalidf("Invalid restrictions on clustering columns since the DELETE statement modifies only static columns")
+	}
+	if err := w.where.checkClusteringGaps(t); err != nil {
+		return nil, err
+	}
+	// Deleting columns needs whole rows: a range (a clustering prefix, a
+	// slice, or no clustering key at all) is for row deletion only.
+	if len(w.ops) > 0 && !opsOnlyStatic(w.ops) && (n < len(t.Clustering) || slice) {
+		return nil, invalidf("Range deletions are not supported for specific columns")
 	}
 	return w, nil
 }
@@ -201,6 +248,9 @@ func (a *analyzer) analyzeDelete(s *parser.Delete) (*writeStmt, error) {
 func (a *analyzer) compileWriteWhere(t *tableInfo, rels []*parser.Relation) (*whereClause, error) {
 	w, err := a.compileWhere(t, rels)
 	if err != nil {
+		return nil, err
+	}
+	if err := w.checkClusteringOrder(t); err != nil {
 		return nil, err
 	}
 	if w.token != nil {

@@ -52,6 +52,16 @@ type whereClause struct {
 	cols  map[string]*restriction
 	multi *multiRestriction
 	token *tokenRestriction
+	// clSeq lists the relations on clustering columns in WHERE order, for
+	// the checks whose message depends on that order.
+	clSeq []clRel
+}
+
+// clRel is one relation on clustering columns: the positions it covers
+// and whether it is a slice.
+type clRel struct {
+	first, last int
+	slice       bool
 }
 
 func (w *whereClause) col(name string) *restriction { return w.cols[name] }
@@ -109,6 +119,14 @@ func (a *analyzer) compileColumnRelation(t *tableInfo, w *whereClause, rel *pars
 		w.cols[c.Name] = r
 	}
 	spec := specOf(t, c)
+	if c.Kind == kindClustering {
+		switch rel.Op {
+		case parser.OpEq, parser.OpIn:
+			w.clSeq = append(w.clSeq, clRel{first: c.Position, last: c.Position})
+		case parser.OpLt, parser.OpLte, parser.OpGt, parser.OpGte:
+			w.clSeq = append(w.clSeq, clRel{first: c.Position, last: c.Position, slice: true})
+		}
+	}
 	switch rel.Op {
 	case parser.OpEq:
 		if r.isEqOrIn() || r.isSlice() {
@@ -257,6 +275,10 @@ func (a *analyzer) compileTupleRelation(t *tableInfo, w *whereClause, rel *parse
 		}
 		cols, types = append(cols, c), append(types, c.Type)
 	}
+	if len(cols) > 0 {
+		slice := rel.Op == parser.OpGt || rel.Op == parser.OpGte || rel.Op == parser.OpLt || rel.Op == parser.OpLte
+		w.clSeq = append(w.clSeq, clRel{first: cols[0].Position, last: cols[len(cols)-1].Position, slice: slice})
+	}
 	if w.multi == nil {
 		w.multi = &multiRestriction{cols: cols, typ: schema.TupleOf(types...)}
 	}
@@ -304,4 +326,97 @@ func (a *analyzer) compileMultiOp(t *tableInfo, m *multiRestriction, rel *parser
 type tupleBoundTerm struct {
 	term
 	n int
+}
+
+// checkClusteringOrder applies Cassandra's rule that, in a statement
+// that may not filter, nothing may follow a slice on the clustering
+// columns. It is checked relation by relation, in WHERE order, as
+// Cassandra merges them, so the messages name the same columns.
+func (w *whereClause) checkClusteringOrder(t *tableInfo) error {
+	type owner struct {
+		first int
+		slice bool
+	}
+	owners := make([]*owner, len(t.Clustering))
+	for _, r := range w.clSeq {
+		last := -1
+		for p := len(owners) - 1; p >= 0; p-- {
+			if owners[p] != nil {
+				last = p
+				break
+			}
+		}
+		if last >= 0 {
+			old := owners[last]
+			if old.slice && r.first > old.first {
+				return invalidf("Clustering column \"%s\" cannot be restricted (preceding column \"%s\" is restricted by a non-EQ relation)",
+					t.Clustering[r.first].Name, t.Clustering[old.first].Name)
+			}
+			if r.slice && r.first < old.first {
+				next := r.first
+				for p := r.first + 1; p < len(owners); p++ {
+					if owners[p] != nil {
+						next = p
+						break
+					}
+				}
+				return invalidf("PRIMARY KEY column \"%s\" cannot be restricted (preceding column \"%s\" is restricted by a non-EQ relation)",
+					t.Clustering[next].Name, t.Clustering[r.first].Name)
+			}
+		}
+		o := &owner{first: r.first, slice: r.slice}
+		for p := r.first; p <= r.last && p < len(owners); p++ {
+			if owners[p] != nil && owners[p].slice {
+				o.slice = true
+			}
+			owners[p] = o
+		}
+	}
+	return nil
+}
+
+// checkClusteringGaps refuses a restriction on a clustering column when
+// one before it is not restricted (a statement that may not filter).
+func (w *whereClause) checkClusteringGaps(t *tableInfo) error {
+	restricted := make([]bool, len(t.Clustering))
+	for _, r := range w.clSeq {
+		for p := r.first; p <= r.last && p < len(restricted); p++ {
+			restricted[p] = true
+		}
+	}
+	i := 0
+	for p, ok := range restricted {
+		if !ok {
+			continue
+		}
+		if p != i {
+			return invalidf("PRIMARY KEY column \"%s\" cannot be restricted as preceding column \"%s\" is not restricted",
+				t.Clustering[p].Name, t.Clustering[i].Name)
+		}
+		i++
+	}
+	return nil
+}
+
+// restrictedClustering reports how many clustering columns have a
+// restriction, and whether any is a slice.
+func (w *whereClause) restrictedClustering(t *tableInfo) (n int, slice bool) {
+	for _, c := range t.Clustering {
+		r := w.col(c.Name)
+		inMulti := false
+		if w.multi != nil {
+			for _, mc := range w.multi.cols {
+				inMulti = inMulti || mc == c
+			}
+		}
+		switch {
+		case inMulti:
+			n++
+			slice = slice || w.multi.lo != nil || w.multi.hi != nil
+		case r != nil && (r.isEqOrIn() || r.isSlice()):
+			n++
+			slice = slice || r.isSlice()
+		}
+	}
+	return n, slice
 }

@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"slices"
+
 	"github.com/sibyldb/sibyl/schema"
 )
 
@@ -41,18 +43,57 @@ type livePartition struct {
 	Token  int64
 	Static *liveRow // nil when there is no live static data
 	Rows   []liveRow
+	// Fetched is how many live rows the replicas returned, before rows
+	// left with nothing but dropped columns were removed: what their read
+	// limit counted.
+	Fetched int
+	// LastFetched is the clustering of the last of them.
+	LastFetched []byte
 }
 
-// liveView applies every tombstone and TTL in p as of nowSeconds.
-func liveView(p *schema.Partition, nowSeconds int64) livePartition {
+// liveView applies every tombstone and TTL in p as of nowSeconds. When t
+// is given, cells of columns t no longer has (dropped: a column re-added
+// gets a new id) are removed too, and with them a row that has no
+// primary-key marker and no other live cell, as Cassandra hides a row
+// written by UPDATE once its only column is dropped.
+func liveView(p *schema.Partition, nowSeconds int64, t *tableInfo) livePartition {
 	lp := livePartition{Key: p.Key, Token: p.Token}
 	static, rows := schema.LiveRows(p, nowSeconds)
-	if static != nil {
-		lp.Static = &liveRow{Cells: static.Cells}
+	lp.Fetched = len(rows)
+	if len(rows) > 0 {
+		lp.LastFetched = rows[len(rows)-1].Clustering
 	}
-	lp.Rows = make([]liveRow, len(rows))
-	for i, r := range rows {
-		lp.Rows[i] = liveRow{Clustering: r.Clustering, Marker: r.Marker.Timestamp != schema.NoTimestamp, Cells: r.Cells}
+	if static != nil {
+		if cells := t.currentCells(static.Cells); len(cells) > 0 {
+			lp.Static = &liveRow{Cells: cells}
+		}
+	}
+	lp.Rows = make([]liveRow, 0, len(rows))
+	for _, r := range rows {
+		lr := liveRow{Clustering: r.Clustering, Marker: r.Marker.Timestamp != schema.NoTimestamp, Cells: t.currentCells(r.Cells)}
+		if lr.Marker || len(lr.Cells) > 0 {
+			lp.Rows = append(lp.Rows, lr)
+		}
 	}
 	return lp
+}
+
+// currentCells returns cells without those of columns t does not have
+// (all of them when t is nil).
+func (t *tableInfo) currentCells(cells []schema.Cell) []schema.Cell {
+	if t == nil {
+		return cells
+	}
+	for i := range cells {
+		if !t.hasColumnID(cells[i].Column) {
+			out := slices.Clone(cells[:i])
+			for _, c := range cells[i+1:] {
+				if t.hasColumnID(c.Column) {
+					out = append(out, c)
+				}
+			}
+			return out
+		}
+	}
+	return cells
 }

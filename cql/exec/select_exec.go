@@ -99,7 +99,8 @@ func (st *selectStmt) partitionRows(e *Executor, run *selectRun, lp livePartitio
 			r := base
 			return nil, len(lp.Rows), run.accept(&r, keyIndex)
 		}
-		return nil, 0, nil
+		// Every row read was hidden (dropped columns): read on.
+		return lp.LastFetched, lp.Fetched, nil
 	}
 	if len(lp.Rows) == 0 && first && lp.Static != nil && st.returnsStaticOnlyRow() {
 		r := base
@@ -108,8 +109,10 @@ func (st *selectStmt) partitionRows(e *Executor, run *selectRun, lp livePartitio
 		}
 	}
 	var last []byte
+	all := true
 	for i := range lp.Rows {
 		if run.done || run.partDone {
+			all = false
 			break
 		}
 		row := &lp.Rows[i]
@@ -124,16 +127,23 @@ func (st *selectStmt) partitionRows(e *Executor, run *selectRun, lp livePartitio
 		}
 		last = row.Clustering
 	}
-	return last, len(lp.Rows), nil
+	if all && lp.LastFetched != nil {
+		// Every row was consumed: resume after the last one fetched,
+		// even if liveView hid it.
+		last = lp.LastFetched
+	}
+	return last, lp.Fetched, nil
 }
 
-// storageAppliesPPLimit reports whether PER PARTITION LIMIT may be
-// handed to the replicas: it counts result rows, so not when rows are
-// filtered after the read (the limit applies to the rows that match) nor
-// when they are aggregated (GROUP BY counts groups); selectRun counts
-// them itself in those cases.
+// storageAppliesPPLimit reports whether PER PARTITION LIMIT (and
+// DISTINCT's one row per partition) may be handed to the replicas: it
+// counts result rows, so not when rows are filtered after the read (the
+// limit applies to the rows that match), nor when they are aggregated
+// (GROUP BY counts groups), nor when the table has dropped columns
+// (replicas count rows that liveView hides); selectRun counts them itself
+// in those cases.
 func (st *selectStmt) storageAppliesPPLimit() bool {
-	return !st.needsFilter && !st.aggregate
+	return !st.needsFilter && !st.aggregate && !st.table.hasDropped
 }
 
 // returnsStaticOnlyRow: a partition with static data but no rows yields
@@ -205,12 +215,12 @@ func (st *selectStmt) readPartition(ctx context.Context, e *Executor, run *selec
 		if len(parts) == 0 {
 			return nil
 		}
-		lp := liveView(parts[0], cmd.NowSeconds)
+		lp := liveView(parts[0], cmd.NowSeconds, st.table)
 		last, got, err := st.partitionRows(e, run, lp, idx, first, cmd.NowSeconds, run.env)
 		if err != nil {
 			return err
 		}
-		if n == 0 || got < n || last == nil || st.distinct || bytes.Equal(last, after) {
+		if n == 0 || got < n || last == nil || (st.distinct && (lp.Static != nil || len(lp.Rows) > 0)) || bytes.Equal(last, after) {
 			return nil
 		}
 		after, first = last, false
@@ -249,7 +259,7 @@ func (st *selectStmt) readKeysOrdered(ctx context.Context, e *Executor, run *sel
 			return err
 		}
 		for _, p := range parts {
-			lps = append(lps, liveView(p, now))
+			lps = append(lps, liveView(p, now, st.table))
 		}
 	}
 	for _, lp := range lps {
@@ -406,7 +416,7 @@ func (st *selectStmt) readRangeChunk(ctx context.Context, e *Executor, run *sele
 			partRows = cur.partRows
 		}
 		run.startPartition(partRows)
-		lp := liveView(p, cmd.NowSeconds)
+		lp := liveView(p, cmd.NowSeconds, st.table)
 		last, got, err := st.partitionRows(e, run, lp, 0, !resumed, cmd.NowSeconds, run.env)
 		if err != nil {
 			return false, err

@@ -54,7 +54,11 @@ type tableInfo struct {
 	// (Cassandra's RegularAndStaticColumns.selectOrderIterator).
 	Columns    []*colInfo
 	byName     map[string]*colInfo
+	byID       map[schema.ColumnID]*colInfo // regular and static columns
 	DefaultTTL int32
+	// hasDropped: the table has dropped columns, whose cells may still be
+	// stored.
+	hasDropped bool
 	// virtual is set for system tables computed on read.
 	virtual virtualTable
 	// encodeClustering returns the order-preserving encoding of a
@@ -65,6 +69,12 @@ type tableInfo struct {
 }
 
 func (t *tableInfo) column(name string) *colInfo { return t.byName[name] }
+
+// hasColumnID reports whether id is one of t's regular or static columns.
+func (t *tableInfo) hasColumnID(id schema.ColumnID) bool {
+	_, ok := t.byID[id]
+	return ok
+}
 
 func (t *tableInfo) hasStatic() bool {
 	for _, c := range t.Columns {
@@ -77,7 +87,7 @@ func (t *tableInfo) hasStatic() bool {
 
 // newTableInfo indexes cols (in any order) into a tableInfo.
 func newTableInfo(ks, name string, cols []*colInfo) *tableInfo {
-	t := &tableInfo{Keyspace: ks, Name: name, byName: make(map[string]*colInfo, len(cols))}
+	t := &tableInfo{Keyspace: ks, Name: name, byName: make(map[string]*colInfo, len(cols)), byID: make(map[schema.ColumnID]*colInfo)}
 	var others []*colInfo
 	for _, c := range cols {
 		t.byName[c.Name] = c
@@ -88,6 +98,7 @@ func newTableInfo(ks, name string, cols []*colInfo) *tableInfo {
 			t.Clustering = append(t.Clustering, c)
 		default:
 			others = append(others, c)
+			t.byID[c.ID] = c
 		}
 	}
 	sort.Slice(t.Partition, func(i, j int) bool { return t.Partition[i].Position < t.Partition[j].Position })

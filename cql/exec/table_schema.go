@@ -20,6 +20,7 @@ func tableInfoOf(st *schema.Table) *tableInfo {
 	t := newTableInfo(st.Keyspace, st.Name, cols)
 	t.ID = st.TableID
 	t.DefaultTTL = st.Options.DefaultTimeToLive
+	t.hasDropped = len(st.DroppedColumns) > 0
 	t.encodeClustering = st.EncodeClustering
 	t.decodeClustering = st.DecodeClustering
 	return t

@@ -249,7 +249,7 @@ func (e *Executor) readRow(ctx context.Context, t *tableInfo, part *schema.Parti
 		return nil, err
 	}
 	for _, p := range parts {
-		lp := liveView(p, cmd.NowSeconds)
+		lp := liveView(p, cmd.NowSeconds, nil)
 		if ck == nil && lp.Static != nil {
 			return lp.Static, nil
 		}

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -12,6 +13,16 @@ import (
 type clock struct {
 	now  func() time.Time
 	last atomic.Int64 // the last timestamp handed out
+
+	// List element names (version 1 UUID times, 100 ns units since
+	// 1582-10-15), as Cassandra's Lists.Appender and Prepender take them
+	// from the node's clock rather than from the write timestamp: every
+	// append gets names after every earlier append's, every prepend names
+	// before every earlier prepend's, so appends to one list within one
+	// batch (one timestamp) all stay.
+	listMu      sync.Mutex
+	lastAppend  uint64
+	lastPrepend uint64
 }
 
 func newClock(now func() time.Time) *clock {
@@ -43,4 +54,35 @@ func (c *clock) current() int64 {
 // nowSeconds is the server time used for TTL expiry and tombstone times.
 func (c *clock) nowSeconds() int64 {
 	return c.now().Unix()
+}
+
+// uuidEpochOffset is the number of 100 ns intervals between 1582-10-15
+// and the Unix epoch.
+const uuidEpochOffset = 0x01B21DD213814000
+
+// appendTimes reserves n consecutive list element times after every
+// earlier append's and returns the first.
+func (c *clock) appendTimes(n int) uint64 {
+	c.listMu.Lock()
+	defer c.listMu.Unlock()
+	base := uint64(uuidEpochOffset) + uint64(max(c.current(), 0))*10
+	if base <= c.lastAppend {
+		base = c.lastAppend + 1
+	}
+	c.lastAppend = base + uint64(n) - 1
+	return base
+}
+
+// prependTimes reserves n consecutive list element times before every
+// earlier prepend's and every append's, and returns the first: the wall
+// clock mirrored below the Unix epoch, so later prepends sort first.
+func (c *clock) prependTimes(n int) uint64 {
+	c.listMu.Lock()
+	defer c.listMu.Unlock()
+	base := uint64(uuidEpochOffset) - uint64(max(c.current(), 0))*10 - uint64(n)
+	if c.lastPrepend != 0 && base+uint64(n) > c.lastPrepend {
+		base = c.lastPrepend - uint64(n)
+	}
+	c.lastPrepend = base
+	return base
 }

@@ -92,8 +92,8 @@ func fieldPath(i int) []byte { return binary.BigEndian.AppendUint16(nil, uint16(
 
 // listPath is the cell path of a list element: the ordered encoding of a
 // version 1 UUID whose 60-bit time orders elements. Appends take times
-// after every earlier append; prepends take times that decrease as the
-// write timestamp grows, below every append time.
+// after every earlier append; prepends take times before every earlier
+// prepend, below every append time (clock.appendTimes, prependTimes).
 func (w *writeCtx) listPath(t60 uint64) []byte {
 	var u schema.UUID
 	u[0], u[1], u[2], u[3] = byte(t60>>24), byte(t60>>16), byte(t60>>8), byte(t60)
@@ -105,12 +105,8 @@ func (w *writeCtx) listPath(t60 uint64) []byte {
 	return p
 }
 
-// uuidEpochOffset is the number of 100 ns intervals between 1582-10-15
-// and the Unix epoch.
-const uuidEpochOffset = 0x01B21DD213814000
-
 func (w *writeCtx) appendPaths(n int) [][]byte {
-	base := uint64(uuidEpochOffset) + uint64(w.ts)*10
+	base := w.e.clock.appendTimes(n)
 	out := make([][]byte, n)
 	for i := range out {
 		out[i] = w.listPath(base + uint64(i))
@@ -119,7 +115,7 @@ func (w *writeCtx) appendPaths(n int) [][]byte {
 }
 
 func (w *writeCtx) prependPaths(n int) [][]byte {
-	base := uint64(uuidEpochOffset) - uint64(w.ts)*10 - uint64(n)
+	base := w.e.clock.prependTimes(n)
 	out := make([][]byte, n)
 	for i := range out {
 		out[i] = w.listPath(base + uint64(i))

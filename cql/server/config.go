@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/sibyldb/sibyl/cql/protocol"
 )
@@ -36,6 +37,11 @@ type Config struct {
 	// requests outstanding on one connection is better told to back off
 	// than queued, and the bound caps one connection's memory.
 	MaxInFlight int
+	// FrameTimeout is how long a frame that has started to arrive may go
+	// without any more of its bytes arriving; the connection is then
+	// closed. A connection idle between frames is never closed. Default
+	// 30s, see DefaultFrameTimeout.
+	FrameTimeout time.Duration
 	// Credentials enables SASL PLAIN authentication
 	// (org.apache.cassandra.auth.PasswordAuthenticator) when not nil;
 	// nil allows every client without authentication.
@@ -48,6 +54,17 @@ type Config struct {
 const (
 	DefaultAddress     = "127.0.0.1:9042"
 	DefaultMaxInFlight = 2048
+	// DefaultFrameTimeout frees a connection whose client stopped in the
+	// middle of a frame (and the bytes its request reserved) within half
+	// a minute, long before TCP keepalive would notice a dead peer (Go
+	// probes after 15s idle, then 9 times 15s), while a live client
+	// writing a frame is never that slow: TCP retransmissions back off
+	// over a few seconds, and the longest pauses of a client process (a
+	// stop-the-world collection of a large JVM heap) are seconds too.
+	// The clock runs only while a frame is incomplete and restarts with
+	// every read that brings its bytes, so a large frame on a slow link is
+	// not cut.
+	DefaultFrameTimeout = 30 * time.Second
 )
 
 // EnsureDefaults fills zero fields with their defaults.
@@ -60,6 +77,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = DefaultMaxInFlight
+	}
+	if c.FrameTimeout == 0 {
+		c.FrameTimeout = DefaultFrameTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -77,6 +97,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxInFlight < 1 || c.MaxInFlight > 32768 {
 		errs = append(errs, fmt.Errorf("server: max in-flight %d is outside [1, 32768]", c.MaxInFlight))
+	}
+	if c.FrameTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("server: frame timeout %v is not positive", c.FrameTimeout))
 	}
 	return errors.Join(errs...)
 }

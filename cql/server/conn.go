@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -90,6 +91,10 @@ type conn struct {
 	compressor protocol.Compressor
 	session    *exec.Session
 	ready      atomic.Pointer[readyState]
+
+	// Reader only.
+	inFrame     bool // part of a frame has been read, not all of it
+	deadlineSet bool // the socket has a read deadline for a stalled frame
 }
 
 // readyState is what Publish needs, published once the handshake is done.
@@ -267,16 +272,18 @@ func (c *conn) writeFailed(err error) {
 // readLoop reads frames until the connection must stop. It returns nil
 // after a fatal protocol error has been answered.
 func (c *conn) readLoop() error {
-	r := bufio.NewReaderSize(c.nc, bufferSize)
+	r := bufio.NewReaderSize(stallReader{c}, bufferSize)
 	var hdr [protocol.HeaderSize]byte
 	for {
 		// The version is checked on the first byte, before the rest of
 		// the header is waited for: a v1 or v2 header is 8 bytes, and
 		// waiting for a ninth would leave its client hanging.
+		c.inFrame = false
 		first, err := r.Peek(1)
 		if err != nil {
 			return fmt.Errorf("cannot read frame header: %w", err)
 		}
+		c.inFrame = true
 		if err := protocol.CheckVersion(first[0]); err != nil {
 			c.refuseVersion(err)
 			return nil
@@ -297,6 +304,43 @@ func (c *conn) readLoop() error {
 			return nil
 		}
 	}
+}
+
+// errReadStopped ends a reader that a drain or cancellation stopped.
+var errReadStopped = errors.New("stopped reading")
+
+// stallReader is what the reader's buffer reads the socket through.
+// While a frame is incomplete, each read of the socket must bring bytes
+// within Config.FrameTimeout, or the connection ends; between frames
+// reads wait without limit, as drivers keep idle connections open. The
+// deadline is set only when the buffer has to read the socket, not per
+// frame.
+type stallReader struct{ c *conn }
+
+func (s stallReader) Read(p []byte) (int, error) {
+	c := s.c
+	timeout := c.srv.cfg.FrameTimeout
+	switch {
+	case c.inFrame:
+		_ = c.nc.SetReadDeadline(time.Now().Add(timeout))
+		c.deadlineSet = true
+	case c.deadlineSet:
+		_ = c.nc.SetReadDeadline(time.Time{})
+		c.deadlineSet = false
+	default:
+		return c.nc.Read(p)
+	}
+	// drain and cancellation stop the reader by setting a deadline in the
+	// past, after they mark the connection; this deadline may have
+	// replaced theirs, so look at the marks after setting it.
+	if c.draining.Load() || c.ctx.Err() != nil {
+		return 0, errReadStopped
+	}
+	n, err := c.nc.Read(p)
+	if err != nil && c.inFrame && errors.Is(err, os.ErrDeadlineExceeded) && !c.draining.Load() && c.ctx.Err() == nil {
+		err = fmt.Errorf("no byte of an incomplete frame for %v: %w", timeout, err)
+	}
+	return n, err
 }
 
 // readBody reads an n-byte body. Small bodies are read in one allocation;

@@ -32,6 +32,14 @@
 //     (0x1001) on the request's stream. Requests on one connection run
 //     concurrently and their answers go out in completion order.
 //
+// Between frames the reader waits without limit: drivers keep idle
+// connections open. Once a frame has started to arrive, each read of
+// the socket must bring more of it within Config.FrameTimeout (30 s), or
+// the connection ends: a client that stopped mid-frame would otherwise
+// hold the connection, and the bytes its request reserved, for good. The
+// deadline is set only when the reader's buffer must read the socket
+// inside a frame, not once per frame.
+//
 // Request workers are goroutines of the connection that outlive one
 // request: the reader gives a request to an idle worker, or starts a new
 // one when none is idle, so no request ever waits for another, and a

@@ -548,10 +548,20 @@ func TestShutdownDeadline(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	cfg := Config{Address: "nope", MaxFrameSize: 10, MaxInFlight: -1}
+	cfg := Config{Address: "nope", MaxFrameSize: 10, MaxInFlight: -1, FrameTimeout: -1}
 	err := cfg.Validate()
-	if err == nil || !strings.Contains(err.Error(), "address") || !strings.Contains(err.Error(), "frame") || !strings.Contains(err.Error(), "in-flight") {
-		t.Fatalf("Validate: %v", err)
+	if err == nil {
+		t.Fatal("Validate accepted a bad config")
+	}
+	for _, want := range []string{"address", "frame size", "in-flight", "frame timeout"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate: %q does not mention %s", err, want)
+		}
+	}
+	cfg = Config{}
+	cfg.EnsureDefaults()
+	if cfg.FrameTimeout != DefaultFrameTimeout {
+		t.Errorf("default frame timeout %v", cfg.FrameTimeout)
 	}
 	if _, err := New(Config{}, nil); err == nil {
 		t.Fatal("New accepted a nil handler")

@@ -1,8 +1,9 @@
 package protocol
 
 // Startup is STARTUP (spec section 4.1.1): the connection's options.
-// Sibyl reads CQL_VERSION and COMPRESSION; drivers also send DRIVER_NAME,
-// DRIVER_VERSION and others, which are kept but ignored.
+// Sibyl reads CQL_VERSION, COMPRESSION and THROW_ON_OVERLOAD; drivers
+// also send DRIVER_NAME, DRIVER_VERSION and others, which are kept but
+// ignored.
 type Startup struct {
 	Options map[string]string
 }
@@ -11,6 +12,10 @@ type Startup struct {
 const (
 	StartupCQLVersion  = "CQL_VERSION"
 	StartupCompression = "COMPRESSION"
+	// StartupThrowOnOverload "1" asks to be answered Overloaded when the
+	// server is at its limits, instead of the server pausing the
+	// connection until requests in flight drain (Cassandra 4.0 and later).
+	StartupThrowOnOverload = "THROW_ON_OVERLOAD"
 )
 
 // Opcode implements Message.

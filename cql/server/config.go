@@ -31,12 +31,31 @@ type Config struct {
 	// body is never read.
 	MaxFrameSize int
 	// MaxInFlight bounds the requests (QUERY, PREPARE, EXECUTE, BATCH)
-	// running at once on one connection; past it a request is answered
-	// with Overloaded. Default 2048: drivers pipeline deeply (gocql and
-	// Python allow 32768 streams) but a client that really has thousands of
-	// requests outstanding on one connection is better told to back off
-	// than queued, and the bound caps one connection's memory.
+	// running at once on one connection. When it is reached the
+	// connection stops reading until one of them is answered
+	// (backpressure: the client's further requests wait in its socket),
+	// unless the client opted in to THROW_ON_OVERLOAD: then the request is
+	// answered Overloaded. Default 2048: drivers pipeline deeply (gocql
+	// and Python allow 32768 streams), and a request running holds a
+	// goroutine; memory is bounded by MaxRequestDataInFlight, not by this.
 	MaxInFlight int
+	// MaxRequestDataInFlight bounds, in bytes, the requests and answers
+	// in flight across every connection: a request's body from the moment
+	// it is read (plus an estimate of its answer, from the sizes of the
+	// connection's recent answers) until it is answered, then its encoded
+	// answer until it is written to the socket. When it is reached,
+	// connections stop reading until answers drain; a connection with
+	// nothing in flight is always admitted, so a request larger than the
+	// budget still runs. Cassandra's
+	// native_transport_max_request_data_in_flight. Default
+	// DefaultMaxRequestDataInFlight(): 1/64 of the memory the process may
+	// use, between 16 MiB and 256 MiB.
+	MaxRequestDataInFlight int64
+	// MaxRequestDataInFlightPerIP is the same bound for the connections of
+	// one client IP address, so that a few clients cannot take it all.
+	// Cassandra's native_transport_max_request_data_in_flight_per_ip.
+	// Default a quarter of MaxRequestDataInFlight, Cassandra's ratio.
+	MaxRequestDataInFlightPerIP int64
 	// FrameTimeout is how long a frame that has started to arrive may go
 	// without any more of its bytes arriving; the connection is then
 	// closed. A connection idle between frames is never closed. Default
@@ -78,6 +97,12 @@ func (c *Config) EnsureDefaults() {
 	if c.MaxInFlight == 0 {
 		c.MaxInFlight = DefaultMaxInFlight
 	}
+	if c.MaxRequestDataInFlight == 0 {
+		c.MaxRequestDataInFlight = DefaultMaxRequestDataInFlight()
+	}
+	if c.MaxRequestDataInFlightPerIP == 0 {
+		c.MaxRequestDataInFlightPerIP = c.MaxRequestDataInFlight / 4
+	}
 	if c.FrameTimeout == 0 {
 		c.FrameTimeout = DefaultFrameTimeout
 	}
@@ -97,6 +122,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxInFlight < 1 || c.MaxInFlight > 32768 {
 		errs = append(errs, fmt.Errorf("server: max in-flight %d is outside [1, 32768]", c.MaxInFlight))
+	}
+	if c.MaxRequestDataInFlight < 1 {
+		errs = append(errs, fmt.Errorf("server: max request data in flight %d is not positive", c.MaxRequestDataInFlight))
+	}
+	if c.MaxRequestDataInFlightPerIP < 1 {
+		errs = append(errs, fmt.Errorf("server: max request data in flight per IP %d is not positive", c.MaxRequestDataInFlightPerIP))
 	}
 	if c.FrameTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("server: frame timeout %v is not positive", c.FrameTimeout))

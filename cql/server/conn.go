@@ -49,6 +49,14 @@ const (
 	lingerBytes = 1 << 20
 )
 
+// initialAnswerEstimate is what a new connection assumes each answer
+// will take until it has seen some (see conn.estimate). Answers larger
+// than this are pages of thousands of rows, rarely a connection's first;
+// most are far smaller, and the estimate falls to their size within a
+// few dozen answers. Until then, at most the per-IP budget over this
+// many requests run at once (256 with a 64 MiB budget).
+const initialAnswerEstimate = 256 << 10
+
 // maxIdleWorkers bounds the request workers a connection keeps waiting
 // for work. A worker that finishes a request while this many are idle
 // exits. Keeping workers alive is what saves the cost of a new goroutine
@@ -76,12 +84,24 @@ type conn struct {
 	eventQ     chan *frame   // encoded events for the writer
 	writerStop chan struct{} // closed when no producer but Publish remains
 	draining   atomic.Bool   // Shutdown asked the reader to stop
+	stopRead   chan struct{} // closed by drain: a reader waiting for the budget stops
+	drainOnce  sync.Once
 	inFlight   atomic.Int32
-	work       chan request   // unbuffered: a send succeeds only to an idle worker
-	workStop   chan struct{}  // closed when the reader has stopped: idle workers exit
-	workers    sync.WaitGroup // request workers
-	idle       atomic.Int32   // workers waiting on work (approximately)
-	events     atomic.Uint32  // registeredBit of each REGISTERed type
+	// acct is the connection's part of the server's budget: the reader
+	// reserves each request's bytes there before reading its body, the
+	// worker turns them into its answer's, the writer gives those back.
+	acct *account
+	// estimate is the bytes the next answer is expected to take: it rises
+	// at once to any larger answer and falls by an eighth of the
+	// difference with each smaller one. Workers update it; the reader adds
+	// it to each request's reservation, so requests whose answers will be
+	// large are not admitted beyond the budget before they are answered.
+	estimate atomic.Int64
+	work     chan request   // unbuffered: a send succeeds only to an idle worker
+	workStop chan struct{}  // closed when the reader has stopped: idle workers exit
+	workers  sync.WaitGroup // request workers
+	idle     atomic.Int32   // workers waiting on work (approximately)
+	events   atomic.Uint32  // registeredBit of each REGISTERed type
 
 	// Set by the reader before the first request worker starts, then
 	// read by those goroutines and Publish: version and compressor are
@@ -93,8 +113,10 @@ type conn struct {
 	ready      atomic.Pointer[readyState]
 
 	// Reader only.
-	inFrame     bool // part of a frame has been read, not all of it
-	deadlineSet bool // the socket has a read deadline for a stalled frame
+	throwOnOverload bool  // STARTUP had THROW_ON_OVERLOAD=1: answer Overloaded instead of waiting
+	pending         int64 // bytes reserved for the frame being handled, until a worker takes them
+	inFrame         bool  // part of a frame has been read, not all of it
+	deadlineSet     bool  // the socket has a read deadline for a stalled frame
 }
 
 // readyState is what Publish needs, published once the handshake is done.
@@ -114,6 +136,7 @@ func newConn(ctx context.Context, s *Server, nc net.Conn) *conn {
 		out:        make(chan *frame, outQueue),
 		eventQ:     make(chan *frame, eventQueue),
 		writerStop: make(chan struct{}),
+		stopRead:   make(chan struct{}),
 		work:       make(chan request),
 		workStop:   make(chan struct{}),
 	}
@@ -124,6 +147,8 @@ func newConn(ctx context.Context, s *Server, nc net.Conn) *conn {
 // flight, lets the writer flush their answers, and closes the socket.
 func (c *conn) serve() {
 	defer c.cancel()
+	c.acct = c.srv.budget.open(c.nc.RemoteAddr(), c.srv.cfg.MaxInFlight)
+	c.estimate.Store(initialAnswerEstimate)
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
@@ -154,10 +179,26 @@ func (c *conn) serve() {
 	c.workers.Wait()
 	close(c.writerStop)
 	<-writerDone
+	c.dropQueued()
+	c.acct.close()
 	if fatal && c.ctx.Err() == nil {
 		c.linger()
 	}
 	_ = c.nc.Close()
+}
+
+// dropQueued releases the frames a writer that failed left queued.
+func (c *conn) dropQueued() {
+	for {
+		select {
+		case f := <-c.out:
+			f.release()
+		case f := <-c.eventQ:
+			f.release()
+		default:
+			return
+		}
+	}
 }
 
 // linger half-closes a connection whose last answer refused a fatal
@@ -182,6 +223,7 @@ func (c *conn) linger() {
 // still finish and are answered.
 func (c *conn) drain() {
 	c.draining.Store(true)
+	c.drainOnce.Do(func() { close(c.stopRead) })
 	_ = c.nc.SetReadDeadline(time.Now())
 }
 
@@ -296,18 +338,86 @@ func (c *conn) readLoop() error {
 			c.fatalHeader(h, err)
 			return nil
 		}
+		switch c.admit(h) {
+		case stopped:
+			return errReadStopped
+		case tooManyReqs, tooManyBytes:
+			if _, err := r.Discard(int(h.Length)); err != nil {
+				return fmt.Errorf("cannot read frame body: %w", err)
+			}
+			continue
+		}
 		body, err := readBody(r, int(h.Length))
 		if err != nil {
 			return fmt.Errorf("cannot read frame body: %w", err)
 		}
-		if !c.handleFrame(h, body) {
+		ok := c.handleFrame(h, body)
+		if c.pending != 0 {
+			// The frame reserved bytes for a request that did not run.
+			c.acct.cancel(c.pending)
+			c.pending = 0
+		}
+		if !ok {
 			return nil
 		}
 	}
 }
 
-// errReadStopped ends a reader that a drain or cancellation stopped.
+// errReadStopped ends a reader that a drain or cancellation stopped while
+// it waited for the budget.
 var errReadStopped = errors.New("stopped reading")
+
+// isRequest reports whether op is run by a request worker.
+func isRequest(op protocol.Opcode) bool {
+	switch op {
+	case protocol.OpQuery, protocol.OpPrepare, protocol.OpExecute, protocol.OpBatch:
+		return true
+	}
+	return false
+}
+
+// admit reserves the budget and a request slot for the request whose
+// header h was just read, before its body is: its body's bytes, plus the
+// connection's estimate of its answer. It waits while they are not
+// available, so the connection stops reading (backpressure), unless the
+// client opted in to THROW_ON_OVERLOAD: then it answers Overloaded, and
+// the caller skips the body. Frames that no worker runs (handshake
+// messages, requests before the handshake) reserve nothing.
+func (c *conn) admit(h protocol.Header) admission {
+	if c.state != stateReady || h.Response || !isRequest(h.Opcode) {
+		return admitted
+	}
+	cost := int64(h.Length) + c.estimate.Load()
+	res := c.acct.acquire(cost, !c.throwOnOverload, c.ctx.Done(), c.stopRead)
+	switch res {
+	case admitted:
+		if c.draining.Load() {
+			// Admitted as a drain began: the drain wins, the request stays
+			// unread.
+			c.acct.cancel(cost)
+			return stopped
+		}
+		c.pending = cost
+	case tooManyReqs, tooManyBytes:
+		c.srv.metrics.overloaded.Add(1)
+		c.sendMessage(protocol.Header{Version: c.version, Stream: h.Stream}, c.overloaded(res), c.compressor)
+	}
+	return res
+}
+
+// overloaded is the Overloaded error for a refused request, worded as
+// Cassandra 4.1 words the byte limit's.
+func (c *conn) overloaded(res admission) *protocol.Error {
+	msg := fmt.Sprintf("Too many requests in flight on this connection (limit %d)", c.srv.cfg.MaxInFlight)
+	if res == tooManyBytes {
+		b := c.srv.budget
+		b.mu.Lock()
+		msg = fmt.Sprintf("Request breached limit on bytes in flight. (Endpoint: %d/%d bytes, Global: %d/%d bytes.) "+
+			"Server is currently in an overloaded state and cannot accept more requests.", c.acct.ip.used, b.perIP, b.used, b.limit)
+		b.mu.Unlock()
+	}
+	return &protocol.Error{Code: protocol.CodeOverloaded, Message: msg}
+}
 
 // stallReader is what the reader's buffer reads the socket through.
 // While a frame is incomplete, each read of the socket must bring bytes
@@ -406,6 +516,15 @@ func (c *conn) fatalHeader(h protocol.Header, err error) {
 // sendMessage encodes m as a response on hdr's stream and queues it. An
 // encoding failure becomes a Server error on the same stream.
 func (c *conn) sendMessage(hdr protocol.Header, m protocol.Message, comp protocol.Compressor) {
+	if f := c.encode(hdr, m, comp); f != nil {
+		c.send(f)
+	}
+}
+
+// encode encodes m as a response on hdr's stream. An encoding failure
+// becomes a Server error on the same stream; it returns nil only if even
+// that cannot be encoded.
+func (c *conn) encode(hdr protocol.Header, m protocol.Message, comp protocol.Compressor) *frame {
 	hdr.Response, hdr.Flags = true, 0
 	if pe, ok := m.(*protocol.Error); ok && pe.Code == protocol.CodeProtocolError {
 		c.srv.metrics.protocolErrors.Add(1)
@@ -423,10 +542,10 @@ func (c *conn) sendMessage(hdr protocol.Header, m protocol.Message, comp protoco
 		if err != nil {
 			c.log.Error("cannot encode CQL error", "error", err)
 			f.release()
-			return
+			return nil
 		}
 	}
-	c.send(f)
+	return f
 }
 
 // pushEvent queues an EVENT for this connection if it registered for the

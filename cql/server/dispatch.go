@@ -57,9 +57,15 @@ func (c *conn) decode(h protocol.Header, body []byte) (protocol.Message, error) 
 		if c.compressor == nil {
 			return nil, errors.New("compressed frame without negotiated compression")
 		}
+		n := len(body)
 		var err error
 		if body, err = c.compressor.Decompress(nil, body, c.srv.cfg.MaxFrameSize); err != nil {
 			return nil, fmt.Errorf("cannot decompress %s body: %w", h.Opcode, err)
+		}
+		if c.pending != 0 && len(body) > n {
+			// The request reserved its compressed length.
+			c.acct.grow(int64(len(body) - n))
+			c.pending += int64(len(body) - n)
 		}
 	}
 	_, body, err := protocol.SplitRequestBody(h, body)
@@ -117,6 +123,9 @@ func (c *conn) startup(reply protocol.Header, m *protocol.Startup) {
 			return
 		}
 	}
+	// Cassandra's opt-in for protocol v5 clients and for others that
+	// would rather be told to back off than wait (StartupMessage).
+	c.throwOnOverload = opts[protocol.StartupThrowOnOverload] == "1"
 	c.session = c.srv.handler.NewSession()
 	// system.local reports this as rpc_address when the node listens on
 	// an unspecified address (0.0.0.0), so drivers get a reachable one.
@@ -213,24 +222,20 @@ func (c *conn) register(reply protocol.Header, m *protocol.Register) {
 // request is a request handed to a worker: the message and the header
 // of its answer.
 type request struct {
-	reply protocol.Header
-	m     protocol.Message
+	reply    protocol.Header
+	m        protocol.Message
+	reserved int64 // budget bytes the reader reserved for it
 }
 
-// startRequest hands a request to a worker, or answers Overloaded when
-// MaxInFlight requests are already running. An idle worker takes it if
-// there is one; otherwise a new worker starts, so requests never wait for
-// one another and every request in flight runs at once.
+// startRequest hands a request, admitted by the reader (conn.admit), to
+// a worker. An idle worker takes it if there is one; otherwise a new
+// worker starts, so requests never wait for one another and every
+// request in flight runs at once.
 func (c *conn) startRequest(reply protocol.Header, m protocol.Message) {
-	if int(c.inFlight.Add(1)) > c.srv.cfg.MaxInFlight {
-		c.inFlight.Add(-1)
-		c.srv.metrics.overloaded.Add(1)
-		c.sendMessage(reply, &protocol.Error{Code: protocol.CodeOverloaded,
-			Message: fmt.Sprintf("Too many requests in flight on this connection (limit %d)", c.srv.cfg.MaxInFlight)}, c.compressor)
-		return
-	}
+	c.inFlight.Add(1)
 	c.srv.metrics.requests.Add(1)
-	req := request{reply: reply, m: m}
+	req := request{reply: reply, m: m, reserved: c.pending}
+	c.pending = 0
 	select {
 	case c.work <- req:
 	default:
@@ -262,12 +267,34 @@ func (c *conn) worker(req request) {
 	}
 }
 
-// serveRequest runs one request and queues its answer, built in a; its
-// in-flight slot is released once the answer is queued.
+// serveRequest runs one request and queues its answer, built in a. The
+// bytes reserved for the request become its answer's, held until the
+// writer has written it; its slot is released once the answer is queued.
 func (c *conn) serveRequest(req request, a *answer) {
 	defer c.inFlight.Add(-1)
 	defer a.reset()
-	c.sendMessage(req.reply, c.run(req.m, a), c.compressor)
+	f := c.encode(req.reply, c.run(req.m, a), c.compressor)
+	var n int64
+	if f != nil {
+		n = int64(len(f.b))
+		f.acct, f.charge = c.acct, n
+		c.observeAnswer(n)
+	}
+	c.acct.settle(req.reserved, n)
+	if f != nil {
+		c.send(f)
+	}
+}
+
+// observeAnswer updates the estimate of the connection's answers with
+// one of n bytes. Workers race on it; a lost update only delays the
+// estimate by one answer.
+func (c *conn) observeAnswer(n int64) {
+	e := c.estimate.Load()
+	if n < e {
+		n = e - (e-n)/8
+	}
+	c.estimate.Store(n)
 }
 
 // run executes one request and returns its answer, a RESULT built in a

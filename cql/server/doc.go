@@ -1,9 +1,9 @@
 // Package server serves the CQL native protocol (v3 and v4) over TCP: it
 // owns client connections, multiplexes their streams, performs the
-// handshake and SASL PLAIN authentication, bounds the requests in flight,
-// pushes events, and maps errors to ERROR frames. Statements are run by a
-// Handler, which *exec.Executor implements; message codecs are in
-// cql/protocol.
+// handshake and SASL PLAIN authentication, bounds the requests and bytes
+// in flight with backpressure, pushes events, and maps errors to ERROR
+// frames. Statements are run by a Handler, which *exec.Executor
+// implements; message codecs are in cql/protocol.
 //
 // # Usage
 //
@@ -23,14 +23,14 @@
 //
 // A reader goroutine checks each frame's version on its first byte,
 // reads the rest of its header, checks the body length against
-// Config.MaxFrameSize before reading the body, and then:
+// Config.MaxFrameSize, admits a request (see Limits and backpressure)
+// before reading its body, and then:
 //
 //   - answers OPTIONS, STARTUP, AUTH_RESPONSE and REGISTER itself, in
 //     order (OPTIONS in any state, the rest as the handshake allows);
-//   - hands each QUERY, PREPARE, EXECUTE and BATCH to a request worker,
-//     up to Config.MaxInFlight at once; past that it answers Overloaded
-//     (0x1001) on the request's stream. Requests on one connection run
-//     concurrently and their answers go out in completion order.
+//   - hands each QUERY, PREPARE, EXECUTE and BATCH to a request worker.
+//     Requests on one connection run concurrently and their answers go
+//     out in completion order.
 //
 // Between frames the reader waits without limit: drivers keep idle
 // connections open. Once a frame has started to arrive, each read of
@@ -59,6 +59,49 @@
 // worker builds its RESULTs in one reusable struct. Every request's
 // context is derived from the connection's and cancelled when it closes.
 // PERF.md records the profiles behind these choices.
+//
+// # Limits and backpressure
+//
+// Two limits bound what requests cost, as Cassandra 4's do, and neither
+// answers Overloaded by default: when one is reached the reader stops
+// reading, so the client's further requests wait in its socket and the
+// kernel's buffers (TCP then slows the client), and it reads on as
+// answers drain. That is Cassandra's default
+// (native_transport_throw_on_overload: false); drivers that put more
+// requests in flight than a connection admits (the Python driver's
+// execute_concurrent, the Node.js driver's 4,608 queued queries) then
+// see latency, not errors. A client that sends THROW_ON_OVERLOAD=1 in
+// STARTUP, Cassandra's opt-in, is answered Overloaded (0x1001) on the
+// request's stream instead, and its body is skipped.
+//
+//   - Config.MaxInFlight bounds the requests running at once on one
+//     connection (each holds a worker goroutine).
+//   - Config.MaxRequestDataInFlight bounds the bytes in flight across
+//     the server, and Config.MaxRequestDataInFlightPerIP those of one
+//     client address (Cassandra's
+//     native_transport_max_request_data_in_flight and its _per_ip;
+//     budget.go). A request reserves its body's length (as sent; more
+//     once decompressed) plus an estimate of its answer, before its body
+//     is read. When its answer is encoded the reservation becomes the
+//     answer's exact size, held until the writer has handed the answer
+//     to the socket. The estimate, per connection, starts at 256 KiB,
+//     rises at once to any larger answer and falls by an eighth of the
+//     gap with each smaller one: without it, thousands of small SELECTs
+//     would be admitted before the first of their large answers showed
+//     what they cost. The executor's rows live next to the encoded
+//     answer only while it is encoded, so memory stays within a small
+//     multiple of the budget whatever the clients send.
+//
+// Only the reader ever waits on the budget; workers and the writer add
+// and release without waiting, so answers always drain. A connection
+// that holds nothing in flight is always admitted: a request larger than
+// the whole budget still runs, alone, and no connection waits forever
+// on bytes others hold (a connection whose client does not read its
+// answers holds its own bytes and stalls only itself and the budget's
+// share it holds). The default budget is 1/64 of the memory the process
+// may use (the lowest of MemTotal, the cgroup's memory.max and
+// GOMEMLIMIT), between 16 MiB and 256 MiB, and a quarter of it per IP.
+// Metrics report the times readers paused and the bytes in flight.
 //
 // # Errors
 //
@@ -98,6 +141,9 @@
 //
 //   - Only the writer goroutine writes to the socket; only the reader
 //     reads.
+//   - Only the reader waits for the budget. Every byte a request reserved
+//     is given back when its answer is written or dropped, or when its
+//     connection ends (account.close).
 //   - The handshake state, the connection's version and its compressor
 //     are written only by the reader, and only before the first request
 //     worker starts; Publish sees them through an atomic pointer.
@@ -105,5 +151,6 @@
 //     closed, so its driver reconnects and refreshes what it missed.
 //
 // Lock order: Server.mu is never held while a connection's queue is
-// written; connections have no locks.
+// written; connections have no locks; budget.mu is taken last, and
+// nothing is taken or waited for while it is held.
 package server

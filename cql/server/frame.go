@@ -10,6 +10,10 @@ import "sync"
 // allocation, and the growth of a fresh buffer, on every request.
 type frame struct {
 	b []byte
+	// acct, when not nil, holds charge bytes of the budget for this
+	// frame, given back by release: answers count until they are written.
+	acct   *account
+	charge int64
 }
 
 // Buffer sizes of recycled frames. A new buffer holds most answers (a
@@ -30,8 +34,13 @@ func newFrame() *frame {
 	return f
 }
 
-// release recycles f; f must not be used afterwards.
+// release gives back what f holds of the budget and recycles f; f must
+// not be used afterwards.
 func (f *frame) release() {
+	if f.acct != nil {
+		f.acct.release(f.charge)
+		f.acct, f.charge = nil, 0
+	}
 	if cap(f.b) > maxPooledFrame {
 		return
 	}

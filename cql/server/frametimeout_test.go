@@ -9,8 +9,8 @@ import (
 
 // TestStalledFrameClosed checks that a connection whose client stops in
 // the middle of a frame, in its header or its body, is closed once
-// FrameTimeout passes without more of it; before, it was held open for
-// good.
+// FrameTimeout passes without more of it, and gives back the bytes the
+// request reserved; before, it was held open for good.
 func TestStalledFrameClosed(t *testing.T) {
 	srv, addr := startServer(t, Config{FrameTimeout: 200 * time.Millisecond}, newTestHandler())
 	query := requestFrame(t, protocol.Version4, 5, &protocol.Query{Query: "SELECT 1", Params: protocol.QueryParams{Consistency: 1}}, nil)
@@ -35,6 +35,9 @@ func TestStalledFrameClosed(t *testing.T) {
 		}
 	}
 	waitFor(t, "connections to close", func() bool { return srv.Metrics().OpenConnections == 0 })
+	if n := srv.Metrics().BytesInFlight; n != 0 {
+		t.Errorf("%d bytes in flight after the connections closed", n)
+	}
 }
 
 // TestIdleConnectionStaysOpen checks that FrameTimeout does not apply

@@ -37,6 +37,7 @@ type Server struct {
 	cfg     Config  // immutable
 	handler Handler // immutable
 	log     *slog.Logger
+	budget  *budget // bytes in flight across connections
 
 	mu struct {
 		sync.Mutex
@@ -57,8 +58,17 @@ type Metrics struct {
 	OpenConnections     int64
 	AcceptedConnections int64
 	Requests            int64 // QUERY, PREPARE, EXECUTE and BATCH started
-	Overloaded          int64 // requests refused past MaxInFlight
-	ProtocolErrors      int64 // ProtocolErrors sent
+	// Overloaded counts requests answered Overloaded: only clients that
+	// sent THROW_ON_OVERLOAD get it, the others wait (see Paused).
+	Overloaded int64
+	// Paused counts the times a connection stopped reading because its
+	// MaxInFlight requests were running or the bytes in flight were at
+	// MaxRequestDataInFlight(PerIP), until answers drained.
+	Paused int64
+	// BytesInFlight is the bytes of requests and answers in flight now,
+	// counted against MaxRequestDataInFlight.
+	BytesInFlight  int64
+	ProtocolErrors int64 // ProtocolErrors sent
 	// DroppedEvents counts events a lagging connection could not take; the
 	// connection is closed so its driver reconnects and refreshes.
 	DroppedEvents int64
@@ -77,7 +87,8 @@ func New(cfg Config, h Handler) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, handler: h, log: cfg.Logger}
+	s := &Server{cfg: cfg, handler: h, log: cfg.Logger,
+		budget: newBudget(cfg.MaxRequestDataInFlight, cfg.MaxRequestDataInFlightPerIP)}
 	s.mu.listeners = make(map[net.Listener]struct{})
 	s.mu.conns = make(map[*conn]struct{})
 	return s, nil
@@ -90,6 +101,8 @@ func (s *Server) Metrics() Metrics {
 		AcceptedConnections: s.metrics.accepted.Load(),
 		Requests:            s.metrics.requests.Load(),
 		Overloaded:          s.metrics.overloaded.Load(),
+		Paused:              s.budget.pauses(),
+		BytesInFlight:       s.budget.inUse(),
 		ProtocolErrors:      s.metrics.protocolErrors.Load(),
 		DroppedEvents:       s.metrics.droppedEvents.Load(),
 		RequestWorkers:      s.metrics.workers.Load(),

@@ -314,43 +314,6 @@ func TestTruncatedFrames(t *testing.T) {
 	waitFor(t, "connections to close", func() bool { return srv.Metrics().OpenConnections == 0 })
 }
 
-func TestOverloaded(t *testing.T) {
-	h := newTestHandler()
-	srv, addr := startServer(t, Config{MaxInFlight: 2}, h)
-	c := dial(t, addr)
-	c.startup(nil)
-	c.query(1, "block")
-	c.query(2, "block")
-	<-h.started
-	<-h.started
-	c.query(3, "block")
-	hdr, m := c.recv()
-	if expectError(t, m, protocol.CodeOverloaded); hdr.Stream != 3 {
-		t.Fatalf("Overloaded on stream %d", hdr.Stream)
-	}
-	// Handshake messages are still answered while requests are blocked.
-	c.send(4, &protocol.Options{})
-	if _, m := c.recv(); m.Opcode() != protocol.OpSupported {
-		t.Fatalf("OPTIONS while overloaded: %#v", m)
-	}
-	close(h.release)
-	got := map[int16]bool{}
-	for range 2 {
-		hdr, m := c.recv()
-		expectRows(t, m, "block")
-		got[hdr.Stream] = true
-	}
-	if !got[1] || !got[2] {
-		t.Fatalf("answered streams %v", got)
-	}
-	c.query(5, "after")
-	_, m = c.recv()
-	expectRows(t, m, "after")
-	if srv.Metrics().Overloaded != 1 {
-		t.Errorf("Overloaded = %d", srv.Metrics().Overloaded)
-	}
-}
-
 func TestCompression(t *testing.T) {
 	_, addr := startServer(t, Config{}, newTestHandler())
 	for _, comp := range []protocol.Compressor{protocol.LZ4{}, protocol.Snappy{}} {
@@ -548,20 +511,20 @@ func TestShutdownDeadline(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	cfg := Config{Address: "nope", MaxFrameSize: 10, MaxInFlight: -1, FrameTimeout: -1}
+	cfg := Config{Address: "nope", MaxFrameSize: 10, MaxInFlight: -1, MaxRequestDataInFlight: -1, MaxRequestDataInFlightPerIP: -1, FrameTimeout: -1}
 	err := cfg.Validate()
 	if err == nil {
 		t.Fatal("Validate accepted a bad config")
 	}
-	for _, want := range []string{"address", "frame size", "in-flight", "frame timeout"} {
+	for _, want := range []string{"address", "frame size", "in-flight", "data in flight -1", "data in flight per IP", "frame timeout"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate: %q does not mention %s", err, want)
 		}
 	}
-	cfg = Config{}
+	cfg = Config{MaxRequestDataInFlight: 8 << 20}
 	cfg.EnsureDefaults()
-	if cfg.FrameTimeout != DefaultFrameTimeout {
-		t.Errorf("default frame timeout %v", cfg.FrameTimeout)
+	if cfg.MaxRequestDataInFlightPerIP != 2<<20 || cfg.FrameTimeout != DefaultFrameTimeout {
+		t.Errorf("defaults: per IP %d, frame timeout %v", cfg.MaxRequestDataInFlightPerIP, cfg.FrameTimeout)
 	}
 	if _, err := New(Config{}, nil); err == nil {
 		t.Fatal("New accepted a nil handler")

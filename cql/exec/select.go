@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/sibyldb/sibyl/cql/parser"
@@ -137,6 +138,16 @@ func selectorName(x parser.Expr) string {
 	case *parser.FieldAccess:
 		return selectorName(x.Expr) + "." + x.Field
 	case *parser.IndexExpr:
+		if x.Slice {
+			from, to := "", ""
+			if x.Key != nil {
+				from = x.Key.String()
+			}
+			if x.To != nil {
+				to = x.To.String()
+			}
+			return selectorName(x.Expr) + "[" + from + ".." + to + "]"
+		}
 		return selectorName(x.Expr) + "[" + x.Key.String() + "]"
 	case *parser.Cast:
 		return "cast(" + selectorName(x.Expr) + " as " + x.Type.String() + ")"
@@ -191,16 +202,45 @@ func (a *analyzer) compileIndexSelector(st *selectStmt, x *parser.IndexExpr) (se
 	if err != nil {
 		return nil, err
 	}
-	it := inner.typ()
-	if it.Kind != schema.KindMap && it.Kind != schema.KindSet {
-		return nil, invalidf("Element selection is only allowed on sets and maps, but %s is of type %s", x.Expr.String(), it)
+	what, What := "element", "Element"
+	if x.Slice {
+		what, What = "slice", "Slice"
 	}
-	spec := ColumnSpec{Keyspace: st.table.Keyspace, Table: st.table.Name, Name: "key(" + selectorName(x.Expr) + ")", Type: it.Elems[0]}
-	k, err := a.compileTerm(x.Key, spec)
+	it := inner.typ()
+	switch it.Kind {
+	case schema.KindMap, schema.KindSet:
+	case schema.KindList:
+		return nil, invalidf("%s selection is only allowed on sets and maps, but %s is a list", What, selectorName(x.Expr))
+	default:
+		if x.Slice {
+			return nil, invalidf("Invalid slice selection: %s of type %s is not a collection", selectorName(x.Expr), it)
+		}
+		return nil, invalidf("Invalid %s selection: %s is of type %s is not a collection", what, selectorName(x.Expr), it)
+	}
+	// The bound's spec is the set's element or the map's key.
+	name := "value(" + selectorName(x.Expr) + ")"
+	if it.Kind == schema.KindMap {
+		name = "key(" + selectorName(x.Expr) + ")"
+	}
+	spec := ColumnSpec{Keyspace: st.table.Keyspace, Table: st.table.Name, Name: name, Type: it.Elems[0]}
+	bound := func(e parser.Expr) (term, error) {
+		if e == nil {
+			return nil, nil
+		}
+		return a.compileTerm(e, spec)
+	}
+	k, err := bound(x.Key)
 	if err != nil {
 		return nil, err
 	}
-	return elementSelector{inner: inner, key: k}, nil
+	if !x.Slice {
+		return elementSelector{inner: inner, key: k, name: selectorName(x.Expr)}, nil
+	}
+	to, err := bound(x.To)
+	if err != nil {
+		return nil, err
+	}
+	return sliceSelector{inner: inner, from: k, to: to, name: selectorName(x.Expr)}, nil
 }
 
 func (a *analyzer) compileCast(st *selectStmt, x *parser.Cast) (selector, error) {
@@ -341,7 +381,7 @@ func (a *analyzer) compileTokenSelector(st *selectStmt, x *parser.FunctionCall) 
 			return nil, invalidf("The token function arguments must be the partition key columns in order: %s", partitionNames(t))
 		}
 	}
-	return tokenSelector{}, nil
+	return tokenSelector{cols: t.Partition}, nil
 }
 
 // compileOrderBy accepts the clustering order or its exact reverse, on a
@@ -355,6 +395,7 @@ func (a *analyzer) compileOrderBy(st *selectStmt, order []*parser.Ordering) erro
 		return invalidf("Order by is currently only supported on the clustered columns of the PRIMARY KEY, got %s", order[len(t.Clustering)].Column.Name)
 	}
 	reversed := false
+	next := 0 // the clustering position the next ordering may name
 	for i, o := range order {
 		c := t.column(o.Column.Name)
 		if c == nil {
@@ -363,9 +404,17 @@ func (a *analyzer) compileOrderBy(st *selectStmt, order []*parser.Ordering) erro
 		if c.Kind != kindClustering {
 			return invalidf("Order by is currently only supported on the clustered columns of the PRIMARY KEY, got %s", c.Name)
 		}
-		if c.Position != i {
+		// Clustering columns restricted by = may be skipped, as in
+		// Cassandra's SelectStatement.isReversed.
+		for ; next < c.Position; next++ {
+			if !st.where.restrictedByEq(t.Clustering[next]) {
+				return invalidf("Order by currently only supports the ordering of columns following their declared order in the PRIMARY KEY")
+			}
+		}
+		if next != c.Position {
 			return invalidf("Order by currently only supports the ordering of columns following their declared order in the PRIMARY KEY")
 		}
+		next++
 		rev := o.Desc != c.Desc
 		if i > 0 && rev != reversed {
 			return invalidf("Unsupported order by relation")
@@ -410,35 +459,79 @@ func (st *selectStmt) checkDistinct() error {
 	if !st.distinct {
 		return nil
 	}
-	for _, s := range st.sels {
-		c, ok := s.(columnSelector)
-		if !ok {
-			if _, agg := s.(aggregate); agg {
-				continue
-			}
-			return invalidf("SELECT DISTINCT queries must only request partition key columns and/or static columns (not %T)", s)
-		}
-		if c.col.Kind != kindPartition && c.col.Kind != kindStatic {
-			return invalidf("SELECT DISTINCT queries must only request partition key columns and/or static columns (not %s)", c.col.Name)
+	// Cassandra's SelectStatement.validateDistinctSelection.
+	if st.where.multi != nil {
+		return invalidf("SELECT DISTINCT with WHERE clause only supports restriction by partition key and/or static columns.")
+	}
+	for _, r := range st.where.cols {
+		if r.col.Kind != kindPartition && r.col.Kind != kindStatic {
+			return invalidf("SELECT DISTINCT with WHERE clause only supports restriction by partition key and/or static columns.")
 		}
 	}
-	for _, c := range st.table.Partition {
-		found := false
-		for _, s := range st.sels {
-			if cs, ok := s.(columnSelector); ok && cs.col == c {
-				found = true
-			}
+	var requested []*colInfo
+	for _, s := range st.sels {
+		requested = appendSelectorColumns(requested, s)
+	}
+	for _, c := range requested {
+		if c.Kind != kindPartition && c.Kind != kindStatic {
+			return invalidf("SELECT DISTINCT queries must only request partition key columns and/or static columns (not %s)", c.Name)
 		}
-		if !found && !st.aggregate {
+	}
+	// A scan (no = or IN on the whole partition key) must return the
+	// partition key, so that partitions are told apart.
+	if hasFullPartitionKey(st.table, st.where) || st.aggregate {
+		return nil
+	}
+	for _, c := range st.table.Partition {
+		if !slices.Contains(requested, c) {
 			return invalidf("SELECT DISTINCT queries must request all the partition key columns (missing %s)", c.Name)
 		}
 	}
-	if len(st.where.cols) > 0 {
-		for _, r := range st.where.cols {
-			if r.col.Kind != kindPartition {
-				return invalidf("SELECT DISTINCT with WHERE clause only supports restriction by partition key and/or static columns.")
-			}
-		}
-	}
 	return nil
+}
+
+// appendSelectorColumns appends the columns selector s reads.
+func appendSelectorColumns(out []*colInfo, s selector) []*colInfo {
+	switch s := s.(type) {
+	case columnSelector:
+		return append(out, s.col)
+	case writetimeSelector:
+		return append(out, s.col)
+	case fieldSelector:
+		return appendSelectorColumns(out, s.inner)
+	case elementSelector:
+		return appendSelectorColumns(out, s.inner)
+	case sliceSelector:
+		return appendSelectorColumns(out, s.inner)
+	case castSelector:
+		return appendSelectorColumns(out, s.inner)
+	case scalarFuncSelector:
+		for _, a := range s.args {
+			out = appendSelectorColumns(out, a)
+		}
+	case scalarOverAggregate:
+		for _, a := range s.args {
+			out = appendSelectorColumns(out, a)
+		}
+	case countSelector:
+		if s.arg != nil {
+			return appendSelectorColumns(out, s.arg)
+		}
+	case minMaxSelector:
+		return appendSelectorColumns(out, s.arg)
+	case sumAvgSelector:
+		return appendSelectorColumns(out, s.arg)
+	case tokenSelector:
+		return append(out, s.cols...)
+	}
+	return out
+}
+
+// restrictedByEq reports whether c is restricted by = (alone or in a
+// multi-column =), Cassandra's StatementRestrictions.isColumnRestrictedByEq.
+func (w *whereClause) restrictedByEq(c *colInfo) bool {
+	if r := w.col(c.Name); r != nil && r.eq != nil {
+		return true
+	}
+	return w.multi != nil && w.multi.eq != nil && slices.Contains(w.multi.cols, c)
 }

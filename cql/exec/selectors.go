@@ -62,7 +62,7 @@ func (s writetimeSelector) value(r *rowCtx) ([]byte, error) {
 	return be32(uint32(int32(max(c.LocalDeletionTime-r.now, 0)))), nil
 }
 
-type tokenSelector struct{}
+type tokenSelector struct{ cols []*colInfo } // the partition key
 
 func (tokenSelector) typ() *schema.Type { return schema.BigintType }
 func (tokenSelector) value(r *rowCtx) ([]byte, error) {
@@ -93,6 +93,7 @@ func (s fieldSelector) value(r *rowCtx) ([]byte, error) {
 type elementSelector struct {
 	inner selector
 	key   term
+	name  string // the collection's selector, for errors
 }
 
 func (s elementSelector) typ() *schema.Type {
@@ -101,12 +102,17 @@ func (s elementSelector) typ() *schema.Type {
 }
 
 func (s elementSelector) value(r *rowCtx) ([]byte, error) {
+	k, unset, err := s.key.eval(r.env)
+	switch {
+	case err != nil:
+		return nil, err
+	case unset:
+		return nil, invalidf("Invalid unset value for element selection on %s", s.name)
+	case k == nil:
+		return nil, invalidf("Invalid null value for element selection on %s", s.name)
+	}
 	v, err := s.inner.value(r)
 	if err != nil || v == nil {
-		return nil, err
-	}
-	k, _, err := s.key.eval(r.env)
-	if err != nil || k == nil {
 		return nil, err
 	}
 	t := s.inner.typ()
@@ -132,6 +138,86 @@ func (s elementSelector) value(r *rowCtx) ([]byte, error) {
 		}
 	}
 	return nil, nil
+}
+
+// sliceSelector is set[from..to] or map[from..to]: the elements (entries)
+// whose value (key) lies between the bounds, both inclusive; a bound left
+// out or bound to unset is open. An empty result is null for a
+// non-frozen collection and the empty collection for a frozen one, as
+// Cassandra's getSliceFromSerialized returns.
+type sliceSelector struct {
+	inner    selector
+	from, to term // nil: open
+	name     string
+}
+
+func (s sliceSelector) typ() *schema.Type { return s.inner.typ() }
+
+func (s sliceSelector) bound(t term, env *bindEnv) ([]byte, error) {
+	if t == nil {
+		return nil, nil
+	}
+	v, unset, err := t.eval(env)
+	switch {
+	case err != nil:
+		return nil, err
+	case unset:
+		return nil, nil
+	case v == nil:
+		return nil, invalidf("Invalid null value for slice selection on %s", s.name)
+	}
+	return v, nil
+}
+
+func (s sliceSelector) value(r *rowCtx) ([]byte, error) {
+	from, err := s.bound(s.from, r.env)
+	if err != nil {
+		return nil, err
+	}
+	to, err := s.bound(s.to, r.env)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.inner.value(r)
+	if err != nil || v == nil || (from == nil && to == nil) {
+		return v, err
+	}
+	t := s.inner.typ()
+	kt := t.Elems[0]
+	in := func(k []byte) bool {
+		return (from == nil || compareValues(kt, k, from) >= 0) && (to == nil || compareValues(kt, k, to) <= 0)
+	}
+	var out []byte
+	n := 0
+	if t.Kind == schema.KindSet {
+		elems, err := decodeElems(v)
+		if err != nil {
+			return nil, err
+		}
+		var keep [][]byte
+		for _, e := range elems {
+			if in(e) {
+				keep = append(keep, e)
+			}
+		}
+		out, n = encodeElems(keep), len(keep)
+	} else {
+		keys, vals, err := decodeMap(v)
+		if err != nil {
+			return nil, err
+		}
+		var ks, vs [][]byte
+		for i, k := range keys {
+			if in(k) {
+				ks, vs = append(ks, k), append(vs, vals[i])
+			}
+		}
+		out, n = encodeMap(ks, vs), len(ks)
+	}
+	if n == 0 && t.IsMultiCell() {
+		return nil, nil
+	}
+	return out, nil
 }
 
 // castSelector is CAST(x AS text) and the other casts Cassandra allows

@@ -219,11 +219,15 @@ type FieldAccess struct {
 	Field string
 }
 
-// IndexExpr is expr[key]: a collection element in a selector.
+// IndexExpr is expr[key], a collection element in a selector, or, with
+// Slice set, expr[key..to], a slice of a set or map: Key and To are its
+// bounds, either nil when left out (expr[..to], expr[key..]).
 type IndexExpr struct {
 	node
-	Expr Expr
-	Key  Expr
+	Expr  Expr
+	Key   Expr
+	Slice bool
+	To    Expr
 }
 
 // ---------------------------------------------------------------------------

@@ -85,7 +85,7 @@ func (p *parser) parseSelectors() []*Selector {
 // parseSelectorExpr parses a selector with its field and element
 // suffixes.
 //
-//	unaliasedSelector: selectionBase ('.' fident | '[' term ']')*
+//	unaliasedSelector: selectionBase ('.' fident | '[' collectionSubSelection ']')*
 //	selectionBase: CAST '(' unaliasedSelector AS native_type ')'
 //	    | functionName '(' (unaliasedSelector (',' unaliasedSelector)*)? ')'
 //	    | COUNT '(' '*' ')' | cident | term
@@ -102,14 +102,39 @@ func (p *parser) parseSelectorExpr() Expr {
 			f, _ := p.parseIdent("field name")
 			e = &FieldAccess{node: node{Pos: pos}, Expr: e, Field: f}
 		case p.acceptPunct("["):
-			k := p.parseTerm()
-			p.expectPunct("]")
-			e = &IndexExpr{node: node{Pos: pos}, Expr: e, Key: k}
+			e = p.parseSubSelection(e, pos)
 		default:
 			return e
 		}
 	}
 	return e
+}
+
+// parseSubSelection parses what follows '[' after a selector: an
+// element or a slice, up to and including ']'.
+//
+//	collectionSubSelection: term ('..' term?)? | '..' term
+func (p *parser) parseSubSelection(e Expr, pos Pos) Expr {
+	x := &IndexExpr{node: node{Pos: pos}, Expr: e}
+	if !p.isRangeAhead() {
+		x.Key = p.parseTerm()
+	}
+	if p.isRangeAhead() {
+		p.advance()
+		p.advance()
+		x.Slice = true
+		if x.Key == nil || !p.peekPunct(0, "]") {
+			x.To = p.parseTerm()
+		}
+	}
+	p.expectPunct("]")
+	return x
+}
+
+// isRangeAhead reports whether the next two tokens are '..' (the lexer
+// gives '.' tokens, and leaves 1..2 as 1 . . 2).
+func (p *parser) isRangeAhead() bool {
+	return p.peekPunct(0, ".") && p.peekPunct(1, ".") && p.tok().end == p.peek(1).off
 }
 
 // parseSelectionBase parses a selector without its suffixes.

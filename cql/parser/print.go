@@ -341,6 +341,10 @@ func (n *IndexExpr) print(p *printer) {
 	p.expr(n.Expr)
 	p.WriteByte('[')
 	p.expr(n.Key)
+	if n.Slice {
+		p.WriteString("..")
+		p.expr(n.To)
+	}
 	p.WriteByte(']')
 }
 

@@ -51,7 +51,7 @@ func children(n Node) []Node {
 	case *FieldAccess:
 		return []Node{n.Expr}
 	case *IndexExpr:
-		return []Node{n.Expr, n.Key}
+		return []Node{n.Expr, n.Key, n.To}
 	case *TypeRef:
 		return nodes(n.Args)
 	}

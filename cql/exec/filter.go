@@ -301,15 +301,12 @@ func (m *multiPred) match(r *rowCtx) bool {
 	return true
 }
 
-// compare orders tuples of clustering values in clustering order (DESC
-// columns reversed), as Cassandra's multi-column relations do.
+// compare orders tuples of clustering values by their values, whatever
+// the clustering order: Cassandra's (b, c) > (1, 0) means b > 1 or
+// (b = 1 and c > 0) on DESC and mixed-order columns too.
 func (m *multiPred) compare(a, b [][]byte) int {
 	for i := range min(len(a), len(b)) {
-		c := compareValues(m.cols[i].Type, a[i], b[i])
-		if m.cols[i].Desc {
-			c = -c
-		}
-		if c != 0 {
+		if c := compareValues(m.cols[i].Type, a[i], b[i]); c != 0 {
 			return c
 		}
 	}

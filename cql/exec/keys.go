@@ -206,11 +206,11 @@ func clusteringSlices(t *tableInfo, w *whereClause, env *bindEnv) ([]schema.Slic
 	}
 	var out []schema.Slice
 	for _, p := range prefixes {
-		s, err := prefixSlice(t, w, env, p, n)
+		s, err := prefixSlices(t, w, env, p, n)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, s)
+		out = append(out, s...)
 	}
 	if n == 0 && len(out) == 1 && len(out[0].Start.Prefix) == 0 && len(out[0].End.Prefix) == 0 {
 		return nil, nil
@@ -218,30 +218,32 @@ func clusteringSlices(t *tableInfo, w *whereClause, env *bindEnv) ([]schema.Slic
 	return normalizeSlices(out), nil
 }
 
-// prefixSlice is the slice under prefix p (n columns fixed), narrowed by
-// a range restriction on column n when there is one.
-func prefixSlice(t *tableInfo, w *whereClause, env *bindEnv, p [][]byte, n int) (schema.Slice, error) {
+// prefixSlices is the slice under prefix p (n columns fixed), narrowed by
+// a range restriction on column n when there is one; a tuple slice may
+// take several.
+func prefixSlices(t *tableInfo, w *whereClause, env *bindEnv, p [][]byte, n int) ([]schema.Slice, error) {
 	enc, err := encodePrefix(t, p)
 	if err != nil {
-		return schema.Slice{}, err
+		return nil, err
 	}
 	s := schema.Slice{Start: schema.Bound{Prefix: enc, Inclusive: true}, End: schema.Bound{Prefix: enc, Inclusive: true}}
 	if n < len(t.Clustering) {
 		c := t.Clustering[n]
 		if r := w.col(c.Name); r != nil && r.isSlice() {
-			return narrowSlice(t, env, s, p, c, r.lo, r.hi)
+			s, err := narrowSlice(t, env, s, p, c, r.lo, r.hi)
+			return []schema.Slice{s}, err
 		}
 		if m := w.multi; m != nil && n == 0 && (m.lo != nil || m.hi != nil) {
-			return multiSlice(t, env, m)
+			return multiSlices(t, env, m)
 		}
 	}
-	return s, nil
+	return []schema.Slice{s}, nil
 }
 
 // narrowSlice applies lo/hi on column c after prefix p. On a DESC column
 // the low value bounds the end of the encoded range.
 func narrowSlice(t *tableInfo, env *bindEnv, s schema.Slice, p [][]byte, c *colInfo, lo, hi *bound) (schema.Slice, error) {
-	boundFor := func(b *bound) (*schema.Bound, error) {
+	value := func(b *bound) (*valBound, error) {
 		if b == nil {
 			return nil, nil
 		}
@@ -249,7 +251,28 @@ func narrowSlice(t *tableInfo, env *bindEnv, s schema.Slice, p [][]byte, c *colI
 		if err != nil {
 			return nil, err
 		}
-		enc, err := encodePrefix(t, append(slices.Clip(p), v))
+		return &valBound{v: v, incl: b.incl}, nil
+	}
+	lv, err := value(lo)
+	if err != nil {
+		return s, err
+	}
+	hv, err := value(hi)
+	if err != nil {
+		return s, err
+	}
+	return columnRange(t, s, p, c, lv, hv)
+}
+
+// columnRange narrows s (the slice of prefix p) to the values of column c
+// (the column after p) between lo and hi (nil: unbounded), in value
+// order.
+func columnRange(t *tableInfo, s schema.Slice, p [][]byte, c *colInfo, lo, hi *valBound) (schema.Slice, error) {
+	boundFor := func(b *valBound) (*schema.Bound, error) {
+		if b == nil {
+			return nil, nil
+		}
+		enc, err := encodePrefix(t, append(slices.Clip(p), b.v))
 		if err != nil {
 			return nil, err
 		}
@@ -275,66 +298,139 @@ func narrowSlice(t *tableInfo, env *bindEnv, s schema.Slice, p [][]byte, c *colI
 	return s, nil
 }
 
-// multiSlice bounds a tuple slice (c1, c2) > (a, b). Only when every
-// column has the same direction is the tuple order the encoded order;
-// otherwise the whole range is read and rows are filtered.
-func multiSlice(t *tableInfo, env *bindEnv, m *multiRestriction) (schema.Slice, error) {
-	full := schema.FullSlice
-	desc := m.cols[0].Desc
-	for _, c := range m.cols {
-		if c.Desc != desc {
-			return full, nil
-		}
+// multiSlices returns the slices holding the rows of a tuple slice such as
+// (c1, c2) > (a, b). Tuples compare by value whatever the clustering
+// order, so on DESC or mixed-order columns the range is cut into one
+// slice per column: c1 > a, then c1 = a and c2 > b, and so on.
+func multiSlices(t *tableInfo, env *bindEnv, m *multiRestriction) ([]schema.Slice, error) {
+	lo, err := bindTupleBound(m.lo, env)
+	if err != nil {
+		return nil, err
 	}
-	boundFor := func(b *bound) (*schema.Bound, error) {
+	hi, err := bindTupleBound(m.hi, env)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range []*tupleBound{lo, hi} {
 		if b == nil {
-			return nil, nil
+			continue
 		}
-		v, err := tupleValue(b.t, env)
-		if err != nil {
-			return nil, err
+		for i, v := range b.vals {
+			if v == nil {
+				return nil, invalidf("Invalid null value in condition for column %s", t.Clustering[i].Name)
+			}
 		}
-		tb := b.t.(tupleBoundTerm)
-		comps, err := decodeComponents(v, tb.n)
-		if err != nil {
-			return nil, err
-		}
-		enc, err := encodePrefix(t, comps)
-		if err != nil {
-			return nil, err
-		}
-		return &schema.Bound{Prefix: enc, Inclusive: b.incl}, nil
 	}
-	lb, err := boundFor(m.lo)
-	if err != nil {
-		return full, err
-	}
-	hb, err := boundFor(m.hi)
-	if err != nil {
-		return full, err
-	}
-	if desc {
-		lb, hb = hb, lb
-	}
-	if lb != nil {
-		full.Start = *lb
-	}
-	if hb != nil {
-		full.End = *hb
-	}
-	return full, nil
+	var out []schema.Slice
+	err = tupleRanges(t, nil, lo, hi, &out)
+	return out, err
 }
 
-// normalizeSlices sorts slices by start and drops empty and duplicate
-// ones. Slices built from distinct IN prefixes never overlap.
+// tupleRanges appends the slices under prefix p whose remaining columns
+// lie between lo and hi (the bounds' remaining components; nil:
+// unbounded).
+func tupleRanges(t *tableInfo, p [][]byte, lo, hi *tupleBound, out *[]schema.Slice) error {
+	if lo != nil && len(lo.vals) == 0 {
+		if !lo.incl {
+			return nil // the bound's columns equal it: not strictly after
+		}
+		lo = nil
+	}
+	if hi != nil && len(hi.vals) == 0 {
+		if !hi.incl {
+			return nil
+		}
+		hi = nil
+	}
+	enc, err := encodePrefix(t, p)
+	if err != nil {
+		return err
+	}
+	whole := schema.Slice{Start: schema.Bound{Prefix: enc, Inclusive: true}, End: schema.Bound{Prefix: enc, Inclusive: true}}
+	if lo == nil && hi == nil {
+		*out = append(*out, whole)
+		return nil
+	}
+	c := t.Clustering[len(p)]
+	rest := func(b *tupleBound) *tupleBound {
+		if b == nil {
+			return nil
+		}
+		return &tupleBound{vals: b.vals[1:], incl: b.incl}
+	}
+	var lv, hv *valBound
+	if lo != nil {
+		lv = &valBound{v: lo.vals[0]}
+	}
+	if hi != nil {
+		hv = &valBound{v: hi.vals[0]}
+	}
+	if lo != nil && hi != nil {
+		switch cmp := compareValues(c.Type, lv.v, hv.v); {
+		case cmp > 0:
+			return nil
+		case cmp == 0:
+			return tupleRanges(t, append(slices.Clip(p), lv.v), rest(lo), rest(hi), out)
+		}
+	}
+	// Strictly between the bounds on this column, then the rows equal to
+	// each bound on it, bounded by the rest of that bound.
+	mid, err := columnRange(t, whole, p, c, lv, hv)
+	if err != nil {
+		return err
+	}
+	*out = append(*out, mid)
+	if lo != nil {
+		if err := tupleRanges(t, append(slices.Clip(p), lv.v), rest(lo), nil, out); err != nil {
+			return err
+		}
+	}
+	if hi != nil {
+		return tupleRanges(t, append(slices.Clip(p), hv.v), nil, rest(hi), out)
+	}
+	return nil
+}
+
+// normalizeSlices sorts slices by start and drops duplicate ones. Slices
+// built from distinct IN prefixes never overlap; those of a tuple range
+// nest (a prefix's rows after the exclusive bound of a shorter one).
 func normalizeSlices(in []schema.Slice) []schema.Slice {
-	slices.SortStableFunc(in, func(a, b schema.Slice) int { return bytes.Compare(a.Start.Prefix, b.Start.Prefix) })
+	slices.SortStableFunc(in, func(a, b schema.Slice) int { return compareStarts(a.Start, b.Start) })
 	out := in[:0]
 	for i, s := range in {
-		if i > 0 && bytes.Equal(s.Start.Prefix, in[i-1].Start.Prefix) && bytes.Equal(s.End.Prefix, in[i-1].End.Prefix) {
+		if i > 0 && bytes.Equal(s.Start.Prefix, in[i-1].Start.Prefix) && bytes.Equal(s.End.Prefix, in[i-1].End.Prefix) &&
+			s.Start.Inclusive == in[i-1].Start.Inclusive && s.End.Inclusive == in[i-1].End.Inclusive {
 			continue
 		}
 		out = append(out, s)
 	}
 	return out
+}
+
+// compareStarts orders start bounds by the first key each admits: an
+// inclusive bound on prefix x starts before every key extending x, an
+// exclusive one after them all.
+func compareStarts(a, b schema.Bound) int {
+	n := min(len(a.Prefix), len(b.Prefix))
+	if c := bytes.Compare(a.Prefix[:n], b.Prefix[:n]); c != 0 {
+		return c
+	}
+	// where the shorter prefix's bound lies relative to the longer's keys
+	pos := func(x schema.Bound) int {
+		if x.Inclusive || len(x.Prefix) == 0 {
+			return -1
+		}
+		return 1
+	}
+	switch {
+	case len(a.Prefix) < len(b.Prefix):
+		return pos(a)
+	case len(a.Prefix) > len(b.Prefix):
+		return -pos(b)
+	case a.Inclusive == b.Inclusive:
+		return 0
+	case a.Inclusive:
+		return -1
+	}
+	return 1
 }

@@ -119,6 +119,14 @@ func (a *analyzer) compileColumnRelation(t *tableInfo, w *whereClause, rel *pars
 		w.cols[c.Name] = r
 	}
 	spec := specOf(t, c)
+	if m := w.multi; m != nil && c.Kind == kindClustering && c.Position < len(m.cols) {
+		switch rel.Op {
+		case parser.OpEq, parser.OpIn, parser.OpLt, parser.OpLte, parser.OpGt, parser.OpGte:
+			slice := rel.Op != parser.OpEq && rel.Op != parser.OpIn
+			w.clSeq = append(w.clSeq, clRel{first: c.Position, last: c.Position, slice: slice})
+			return a.mergeIntoMulti(m, c, rel, spec)
+		}
+	}
 	if c.Kind == kindClustering {
 		switch rel.Op {
 		case parser.OpEq, parser.OpIn:
@@ -127,16 +135,27 @@ func (a *analyzer) compileColumnRelation(t *tableInfo, w *whereClause, rel *pars
 			w.clSeq = append(w.clSeq, clRel{first: c.Position, last: c.Position, slice: true})
 		}
 	}
+	if r.isEqOrIn() || r.isSlice() {
+		newKind := rkSlice
+		switch rel.Op {
+		case parser.OpEq:
+			newKind = rkEq
+		case parser.OpIn:
+			newKind = rkIn
+		}
+		lower := rel.Op == parser.OpGt || rel.Op == parser.OpGte
+		upper := rel.Op == parser.OpLt || rel.Op == parser.OpLte
+		if newKind != rkSlice || lower || upper {
+			oldKind := restrictionKind(r.eq != nil, r.in != nil || r.inList != nil)
+			if err := mergeConflict(oldKind, newKind, c.Name, true, lower && r.lo != nil, upper && r.hi != nil, c, c); err != nil {
+				return err
+			}
+		}
+	}
 	switch rel.Op {
 	case parser.OpEq:
-		if r.isEqOrIn() || r.isSlice() {
-			return invalidf("%s cannot be restricted by more than one relation if it includes an Equal", c.Name)
-		}
 		r.eq, err = a.compileTerm(rel.Value, spec)
 	case parser.OpIn:
-		if r.isEqOrIn() || r.isSlice() {
-			return invalidf("%s cannot be restricted by more than one relation if it includes a IN", c.Name)
-		}
 		r.in, r.inList, err = a.compileIn(rel, spec)
 	case parser.OpLt, parser.OpLte, parser.OpGt, parser.OpGte:
 		err = a.compileSlice(r, rel, spec)
@@ -174,9 +193,6 @@ func (a *analyzer) compileIn(rel *parser.Relation, spec ColumnSpec) ([]term, ter
 }
 
 func (a *analyzer) compileSlice(r *restriction, rel *parser.Relation, spec ColumnSpec) error {
-	if r.isEqOrIn() {
-		return invalidf("%s cannot be restricted by both an equality and an inequality relation", spec.Name)
-	}
 	t, err := a.compileTerm(rel.Value, spec)
 	if err != nil {
 		return err
@@ -270,7 +286,7 @@ func (a *analyzer) compileTupleRelation(t *tableInfo, w *whereClause, rel *parse
 		if c.Kind != kindClustering {
 			return invalidf("Multi-column relations can only be applied to clustering columns but was applied to: %s", c.Name)
 		}
-		if c.Position != i {
+		if i > 0 && c.Position != cols[i-1].Position+1 {
 			return invalidf("Clustering columns must appear in the PRIMARY KEY order in multi-column relations: %s", rel.String())
 		}
 		cols, types = append(cols, c), append(types, c.Type)
@@ -278,15 +294,180 @@ func (a *analyzer) compileTupleRelation(t *tableInfo, w *whereClause, rel *parse
 	if len(cols) > 0 {
 		slice := rel.Op == parser.OpGt || rel.Op == parser.OpGte || rel.Op == parser.OpLt || rel.Op == parser.OpLte
 		w.clSeq = append(w.clSeq, clRel{first: cols[0].Position, last: cols[len(cols)-1].Position, slice: slice})
+		if cols[0].Position != 0 {
+			// Only tuples starting at the first clustering column are
+			// executed; Cassandra refuses the others without filtering.
+			return invalidf("PRIMARY KEY column \"%s\" cannot be restricted as preceding column \"%s\" is not restricted",
+				cols[0].Name, t.Clustering[0].Name)
+		}
 	}
-	if w.multi == nil {
-		w.multi = &multiRestriction{cols: cols, typ: schema.TupleOf(types...)}
+	typ := schema.TupleOf(types...)
+	m := &multiRestriction{cols: cols, typ: typ}
+	if err := a.compileMultiOp(t, m, rel, typ); err != nil {
+		return err
 	}
-	m := w.multi
-	if len(cols) > len(m.cols) {
-		m.cols, m.typ = cols, schema.TupleOf(types...)
+	// Merge with what already restricts these columns, as Cassandra does:
+	// the earlier restriction decides the message of a conflict.
+	for _, c := range cols {
+		r := w.cols[c.Name]
+		if r == nil || (!r.isEqOrIn() && !r.isSlice()) {
+			continue
+		}
+		if err := mergeConflict(restrictionKind(r.eq != nil, r.isEqOrIn() && r.eq == nil), m.kind(), c.Name,
+			c.Position == cols[0].Position, r.lo != nil && m.lo != nil, r.hi != nil && m.hi != nil, cols[0], c); err != nil {
+			return err
+		}
+		// Two slices starting on the same column: the single one becomes a
+		// one-column tuple bound.
+		m.absorb(r, c)
 	}
-	return a.compileMultiOp(t, m, rel, schema.TupleOf(types...))
+	if old := w.multi; old != nil {
+		common := commonNames(old.cols, cols)
+		if err := mergeConflict(old.kind(), m.kind(), common, true, old.lo != nil && m.lo != nil, old.hi != nil && m.hi != nil, old.cols[0], cols[0]); err != nil {
+			return err
+		}
+		if m.lo == nil {
+			m.lo = old.lo
+		}
+		if m.hi == nil {
+			m.hi = old.hi
+		}
+		if len(old.cols) > len(m.cols) {
+			m.cols, m.typ = old.cols, old.typ
+		}
+	}
+	w.multi = m
+	return nil
+}
+
+// Restriction kinds, for the merge rules.
+const (
+	rkEq = iota
+	rkIn
+	rkSlice
+)
+
+func restrictionKind(eq, in bool) int {
+	switch {
+	case eq:
+		return rkEq
+	case in:
+		return rkIn
+	}
+	return rkSlice
+}
+
+func (m *multiRestriction) kind() int {
+	return restrictionKind(m.eq != nil, m.in != nil || m.inList != nil)
+}
+
+// mergeConflict is Cassandra's verdict on restricting columns already
+// restricted (old) again (new): only two slices starting on the same
+// column, with one start and one end bound between them, merge. names
+// are the columns in common; oldFirst and newFirst the first column of
+// each relation.
+func mergeConflict(old, new int, names string, sameFirst, twoStarts, twoEnds bool, oldFirst, newFirst *colInfo) error {
+	switch {
+	case old == rkEq:
+		return invalidf("%s cannot be restricted by more than one relation if it includes an Equal", names)
+	case old == rkIn:
+		return invalidf("%s cannot be restricted by more than one relation if it includes a IN", names)
+	case new != rkSlice:
+		return invalidf("Column \"%s\" cannot be restricted by both an equality and an inequality relation", names)
+	case !sameFirst:
+		later := oldFirst
+		if newFirst.Position > oldFirst.Position {
+			later = newFirst
+		}
+		return invalidf("Column \"%s\" cannot be restricted by two inequalities not starting with the same column", later.Name)
+	case twoStarts:
+		return invalidf("More than one restriction was found for the start bound on %s", names)
+	case twoEnds:
+		return invalidf("More than one restriction was found for the end bound on %s", names)
+	}
+	return nil
+}
+
+// commonNames lists the columns of a also in b, as Cassandra joins them.
+func commonNames(a, b []*colInfo) string {
+	s := ""
+	for _, c := range a {
+		for _, d := range b {
+			if c == d {
+				if s != "" {
+					s += " ,"
+				}
+				s += c.Name
+			}
+		}
+	}
+	return s
+}
+
+// absorb moves the slice bounds of the single-column restriction r on c
+// (the first column of m) into m as one-column tuple bounds.
+func (m *multiRestriction) absorb(r *restriction, c *colInfo) {
+	if r.lo != nil {
+		m.lo = &bound{t: tupleBoundTerm{singleTupleTerm{r.lo.t, c.Name}, 1}, incl: r.lo.incl}
+	}
+	if r.hi != nil {
+		m.hi = &bound{t: tupleBoundTerm{singleTupleTerm{r.hi.t, c.Name}, 1}, incl: r.hi.incl}
+	}
+	r.lo, r.hi = nil, nil
+}
+
+// singleTupleTerm is a single-column bound seen as a one-element tuple.
+type singleTupleTerm struct {
+	term
+	col string
+}
+
+func (s singleTupleTerm) eval(env *bindEnv) ([]byte, bool, error) {
+	v, unset, err := s.term.eval(env)
+	if err != nil {
+		return nil, false, err
+	}
+	if unset {
+		return nil, false, invalidf("Invalid unset value for column %s", s.col)
+	}
+	if v == nil {
+		return nil, false, invalidf("Invalid null value in condition for column %s", s.col)
+	}
+	out := make([]byte, 4, 4+len(v))
+	out[0], out[1], out[2], out[3] = byte(len(v)>>24), byte(len(v)>>16), byte(len(v)>>8), byte(len(v))
+	return append(out, v...), false, nil
+}
+
+// mergeIntoMulti applies a single-column relation on c to the tuple
+// restriction already covering c, with Cassandra's merge rules; a slice on
+// the tuple's first column merges into the tuple's bounds.
+func (a *analyzer) mergeIntoMulti(m *multiRestriction, c *colInfo, rel *parser.Relation, spec ColumnSpec) error {
+	kind := rkSlice
+	switch rel.Op {
+	case parser.OpEq:
+		kind = rkEq
+	case parser.OpIn:
+		kind = rkIn
+	case parser.OpLt, parser.OpLte, parser.OpGt, parser.OpGte:
+	default:
+		return nil
+	}
+	lower := rel.Op == parser.OpGt || rel.Op == parser.OpGte
+	if err := mergeConflict(m.kind(), kind, c.Name, c == m.cols[0], kind == rkSlice && lower && m.lo != nil,
+		kind == rkSlice && !lower && m.hi != nil, m.cols[0], c); err != nil {
+		return err
+	}
+	tm, err := a.compileTerm(rel.Value, spec)
+	if err != nil {
+		return err
+	}
+	b := &bound{t: tupleBoundTerm{singleTupleTerm{tm, c.Name}, 1}, incl: rel.Op == parser.OpGte || rel.Op == parser.OpLte}
+	if lower {
+		m.lo = b
+	} else {
+		m.hi = b
+	}
+	return nil
 }
 
 func (a *analyzer) compileMultiOp(t *tableInfo, m *multiRestriction, rel *parser.Relation, typ *schema.Type) error {

@@ -32,10 +32,15 @@ func newAnalyzer(e *Executor, cat *schema.Catalog, keyspace string, nMarkers int
 
 func (a *analyzer) defaultKeyspace() string { return a.keyspace }
 
-// bindMarker records the spec of marker m.
+// bindMarker records the spec of marker m. A named marker (:name) is
+// reported under its own name, not the column's, as Cassandra's
+// VariableSpecifications does, so drivers can bind values by that name.
 func (a *analyzer) bindMarker(m *parser.BindMarker, spec ColumnSpec) error {
 	if m.Index < 0 || m.Index >= len(a.markers) {
 		return invalidf("Invalid bind marker index %d", m.Index)
+	}
+	if m.Name != "" {
+		spec.Name = m.Name
 	}
 	a.markers[m.Index] = spec
 	a.bound[m.Index] = true

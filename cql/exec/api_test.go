@@ -93,6 +93,50 @@ func TestPrepareUsingAndToken(t *testing.T) {
 	}
 }
 
+// TestPreparedNamedMarkers: a :name marker is reported in PREPARED under
+// its own name (Cassandra's VariableSpecifications), not the column's, and
+// values sent under that name bind every marker of that name.
+func TestPreparedNamedMarkers(t *testing.T) {
+	h := newHarness(t)
+	setupKS(h)
+	h.must("CREATE TABLE t (k int, c int, v text, PRIMARY KEY (k, c))")
+	ctx := context.Background()
+	p, err := h.ex.Prepare(ctx, h.sess, "INSERT INTO t (k, c, v) VALUES (:myk, :\"MyC\", :foo) USING TTL :ttl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range p.Bind {
+		names = append(names, c.Name+" "+c.Type.String())
+	}
+	if s := strings.Join(names, ", "); s != "myk int, MyC int, foo text, ttl int" {
+		t.Errorf("named bind specs = %s", s)
+	}
+	if len(p.PKIndexes) != 1 || p.PKIndexes[0] != 0 {
+		t.Errorf("pk indexes = %v", p.PKIndexes)
+	}
+	o := &exec.QueryOptions{Names: []string{"foo", "MyC", "myk", "ttl"}, Values: []exec.Value{textVal("V"), intVal(2), intVal(1), intVal(0)}}
+	if _, err := h.ex.Execute(ctx, h.sess, p.ID, o); err != nil {
+		t.Fatal(err)
+	}
+	sel, err := h.ex.Prepare(ctx, h.sess, "SELECT v FROM t WHERE k = :key AND c IN (:key, :other)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := sel.Bind[0].Name + "," + sel.Bind[1].Name + "," + sel.Bind[2].Name; n != "key,key,other" {
+		t.Errorf("select bind names = %s", n)
+	}
+	res, err := h.ex.Execute(ctx, h.sess, sel.ID, &exec.QueryOptions{Names: []string{"other", "key"}, Values: []exec.Value{intVal(2), intVal(1)}})
+	if got := formatResult(res, err); got != "v text\n'V'" {
+		t.Errorf("select by name: %s", got)
+	}
+	// The column's name no longer binds a named marker.
+	_, err = h.ex.Execute(ctx, h.sess, sel.ID, &exec.QueryOptions{Names: []string{"k", "c"}, Values: []exec.Value{intVal(1), intVal(2)}})
+	if codeOf(err) != exec.CodeInvalid {
+		t.Errorf("bind by column name of a named marker: %v", err)
+	}
+}
+
 func TestExecuteNamedAndUnset(t *testing.T) {
 	h := newHarness(t)
 	setupKS(h)

@@ -151,30 +151,46 @@ func resolveValues(stmt []ColumnSpec, markerNames []string, o *QueryOptions) ([]
 	for i := range out {
 		out[i] = Value{Unset: true}
 	}
-	for i, name := range o.Names {
-		idx := markerIndex(stmt, markerNames, name)
-		if idx < 0 {
-			return nil, invalidf("No column named %s in the statement's bind variables", name)
+	// Each marker takes the first value sent under its name, so a :name
+	// used twice is bound once, as Cassandra's QueryOptions binds by spec
+	// name.
+	used := make([]bool, len(o.Names))
+	for idx := range stmt {
+		for i, name := range o.Names {
+			if markerMatches(stmt, markerNames, idx, name) {
+				out[idx] = o.Values[i]
+				used[i] = true
+				break
+			}
 		}
-		out[idx] = o.Values[i]
+	}
+	for i, ok := range used {
+		if !ok && !anyMarkerMatches(stmt, markerNames, o.Names[i]) {
+			return nil, invalidf("No column named %s in the statement's bind variables", o.Names[i])
+		}
 	}
 	return out, nil
 }
 
-// markerIndex finds a named value's marker: by :name, else by the
-// column name the marker binds (as drivers send names for ? markers).
-func markerIndex(specs []ColumnSpec, names []string, name string) int {
-	for i, n := range names {
-		if n != "" && n == name {
-			return i
+// anyMarkerMatches reports whether some marker takes values sent under
+// name (a name sent twice binds its first value only).
+func anyMarkerMatches(specs []ColumnSpec, names []string, name string) bool {
+	for idx := range specs {
+		if markerMatches(specs, names, idx, name) {
+			return true
 		}
 	}
-	for i, s := range specs {
-		if s.Name == name {
-			return i
-		}
+	return false
+}
+
+// markerMatches reports whether a value sent under name binds marker idx:
+// by the marker's :name, or, for a ? marker, by the name of the column it
+// binds (the name PREPARED reported for it).
+func markerMatches(specs []ColumnSpec, names []string, idx int, name string) bool {
+	if idx < len(names) && names[idx] != "" {
+		return names[idx] == name
 	}
-	return -1
+	return specs[idx].Name == name
 }
 
 func markerNames(stmt parser.Statement) []string {

@@ -181,6 +181,19 @@ test('prepared statements route by Cassandra Murmur3 tokens', async () => {
   }
 });
 
+test('binds :name markers by name', async () => {
+  // PREPARED names a :name marker after the marker, as Cassandra does.
+  await client.execute('CREATE TABLE named (k int, c int, v text, PRIMARY KEY (k, c))');
+  await client.execute('INSERT INTO named (k, c, v) VALUES (:myk, :myc, :foo)', { foo: 'bar', myc: 2, myk: 1 },
+    { prepare: true });
+  await client.execute('INSERT INTO named (k, c, v) VALUES (:myk, :myc, :foo)', { foo: 'same', myc: 3, myk: 3 },
+    { prepare: true });
+  const rs = await client.execute('SELECT v FROM named WHERE k = :key AND c = :key', { key: 3 }, { prepare: true });
+  assert.deepEqual(rs.rows.map((r) => r.v), ['same']);
+  const one = await client.execute('SELECT v FROM named WHERE k = 1');
+  assert.deepEqual(one.rows.map((r) => r.v), ['bar']);
+});
+
 test('batches', async () => {
   await client.execute('CREATE TABLE batches (p int, c int, v text, PRIMARY KEY (p, c))');
   await client.batch([

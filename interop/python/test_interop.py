@@ -212,6 +212,21 @@ class InteropTest(unittest.TestCase):
         r = s.execute("SELECT token(a, b) FROM routing2 WHERE a = -1 AND b = %s", ("\u00ff\u00fe",)).one()
         self.assertEqual(r[0], Murmur3Token.hash_fn(bound.routing_key))
 
+    def test_05b_named_markers(self):
+        # PREPARED names a :name marker after the marker (as Cassandra does),
+        # so the driver can bind a dict by those names.
+        s = self.session
+        s.execute("CREATE TABLE named (k int, c int, v text, PRIMARY KEY (k, c))")
+        ins = s.prepare("INSERT INTO named (k, c, v) VALUES (:myk, :myc, :foo)")
+        self.assertEqual([c.name for c in ins.column_metadata], ["myk", "myc", "foo"])
+        self.assertEqual(ins.routing_key_indexes, [0])
+        s.execute(ins, {"foo": "bar", "myc": 2, "myk": 1})
+        sel = s.prepare("SELECT v FROM named WHERE k = :key AND c = :key")
+        self.assertEqual([c.name for c in sel.column_metadata], ["key", "key"])
+        s.execute(ins, {"foo": "same", "myc": 3, "myk": 3})
+        self.assertEqual(s.execute(sel, {"key": 3}).one().v, "same")
+        self.assertEqual([r.v for r in s.execute("SELECT v FROM named WHERE k = 1")], ["bar"])
+
     def test_06_batches(self):
         s = self.session
         s.execute("CREATE TABLE batches (p int, c int, v text, PRIMARY KEY (p, c))")

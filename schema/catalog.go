@@ -76,13 +76,7 @@ func build(ks map[string]*Keyspace, generation uint64) *Catalog {
 // keyspaces, the user keyspaces and the generation: the same schema gives
 // the same version on every node.
 func (c *Catalog) digest() UUID {
-	var user []*Keyspace
-	for _, k := range c.Keyspaces() {
-		if !k.IsSystem() {
-			user = append(user, k)
-		}
-	}
-	b, err := json.Marshal(catalogJSON{Format: catalogFormat, Generation: c.generation, Keyspaces: user})
+	b, err := json.Marshal(c.payload())
 	if err != nil {
 		// Cannot happen: the catalog holds only JSON-encodable values
 		// (and NaN option values are rejected by Set). Fall back to a

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -17,6 +18,36 @@ type catalogJSON struct {
 	Format     int         `json:"format"`
 	Generation uint64      `json:"generation"`
 	Keyspaces  []*Keyspace `json:"keyspaces"`
+	// System holds the replicated system keyspaces (system_auth,
+	// system_distributed, system_traces) whose replication or
+	// durable_writes was altered; absent while every one is as built.
+	System []systemKeyspaceJSON `json:"system,omitempty"`
+}
+
+// systemKeyspaceJSON is the user-alterable part of a replicated system
+// keyspace.
+type systemKeyspaceJSON struct {
+	Name          string            `json:"name"`
+	Replication   map[string]string `json:"replication"`
+	DurableWrites bool              `json:"durable_writes"`
+}
+
+// payload is what MarshalCatalog writes and the version digest covers:
+// the user keyspaces and the altered replicated system keyspaces.
+func (c *Catalog) payload() catalogJSON {
+	out := catalogJSON{Format: catalogFormat, Generation: c.generation}
+	built := systemCatalog().keyspaces
+	for _, k := range c.Keyspaces() {
+		switch {
+		case !k.IsSystem():
+			out.Keyspaces = append(out.Keyspaces, k)
+		case IsReplicatedSystemKeyspace(k.Name):
+			if b := built[k.Name]; b == nil || !maps.Equal(b.Replication, k.Replication) || b.DurableWrites != k.DurableWrites {
+				out.System = append(out.System, systemKeyspaceJSON{Name: k.Name, Replication: k.Replication, DurableWrites: k.DurableWrites})
+			}
+		}
+	}
+	return out
 }
 
 // MarshalCatalog encodes the user keyspaces of c (the system keyspaces are
@@ -24,13 +55,7 @@ type catalogJSON struct {
 // between nodes. The encoding is deterministic: equal catalogs encode to
 // equal bytes.
 func MarshalCatalog(c *Catalog) ([]byte, error) {
-	var user []*Keyspace
-	for _, k := range c.Keyspaces() {
-		if !k.IsSystem() {
-			user = append(user, k)
-		}
-	}
-	b, err := json.Marshal(catalogJSON{Format: catalogFormat, Generation: c.generation, Keyspaces: user})
+	b, err := json.Marshal(c.payload())
 	if err != nil {
 		return nil, fmt.Errorf("cannot encode catalog: %w", err)
 	}
@@ -58,6 +83,21 @@ func UnmarshalCatalog(b []byte) (*Catalog, error) {
 		if err := checkDecodedKeyspace(k, ks); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadCatalog, err)
 		}
+		ks[k.Name] = k
+	}
+	seenSystem := map[string]bool{}
+	for _, sk := range in.System {
+		base := ks[sk.Name]
+		if !IsReplicatedSystemKeyspace(sk.Name) || base == nil || seenSystem[sk.Name] {
+			return nil, fmt.Errorf("%w: bad system keyspace %q", ErrBadCatalog, sk.Name)
+		}
+		seenSystem[sk.Name] = true
+		repl, err := NormalizeReplication(sk.Replication, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%w: keyspace %s: %w", ErrBadCatalog, sk.Name, err)
+		}
+		k := base.clone()
+		k.Replication, k.DurableWrites = repl, sk.DurableWrites
 		ks[k.Name] = k
 	}
 	out := build(ks, in.Generation)
@@ -91,7 +131,7 @@ func checkDecodedKeyspace(k *Keyspace, seen map[string]*Keyspace) error {
 		}
 	}
 	for n, t := range k.Tables {
-		if t == nil || t.Name != n || t.Keyspace != k.Name || !validName(n) || t.Virtual {
+		if t == nil || t.Name != n || t.Keyspace != k.Name || !wordChars(n) || len(n) > MaxTableNameLength || t.Virtual {
 			return fmt.Errorf("keyspace %s: bad table %q", k.Name, n)
 		}
 		if err := checkDecodedColumns(t); err != nil {

@@ -41,9 +41,16 @@ func (c *Catalog) CreateKeyspace(name string, replication map[string]string, dur
 
 // AlterKeyspace changes a keyspace's replication (when replication is not
 // nil) and durable_writes (when durableWrites is not nil).
+//
+// The replicated system keyspaces (IsReplicatedSystemKeyspace) may be
+// altered too, as Cassandra allows, and the change persists through
+// MarshalCatalog.
 func (c *Catalog) AlterKeyspace(name string, replication map[string]string, durableWrites *bool) (*Catalog, error) {
-	k, err := c.userKeyspace(name)
-	if err != nil {
+	var k *Keyspace
+	var err error
+	if IsReplicatedSystemKeyspace(name) && c.keyspaces[name] != nil {
+		k = c.keyspaces[name]
+	} else if k, err = c.userKeyspace(name); err != nil {
 		return nil, err
 	}
 	k = k.clone()

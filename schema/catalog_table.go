@@ -34,8 +34,11 @@ func (c *Catalog) CreateTable(def TableDef) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !validName(def.Name) {
-		return nil, invalidf("Table name must not be empty, more than %d characters long, or contain non-alphanumeric-underscore characters (got \"%s\")", MaxNameLength, def.Name)
+	if !wordChars(def.Name) {
+		return nil, configf("Table name must not be empty or contain non-alphanumeric-underscore characters (got \"%s\")", def.Name)
+	}
+	if len(def.Name) > MaxTableNameLength {
+		return nil, invalidf("Table name is too long, it needs to fit %d characters (got table name of %d chars for %s.%s)", MaxTableNameLength, len(def.Name), def.Keyspace, def.Name)
 	}
 	if k.Tables[def.Name] != nil {
 		return nil, &AlreadyExistsError{Kind: ObjectTable, Keyspace: def.Keyspace, Table: def.Name}

@@ -499,3 +499,48 @@ func TestClusteringErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestAlterReplicatedSystemKeyspace: the replication of system_auth,
+// system_distributed and system_traces may be altered, as Cassandra 4.1
+// allows; the change persists through MarshalCatalog and moves the
+// version. The local system keyspaces stay unmodifiable.
+func TestAlterReplicatedSystemKeyspace(t *testing.T) {
+	c := NewCatalog()
+	before := c.Version()
+	next, err := c.AlterKeyspace(SystemAuthKeyspace, map[string]string{"class": "SimpleStrategy", "replication_factor": "3"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := next.Keyspace(SystemAuthKeyspace).Replication["replication_factor"]; got != "3" {
+		t.Fatalf("replication_factor = %q", got)
+	}
+	if next.Version() == before {
+		t.Error("version did not change")
+	}
+	b, err := MarshalCatalog(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := UnmarshalCatalog(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Keyspace(SystemAuthKeyspace).Replication["replication_factor"]; got != "3" || back.Version() != next.Version() {
+		t.Errorf("after round trip: replication_factor = %q, version %v want %v", got, back.Version(), next.Version())
+	}
+	if len(back.Keyspace(SystemAuthKeyspace).Tables) == 0 {
+		t.Error("system_auth lost its tables")
+	}
+	// An unaltered catalog encodes as before: no "system" member.
+	if b, _ := MarshalCatalog(NewCatalog()); strings.Contains(string(b), `"system"`) {
+		t.Errorf("pristine catalog encodes system keyspaces: %s", b)
+	}
+	for _, ks := range []string{SystemKeyspace, SystemSchemaKeyspace, SystemViewsKeyspace} {
+		if _, err := c.AlterKeyspace(ks, map[string]string{"class": "SimpleStrategy", "replication_factor": "3"}, nil); err == nil {
+			t.Errorf("ALTER KEYSPACE %s accepted", ks)
+		}
+	}
+	if _, err := UnmarshalCatalog([]byte(`{"format":1,"keyspaces":[],"system":[{"name":"system","replication":{"class":"SimpleStrategy","replication_factor":"1"}}]}`)); err == nil {
+		t.Error("decoded an altered local system keyspace")
+	}
+}

@@ -56,10 +56,15 @@ func QuoteString(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
-// validName reports whether s is a valid keyspace, table or type name:
-// 1 to 48 word characters, as Cassandra's SchemaConstants requires.
+// validName reports whether s is a valid keyspace or type name: 1 to 48
+// word characters, as Cassandra's SchemaConstants requires.
 func validName(s string) bool {
-	if len(s) == 0 || len(s) > MaxNameLength {
+	return len(s) <= MaxNameLength && wordChars(s)
+}
+
+// wordChars reports whether s is one or more word characters ([A-Za-z0-9_]).
+func wordChars(s string) bool {
+	if len(s) == 0 {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -71,6 +76,13 @@ func validName(s string) bool {
 	return true
 }
 
-// MaxNameLength is the longest keyspace, table or type name Cassandra
-// accepts.
+// MaxNameLength is the longest keyspace or type name Cassandra accepts
+// (SchemaConstants.NAME_LENGTH).
 const MaxNameLength = 48
+
+// MaxTableNameLength is the longest table name. Cassandra 4.1 no longer
+// bounds table names by NAME_LENGTH (CASSANDRA-16956 dropped the Windows
+// path limit); what bounds them is the table's directory name, the name
+// plus '-' and a 32-digit id within 255 bytes, which CASSANDRA-20389 made
+// an explicit 222.
+const MaxTableNameLength = 222

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -117,6 +118,10 @@ func (o *TableOptions) Set(name string, value any) error {
 		err = o.setInt(name, value)
 	default:
 		return configf("Unknown property '%s'", name)
+	}
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		return ce
 	}
 	if err != nil {
 		return configf("Invalid value for property '%s': %s", name, err.Error())
@@ -338,16 +343,54 @@ var compactionClasses = []string{
 	"SizeTieredCompactionStrategy", "LeveledCompactionStrategy", "TimeWindowCompactionStrategy",
 }
 
+// Compaction sub-options each strategy understands, as the validateOptions
+// of Cassandra 4.1's strategies (and of AbstractCompactionStrategy, which
+// all share) remove them; anything left is refused.
+var (
+	compactionCommonOptions = []string{
+		"class", "enabled", "tombstone_threshold", "tombstone_compaction_interval",
+		"unchecked_tombstone_compaction", "log_all", "only_purge_repaired_tombstones",
+		"provide_overlapping_tombstones", "min_threshold", "max_threshold",
+	}
+	compactionSTCSOptions = []string{"min_sstable_size", "bucket_low", "bucket_high"}
+	compactionOptions     = map[string][]string{
+		"SizeTieredCompactionStrategy": compactionSTCSOptions,
+		"LeveledCompactionStrategy":    append([]string{"sstable_size_in_mb", "fanout_size", "single_sstable_uplevel"}, compactionSTCSOptions...),
+		"TimeWindowCompactionStrategy": append([]string{"compaction_window_unit", "compaction_window_size", "timestamp_resolution",
+			"expired_sstable_check_frequency_seconds", "unsafe_aggressive_sstable_expiration"}, compactionSTCSOptions...),
+	}
+)
+
+// setCompaction validates as Cassandra 4.1's CompactionParams.fromMap and
+// validate do; their ConfigurationException messages are returned as
+// they are (a *ConfigError Set does not wrap).
 func (o *TableOptions) setCompaction(v any) error {
 	m, err := optMap(v)
 	if err != nil {
 		return err
 	}
-	class, err := fullClass(m["class"], compactionPackage, compactionClasses, "compaction strategy")
-	if err != nil {
-		return err
+	if m["class"] == "" {
+		return configf("Missing sub-option 'class' for the 'compaction' option")
+	}
+	class := m["class"]
+	if !strings.Contains(class, ".") {
+		class = compactionPackage + class
+	}
+	short, ok := strings.CutPrefix(class, compactionPackage)
+	if !ok || !slices.Contains(compactionClasses, short) {
+		return configf("Unable to find compaction strategy class '%s'", class)
 	}
 	m["class"] = class
+	var unknown []string
+	for k := range m {
+		if !slices.Contains(compactionCommonOptions, k) && !slices.Contains(compactionOptions[short], k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return configf("Properties specified [%s] are not understood by %s", strings.Join(unknown, ", "), short)
+	}
 	if class == SizeTieredCompaction {
 		setDefault(m, "max_threshold", "32")
 		setDefault(m, "min_threshold", "4")
@@ -373,12 +416,38 @@ var compressionClasses = []string{
 	"LZ4Compressor", "SnappyCompressor", "DeflateCompressor", "ZstdCompressor", "NoopCompressor",
 }
 
+// compressionOptions are the options each compressor's supportedOptions
+// lists in Cassandra 4.1; the options CompressionParams itself removes
+// first (chunk length, min_compress_ratio, crc_check_chance) are accepted
+// for every class.
+var (
+	compressionCommonOptions = []string{"class", "chunk_length_in_kb", "chunk_length_kb", "min_compress_ratio", "crc_check_chance"}
+	compressionOptions       = map[string][]string{
+		"LZ4Compressor":  {"lz4_compressor_type", "lz4_high_compressor_level"},
+		"ZstdCompressor": {"compression_level"},
+	}
+)
+
+// setCompression validates as Cassandra 4.1's CompressionParams.fromMap
+// does; its ConfigurationException messages are returned as they are.
 func (o *TableOptions) setCompression(v any) error {
 	m, err := optMap(v)
 	if err != nil {
 		return err
 	}
-	if e, ok := m["enabled"]; ok && strings.EqualFold(e, "false") {
+	enabled := true
+	if e, ok := m["enabled"]; ok {
+		enabled = strings.EqualFold(e, "true")
+	}
+	if len(m) > 0 && enabled && m["class"] == "" {
+		if _, ok := m["class"]; !ok {
+			return configf("Missing sub-option 'class' for the 'compression' option.")
+		}
+	}
+	if !enabled {
+		if len(m) > 1 {
+			return configf("If the 'enabled' option is set to false no other options must be specified")
+		}
 		o.Compression = map[string]string{"enabled": "false"}
 		return nil
 	}
@@ -386,11 +455,25 @@ func (o *TableOptions) setCompression(v any) error {
 	if m["class"] == "" {
 		m["class"] = LZ4Compressor
 	}
-	class, err := fullClass(m["class"], compressionPackage, compressionClasses, "compression class")
-	if err != nil {
-		return err
+	class := m["class"]
+	if !strings.Contains(class, ".") {
+		class = compressionPackage + class
+	}
+	short, ok := strings.CutPrefix(class, compressionPackage)
+	if !ok || !slices.Contains(compressionClasses, short) {
+		return configf("Could not create Compression for type %s", class)
 	}
 	m["class"] = class
+	var unknown []string
+	for k := range m {
+		if !slices.Contains(compressionCommonOptions, k) && !slices.Contains(compressionOptions[short], k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return configf("Unknown compression options %s", unknown[0])
+	}
 	setDefault(m, "chunk_length_in_kb", "16")
 	n, err := strconv.Atoi(m["chunk_length_in_kb"])
 	if err != nil || n <= 0 || n&(n-1) != 0 {
@@ -398,18 +481,6 @@ func (o *TableOptions) setCompression(v any) error {
 	}
 	o.Compression = m
 	return nil
-}
-
-// fullClass expands a short class name to its full name in pkg.
-func fullClass(class, pkg string, known []string, what string) (string, error) {
-	if class == "" {
-		return "", fmt.Errorf("missing sub-option 'class' for the %s", what)
-	}
-	short := strings.TrimPrefix(class, pkg)
-	if !slices.Contains(known, short) {
-		return "", fmt.Errorf("unable to find %s '%s'", what, class)
-	}
-	return pkg + short, nil
 }
 
 func (o *TableOptions) setExtensions(v any) error {

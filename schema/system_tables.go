@@ -26,6 +26,15 @@ var systemKeyspaceNames = []string{
 // keyspaces, which users cannot change.
 func IsSystemKeyspace(name string) bool { return slices.Contains(systemKeyspaceNames, name) }
 
+// IsReplicatedSystemKeyspace reports whether name is one of the system
+// keyspaces with a real replication strategy (system_auth,
+// system_distributed, system_traces): as in Cassandra 4.1 (ClientState's
+// preventSystemKSSchemaModification), users may ALTER KEYSPACE them, and
+// change nothing else of theirs.
+func IsReplicatedSystemKeyspace(name string) bool {
+	return name == SystemAuthKeyspace || name == SystemDistributedKeyspace || name == SystemTracesKeyspace
+}
+
 // sysTableDef is a compact definition: "name type" pairs in key order,
 // then the other columns.
 type sysTableDef struct {

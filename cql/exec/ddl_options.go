@@ -36,6 +36,12 @@ func propertyValue(x parser.Expr) (any, error) {
 			if !ok1 || !ok2 {
 				return nil, syntaxf("Invalid map property value %s", x.String())
 			}
+			// A key given twice ({'dc1': 1, 'dc1': 2}) is a syntax error in
+			// Cassandra's grammar (convertPropertyMap), not a later value
+			// silently winning.
+			if _, dup := m[k.Val]; dup {
+				return nil, syntaxf("Multiple definition for property %s", k.Val)
+			}
 			m[k.Val] = val.Val
 		}
 		return m, nil
@@ -47,6 +53,19 @@ func propertyValue(x parser.Expr) (any, error) {
 	return nil, syntaxf("Invalid property value %s", x.String())
 }
 
+// checkPropertyNames refuses a WITH clause naming one property twice, as
+// Cassandra's PropertyDefinitions.addProperty does while parsing.
+func checkPropertyNames(props []*parser.Property) error {
+	seen := make(map[string]bool, len(props))
+	for _, p := range props {
+		if seen[p.Name] {
+			return syntaxf("Multiple definition for property '%s'", p.Name)
+		}
+		seen[p.Name] = true
+	}
+	return nil
+}
+
 type ksOptions struct {
 	replication map[string]string
 	durable     *bool
@@ -54,6 +73,9 @@ type ksOptions struct {
 
 func keyspaceOptions(props []*parser.Property) (ksOptions, error) {
 	var o ksOptions
+	if err := checkPropertyNames(props); err != nil {
+		return o, err
+	}
 	for _, p := range props {
 		v, err := propertyValue(p.Value)
 		if err != nil {
@@ -92,6 +114,9 @@ func boolProperty(v any) (bool, error) {
 // applyTableOptions sets WITH options on a copy of base.
 func applyTableOptions(base schema.TableOptions, props []*parser.Property) (schema.TableOptions, error) {
 	o := base.Clone()
+	if err := checkPropertyNames(props); err != nil {
+		return o, err
+	}
 	for _, p := range props {
 		v, err := propertyValue(p.Value)
 		if err != nil {

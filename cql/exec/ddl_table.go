@@ -21,66 +21,113 @@ func (a *analyzer) createTable(s *parser.CreateTable) (plan, error) {
 		ifNotExists: s.IfNotExists,
 		result:      tableChange(ChangeCreated, ks, s.Table.Name),
 		change: func(_ *Executor, cat *schema.Catalog) (*schema.Catalog, error) {
-			return cat.CreateTable(def)
+			next, err := cat.CreateTable(def)
+			if err != nil {
+				return nil, err
+			}
+			if c := counterColumn(def.Columns); c != "" {
+				return nil, errCountersUnsupported(c)
+			}
+			return next, nil
 		},
 	}, nil
 }
 
-// tableDef turns CREATE TABLE into the catalog's definition.
+// tableDef turns CREATE TABLE into the catalog's definition, checking in
+// the order of Cassandra 4.1's CreateTableStatement (its Raw, then
+// builder): column declarations, the PRIMARY KEY clause, the WITH options,
+// the column types, then each PRIMARY KEY column.
 func (a *analyzer) tableDef(ks string, s *parser.CreateTable) (schema.TableDef, error) {
 	def := schema.TableDef{Keyspace: ks, Name: s.Table.Name}
+	written := s.Table.Name // the name as the statement spelled it, as Cassandra's QualifiedName prints
+	if s.Table.Keyspace != "" {
+		written = s.Table.Keyspace + "." + s.Table.Name
+	}
 	pk, ck := s.Key()
 	cols := map[string]*parser.ColumnDef{}
 	for _, c := range s.Columns {
 		if cols[c.Name] != nil {
-			return def, invalidf("Duplicate column '%s' declaration for table %s.%s", c.Name, ks, s.Table.Name)
+			return def, invalidf("Duplicate column '%s' declaration for table '%s'", c.Name, written)
 		}
 		cols[c.Name] = c
 	}
 	if len(pk) == 0 {
-		return def, invalidf("No PRIMARY KEY specified for table '%s' (exactly one required)", s.Table.Name)
-	}
-	desc, err := clusteringOrder(s, ck)
-	if err != nil {
-		return def, err
-	}
-	used := map[string]bool{}
-	for i, name := range append(append([]string{}, pk...), ck...) {
-		c := cols[name]
-		if c == nil {
-			return def, invalidf("Unknown definition %s referenced in PRIMARY KEY", name)
-		}
-		if used[name] {
-			return def, invalidf("Duplicate definition for %s in PRIMARY KEY", name)
-		}
-		used[name] = true
-		cd, err := a.columnDef(ks, c)
-		if err != nil {
-			return def, err
-		}
-		if i < len(pk) {
-			def.PartitionKey = append(def.PartitionKey, cd)
-		} else {
-			cd.Desc = desc[name]
-			def.Clustering = append(def.Clustering, cd)
-		}
-	}
-	for _, c := range s.Columns {
-		if used[c.Name] {
-			continue
-		}
-		cd, err := a.columnDef(ks, c)
-		if err != nil {
-			return def, err
-		}
-		def.Columns = append(def.Columns, cd)
+		// Cassandra's message, typo included.
+		return def, invalidf("No PRIMARY KEY specifed for table '%s' (exactly one required)", written)
 	}
 	opts, err := applyTableOptions(schema.DefaultTableOptions(), s.Options)
 	if err != nil {
 		return def, err
 	}
 	def.Options = &opts
+	defs := make(map[string]schema.ColumnDef, len(s.Columns))
+	for _, c := range s.Columns {
+		cd, err := a.columnDef(ks, c)
+		if err != nil {
+			return def, err
+		}
+		defs[c.Name] = cd
+	}
+	used := map[string]bool{}
+	for _, name := range append(append([]string{}, pk...), ck...) {
+		c := cols[name]
+		if c == nil {
+			return def, invalidf("Unknown column '%s' referenced in PRIMARY KEY for table '%s'", name, s.Table.Name)
+		}
+		if used[name] {
+			return def, invalidf("Duplicate column '%s' in PRIMARY KEY clause for table '%s'", name, s.Table.Name)
+		}
+		used[name] = true
+		t := defs[name].Type
+		switch {
+		case t.IsMultiCell() && t.Kind == schema.KindUDT:
+			return def, invalidf("Invalid non-frozen user-defined type %s for PRIMARY KEY column '%s'", t, name)
+		case t.IsMultiCell():
+			return def, invalidf("Invalid non-frozen collection type %s for PRIMARY KEY column '%s'", t, name)
+		case t.IsCounter():
+			return def, invalidf("counter type is not supported for PRIMARY KEY column '%s'", name)
+		case t.Contains(func(x *schema.Type) bool { return x.Kind == schema.KindDuration }):
+			return def, invalidf("duration type is not supported for PRIMARY KEY column '%s'", name)
+		case c.Static:
+			return def, invalidf("Static column '%s' cannot be part of the PRIMARY KEY", name)
+		}
+	}
+	desc, err := clusteringOrder(s, ck)
+	if err != nil {
+		return def, err
+	}
+	for _, name := range pk {
+		def.PartitionKey = append(def.PartitionKey, defs[name])
+	}
+	for _, name := range ck {
+		cd := defs[name]
+		cd.Desc = desc[name]
+		def.Clustering = append(def.Clustering, cd)
+	}
+	for _, c := range s.Columns {
+		if !used[c.Name] {
+			def.Columns = append(def.Columns, defs[c.Name])
+		}
+	}
 	return def, nil
+}
+
+// errCountersUnsupported refuses a counter column: this server cannot
+// write counters yet, so a table holding one would only fail later, at
+// its first UPDATE. It is checked after everything Cassandra checks, so a
+// definition Cassandra refuses gets Cassandra's message.
+func errCountersUnsupported(column string) error {
+	return invalidf("Counter columns are not supported yet by this server (column '%s'): counters cannot be written", column)
+}
+
+// counterColumn returns the name of a counter column of defs, or "".
+func counterColumn(defs []schema.ColumnDef) string {
+	for _, d := range defs {
+		if d.Type != nil && d.Type.IsCounter() {
+			return d.Name
+		}
+	}
+	return ""
 }
 
 func (a *analyzer) columnDef(ks string, c *parser.ColumnDef) (schema.ColumnDef, error) {
@@ -128,6 +175,12 @@ func (a *analyzer) alterTable(s *parser.AlterTable) (plan, error) {
 			add := defs
 			if s.IfColumnExists {
 				add = missingColumns(cat.Table(ks, name), defs)
+			}
+			// No table is a counter table (CREATE refuses counters), so a
+			// counter column added is refused as Cassandra's
+			// TableMetadata.validate refuses one in a non counter table.
+			if c := counterColumn(add); c != "" && cat.Table(ks, name) != nil {
+				return nil, configf("%s.%s: Cannot have a counter column (\"%s\") in a non counter table", ks, name, c)
 			}
 			return cat.AddColumns(ks, name, add)
 		}

@@ -42,7 +42,7 @@ func TestHugeInputGetsBoundedErrors(t *testing.T) {
 		{"SELECT " + long + "(v) FROM t", exec.CodeInvalid, "Unknown function '" + clipped + "'", ""},
 		{"USE " + long, exec.CodeInvalid, "Keyspace '" + clipped + "' does not exist", ""},
 		{"CREATE TABLE " + long + " (k int PRIMARY KEY)", exec.CodeInvalid,
-			"Table name must not be empty, more than 48 characters long, or contain non-alphanumeric-underscore characters (got \"", "...\")"},
+			"Table name is too long, it needs to fit 222 characters (got table name of 10000 chars for ks.", "...)"},
 		{"CREATE KEYSPACE " + long + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}", exec.CodeInvalid,
 			"Keyspace name must not be empty, more than 48 characters long, or contain non-alphanumeric-underscore characters (got \"", "...\")"},
 		{"DROP TABLE " + long, exec.CodeInvalid, "Table 'ks.", "...' doesn't exist"},

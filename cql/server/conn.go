@@ -50,12 +50,14 @@ const (
 )
 
 // initialAnswerEstimate is what a new connection assumes each answer
-// will take until it has seen some (see conn.estimate). Answers larger
-// than this are pages of thousands of rows, rarely a connection's first;
-// most are far smaller, and the estimate falls to their size within a
-// few dozen answers. Until then, at most the per-IP budget over this
-// many requests run at once (256 with a 64 MiB budget).
-const initialAnswerEstimate = 256 << 10
+// will take until it has seen some (see conn.estimate). Until the first
+// answers come back, at most the per-IP budget over this many requests
+// of a client address run at once (64 with the default 64 MiB), so a
+// burst of requests whose answers are large costs at most that many
+// large answers beyond the budget. Most answers are far smaller: the
+// estimate falls to their size within a few dozen answers, in the time
+// of the first of them.
+const initialAnswerEstimate = 1 << 20
 
 // maxIdleWorkers bounds the request workers a connection keeps waiting
 // for work. A worker that finishes a request while this many are idle

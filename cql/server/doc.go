@@ -84,13 +84,18 @@
 //     once decompressed) plus an estimate of its answer, before its body
 //     is read. When its answer is encoded the reservation becomes the
 //     answer's exact size, held until the writer has handed the answer
-//     to the socket. The estimate, per connection, starts at 256 KiB,
+//     to the socket. The estimate, per connection, starts at 1 MiB,
 //     rises at once to any larger answer and falls by an eighth of the
 //     gap with each smaller one: without it, thousands of small SELECTs
 //     would be admitted before the first of their large answers showed
 //     what they cost. The executor's rows live next to the encoded
 //     answer only while it is encoded, so memory stays within a small
-//     multiple of the budget whatever the clients send.
+//     multiple of the budget (about 3x, measured: the collector lets
+//     garbage reach what is live) as long as answers are not far larger
+//     than the estimate. They can be: requests admitted on an estimate
+//     (of a new connection, or of a connection whose answers suddenly
+//     grow) all run, so the overshoot is at most the requests admitted
+//     before the first large answer came back times its size.
 //
 // Only the reader ever waits on the budget; workers and the writer add
 // and release without waiting, so answers always drain. A connection

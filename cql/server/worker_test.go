@@ -10,7 +10,10 @@ import (
 // later requests reuse them, and that none outlives its connection.
 func TestRequestWorkers(t *testing.T) {
 	h := newTestHandler()
-	srv, addr := startServer(t, Config{}, h)
+	// A budget that admits every request of a new connection at once:
+	// with the default, a client address runs at most 64 before its first
+	// answers show how large they are.
+	srv, addr := startServer(t, Config{MaxRequestDataInFlight: 1 << 30, MaxRequestDataInFlightPerIP: 1 << 30}, h)
 	c := dial(t, addr)
 	c.startup(nil)
 

@@ -262,6 +262,26 @@ func (n *Net) Connected(a, b netip.Addr, t0, t1 time.Time) bool {
 	return true
 }
 
+// LostAt returns when a and b last stopped being connected (both ways,
+// neither paused) at or before t, and the change that did it; ok is false
+// when they were connected at t.
+func (n *Net) LostAt(a, b netip.Addr, t time.Time) (at time.Time, what string, ok bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	connected := func(s netState) bool { return s.passable(a, b) && s.passable(b, a) }
+	i := len(n.history) - 1
+	for i > 0 && n.history[i].At.After(t) {
+		i--
+	}
+	if connected(n.history[i].state) {
+		return time.Time{}, "", false
+	}
+	for i > 0 && !connected(n.history[i-1].state) {
+		i--
+	}
+	return n.history[i].At, n.history[i].What, true
+}
+
 // statesDuring returns the states in effect at some moment of [t0, t1]:
 // the one in effect at t0 and every later one set up to t1.
 func statesDuring(h []NetChange, t0, t1 time.Time) []netState {

@@ -94,7 +94,54 @@ func partitionKeyValues(t *tableInfo, w *whereClause, env *bindEnv) ([][][]byte,
 		}
 		perCol[i] = vals
 	}
-	return cartesian(perCol)
+	keys, err := cartesian(perCol)
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range keys {
+		if err := validateKey(kv); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
+}
+
+// maxKeyLength is the longest partition key or clustering value Cassandra
+// accepts: its length is written as an unsigned short.
+const maxKeyLength = 0xffff
+
+// validateKey applies Cassandra's QueryProcessor.validateKey to the
+// serialized partition key of the component values kv.
+func validateKey(kv [][]byte) error {
+	n := 0
+	if len(kv) == 1 {
+		n = len(kv[0])
+	} else {
+		for _, v := range kv {
+			if len(v) > maxKeyLength { // would not fit its length prefix
+				return invalidf("Key length of %d is longer than maximum of %d", len(v), maxKeyLength)
+			}
+			n += 2 + len(v) + 1
+		}
+	}
+	if n == 0 {
+		return invalidf("Key may not be empty")
+	}
+	if n > maxKeyLength {
+		return invalidf("Key length of %d is longer than maximum of %d", n, maxKeyLength)
+	}
+	return nil
+}
+
+// validateClustering refuses a clustering value too long for Cassandra
+// (4.1 limits each value, not their sum).
+func validateClustering(p [][]byte) error {
+	for _, v := range p {
+		if len(v) > maxKeyLength {
+			return invalidf("Key length of %d is longer than maximum of %d", len(v), maxKeyLength)
+		}
+	}
+	return nil
 }
 
 // hasFullPartitionKey reports whether every partition key column has an =

@@ -70,8 +70,13 @@ func (l listTerm) eval(env *bindEnv) ([]byte, bool, error) {
 		if err != nil {
 			return nil, false, err
 		}
-		if unset || v == nil {
+		if v == nil && !unset {
 			return nil, false, invalidf("null is not supported inside collections")
+		}
+		if unset {
+			// Cassandra's Lists/Sets.DelayedValue: an unset element
+			// unsets the whole value, so the operation is skipped.
+			return nil, true, nil
 		}
 		vals = append(vals, v)
 	}
@@ -99,12 +104,21 @@ func (m mapTerm) eval(env *bindEnv) ([]byte, bool, error) {
 		if err != nil {
 			return nil, false, err
 		}
+		if k == nil && !ku {
+			return nil, false, invalidf("null is not supported inside collections")
+		}
+		if ku {
+			return nil, false, invalidf("unset value is not supported for map keys")
+		}
 		v, vu, err := m.vals[i].eval(env)
 		if err != nil {
 			return nil, false, err
 		}
-		if ku || vu || k == nil || v == nil {
+		if v == nil && !vu {
 			return nil, false, invalidf("null is not supported inside collections")
+		}
+		if vu {
+			return nil, true, nil // an unset value unsets the whole map
 		}
 		entries = append(entries, kv{k, v})
 	}
@@ -121,8 +135,12 @@ func (m mapTerm) eval(env *bindEnv) ([]byte, bool, error) {
 	return encodeMap(keys, vals), false, nil
 }
 
-// componentsTerm builds a tuple or a user-type value; nil terms are null.
-type componentsTerm struct{ comps []term }
+// componentsTerm builds a tuple or a user-type value (typ); nil terms
+// are null.
+type componentsTerm struct {
+	comps []term
+	typ   *schema.Type
+}
 
 func (c componentsTerm) eval(env *bindEnv) ([]byte, bool, error) {
 	vals := make([][]byte, len(c.comps))
@@ -134,9 +152,18 @@ func (c componentsTerm) eval(env *bindEnv) ([]byte, bool, error) {
 		if err != nil {
 			return nil, false, err
 		}
-		if !unset {
-			vals[i] = v
+		if unset {
+			// A tuple or frozen UDT is written whole: an unset field
+			// cannot keep its old value, so Cassandra refuses it.
+			switch {
+			case c.typ == nil || c.typ.Kind == schema.KindTuple:
+				return nil, false, invalidf("Invalid unset value for tuple field number %d", i)
+			case !c.typ.IsMultiCell() && i < len(c.typ.FieldNames):
+				return nil, false, invalidf("Invalid unset value for field '%s' of user defined type %s", c.typ.FieldNames[i], c.typ.Name)
+			}
+			continue
 		}
+		vals[i] = v
 	}
 	// Trailing nulls may be left out, as Cassandra does for UDTs.
 	n := len(vals)
@@ -249,7 +276,7 @@ func (a *analyzer) compileTuple(x *parser.TupleLit, spec ColumnSpec) (term, erro
 	if len(x.Elems) > len(t.Elems) {
 		return nil, invalidf("Invalid tuple literal for %s: too many elements. Type %s expects %d but got %d", spec.Name, t, len(t.Elems), len(x.Elems))
 	}
-	out := componentsTerm{comps: make([]term, len(x.Elems))}
+	out := componentsTerm{comps: make([]term, len(x.Elems)), typ: t}
 	for i, e := range x.Elems {
 		cs := ColumnSpec{Keyspace: spec.Keyspace, Table: spec.Table, Name: spec.Name, Type: t.Elems[i]}
 		c, err := a.compileTerm(e, cs)
@@ -266,7 +293,7 @@ func (a *analyzer) compileUDT(x *parser.UDTLit, spec ColumnSpec) (term, error) {
 	if t.Kind != schema.KindUDT {
 		return nil, invalidf("Invalid user type literal for %s of type %s", spec.Name, t)
 	}
-	out := componentsTerm{comps: make([]term, len(t.Elems))}
+	out := componentsTerm{comps: make([]term, len(t.Elems)), typ: t}
 	for _, f := range x.Fields {
 		i := t.FieldIndex(f.Name)
 		if i < 0 {

@@ -41,9 +41,6 @@ func (w *writeStmt) mutations(ctx context.Context, ex *Executor, env *bindEnv, p
 	out := make([]*schema.Partition, 0, len(keys))
 	for _, kv := range keys {
 		key := partitionKey(kv)
-		if len(key) > 0xffff {
-			return nil, invalidf("Key length of %d is longer than maximum of 65535", len(key))
-		}
 		part := &schema.Partition{Table: w.table.ID, Key: key, Token: ex.cfg.Token(key), Deletion: schema.LiveDeletion}
 		if err := w.fill(ctx, ex, env, wc, part, cl); err != nil {
 			return nil, err
@@ -121,6 +118,9 @@ func (w *writeStmt) fill(ctx context.Context, ex *Executor, env *bindEnv, wc *wr
 		return invalidf("Some clustering keys are missing: %s", w.table.Clustering[n].Name)
 	}
 	for _, p := range prefixes {
+		if err := validateClustering(p); err != nil {
+			return err
+		}
 		ck, err := encodePrefix(w.table, p)
 		if err != nil {
 			return err
@@ -206,6 +206,9 @@ func (w *writeStmt) fillDeletion(env *bindEnv, wc *writeCtx, part *schema.Partit
 	}
 	if n == len(w.table.Clustering) {
 		for _, p := range prefixes {
+			if err := validateClustering(p); err != nil {
+				return err
+			}
 			ck, err := encodePrefix(w.table, p)
 			if err != nil {
 				return err

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"math"
 	"math/big"
+	"strconv"
+	"strings"
 
 	"github.com/sibyldb/sibyl/schema"
 )
@@ -239,20 +241,213 @@ func isNumeric(t *schema.Type) bool {
 	return false
 }
 
-// castNumeric converts between numeric types through their text form.
+// castNumeric converts between numeric types as Cassandra's CastFcts
+// do, with Java's Number conversions: integers wrap when narrowed,
+// floating point saturates to int or long (then wraps to byte or short),
+// a decimal truncates toward zero then wraps; to decimal, a float or
+// double goes through its Java string form (Float.toString,
+// BigDecimal.valueOf); to varint, through longValue.
 func castNumeric(from, to *schema.Type, v []byte) ([]byte, error) {
 	if !isNumeric(from) || !isNumeric(to) {
 		return nil, invalidf("cannot cast %s to %s", from, to)
 	}
-	txt := schema.FormatValue(from, v)
+	if len(v) == 0 {
+		return nil, nil
+	}
+	n, err := javaNumberOf(from.Kind, v)
+	if err != nil {
+		return nil, err
+	}
 	switch to.Kind {
-	case schema.KindFloat, schema.KindDouble, schema.KindDecimal:
-		return floatLiteral(txt, to)
+	case schema.KindTinyint:
+		return []byte{byte(n.intValue())}, nil
+	case schema.KindSmallint:
+		return binary.BigEndian.AppendUint16(nil, uint16(n.intValue())), nil
+	case schema.KindInt:
+		return be32(uint32(n.intValue())), nil
+	case schema.KindBigint, schema.KindCounter:
+		return be64(n.longValue()), nil
+	case schema.KindVarint:
+		return varintBytes(big.NewInt(n.longValue())), nil
+	case schema.KindFloat:
+		return be32(math.Float32bits(n.floatValue())), nil
+	case schema.KindDouble:
+		return be64(int64(math.Float64bits(n.doubleValue()))), nil
+	case schema.KindDecimal:
+		return n.decimal()
 	}
-	r, ok := new(big.Rat).SetString(txt)
-	if !ok {
-		return nil, invalidf("cannot cast %s to %s", txt, to)
+	return nil, invalidf("cannot cast %s to %s", from, to)
+}
+
+// javaNumber is a numeric value as the Java Number Cassandra composes it
+// to: an integer (Byte, Short, Integer, Long, BigInteger), a Float or
+// Double, or a BigDecimal.
+type javaNumber struct {
+	kind schema.Kind
+	i    *big.Int // integer kinds
+	f    float64  // float and double
+	d    *big.Rat // decimal
+}
+
+func javaNumberOf(k schema.Kind, v []byte) (javaNumber, error) {
+	n := javaNumber{kind: k}
+	switch k {
+	case schema.KindFloat:
+		if len(v) != 4 {
+			return n, invalidf("invalid float value")
+		}
+		n.f = float64(math.Float32frombits(binary.BigEndian.Uint32(v)))
+	case schema.KindDouble:
+		if len(v) != 8 {
+			return n, invalidf("invalid double value")
+		}
+		n.f = math.Float64frombits(binary.BigEndian.Uint64(v))
+	case schema.KindDecimal:
+		d, err := decimalRat(v)
+		if err != nil {
+			return n, err
+		}
+		n.d = d
+	default:
+		n.i = intOf(k, v)
 	}
-	q := new(big.Int).Quo(r.Num(), r.Denom())
-	return intBytes(to.Kind, q), nil
+	return n, nil
+}
+
+// integer is the value truncated toward zero, for the integer
+// conversions of an integer or a decimal.
+func (n javaNumber) integer() *big.Int {
+	if n.d != nil {
+		return new(big.Int).Quo(n.d.Num(), n.d.Denom())
+	}
+	return n.i
+}
+
+func (n javaNumber) isFloating() bool {
+	return n.kind == schema.KindFloat || n.kind == schema.KindDouble
+}
+
+// intValue is Number.intValue (byteValue and shortValue narrow it).
+func (n javaNumber) intValue() int32 {
+	if n.isFloating() {
+		return int32(saturate(n.f, math.MinInt32, math.MaxInt32))
+	}
+	return int32(low64(n.integer()))
+}
+
+// longValue is Number.longValue.
+func (n javaNumber) longValue() int64 {
+	if n.isFloating() {
+		return saturate(n.f, math.MinInt64, math.MaxInt64)
+	}
+	return low64(n.integer())
+}
+
+func (n javaNumber) floatValue() float32 {
+	switch {
+	case n.isFloating():
+		return float32(n.f)
+	case n.d != nil:
+		f, _ := n.d.Float32()
+		return f
+	}
+	f, _ := new(big.Float).SetInt(n.i).Float32()
+	return f
+}
+
+func (n javaNumber) doubleValue() float64 {
+	switch {
+	case n.isFloating():
+		return n.f
+	case n.d != nil:
+		f, _ := n.d.Float64()
+		return f
+	}
+	f, _ := new(big.Float).SetInt(n.i).Float64()
+	return f
+}
+
+func (n javaNumber) decimal() ([]byte, error) {
+	switch n.kind {
+	case schema.KindFloat, schema.KindDouble:
+		if math.IsNaN(n.f) || math.IsInf(n.f, 0) {
+			return nil, Errorf(CodeFunctionFailure, "Character %s is neither a decimal digit number, decimal point, nor \"e\" notation exponential mark.", javaDoubleString(n.f, 64))
+		}
+		bits := 64
+		if n.kind == schema.KindFloat {
+			bits = 32
+		}
+		return decimalFromString(javaDoubleString(n.f, bits))
+	case schema.KindVarint:
+		return decimalFromString(n.i.String())
+	}
+	return decimalFromString(strconv.FormatInt(n.longValue(), 10))
+}
+
+// saturate is Java's (long) or (int) of a double: NaN is 0, out of range
+// values clamp.
+func saturate(f float64, lo, hi int64) int64 {
+	switch {
+	case math.IsNaN(f):
+		return 0
+	case f <= float64(lo):
+		return lo
+	case f >= float64(hi):
+		return hi
+	}
+	return int64(f)
+}
+
+// low64 is the low 64 bits of i in two's complement (BigInteger.longValue).
+func low64(i *big.Int) int64 {
+	m := new(big.Int).And(i, new(big.Int).SetUint64(math.MaxUint64))
+	return int64(m.Uint64())
+}
+
+// javaDoubleString formats f as Java's Double.toString (Float.toString
+// for bits 32): the shortest digits that read back, in plain notation
+// with at least one fraction digit when 1e-3 <= |f| < 1e7, else as
+// d.dddE<exponent>.
+func javaDoubleString(f float64, bits int) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	case f == 0:
+		if math.Signbit(f) {
+			return "-0.0"
+		}
+		return "0.0"
+	}
+	sign := ""
+	if f < 0 {
+		sign, f = "-", -f
+	}
+	e := strconv.FormatFloat(f, 'e', -1, bits) // d.ddde±xx
+	mant, expStr, _ := strings.Cut(e, "e")
+	exp, _ := strconv.Atoi(expStr)
+	digits := strings.Replace(mant, ".", "", 1)
+	if f >= 1e-3 && f < 1e7 {
+		var intPart, frac string
+		if exp >= 0 {
+			for len(digits) < exp+1 {
+				digits += "0"
+			}
+			intPart, frac = digits[:exp+1], digits[exp+1:]
+		} else {
+			intPart, frac = "0", strings.Repeat("0", -exp-1)+digits
+		}
+		if frac == "" {
+			frac = "0"
+		}
+		return sign + intPart + "." + frac
+	}
+	frac := digits[1:]
+	if frac == "" {
+		frac = "0"
+	}
+	return sign + digits[:1] + "." + frac + "E" + strconv.Itoa(exp)
 }

@@ -29,6 +29,9 @@ type selectStmt struct {
 	needsFilter bool
 	// staticOnly: only partition key and static columns are selected.
 	staticOnly bool
+	// defs are the columns the selectors read, in the order they were
+	// met (Cassandra names the first in some errors).
+	defs []*colInfo
 }
 
 func (a *analyzer) analyzeSelect(s *parser.Select) (*selectStmt, error) {
@@ -102,6 +105,10 @@ func (a *analyzer) compileSelection(st *selectStmt, sels []*parser.Selector) err
 		name := sel.Alias
 		if name == "" {
 			name = selectorName(sel.Expr)
+			if c, ok := sel.Expr.(*parser.Cast); ok && isIdentityCast(s) {
+				// The cast was dropped: the column is the value's own.
+				name = selectorName(c.Expr)
+			}
 		}
 		st.sels = append(st.sels, s)
 		st.specs = append(st.specs, ColumnSpec{Keyspace: t.Keyspace, Table: t.Name, Name: name, Type: s.typ()})
@@ -151,8 +158,56 @@ func selectorName(x parser.Expr) string {
 		return selectorName(x.Expr) + "[" + x.Key.String() + "]"
 	case *parser.Cast:
 		return "cast(" + selectorName(x.Expr) + " as " + x.Type.String() + ")"
+	case *parser.TypeHint:
+		return "(" + x.Type.String() + ")" + selectorName(x.Expr)
 	}
 	return x.String()
+}
+
+// isTermExpr reports whether x is a term rather than a selector: a
+// constant, a bind marker, a collection, tuple or user-type literal, or a
+// type hint.
+func isTermExpr(x parser.Expr) bool {
+	switch x.(type) {
+	case *parser.Literal, *parser.Null, *parser.BindMarker, *parser.TypeHint,
+		*parser.ListLit, *parser.SetLit, *parser.MapLit, *parser.TupleLit, *parser.UDTLit:
+		return true
+	}
+	return false
+}
+
+// selectionSpec is the spec of a bind marker in the select list: Cassandra
+// names them all [selection].
+func selectionSpec(t *tableInfo, typ *schema.Type) ColumnSpec {
+	return ColumnSpec{Keyspace: t.Keyspace, Table: t.Name, Name: "[selection]", Type: typ}
+}
+
+// compileTermSelector compiles a term in the select list (Selectable.
+// WithTerm): its type is the hint's, or want (a function parameter's);
+// otherwise it cannot be inferred.
+func (a *analyzer) compileTermSelector(st *selectStmt, x parser.Expr, want *schema.Type) (selector, error) {
+	if h, ok := x.(*parser.TypeHint); ok {
+		ht, err := a.resolveHintType(h.Type)
+		if err != nil {
+			return nil, err
+		}
+		if lit, ok := h.Expr.(*parser.Literal); ok && !literalFits(lit.Kind, ht) {
+			return nil, invalidf("Cannot assign value %s to %s of type %s", lit.String(), selectorName(h), ht)
+		}
+		inner, err := a.compileTerm(h.Expr, selectionSpec(st.table, ht))
+		if err != nil {
+			return nil, err
+		}
+		return termSelector{t: inner, ret: ht}, nil
+	}
+	if want == nil {
+		return nil, invalidf("Cannot infer type for term %s in selection clause (try using a cast to force a type)", x.String())
+	}
+	inner, err := a.compileTerm(x, selectionSpec(st.table, want))
+	if err != nil {
+		return nil, err
+	}
+	return termSelector{t: inner, ret: want}, nil
 }
 
 func (a *analyzer) compileSelector(st *selectStmt, x parser.Expr) (selector, error) {
@@ -166,6 +221,7 @@ func (a *analyzer) compileSelector(st *selectStmt, x parser.Expr) (selector, err
 		if c.Kind != kindPartition && c.Kind != kindStatic {
 			st.staticOnly = false
 		}
+		st.addDef(c)
 		return columnSelector{c}, nil
 	case *parser.FunctionCall:
 		return a.compileFunctionSelector(st, x)
@@ -175,8 +231,9 @@ func (a *analyzer) compileSelector(st *selectStmt, x parser.Expr) (selector, err
 		return a.compileIndexSelector(st, x)
 	case *parser.Cast:
 		return a.compileCast(st, x)
-	case *parser.Literal, *parser.BindMarker, *parser.TypeHint:
-		return nil, invalidf("Cannot infer the type of selector %s: constants are not supported as selectors", x.String())
+	}
+	if isTermExpr(x) {
+		return a.compileTermSelector(st, x, nil)
 	}
 	return nil, invalidf("Unsupported selector %s", x.String())
 }
@@ -253,9 +310,17 @@ func (a *analyzer) compileCast(st *selectStmt, x *parser.Cast) (selector, error)
 		return nil, err
 	}
 	from := inner.typ()
-	ok := to.Kind == schema.KindVarchar || to.Kind == schema.KindASCII || (isNumeric(from) && isNumeric(to))
-	if !ok {
-		return nil, invalidf("%s cannot be cast to %s", from, to)
+	if from.Equal(to) {
+		// Cassandra ignores a cast to the value's own type.
+		return inner, nil
+	}
+	if !castable(from, to) {
+		// Cassandra names the first column of the selection here.
+		what := from.String()
+		if len(st.defs) > 0 {
+			what = st.defs[0].Name
+		}
+		return nil, invalidf("%s cannot be cast to %s", what, to)
 	}
 	cs := castSelector{inner: inner, to: to}
 	if agg := aggregateOf([]selector{inner}, to, func(_ *bindEnv, vals [][]byte) ([]byte, error) {
@@ -281,24 +346,41 @@ func (a *analyzer) compileFunctionSelector(st *selectStmt, x *parser.FunctionCal
 	case "token":
 		return a.compileTokenSelector(st, x)
 	}
-	nf, ok := lookupNativeFunc(name, nil)
-	if !ok || nf.args == nil && len(x.Args) > 0 {
-		return nil, invalidf("Unknown function '%s'", x.Name)
+	if x.Keyspace != "" && x.Keyspace != "system" {
+		return nil, invalidf("Unknown function %s.%s", x.Keyspace, x.Name)
 	}
-	if len(x.Args) != len(nf.args) {
-		return nil, invalidf("Invalid number of arguments in call to function system.%s: %d required but %d provided", name, len(nf.args), len(x.Args))
-	}
-	out := scalarFuncSelector{ret: nf.ret(nil), fn: nf.fn}
+	// Selector arguments are compiled first, for their types; terms get
+	// theirs from the chosen overload.
+	shapes := make([]argShape, len(x.Args))
+	texts := make([]string, len(x.Args))
+	args := make([]selector, len(x.Args))
 	for i, arg := range x.Args {
+		texts[i] = selectorName(arg)
+		if isTermExpr(arg) {
+			shapes[i] = a.exprShape(arg)
+			continue
+		}
 		s, err := a.compileSelector(st, arg)
 		if err != nil {
 			return nil, err
 		}
-		if !assignable(s.typ(), nf.args[i]) {
-			return nil, invalidf("Type error: %s cannot be passed as argument %d of function system.%s of type %s", arg.String(), i, name, nf.args[i])
-		}
-		out.args = append(out.args, s)
+		args[i], shapes[i] = s, argShape{typ: s.typ()}
 	}
+	nf, err := resolveFunc(x.Name, shapes, texts)
+	if err != nil {
+		return nil, err
+	}
+	out := scalarFuncSelector{ret: nf.ret(nil), fn: nf.fn}
+	for i, arg := range x.Args {
+		if args[i] == nil {
+			s, err := a.compileTermSelector(st, arg, nf.args[i])
+			if err != nil {
+				return nil, err
+			}
+			args[i] = s
+		}
+	}
+	out.args = args
 	if agg := aggregateOf(out.args, out.ret, out.fn); agg != nil {
 		return agg, nil
 	}
@@ -313,7 +395,8 @@ func (a *analyzer) compileCount(st *selectStmt, x *parser.FunctionCall) (selecto
 	if _, ok := x.Args[0].(*parser.Star); ok {
 		return countSelector{}, nil
 	}
-	if l, ok := x.Args[0].(*parser.Literal); ok && l.Kind == parser.LitInteger && l.Val == "1" {
+	if _, ok := x.Args[0].(*parser.Literal); ok {
+		// COUNT(constant) counts rows, as Cassandra special-cases it.
 		return countSelector{}, nil
 	}
 	arg, err := a.compileSelector(st, x.Args[0])
@@ -367,6 +450,7 @@ func (a *analyzer) compileWritetime(st *selectStmt, x *parser.FunctionCall, ttl 
 	if c.Kind != kindStatic {
 		st.staticOnly = false
 	}
+	st.addDef(c)
 	return writetimeSelector{col: c, ttl: ttl}, nil
 }
 
@@ -534,4 +618,52 @@ func (w *whereClause) restrictedByEq(c *colInfo) bool {
 		return true
 	}
 	return w.multi != nil && w.multi.eq != nil && slices.Contains(w.multi.cols, c)
+}
+
+func (st *selectStmt) addDef(c *colInfo) {
+	if !slices.Contains(st.defs, c) {
+		st.defs = append(st.defs, c)
+	}
+}
+
+// castable reports whether Cassandra 4.1 has a cast function from one
+// type to another (CastFcts): between numeric types (not to counter),
+// from numbers, ascii, inet, boolean, timeuuid, timestamp, date, time
+// and uuid to ascii and text, and between timeuuid, timestamp and date
+// as toDate and toTimestamp convert.
+func castable(from, to *schema.Type) bool {
+	if from.Kind == schema.KindCounter {
+		from = schema.BigintType
+	}
+	switch to.Kind {
+	case schema.KindASCII, schema.KindVarchar:
+		if isNumeric(from) {
+			return true
+		}
+		switch from.Kind {
+		case schema.KindInet, schema.KindBoolean, schema.KindTimeUUID, schema.KindTimestamp,
+			schema.KindDate, schema.KindTime, schema.KindUUID:
+			return true
+		case schema.KindASCII:
+			return to.Kind == schema.KindVarchar
+		}
+		return false
+	case schema.KindDate:
+		return from.Kind == schema.KindTimeUUID || from.Kind == schema.KindTimestamp
+	case schema.KindTimestamp:
+		return from.Kind == schema.KindTimeUUID || from.Kind == schema.KindDate
+	case schema.KindCounter:
+		return false
+	}
+	return isNumeric(from) && isNumeric(to)
+}
+
+// isIdentityCast reports whether s, compiled from a CAST, is the cast's
+// argument itself (a cast to the value's own type is dropped).
+func isIdentityCast(s selector) bool {
+	switch s.(type) {
+	case castSelector, scalarOverAggregate:
+		return false
+	}
+	return true
 }

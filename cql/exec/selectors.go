@@ -248,6 +248,16 @@ func (s castSelector) cast(v []byte) ([]byte, error) {
 		txt := schema.FormatValue(from, v)
 		return []byte(strings.Trim(txt, "'")), nil
 	}
+	switch {
+	case s.to.Kind == schema.KindDate && from.Kind == schema.KindTimeUUID:
+		return fnUUIDToDate(nil, [][]byte{v})
+	case s.to.Kind == schema.KindDate && from.Kind == schema.KindTimestamp:
+		return fnTimestampToDate(nil, [][]byte{v})
+	case s.to.Kind == schema.KindTimestamp && from.Kind == schema.KindTimeUUID:
+		return fnUUIDToTimestamp(nil, [][]byte{v})
+	case s.to.Kind == schema.KindTimestamp && from.Kind == schema.KindDate:
+		return fnDateToTimestamp(nil, [][]byte{v})
+	}
 	return castNumeric(from, s.to, v)
 }
 
@@ -323,4 +333,20 @@ func (a *scalarOverAcc) result() ([]byte, error) {
 		vals[i] = v
 	}
 	return a.s.apply(a.env, vals)
+}
+
+// termSelector is a constant or bind marker in the select list, with the
+// type its hint or its function parameter gives it.
+type termSelector struct {
+	t   term
+	ret *schema.Type
+}
+
+func (s termSelector) typ() *schema.Type { return s.ret }
+func (s termSelector) value(r *rowCtx) ([]byte, error) {
+	v, unset, err := s.t.eval(r.env)
+	if err != nil || unset {
+		return nil, err
+	}
+	return v, nil
 }

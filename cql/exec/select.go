@@ -132,8 +132,9 @@ func selectorName(x parser.Expr) string {
 			args[i] = selectorName(a)
 		}
 		if name == "count" && len(x.Args) == 1 {
-			if _, ok := x.Args[0].(*parser.Star); ok {
-				return "count"
+			switch x.Args[0].(type) {
+			case *parser.Star, *parser.Literal:
+				return "count" // count(*) and count(constant) count rows
 			}
 		}
 		if name == "writetime" || name == "ttl" {

@@ -300,8 +300,9 @@ func BenchmarkInFlightMemory(b *testing.B) {
 		// Three client addresses: three per-IP budgets.
 		{"3x4000x256KiB/3-client-ips", Config{MaxInFlight: 32768}, 256 << 10, inFlightLoad{conns: 3, perConn: 4000, clientIPs: threeIPs}},
 		{"1x5000x256KiB/max-in-flight-1024", Config{MaxInFlight: 1024}, 256 << 10, inFlightLoad{conns: 1, perConn: 5000}},
-		// Answers four times the initial estimate of a connection's
-		// answers: the worst case for the estimate.
+		// Answers as large as a new connection's answer estimate: each
+		// address's first requests are admitted before any answer shows
+		// what they cost.
 		{"3x1000x1MiB/3-client-ips", Config{MaxInFlight: 32768}, 1 << 20, inFlightLoad{conns: 3, perConn: 1000, clientIPs: threeIPs}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

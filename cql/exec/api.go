@@ -37,6 +37,10 @@ type QueryOptions struct {
 	// HasTimestamp says whether one was sent.
 	Timestamp    int64
 	HasTimestamp bool
+	// Warn, when set, receives the client warnings the request raises
+	// (Cassandra's ClientWarn), for the response's warnings (protocol v4
+	// and later).
+	Warn func(msg string)
 }
 
 // ColumnSpec describes one column of a result or one bind variable.
@@ -129,6 +133,9 @@ type Batch struct {
 	SerialConsistency Consistency
 	Timestamp         int64
 	HasTimestamp      bool
+	// Warn, when set, receives the client warnings the batch raises, as
+	// QueryOptions.Warn.
+	Warn func(msg string)
 }
 
 // SchemaStore holds the catalog. node/ persists it and, in a cluster,

@@ -12,6 +12,7 @@ func (e *Executor) Query(ctx context.Context, s *Session, query string, o *Query
 	if s == nil {
 		s = e.NewSession()
 	}
+	s.countRequest()
 	if o == nil {
 		o = &QueryOptions{}
 	}
@@ -43,6 +44,7 @@ func (e *Executor) Prepare(ctx context.Context, s *Session, query string) (res *
 	if s == nil {
 		s = e.NewSession()
 	}
+	s.countRequest()
 	stmt, err := parse(query)
 	if err != nil {
 		return nil, err
@@ -65,6 +67,7 @@ func (e *Executor) Execute(ctx context.Context, s *Session, id []byte, o *QueryO
 	if s == nil {
 		s = e.NewSession()
 	}
+	s.countRequest()
 	if o == nil {
 		o = &QueryOptions{}
 	}
@@ -143,6 +146,7 @@ func (e *Executor) Batch(ctx context.Context, s *Session, b *Batch) (res Result,
 	if s == nil {
 		s = e.NewSession()
 	}
+	s.countRequest()
 	if err := checkConsistency(b.Consistency, b.SerialConsistency); err != nil {
 		return nil, err
 	}
@@ -160,7 +164,7 @@ func (e *Executor) Batch(ctx context.Context, s *Session, b *Batch) (res Result,
 		}
 		items = append(items, it)
 	}
-	res, err = e.runBatch(ctx, items, b.Type == LoggedBatch, e.writeParams(b.HasTimestamp, b.Timestamp), b.Consistency)
+	res, err = e.runBatch(ctx, items, b.Type == LoggedBatch, e.writeParams(b.HasTimestamp, b.Timestamp), b.Consistency, b.Warn)
 	if err != nil {
 		return nil, e.clientError(ctx, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/sibyldb/sibyl/cql/parser"
+	"github.com/sibyldb/sibyl/schema"
 )
 
 // batchPlan is a BEGIN BATCH ... APPLY BATCH statement sent as text: its
@@ -63,7 +64,7 @@ func (bp *batchPlan) run(ctx context.Context, e *Executor, _ *Session, env *bind
 	for i, w := range bp.stmts {
 		items[i] = batchItem{w: w, env: env}
 	}
-	return e.runBatch(ctx, items, bp.logged, p, o.Consistency)
+	return e.runBatch(ctx, items, bp.logged, p, o.Consistency, o.Warn)
 }
 
 // batchItem is one statement of a batch with its values.
@@ -75,20 +76,26 @@ type batchItem struct {
 // runBatch builds every statement's mutations with the batch's write
 // parameters (its timestamp unless a statement has its own), merges them
 // per partition and writes them in one Mutate.
-func (e *Executor) runBatch(ctx context.Context, items []batchItem, logged bool, p writeParams, cl Consistency) (Result, error) {
+func (e *Executor) runBatch(ctx context.Context, items []batchItem, logged bool, p writeParams, cl Consistency, warn func(string)) (Result, error) {
 	var all []*schemaPartition
+	tables := map[schema.TableID]*tableInfo{}
 	for _, it := range items {
 		muts, err := it.w.mutations(ctx, e, it.env, p, cl)
 		if err != nil {
 			return nil, err
 		}
 		all = append(all, muts...)
+		tables[it.w.table.ID] = it.w.table
 	}
 	wt := WriteBatch
 	if !logged {
 		wt = WriteUnloggedBatch
 	}
-	if err := e.cfg.Coordinator.Mutate(ctx, cl, wt, mergeMutations(all)); err != nil {
+	merged := mergeMutations(all)
+	if err := e.checkBatchSize(merged, tables, warn); err != nil {
+		return nil, err
+	}
+	if err := e.cfg.Coordinator.Mutate(ctx, cl, wt, merged); err != nil {
 		return nil, err
 	}
 	return VoidResult{}, nil

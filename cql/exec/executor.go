@@ -40,6 +40,14 @@ type Config struct {
 	// DefaultMaxTimestampAhead; a negative value turns the guard off, as
 	// in Cassandra, which has none.
 	MaxTimestampAhead time.Duration
+	// BatchSizeWarnThreshold and BatchSizeFailThreshold are Cassandra's
+	// batch_size_warn_threshold and batch_size_fail_threshold, in bytes
+	// of mutation data: a batch over several partitions larger than the
+	// first gets a client warning, larger than the second is refused.
+	// 0 means the default (5 KiB, 50 KiB); a negative value turns the
+	// check off.
+	BatchSizeWarnThreshold int
+	BatchSizeFailThreshold int
 }
 
 // EnsureDefaults fills zero fields with their defaults.
@@ -55,6 +63,12 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.MaxTimestampAhead == 0 {
 		c.MaxTimestampAhead = DefaultMaxTimestampAhead
+	}
+	if c.BatchSizeWarnThreshold == 0 {
+		c.BatchSizeWarnThreshold = DefaultBatchSizeWarnThreshold
+	}
+	if c.BatchSizeFailThreshold == 0 {
+		c.BatchSizeFailThreshold = DefaultBatchSizeFailThreshold
 	}
 }
 
@@ -89,6 +103,9 @@ type Executor struct {
 	uuidClockSeq uint16
 	// refusedTimestamps counts client timestamps refused (Metrics).
 	refusedTimestamps atomic.Int64
+	// clients are the sessions of connected clients
+	// (system_views.clients).
+	clients clientRegistry
 }
 
 // New returns an Executor for cfg.

@@ -1,6 +1,9 @@
 package exec_test
 
 import (
+	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,5 +60,49 @@ func TestWriteValueValidation(t *testing.T) {
 		if got != c.want {
 			t.Errorf("%s:\n got %s\nwant %s", c.q, got, c.want)
 		}
+	}
+}
+
+// Cassandra's batch_size_warn_threshold (5 KiB: a client warning) and
+// batch_size_fail_threshold (50 KiB: Invalid "Batch too large"), checked
+// only for batches over several partitions.
+func TestBatchSizeThresholds(t *testing.T) {
+	h := newHarness(t)
+	h.must("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+	h.must("USE ks")
+	h.must("CREATE TABLE t (k int PRIMARY KEY, v text)")
+	batch := func(size int, keys ...int) string {
+		var b strings.Builder
+		b.WriteString("BEGIN BATCH ")
+		for _, k := range keys {
+			fmt.Fprintf(&b, "INSERT INTO t (k, v) VALUES (%d, '%s'); ", k, strings.Repeat("x", size))
+		}
+		return b.String() + "APPLY BATCH"
+	}
+	cases := []struct {
+		q        string
+		want     string
+		warnings []string
+	}{
+		{batch(2000, 1, 2), "ok", nil},
+		{batch(3000, 1, 2), "ok", []string{"Batch for [ks.t] is of size 6128, exceeding specified threshold of 5120 by 1008."}},
+		{batch(30000, 1, 1), "ok", nil},
+		{batch(30000, 1, 2), "error 0x2200: Batch too large", nil},
+	}
+	for _, c := range cases {
+		var warnings []string
+		got := h.run(c.q, &exec.QueryOptions{Warn: func(m string) { warnings = append(warnings, m) }})
+		if got != c.want || !slices.Equal(warnings, c.warnings) {
+			t.Errorf("%.60s...:\n got %s %q\nwant %s %q", c.q, got, warnings, c.want, c.warnings)
+		}
+	}
+	// The BATCH message warns the same way.
+	var warnings []string
+	b := &exec.Batch{Type: exec.UnloggedBatch, Warn: func(m string) { warnings = append(warnings, m) }}
+	for k := int32(0); k < 3; k++ {
+		b.Statements = append(b.Statements, exec.BatchStatement{Query: "INSERT INTO t (k, v) VALUES (?, ?)", Values: []exec.Value{intVal(k), textVal(strings.Repeat("y", 2000))}})
+	}
+	if _, err := h.ex.Batch(context.Background(), h.sess, b); err != nil || len(warnings) != 1 {
+		t.Errorf("BATCH of 3 x 2000 bytes: %v, warnings %q", err, warnings)
 	}
 }

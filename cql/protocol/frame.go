@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 )
 
@@ -277,6 +278,28 @@ func (p *ResponsePrefix) Flags() Flags {
 		f |= FlagCustomPayload
 	}
 	return f
+}
+
+// Prefixed is a response message behind a prefix (tracing id, warnings,
+// custom payload); the frame carrying it must have Prefix.Flags().
+type Prefixed struct {
+	Prefix ResponsePrefix
+	Message
+}
+
+// Encode appends the prefix, then the message.
+func (p *Prefixed) Encode(dst []byte) ([]byte, error) {
+	dst, err := p.Prefix.Encode(dst)
+	if err != nil {
+		return dst, err
+	}
+	return p.Message.Encode(dst)
+}
+
+// Decode is not supported: a response's prefix is split off by
+// SplitResponseBody before its message is decoded.
+func (p *Prefixed) Decode([]byte) error {
+	return errors.New("protocol: a prefixed message cannot be decoded; use SplitResponseBody")
 }
 
 // Encode appends the prefix to dst, in the order SplitResponseBody reads

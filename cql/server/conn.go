@@ -528,6 +528,9 @@ func (c *conn) sendMessage(hdr protocol.Header, m protocol.Message, comp protoco
 // that cannot be encoded.
 func (c *conn) encode(hdr protocol.Header, m protocol.Message, comp protocol.Compressor) *frame {
 	hdr.Response, hdr.Flags = true, 0
+	if p, ok := m.(*protocol.Prefixed); ok {
+		hdr.Flags = p.Prefix.Flags()
+	}
 	if pe, ok := m.(*protocol.Error); ok && pe.Code == protocol.CodeProtocolError {
 		c.srv.metrics.protocolErrors.Add(1)
 	}

@@ -307,7 +307,8 @@ func (c *conn) run(m protocol.Message, a *answer) (out protocol.Message) {
 			out = &protocol.Error{Code: protocol.CodeServerError, Message: fmt.Sprintf("internal error: %v", r)}
 		}
 	}()
-	res, err := c.call(c.ctx, m)
+	var warnings []string
+	res, err := c.call(c.ctx, m, func(w string) { warnings = append(warnings, w) })
 	if err != nil {
 		return downgradeError(errorMessage(err), c.version)
 	}
@@ -318,14 +319,22 @@ func (c *conn) run(m protocol.Message, a *answer) (out protocol.Message) {
 	if err != nil {
 		return errorMessage(err)
 	}
+	if len(warnings) > 0 && c.version >= protocol.Version4 {
+		// Client warnings (Cassandra's ClientWarn) exist from v4 on.
+		return &protocol.Prefixed{Prefix: protocol.ResponsePrefix{Warnings: warnings}, Message: msg}
+	}
 	return msg
 }
 
-func (c *conn) call(ctx context.Context, m protocol.Message) (exec.Result, error) {
+// call hands m to the executor; warn receives the client warnings it
+// raises.
+func (c *conn) call(ctx context.Context, m protocol.Message, warn func(string)) (exec.Result, error) {
 	h, s := c.srv.handler, c.session
 	switch m := m.(type) {
 	case *protocol.Query:
-		return h.Query(ctx, s, m.Query, queryOptions(&m.Params))
+		o := queryOptions(&m.Params)
+		o.Warn = warn
+		return h.Query(ctx, s, m.Query, o)
 	case *protocol.Prepare:
 		p, err := h.Prepare(ctx, s, m.Query)
 		if err != nil || p == nil {
@@ -333,9 +342,13 @@ func (c *conn) call(ctx context.Context, m protocol.Message) (exec.Result, error
 		}
 		return p, nil
 	case *protocol.Execute:
-		return h.Execute(ctx, s, m.ID, queryOptions(&m.Params))
+		o := queryOptions(&m.Params)
+		o.Warn = warn
+		return h.Execute(ctx, s, m.ID, o)
 	case *protocol.Batch:
-		return h.Batch(ctx, s, batch(m))
+		b := batch(m)
+		b.Warn = warn
+		return h.Batch(ctx, s, b)
 	}
 	return nil, protocolError("Unexpected message %s", m.Opcode())
 }

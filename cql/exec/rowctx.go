@@ -103,11 +103,8 @@ func collectionValue(t *schema.Type, cells []schema.Cell) ([]byte, error) {
 				}
 			}
 		}
-		n := len(fields)
-		for n > 0 && fields[n-1] == nil {
-			n--
-		}
-		return encodeComponents(fields[:n]), nil
+		// Every field, null or not (UserType.serializeForNativeProtocol).
+		return encodeComponents(fields), nil
 	}
 	return nil, invalidf("not a multi-cell type: %s", t)
 }

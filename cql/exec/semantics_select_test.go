@@ -55,3 +55,28 @@ func TestSelectionBindMarkers(t *testing.T) {
 		t.Errorf("row = %s", s)
 	}
 }
+
+// A user type literal that leaves fields out stores and returns them as
+// null components, frozen or not; a tuple literal keeps the null elements
+// it lists.
+func TestUDTLiteralMissingFieldsAreNull(t *testing.T) {
+	h := newHarness(t)
+	setupKS(h)
+	h.must("CREATE TYPE u (a int, b int, c text)")
+	h.must("CREATE TABLE t (k int PRIMARY KEY, f frozen<u>, n u, tp tuple<int, int>)")
+	h.must("INSERT INTO t (k, f, n, tp) VALUES (1, {a: 1}, {b: 2}, (1, null))")
+	res := h.must("SELECT f, n, tp FROM t WHERE k = 1").(*exec.RowsResult)
+	null := []byte{0xff, 0xff, 0xff, 0xff}
+	one := []byte{0, 0, 0, 4, 0, 0, 0, 1}
+	two := []byte{0, 0, 0, 4, 0, 0, 0, 2}
+	want := [][]byte{
+		append(append(append([]byte{}, one...), null...), null...),
+		append(append(append([]byte{}, null...), two...), null...),
+		append(append([]byte{}, one...), null...),
+	}
+	for i, w := range want {
+		if got := res.Rows[0][i]; string(got) != string(w) {
+			t.Errorf("%s = %x, want %x", res.Columns[i].Name, got, w)
+		}
+	}
+}

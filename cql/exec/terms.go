@@ -165,12 +165,11 @@ func (c componentsTerm) eval(env *bindEnv) ([]byte, bool, error) {
 		}
 		vals[i] = v
 	}
-	// Trailing nulls may be left out, as Cassandra does for UDTs.
-	n := len(vals)
-	for n > 0 && vals[n-1] == nil {
-		n--
-	}
-	return encodeComponents(vals[:n]), false, nil
+	// Every component is written, null ones too: a user type literal
+	// has all the type's fields (those it leaves out are null), a tuple
+	// literal the elements it lists (Cassandra's UserTypes and Tuples
+	// DelayedValue).
+	return encodeComponents(vals), false, nil
 }
 
 // compileTerm type-checks x against spec.Type and records the specs of

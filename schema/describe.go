@@ -2,6 +2,7 @@ package schema
 
 import (
 	"encoding/hex"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -79,7 +80,17 @@ func (u *UserType) CQL() string {
 // CQL returns the CREATE TABLE statement of t, with every option, as
 // DESCRIBE TABLE prints it. A virtual table is shown as Cassandra shows
 // it: a VIRTUAL TABLE statement inside a comment with a warning.
-func (t *Table) CQL() string {
+func (t *Table) CQL() string { return t.cql(false) }
+
+// CQLWithInternals is CQL as DESCRIBE ... WITH INTERNALS prints it
+// (Cassandra 4.1's TableMetadata.toCqlString with internals and dropped
+// columns): the table id as the first option, every dropped column among
+// the columns, then for each an ALTER TABLE ... DROP ... USING TIMESTAMP
+// and, when a column of that name was added again, an ALTER TABLE ...
+// ADD, so that replaying the output recreates the same history.
+func (t *Table) CQLWithInternals() string { return t.cql(true) }
+
+func (t *Table) cql(internals bool) string {
 	var b strings.Builder
 	if t.Virtual {
 		b.WriteString("/*\nWarning: Table " + t.QualifiedName() + " is a virtual table and cannot be recreated with CQL.\n")
@@ -89,46 +100,91 @@ func (t *Table) CQL() string {
 	}
 	b.WriteString(t.QualifiedName())
 	b.WriteString(" (\n")
-	t.writeColumns(&b)
+	t.writeColumns(&b, internals)
 	b.WriteString(") WITH ")
 	opts := t.optionLines()
 	if len(t.Clustering) > 0 {
 		opts = append([]string{t.clusteringOrder()}, opts...)
+	}
+	if internals {
+		opts = append([]string{"ID = " + t.ID.String()}, opts...)
 	}
 	b.WriteString(strings.Join(opts, "\n    AND "))
 	b.WriteByte(';')
 	if t.Virtual {
 		b.WriteString("\n*/")
 	}
+	if internals {
+		t.writeDrops(&b)
+	}
 	return b.String()
 }
 
 func (t *Table) simplePrimaryKey() bool { return len(t.PartitionKey) == 1 && len(t.Clustering) == 0 }
 
-func (t *Table) writeColumns(b *strings.Builder) {
-	for _, col := range t.Columns {
-		b.WriteString("    ")
-		b.WriteString(QuoteIdent(col.Name))
-		b.WriteByte(' ')
-		b.WriteString(col.Type.String())
-		if col.Kind == Static {
-			b.WriteString(" static")
+// dropped reports whether a column of that name was dropped.
+func (t *Table) dropped(name string) bool {
+	return slices.ContainsFunc(t.DroppedColumns, func(d DroppedColumn) bool { return d.Name == name })
+}
+
+// writeColumns writes the column definitions as Cassandra's
+// appendColumnDefinitions does, commas included: with dropped columns, a
+// column re-added after its drop is left for the ALTER TABLE ADD that
+// follows, and the dropped definitions come last.
+func (t *Table) writeColumns(b *strings.Builder, withDropped bool) {
+	simple := t.simplePrimaryKey()
+	for i, col := range t.Columns {
+		if withDropped && t.dropped(col.Name) {
+			continue
 		}
-		if col.Kind == PartitionKey && t.simplePrimaryKey() {
+		b.WriteString("    ")
+		writeColumn(b, col.Name, col.Type, col.Kind == Static)
+		if col.Kind == PartitionKey && simple {
 			b.WriteString(" PRIMARY KEY")
 		}
-		b.WriteString(",\n")
+		if !simple || i < len(t.Columns)-1 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\n')
 	}
-	if t.simplePrimaryKey() {
-		// Drop the last column's comma.
-		s := strings.TrimSuffix(b.String(), ",\n") + "\n"
-		b.Reset()
-		b.WriteString(s)
+	if withDropped {
+		for _, d := range t.DroppedColumns {
+			b.WriteString("    ")
+			writeColumn(b, d.Name, d.Type, d.Kind == Static)
+			if !simple {
+				b.WriteByte(',')
+			}
+			b.WriteByte('\n')
+		}
+	}
+	if simple {
 		return
 	}
 	b.WriteString("    PRIMARY KEY (")
 	b.WriteString(t.primaryKeyCQL())
 	b.WriteString(")\n")
+}
+
+func writeColumn(b *strings.Builder, name string, typ *Type, static bool) {
+	b.WriteString(QuoteIdent(name))
+	b.WriteByte(' ')
+	b.WriteString(typ.String())
+	if static {
+		b.WriteString(" static")
+	}
+}
+
+// writeDrops appends, for each dropped column, the ALTER TABLE DROP that
+// dropped it and the ALTER TABLE ADD of a column of that name added since.
+func (t *Table) writeDrops(b *strings.Builder) {
+	for _, d := range t.DroppedColumns {
+		fmt.Fprintf(b, "\nALTER TABLE %s DROP %s USING TIMESTAMP %d;", t.QualifiedName(), QuoteIdent(d.Name), d.DroppedAt)
+		if col := t.Column(d.Name); col != nil {
+			fmt.Fprintf(b, "\nALTER TABLE %s ADD ", t.QualifiedName())
+			writeColumn(b, col.Name, col.Type, col.Kind == Static)
+			b.WriteByte(';')
+		}
+	}
 }
 
 // primaryKeyCQL returns "k, c" or "(a, b), c".

@@ -1,24 +1,39 @@
 package schema
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // reservedKeywords are the words Cassandra 4.1 reserves
 // (cql3/ReservedKeywords.java): an identifier spelled as one of them must
-// be quoted.
+// be quoted. cql/parser holds the same list for parsing;
+// TestReservedKeywordsMatchParser pins the two together.
 var reservedKeywords = map[string]bool{
 	"add": true, "allow": true, "alter": true, "and": true, "apply": true,
 	"asc": true, "authorize": true, "batch": true, "begin": true, "by": true,
-	"columnfamily": true, "create": true, "delete": true, "desc": true,
-	"describe": true, "drop": true, "entries": true, "execute": true,
-	"from": true, "full": true, "grant": true, "if": true, "in": true,
-	"index": true, "infinity": true, "insert": true, "into": true, "is": true,
-	"keyspace": true, "limit": true, "materialized": true, "modify": true,
-	"nan": true, "norecursive": true, "not": true, "null": true, "of": true,
-	"on": true, "or": true, "order": true, "primary": true, "rename": true,
+	"columnfamily": true, "create": true, "default": true, "delete": true,
+	"desc": true, "describe": true, "drop": true, "entries": true,
+	"execute": true, "from": true, "full": true, "grant": true, "if": true,
+	"in": true, "index": true, "infinity": true, "insert": true, "into": true,
+	"is": true, "keyspace": true, "limit": true, "materialized": true,
+	"mbean": true, "mbeans": true, "modify": true, "nan": true,
+	"norecursive": true, "not": true, "null": true, "of": true, "on": true,
+	"or": true, "order": true, "primary": true, "rename": true,
 	"replace": true, "revoke": true, "schema": true, "select": true,
 	"set": true, "table": true, "to": true, "token": true, "truncate": true,
 	"unlogged": true, "unset": true, "update": true, "use": true,
 	"using": true, "view": true, "where": true, "with": true,
+}
+
+// ReservedKeywords returns the reserved keywords, lower case and sorted.
+func ReservedKeywords() []string {
+	out := make([]string, 0, len(reservedKeywords))
+	for w := range reservedKeywords {
+		out = append(out, w)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // IsReservedKeyword reports whether word (any case) is a CQL reserved
@@ -27,9 +42,10 @@ func IsReservedKeyword(word string) bool {
 	return reservedKeywords[strings.ToLower(word)]
 }
 
-// QuoteIdent returns name as it must be written in CQL: unchanged when it
-// is a lower-case unquoted identifier ([a-z][a-z0-9_]*) and not a
-// reserved keyword, else double-quoted with inner quotes doubled.
+// QuoteIdent returns name as it must be written in CQL, as Cassandra's
+// ColumnIdentifier.maybeQuote writes it: unchanged when it is a lower-case
+// unquoted identifier ([a-z][a-z0-9_]*) and not a reserved keyword, else
+// double-quoted with inner quotes doubled.
 func QuoteIdent(name string) string {
 	if isPlainIdent(name) && !reservedKeywords[name] {
 		return name

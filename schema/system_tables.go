@@ -60,6 +60,18 @@ var systemTables = []sysTableDef{
 	{name: "peers_v2", comment: "information about known peers in the cluster", pk: []string{"peer"}, ck: []string{"peer_port"},
 		cols: "peer inet, peer_port int, data_center text, host_id uuid, native_address inet, native_port int, " +
 			"preferred_ip inet, preferred_port int, rack text, release_version text, schema_version uuid, tokens set<text>"},
+	{name: "size_estimates", comment: "per-table primary range size estimates, table is deprecated in favor of table_estimates",
+		pk: []string{"keyspace_name"}, ck: []string{"table_name", "range_start", "range_end"},
+		cols: "keyspace_name text, table_name text, range_start text, range_end text, mean_partition_size bigint, partitions_count bigint"},
+}
+
+// Cassandra 4.1's system_views tables that Sibyl computes
+// (db/virtual/ClientsTable.java).
+var viewsTables = []sysTableDef{
+	{name: "clients", comment: "currently connected clients", pk: []string{"address"}, ck: []string{"port"},
+		cols: "address inet, port int, client_options map<text, text>, connection_stage text, driver_name text, " +
+			"driver_version text, hostname text, protocol_version int, request_count bigint, ssl_cipher_suite text, " +
+			"ssl_enabled boolean, ssl_protocol text, username text"},
 }
 
 const tableOptionColumns = "additional_write_policy text, bloom_filter_fp_chance double, caching frozen<map<text, text>>, " +
@@ -159,7 +171,7 @@ func SystemKeyspaces() []*Keyspace {
 		{SystemDistributedKeyspace, simple(3), distributedTables, false},
 		{SystemTracesKeyspace, simple(2), tracesTables, false},
 		{SystemVirtualSchemaKeyspace, local, virtualSchemaTables, true},
-		{SystemViewsKeyspace, local, nil, true},
+		{SystemViewsKeyspace, local, viewsTables, true},
 	}
 	taken := map[TableID]bool{}
 	out := make([]*Keyspace, 0, len(specs))

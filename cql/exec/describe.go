@@ -2,6 +2,10 @@ package exec
 
 import (
 	"context"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/sibyldb/sibyl/cql/parser"
 	"github.com/sibyldb/sibyl/schema"
@@ -45,7 +49,7 @@ func textRow(vals ...string) [][]byte {
 
 func (p describePlan) run(_ context.Context, e *Executor, s *Session, _ *bindEnv, o *QueryOptions) (Result, error) {
 	cat := e.cfg.Schema.Catalog()
-	d := describer{cat: cat, session: s.Keyspace()}
+	d := describer{cat: cat, session: s.Keyspace(), internals: p.d.Internals}
 	rows, specs, err := d.describe(p.d, e)
 	if err != nil {
 		return nil, err
@@ -54,14 +58,27 @@ func (p describePlan) run(_ context.Context, e *Executor, s *Session, _ *bindEnv
 }
 
 type describer struct {
-	cat     *schema.Catalog
-	session string
+	cat       *schema.Catalog
+	session   string
+	internals bool // WITH INTERNALS
+}
+
+// q quotes a name as Cassandra's DescribeStatement rows do
+// (elementKeyspaceQuotedIfNeeded, elementNameQuotedIfNeeded).
+func q(name string) string { return schema.QuoteIdent(name) }
+
+// tableCQL is a table's CREATE statement, WITH INTERNALS when asked.
+func (d describer) tableCQL(t *schema.Table) string {
+	if d.internals {
+		return t.CQLWithInternals()
+	}
+	return t.CQL()
 }
 
 func (d describer) describe(s *parser.Describe, e *Executor) ([][][]byte, []ColumnSpec, error) {
 	switch s.Kind {
 	case parser.DescribeCluster:
-		return [][][]byte{textRow(e.cfg.Cluster.ClusterName(), partitionerName, d.snitch(e))}, clusterSpecs, nil
+		return d.cluster(e)
 	case parser.DescribeKeyspaces:
 		return d.listKeyspaces(), listingSpecs, nil
 	case parser.DescribeTables:
@@ -95,17 +112,49 @@ func describeWhat(s *parser.Describe) string {
 	return "'" + s.Name.Name + "'"
 }
 
+// snitch is the snitch's class name as DESCRIBE CLUSTER prints it, the
+// org.apache.cassandra.locator. package trimmed.
 func (d describer) snitch(e *Executor) string {
 	if len(e.dataCenters()) > 1 {
-		return "org.apache.cassandra.locator.GossipingPropertyFileSnitch"
+		return "GossipingPropertyFileSnitch"
 	}
-	return "org.apache.cassandra.locator.SimpleSnitch"
+	return "SimpleSnitch"
+}
+
+// rangeOwnershipType is DESCRIBE CLUSTER's range_ownership column.
+var rangeOwnershipType = schema.MapOf(schema.TextType, schema.ListOf(schema.TextType, false), false)
+
+// cluster answers DESCRIBE CLUSTER as Cassandra 4.1 does: the cluster
+// name, the partitioner and snitch class names without their package and,
+// when the session uses a keyspace that is not a system one, the
+// range_ownership of that keyspace: each range's end token with its
+// replicas' addresses ("/10.0.0.1:7000").
+func (d describer) cluster(e *Executor) ([][][]byte, []ColumnSpec, error) {
+	row := textRow(e.cfg.Cluster.ClusterName(), strings.TrimPrefix(partitionerName, "org.apache.cassandra.dht."), d.snitch(e))
+	k := d.cat.Keyspace(d.session)
+	if d.session == "" || schema.IsSystemKeyspace(d.session) || k == nil {
+		return [][][]byte{row}, clusterSpecs, nil
+	}
+	var entries []schema.MapEntry
+	for _, r := range e.keyspaceRanges(k) {
+		eps := make([]any, len(r.Replicas))
+		for i, a := range r.Replicas {
+			eps[i] = "/" + netip.AddrPortFrom(a, storagePort).String()
+		}
+		entries = append(entries, schema.MapEntry{Key: strconv.FormatInt(r.End, 10), Value: eps})
+	}
+	b, err := schema.Marshal(rangeOwnershipType, entries)
+	if err != nil {
+		return nil, nil, Errorf(CodeServerError, "cannot encode range ownership: %s", err.Error())
+	}
+	specs := append(slices.Clone(clusterSpecs), ColumnSpec{Keyspace: "system", Table: "describe", Name: "range_ownership", Type: rangeOwnershipType})
+	return [][][]byte{append(row, b)}, specs, nil
 }
 
 func (d describer) listKeyspaces() [][][]byte {
 	var rows [][][]byte
 	for _, k := range d.cat.Keyspaces() {
-		rows = append(rows, textRow(k.Name, "keyspace", k.Name))
+		rows = append(rows, textRow(q(k.Name), "keyspace", q(k.Name)))
 	}
 	return rows
 }
@@ -120,28 +169,28 @@ func (d describer) listElements(kind string) [][][]byte {
 		}
 		if kind == "table" {
 			for _, n := range k.TableNames() {
-				rows = append(rows, textRow(k.Name, "table", n))
+				rows = append(rows, textRow(q(k.Name), "table", q(n)))
 			}
 			continue
 		}
 		for _, ut := range k.SortedTypes() {
-			rows = append(rows, textRow(k.Name, "type", ut.Name))
+			rows = append(rows, textRow(q(k.Name), "type", q(ut.Name)))
 		}
 	}
 	return rows
 }
 
 // keyspaceRows describes a keyspace: itself, its types, then its tables.
-func keyspaceRows(k *schema.Keyspace, only bool) [][][]byte {
-	rows := [][][]byte{textRow(k.Name, "keyspace", k.Name, k.CQL())}
+func (d describer) keyspaceRows(k *schema.Keyspace, only bool) [][][]byte {
+	rows := [][][]byte{textRow(q(k.Name), "keyspace", q(k.Name), k.CQL())}
 	if only {
 		return rows
 	}
 	for _, ut := range k.SortedTypes() {
-		rows = append(rows, textRow(k.Name, "type", ut.Name, ut.CQL()))
+		rows = append(rows, textRow(q(k.Name), "type", q(ut.Name), ut.CQL()))
 	}
 	for _, t := range k.SortedTables() {
-		rows = append(rows, textRow(k.Name, "table", t.Name, t.CQL()))
+		rows = append(rows, textRow(q(k.Name), "table", q(t.Name), d.tableCQL(t)))
 	}
 	return rows
 }
@@ -152,7 +201,7 @@ func (d describer) schema(full bool) [][][]byte {
 		if !full && k.IsSystem() {
 			continue
 		}
-		rows = append(rows, keyspaceRows(k, false)...)
+		rows = append(rows, d.keyspaceRows(k, false)...)
 	}
 	return rows
 }
@@ -169,7 +218,7 @@ func (d describer) keyspace(s *parser.Describe) ([][][]byte, error) {
 	if k == nil {
 		return nil, invalidf("'%s' not found in keyspaces", name)
 	}
-	return keyspaceRows(k, s.Only), nil
+	return d.keyspaceRows(k, s.Only), nil
 }
 
 func (d describer) keyspaceOf(tn *parser.TableName) (string, error) {
@@ -192,9 +241,9 @@ func (d describer) table(tn *parser.TableName) ([][][]byte, error) {
 	}
 	t := d.cat.Table(ks, tn.Name)
 	if t == nil {
-		return nil, invalidf("'%s' not found in keyspace '%s'", tn.Name, ks)
+		return nil, invalidf("Table '%s' not found in keyspace '%s'", tn.Name, ks)
 	}
-	return [][][]byte{textRow(ks, "table", t.Name, t.CQL())}, nil
+	return [][][]byte{textRow(q(ks), "table", q(t.Name), d.tableCQL(t))}, nil
 }
 
 func (d describer) userType(tn *parser.TableName) ([][][]byte, error) {
@@ -209,7 +258,7 @@ func (d describer) userType(tn *parser.TableName) ([][][]byte, error) {
 	if ut == nil {
 		return nil, invalidf("User defined type '%s' not found in '%s'", tn.Name, ks)
 	}
-	return [][][]byte{textRow(ks, "type", ut.Name, ut.CQL())}, nil
+	return [][][]byte{textRow(q(ks), "type", q(ut.Name), ut.CQL())}, nil
 }
 
 // name describes whatever a bare name designates: a keyspace, else a
@@ -217,7 +266,7 @@ func (d describer) userType(tn *parser.TableName) ([][][]byte, error) {
 func (d describer) name(tn *parser.TableName) ([][][]byte, error) {
 	if tn.Keyspace == "" {
 		if k := d.cat.Keyspace(tn.Name); k != nil {
-			return keyspaceRows(k, false), nil
+			return d.keyspaceRows(k, false), nil
 		}
 	}
 	ks, err := d.keyspaceOf(tn)

@@ -47,7 +47,7 @@ func TestHugeInputGetsBoundedErrors(t *testing.T) {
 			"Keyspace name must not be empty, more than 48 characters long, or contain non-alphanumeric-underscore characters (got \"", "...\")"},
 		{"DROP TABLE " + long, exec.CodeInvalid, "Table 'ks.", "...' doesn't exist"},
 		{"CREATE TABLE x (k int PRIMARY KEY, v " + long + ")", exec.CodeInvalid, "Unknown type ", "..."},
-		{"DESCRIBE TABLE " + long, exec.CodeInvalid, "'" + clipped + "' not found in keyspace 'ks'", ""},
+		{"DESCRIBE TABLE " + long, exec.CodeInvalid, "Table '" + clipped + "' not found in keyspace 'ks'", ""},
 		{"SELECT * FROM t WHERE k = '" + huge + "'", exec.CodeInvalid, "Invalid STRING constant (" + clipped + ") for type int", ""},
 		{"INSERT INTO t (k, v) VALUES (1, " + strings.Repeat("9", 1<<20) + ")", exec.CodeInvalid, "Unable to make int from '" + strings.Repeat("9", 128) + "...'", ""},
 		{"INSERT INTO t (k, v) VALUES (1, '" + strings.Repeat("x ", 1<<19) + "')", exec.CodeInvalid, "Invalid STRING constant (" + strings.Repeat("x ", 64) + "...) for type int", ""},

@@ -9,7 +9,9 @@ import (
 // It is safe for concurrent use; CQL multiplexes requests on a connection
 // and the server does not serialize them.
 type Session struct {
-	mu struct {
+	e      *Executor // nil for a zero Session
+	client clientState
+	mu     struct {
 		sync.Mutex
 		keyspace  string     // guarded by mu
 		localAddr netip.Addr // guarded by mu
@@ -36,7 +38,7 @@ func (s *Session) localAddr() netip.Addr {
 
 // NewSession returns a session with no current keyspace.
 func (e *Executor) NewSession() *Session {
-	return &Session{}
+	return &Session{e: e}
 }
 
 // Keyspace returns the session's current keyspace, "" when none was set.

@@ -46,6 +46,12 @@ var virtualTables = map[string]map[string]virtualTable{
 		"local":    virtualFunc(localRows),
 		"peers":    virtualFunc(peersRows),
 		"peers_v2": virtualFunc(peersV2Rows),
+		// size_estimates is a real table in Cassandra, written by its
+		// SizeEstimatesRecorder; here it is computed when read.
+		"size_estimates": virtualFunc(sizeEstimatesRows),
+	},
+	schema.SystemViewsKeyspace: {
+		"clients": virtualFunc(clientsRows),
 	},
 	schema.SystemSchemaKeyspace: {
 		"keyspaces":       virtualFunc(schemaKeyspacesRows),

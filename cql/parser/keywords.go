@@ -1,28 +1,49 @@
 package parser
 
-// reservedWords are the keywords Cassandra reserves (cql docs, Appendix A,
-// plus true and false, which lex as boolean constants): they cannot name a
-// keyspace, table, column or field unless double-quoted. Every other
-// keyword (key, type, ttl, writetime, count, values, ...) is usable as a
-// plain identifier.
+import "sort"
+
+// reservedWords are the keywords Cassandra 4.1 reserves
+// (cql3/ReservedKeywords.java): they cannot name a keyspace, table, column
+// or field unless double-quoted. Every other keyword (key, type, ttl,
+// writetime, count, values, ...) is usable as a plain identifier.
+//
+// schema keeps its own copy for quoting names (schema imports nothing of
+// ours, nor does this package); schema's TestReservedKeywordsMatchParser
+// pins the two together through ReservedKeywords.
 var reservedWords = map[string]struct{}{
 	"add": {}, "allow": {}, "alter": {}, "and": {}, "apply": {}, "asc": {},
 	"authorize": {}, "batch": {}, "begin": {}, "by": {}, "columnfamily": {},
 	"create": {}, "default": {}, "delete": {}, "desc": {}, "describe": {},
-	"drop": {}, "entries": {}, "execute": {}, "false": {}, "from": {},
+	"drop": {}, "entries": {}, "execute": {}, "from": {},
 	"full": {}, "grant": {}, "if": {}, "in": {}, "index": {}, "infinity": {},
 	"insert": {}, "into": {}, "is": {}, "keyspace": {}, "limit": {},
 	"materialized": {}, "mbean": {}, "mbeans": {}, "modify": {}, "nan": {},
 	"norecursive": {}, "not": {}, "null": {}, "of": {}, "on": {}, "or": {},
 	"order": {}, "primary": {}, "rename": {}, "replace": {}, "revoke": {},
 	"schema": {}, "select": {}, "set": {}, "table": {}, "to": {},
-	"token": {}, "true": {}, "truncate": {}, "unlogged": {}, "unset": {},
+	"token": {}, "truncate": {}, "unlogged": {}, "unset": {},
 	"update": {}, "use": {}, "using": {}, "view": {}, "where": {},
 	"with": {},
 }
 
-// isReserved reports whether the lower-case word is reserved.
+// ReservedKeywords returns Cassandra's reserved keywords, lower case and
+// sorted.
+func ReservedKeywords() []string {
+	out := make([]string, 0, len(reservedWords))
+	for w := range reservedWords {
+		out = append(out, w)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// isReserved reports whether the lower-case word cannot be an unquoted
+// identifier: a reserved keyword, or true and false, which lex as boolean
+// constants.
 func isReserved(lower string) bool {
+	if lower == "true" || lower == "false" {
+		return true
+	}
 	_, ok := reservedWords[lower]
 	return ok
 }

@@ -183,6 +183,9 @@ func (c *conn) serve() {
 	<-writerDone
 	c.dropQueued()
 	c.acct.close()
+	if c.session != nil {
+		c.session.Close() // off system_views.clients
+	}
 	if fatal && c.ctx.Err() == nil {
 		c.linger()
 	}

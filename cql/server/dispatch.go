@@ -132,6 +132,10 @@ func (c *conn) startup(reply protocol.Header, m *protocol.Startup) {
 	if ap, err := netip.ParseAddrPort(c.nc.LocalAddr().String()); err == nil {
 		c.session.SetLocalAddr(ap.Addr().Unmap())
 	}
+	// system_views.clients lists the connection until it closes (serve).
+	remote, _ := netip.ParseAddrPort(c.nc.RemoteAddr().String())
+	c.session.SetClient(exec.ClientConn{Remote: remote, ProtocolVersion: int(c.version), Options: m.Options,
+		Authenticating: c.srv.cfg.Credentials != nil})
 	// The answer to STARTUP goes out uncompressed; every later frame may
 	// be compressed.
 	if c.srv.cfg.Credentials != nil {
@@ -187,6 +191,7 @@ func (c *conn) authResponse(reply protocol.Header, m *protocol.AuthResponse) {
 			Message: fmt.Sprintf("Provided username %s and/or password are incorrect", user)}, c.compressor)
 		return
 	}
+	c.session.SetUser(user)
 	c.becomeReady()
 	c.sendMessage(reply, &protocol.AuthSuccess{}, c.compressor)
 }

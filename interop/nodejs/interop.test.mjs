@@ -266,3 +266,15 @@ test("raises the driver's error classes", async () => {
   });
   await client.execute('CREATE TABLE IF NOT EXISTS dup (k int PRIMARY KEY)');
 });
+
+test('lists its connections in system_views.clients and describes with quotes', async () => {
+  const rs = await client.execute('SELECT address, port, driver_name, connection_stage FROM system_views.clients');
+  assert.ok(rs.rowLength > 0);
+  assert.ok(rs.rows.every((r) => r.connection_stage === 'ready'));
+  assert.ok(rs.rows.some((r) => /DataStax Node\.js Driver/.test(r.driver_name)), rs.rows.map((r) => r.driver_name).join());
+  await client.execute('CREATE TABLE "default" (k int PRIMARY KEY, "select" int)');
+  const ddl = (await client.execute('DESCRIBE TABLE "default"')).first().create_statement;
+  assert.match(ddl, /"select" int/);
+  await client.execute('DROP TABLE "default"');
+  await client.execute(ddl);
+});

@@ -299,6 +299,30 @@ class InteropTest(unittest.TestCase):
         self.assertEqual((cm.exception.keyspace, cm.exception.table), (KS, "dup"))
         s.execute("CREATE TABLE IF NOT EXISTS dup (k int PRIMARY KEY)")
 
+    def test_11_system_views_and_describe(self):
+        # system_views.clients lists this driver's connections;
+        # system.size_estimates has the local ranges of every table;
+        # DESCRIBE quotes reserved names so its output reads back.
+        s = self.session
+        rows = list(s.execute("SELECT address, port, driver_name, connection_stage, protocol_version "
+                              "FROM system_views.clients"))
+        self.assertTrue(rows)
+        self.assertTrue(all(r.connection_stage == "ready" for r in rows))
+        self.assertIn("DataStax Python Driver", {r.driver_name for r in rows})
+        s.execute("CREATE TABLE estimated (k int PRIMARY KEY)")
+        ranges = list(s.execute("SELECT range_start, range_end FROM system.size_estimates "
+                                "WHERE keyspace_name = %s AND table_name = 'estimated'", (KS,)))
+        self.assertTrue(ranges)
+        s.execute('CREATE TABLE "default" (k int PRIMARY KEY, "select" int)')
+        ddl = s.execute('DESCRIBE TABLE "default"').one().create_statement
+        self.assertIn('%s."default"' % KS, ddl)
+        self.assertIn('"select" int', ddl)
+        s.execute('DROP TABLE "default"')
+        s.execute(ddl)
+        cluster = s.execute("DESCRIBE CLUSTER").one()
+        self.assertEqual((cluster.partitioner, cluster.snitch), ("Murmur3Partitioner", "SimpleSnitch"))
+        self.assertTrue(cluster.range_ownership)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gocql/gocql"
+
+	"github.com/sibyldb/sibyl/schema"
 )
 
 // parseValue turns the text form of a value, as formatValue prints it (and
@@ -301,57 +303,15 @@ func clockNanos(s string) (int64, error) {
 	return total, nil
 }
 
-// durationUnits are Cassandra's duration units, longest names first so
-// "ms" is not read as "m".
-var durationUnits = []struct {
-	name         string
-	months, days int64
-	nanos        int64
-}{
-	{"mo", 1, 0, 0}, {"ms", 0, 0, 1e6}, {"us", 0, 0, 1e3}, {"µs", 0, 0, 1e3}, {"ns", 0, 0, 1},
-	{"y", 12, 0, 0}, {"w", 0, 7, 0}, {"d", 0, 1, 0}, {"h", 0, 0, 3600e9}, {"m", 0, 0, 60e9}, {"s", 0, 0, 1e9},
-}
-
-// parseDuration reads Cassandra's standard format, such as 1y2mo3d4h.
+// parseDuration reads a duration as the server does (schema.ParseDuration:
+// 1y2mo3d4h, P1DT2H, P0001-02-03T04:05:06), refusing totals that do not
+// fit instead of wrapping them.
 func parseDuration(s string) ([]byte, error) {
-	rest, neg := strings.CutPrefix(s, "-")
-	if rest == "" {
-		return nil, fmt.Errorf("shell: invalid duration %q", s)
+	d, err := schema.ParseDuration(s)
+	if err != nil {
+		return nil, fmt.Errorf("shell: invalid duration %q: %w", s, err)
 	}
-	var months, days, nanos int64
-	for rest != "" {
-		i := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
-		if i <= 0 {
-			return nil, fmt.Errorf("shell: invalid duration %q", s)
-		}
-		n, err := strconv.ParseInt(rest[:i], 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("shell: invalid duration %q", s)
-		}
-		rest = rest[i:]
-		matched := false
-		for _, u := range durationUnits {
-			if !strings.HasPrefix(strings.ToLower(rest), u.name) {
-				continue
-			}
-			if n > math.MaxInt32*12 || (u.nanos > 0 && n > (math.MaxInt64-nanos)/u.nanos) {
-				return nil, fmt.Errorf("shell: duration %q out of range", s)
-			}
-			months, days, nanos = months+n*u.months, days+n*u.days, nanos+n*u.nanos
-			rest, matched = rest[len(u.name):], true
-			break
-		}
-		if !matched {
-			return nil, fmt.Errorf("shell: invalid duration %q", s)
-		}
-	}
-	if neg {
-		months, days, nanos = -months, -days, -nanos
-	}
-	if months > math.MaxInt32 || months < math.MinInt32 || days > math.MaxInt32 || days < math.MinInt32 {
-		return nil, fmt.Errorf("shell: duration %q out of range", s)
-	}
-	out := binary.AppendVarint(nil, months)
-	out = binary.AppendVarint(out, days)
-	return binary.AppendVarint(out, nanos), nil
+	out := binary.AppendVarint(nil, int64(d.Months))
+	out = binary.AppendVarint(out, int64(d.Days))
+	return binary.AppendVarint(out, d.Nanos), nil
 }

@@ -138,16 +138,23 @@ func (a *analyzer) columnDef(ks string, c *parser.ColumnDef) (schema.ColumnDef, 
 	return schema.ColumnDef{Name: c.Name, Type: t, Static: c.Static}, nil
 }
 
-// clusteringOrder checks CLUSTERING ORDER BY: clustering columns in key
-// order, and returns which are descending.
+// clusteringOrder checks CLUSTERING ORDER BY as Cassandra 4.1's
+// CreateTableStatement does, and returns which columns are descending.
 func clusteringOrder(s *parser.CreateTable, ck []string) (map[string]bool, error) {
+	if len(s.ClusteringOrder) > len(ck) {
+		return nil, invalidf("Only clustering columns can be defined in CLUSTERING ORDER directive")
+	}
 	desc := map[string]bool{}
+	named := map[string]bool{}
+	for _, o := range s.ClusteringOrder {
+		named[o.Column.Name] = true
+	}
 	for i, o := range s.ClusteringOrder {
-		if i >= len(ck) {
-			return nil, invalidf("Only clustering key columns can be defined in CLUSTERING ORDER directive: %s", o.Column.Name)
-		}
-		if ck[i] != o.Column.Name {
-			return nil, invalidf("The order of columns in the CLUSTERING ORDER directive must match that of the clustering columns (%s instead of %s)", o.Column.Name, ck[i])
+		if c := ck[i]; o.Column.Name != c {
+			if named[c] {
+				return nil, invalidf("The order of columns in the CLUSTERING ORDER directive must match that of the clustering columns (%s must appear before %s)", c, o.Column.Name)
+			}
+			return nil, invalidf("Missing CLUSTERING ORDER for column %s", c)
 		}
 		desc[o.Column.Name] = o.Desc
 	}
@@ -194,7 +201,14 @@ func (a *analyzer) alterTable(s *parser.AlterTable) (plan, error) {
 			if s.IfColumnExists {
 				drop = presentColumns(cat.Table(ks, name), names)
 			}
-			return cat.DropColumns(ks, name, drop, e.clock.timestamp())
+			at := e.clock.timestamp()
+			if s.HasDropTimestamp {
+				// Cassandra records the given time as the drop time: cells
+				// written after it survive, and show if the column is
+				// added again.
+				at = s.DropTimestamp
+			}
+			return cat.DropColumns(ks, name, drop, at)
 		}
 	case parser.AlterTableRename:
 		renames := make([]schema.Rename, len(s.Renames))

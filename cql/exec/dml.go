@@ -308,13 +308,18 @@ func (a *analyzer) compileAssignment(t *tableInfo, as *parser.Assignment) (*colO
 
 func (a *analyzer) compileCollectionOp(c *colInfo, as *parser.Assignment, spec ColumnSpec) (*colOp, error) {
 	t := c.Type
-	if !t.IsCollection() || !t.IsMultiCell() {
-		return nil, invalidf("Invalid operation (%s) for non collection column %s", as.String(), c.Name)
-	}
 	kinds := map[parser.AssignOp]opKind{parser.AssignAdd: opAppend, parser.AssignPrepend: opPrepend, parser.AssignSub: opRemove}
 	k := kinds[as.Op]
-	if k == opPrepend && t.Kind != schema.KindList {
+	// Cassandra's Operation.Addition/Substraction/Prepend messages.
+	switch {
+	case k == opPrepend && t.Kind != schema.KindList:
 		return nil, invalidf("Invalid operation (%s) for non list column %s", as.String(), c.Name)
+	case k == opPrepend && !t.IsMultiCell():
+		return nil, invalidf("Invalid operation (%s) for frozen list column %s", as.String(), c.Name)
+	case !t.IsCollection():
+		return nil, invalidf("Invalid operation (%s) for non counter column %s", as.String(), c.Name)
+	case !t.IsMultiCell():
+		return nil, invalidf("Invalid operation (%s) for frozen collection column %s", as.String(), c.Name)
 	}
 	vs := spec
 	if k == opRemove && t.Kind == schema.KindMap {
@@ -370,12 +375,20 @@ func (a *analyzer) compileDeleteTarget(t *tableInfo, tg *parser.Target) (*colOp,
 	ct := c.Type
 	switch {
 	case tg.Key != nil:
-		if !ct.IsMultiCell() || (ct.Kind != schema.KindList && ct.Kind != schema.KindMap) {
-			return nil, invalidf("Invalid operation (%s) for non list/map column %s", tg.String(), c.Name)
+		// Cassandra's Operation.ElementDeletion: a list index, a set
+		// element or a map key of a non-frozen collection.
+		if !ct.IsCollection() {
+			return nil, invalidf("Invalid deletion operation for non collection column %s", c.Name)
+		}
+		if !ct.IsMultiCell() {
+			return nil, invalidf("Invalid deletion operation for frozen collection column %s", c.Name)
 		}
 		ks := ColumnSpec{Keyspace: t.Keyspace, Table: t.Name, Name: "idx(" + c.Name + ")", Type: schema.IntType}
-		if ct.Kind == schema.KindMap {
+		switch ct.Kind {
+		case schema.KindMap:
 			ks.Name, ks.Type = "key("+c.Name+")", ct.Elems[0]
+		case schema.KindSet:
+			ks.Name, ks.Type = "value("+c.Name+")", ct.Elems[0]
 		}
 		k, err := a.compileTerm(tg.Key, ks)
 		return &colOp{col: c, kind: opDeleteElem, key: k}, err

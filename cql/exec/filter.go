@@ -26,6 +26,7 @@ type colPred struct {
 	lo, hi      *valBound
 	contains    [][]byte
 	containsKey [][]byte
+	entries     [][2][]byte // m[k] = v
 }
 
 type multiPred struct {
@@ -103,6 +104,17 @@ func bindColPred(r *restriction, env *bindEnv) (colPred, error) {
 			return p, err
 		}
 		p.containsKey = append(p.containsKey, v)
+	}
+	for _, e := range r.entries {
+		k, err := keyValue(e.key, r.col, env)
+		if err != nil {
+			return p, err
+		}
+		v, err := keyValue(e.value, r.col, env)
+		if err != nil {
+			return p, err
+		}
+		p.entries = append(p.entries, [2][]byte{k, v})
 	}
 	return p, nil
 }
@@ -242,7 +254,7 @@ func containsValue(t *schema.Type, vals [][]byte, v []byte) bool {
 }
 
 func (p *colPred) matchContains(v []byte) bool {
-	if p.contains == nil && p.containsKey == nil {
+	if p.contains == nil && p.containsKey == nil && p.entries == nil {
 		return true
 	}
 	t := p.col.Type
@@ -263,6 +275,18 @@ func (p *colPred) matchContains(v []byte) bool {
 	}
 	for _, want := range p.containsKey {
 		if !containsValue(t.Elems[0], keys, want) {
+			return false
+		}
+	}
+	for _, e := range p.entries {
+		found := false
+		for i, k := range keys {
+			if compareValues(t.Elems[0], k, e[0]) == 0 {
+				found = compareValues(t.Elems[1], vals[i], e[1]) == 0
+				break
+			}
+		}
+		if !found {
 			return false
 		}
 	}

@@ -68,6 +68,9 @@ func (a *analyzer) compileFunctionTerm(x *parser.FunctionCall, spec ColumnSpec) 
 	if x.Keyspace != "" && x.Keyspace != "system" {
 		return nil, invalidf("Unknown function %s.%s", x.Keyspace, x.Name)
 	}
+	if name == "token" && spec.Table != "" {
+		return a.compileTokenTerm(x, spec)
+	}
 	shapes := make([]argShape, len(x.Args))
 	texts := make([]string, len(x.Args))
 	for i, arg := range x.Args {

@@ -1,6 +1,9 @@
 package exec
 
 import (
+	"encoding/binary"
+	"strconv"
+
 	"github.com/sibyldb/sibyl/cql/parser"
 	"github.com/sibyldb/sibyl/schema"
 )
@@ -26,7 +29,11 @@ type restriction struct {
 	lo, hi      *bound // > >= < <=
 	contains    []term // CONTAINS v
 	containsKey []term // CONTAINS KEY k
+	entries     []mapEntry
 }
+
+// mapEntry is a map-entry relation m[key] = value.
+type mapEntry struct{ key, value term }
 
 func (r *restriction) isEqOrIn() bool { return r.eq != nil || r.in != nil || r.inList != nil }
 func (r *restriction) isSlice() bool  { return r.lo != nil || r.hi != nil }
@@ -119,6 +126,9 @@ func (a *analyzer) compileColumnRelation(t *tableInfo, w *whereClause, rel *pars
 		w.cols[c.Name] = r
 	}
 	spec := specOf(t, c)
+	if rel.MapKey != nil {
+		return a.compileMapEntry(t, r, rel)
+	}
 	if m := w.multi; m != nil && c.Kind == kindClustering && c.Position < len(m.cols) {
 		switch rel.Op {
 		case parser.OpEq, parser.OpIn, parser.OpLt, parser.OpLte, parser.OpGt, parser.OpGte:
@@ -600,4 +610,71 @@ func (w *whereClause) restrictedClustering(t *tableInfo) (n int, slice bool) {
 		}
 	}
 	return n, slice
+}
+
+// compileTokenTerm compiles token(v1, ...) as a value, as Cassandra's
+// TokenFct: the token of the partition key made of the arguments, for the
+// table the value is compared or assigned to (WHERE token(k) > token(?)).
+func (a *analyzer) compileTokenTerm(x *parser.FunctionCall, spec ColumnSpec) (term, error) {
+	t, err := a.lookupTable(&parser.TableName{Keyspace: spec.Keyspace, Name: spec.Table})
+	if err != nil {
+		return nil, err
+	}
+	if len(x.Args) != len(t.Partition) {
+		return nil, invalidf("Invalid number of arguments in call to function system.token: %d required but %d provided", len(t.Partition), len(x.Args))
+	}
+	if !assignable(schema.BigintType, spec.Type) {
+		return nil, invalidf("Type error: cannot assign result of function system.token (type bigint) to %s (type %s)", spec.Name, spec.Type)
+	}
+	for i, arg := range x.Args {
+		if a.exprShape(arg).test(t.Partition[i].Type) == notAssignable {
+			return nil, invalidf("Type error: %s cannot be passed as argument %d of function system.token of type %s", arg.String(), i, t.Partition[i].Type)
+		}
+	}
+	out := funcTerm{name: "system.token"}
+	for i, arg := range x.Args {
+		as := ColumnSpec{Keyspace: spec.Keyspace, Table: spec.Table, Name: "arg" + strconv.Itoa(i) + "(system.token)", Type: t.Partition[i].Type}
+		tm, err := a.compileTerm(arg, as)
+		if err != nil {
+			return nil, err
+		}
+		out.args = append(out.args, tm)
+	}
+	out.fn = func(env *bindEnv, args [][]byte) ([]byte, error) {
+		for _, v := range args {
+			if v == nil {
+				return nil, nil
+			}
+		}
+		tok := env.e.cfg.Token(partitionKey(args))
+		return binary.BigEndian.AppendUint64(nil, uint64(tok)), nil
+	}
+	return out, nil
+}
+
+// compileMapEntry compiles m[k] = v: the non-frozen map m holds key k
+// with value v (Cassandra's map-entry equality, a filtering restriction).
+func (a *analyzer) compileMapEntry(t *tableInfo, r *restriction, rel *parser.Relation) error {
+	c := r.col
+	ct := c.Type
+	switch {
+	case ct.Kind == schema.KindList:
+		return invalidf("Indexes on list entries (%s[index] = value) are not currently supported.", c.Name)
+	case ct.Kind != schema.KindMap:
+		return invalidf("Column %s cannot be used as a map", c.Name)
+	case !ct.IsMultiCell():
+		return invalidf("Map-entry equality predicates on frozen map column %s are not supported", c.Name)
+	case rel.Op != parser.OpEq:
+		return invalidf("Only EQ relations are supported on map entries")
+	}
+	k, err := a.compileTerm(rel.MapKey, ColumnSpec{Keyspace: t.Keyspace, Table: t.Name, Name: "key(" + c.Name + ")", Type: ct.Elems[0]})
+	if err != nil {
+		return err
+	}
+	v, err := a.compileTerm(rel.Value, ColumnSpec{Keyspace: t.Keyspace, Table: t.Name, Name: "value(" + c.Name + ")", Type: ct.Elems[1]})
+	if err != nil {
+		return err
+	}
+	r.entries = append(r.entries, mapEntry{k, v})
+	return nil
 }

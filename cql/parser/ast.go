@@ -335,9 +335,11 @@ type Relation struct {
 	Columns []*ColumnRef
 	Token   bool
 	Tuple   bool
-	Op      Operator
-	Value   Expr
-	Values  []Expr
+	// MapKey is k of a map-entry relation m[k] = v; nil otherwise.
+	MapKey Expr
+	Op     Operator
+	Value  Expr
+	Values []Expr
 }
 
 // Target is a column, optionally narrowed to a collection element
@@ -577,8 +579,12 @@ type AlterTable struct {
 	IfColumnExists bool
 	Add            []*ColumnDef
 	Drop           []*ColumnRef
-	Renames        []*Rename
-	Options        []*Property
+	// DropTimestamp is the n of DROP ... USING TIMESTAMP n (microseconds),
+	// when HasDropTimestamp.
+	DropTimestamp    int64
+	HasDropTimestamp bool
+	Renames          []*Rename
+	Options          []*Property
 }
 
 // DropTable is DROP TABLE [IF EXISTS] name.

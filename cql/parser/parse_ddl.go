@@ -1,6 +1,9 @@
 package parser
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // parseUse parses USE keyspaceName.
 func (p *parser) parseUse() Statement {
@@ -335,6 +338,9 @@ func (p *parser) parseAlterTable(pos Pos) Statement {
 		s.Kind = AlterTableDrop
 		s.IfColumnExists = p.parseIfExists()
 		s.Drop = p.parseAlterDrop()
+		if p.acceptKws("using", "timestamp") {
+			s.DropTimestamp, s.HasDropTimestamp = p.parseDropTimestamp(), true
+		}
 	case p.acceptKw("rename"):
 		s.Kind = AlterTableRename
 		s.IfColumnExists = p.parseIfExists()
@@ -374,11 +380,24 @@ func (p *parser) parseAlterDrop() []*ColumnRef {
 		p.expectPunct(")")
 		return list
 	}
-	list := []*ColumnRef{p.parseColumnRef()}
-	if p.isKw("using") {
-		p.unsupported(p.tok().pos, "DROP ... USING TIMESTAMP")
+	return []*ColumnRef{p.parseColumnRef()}
+}
+
+// parseDropTimestamp parses the INTEGER of DROP ... USING TIMESTAMP: a
+// literal only, as in Cassandra's grammar.
+func (p *parser) parseDropTimestamp() int64 {
+	t := p.tok()
+	if t.kind != tokInteger {
+		p.failExpected("INTEGER")
+		return 0
 	}
-	return list
+	v, err := strconv.ParseInt(t.text, 10, 64)
+	if err != nil {
+		p.failAt(t.pos, "Invalid timestamp "+t.text)
+		return 0
+	}
+	p.advance()
+	return v
 }
 
 // parseRenames parses ident TO ident (AND ident TO ident)*.

@@ -208,6 +208,7 @@ func (p *parser) parseWhere() []*Relation {
 //	relation: cident relationType term
 //	    | cident IN (bindMarker | '(' (term (',' term)*)? ')')
 //	    | cident CONTAINS KEY? term | cident LIKE term | cident IS NOT NULL
+//	    | cident '[' term ']' relationType term
 //	    | TOKEN '(' cident (',' cident)* ')' relationType term
 //	    | '(' cident (',' cident)* ')' relationType (tupleLiteral | bindMarker)
 //	    | '(' cident (',' cident)* ')' IN (bindMarker | '(' (tuple (',' tuple)*)? ')')
@@ -226,6 +227,16 @@ func (p *parser) parseRelation() *Relation {
 		p.expectPunct(")")
 	default:
 		r.Columns = []*ColumnRef{p.parseColumnRef()}
+		if p.acceptPunct("[") {
+			r.MapKey = p.parseTerm()
+			p.expectPunct("]")
+			if p.isKw("in") {
+				p.failExpected("relation type") // only relationType term
+			} else if r.Op = p.parseOperator(false); r.Op != 0 {
+				r.Value = p.parseTerm()
+			}
+			return r
+		}
 	}
 	p.parseRelationRHS(r)
 	return r

@@ -452,6 +452,11 @@ func (n *Relation) print(p *printer) {
 		p.WriteByte(')')
 	default:
 		p.columns(n.Columns)
+		if n.MapKey != nil {
+			p.WriteByte('[')
+			p.expr(n.MapKey)
+			p.WriteByte(']')
+		}
 	}
 	p.rhs(n.Op, n.Value, n.Values)
 }

@@ -1,5 +1,7 @@
 package parser
 
+import "strconv"
+
 // This file prints statements; print.go holds the printer and the
 // clauses they share.
 
@@ -344,6 +346,9 @@ func (n *AlterTable) print(p *printer) {
 			p.WriteByte('(')
 			p.columns(n.Drop)
 			p.WriteByte(')')
+		}
+		if n.HasDropTimestamp {
+			p.WriteString(" USING TIMESTAMP " + strconv.FormatInt(n.DropTimestamp, 10))
 		}
 	case AlterTableRename:
 		p.WriteString(" RENAME ")

@@ -65,7 +65,7 @@ func clauseChildren(n Node) []Node {
 	case *UsingParam:
 		return []Node{n.Value}
 	case *Relation:
-		return append(append(nodes(n.Columns), n.Value), exprNodes(n.Values)...)
+		return append(append(append(nodes(n.Columns), n.MapKey), n.Value), exprNodes(n.Values)...)
 	case *Target:
 		return []Node{n.Key}
 	case *Condition:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,9 @@ import (
 // replica is one node's data, as the coordinator reaches it: the local
 // node's storage directly, another node's through messaging. It may be
 // called by many goroutines at once.
+//
+// Every method returns by ctx's deadline, answered or not: the coordinator
+// counts on it to bound the goroutines it leaves behind an answer.
 type replica interface {
 	Apply(ctx context.Context, muts ...*schema.Partition) error
 	Read(ctx context.Context, cmd *schema.ReadCommand) ([]*schema.Partition, error)
@@ -73,6 +77,9 @@ type coordinatorConfig struct {
 
 	WriteTimeout, ReadTimeout time.Duration
 	Metrics                   *coordinatorMetrics
+	// Logger receives what the coordinator cannot tell a client, such as
+	// a hint it failed to store behind an answer.
+	Logger *slog.Logger
 }
 
 // Coordinator implements exec.Coordinator: for each partition it finds the
@@ -85,6 +92,10 @@ type coordinatorConfig struct {
 // storage.
 type Coordinator struct {
 	cfg coordinatorConfig // immutable
+	// behind counts the goroutines of writes still running after their
+	// client was answered (slower replicas, their hints); Wait waits for
+	// them, as the node's Close must before storage closes.
+	behind sync.WaitGroup
 }
 
 var _ exec.Coordinator = (*Coordinator)(nil)
@@ -133,10 +144,10 @@ func (c *Coordinator) mutate(ctx context.Context, cl exec.Consistency, wt exec.W
 	w := c.startWrites(wctx, perHost)
 	switch w.await(ctx, targets) {
 	case writeSatisfied:
-		go c.finishBehind(wctx, cancel, w, muts, targets)
+		c.goBehind(func() { c.finishBehind(wctx, cancel, w, muts, targets) })
 		return nil
 	case writeAbandoned:
-		go c.finishBehind(wctx, cancel, w, muts, targets)
+		c.goBehind(func() { c.finishBehind(wctx, cancel, w, muts, targets) })
 		return fmt.Errorf("write abandoned: %w", ctx.Err())
 	}
 	defer cancel()
@@ -168,19 +179,35 @@ func (c *Coordinator) startWrites(ctx context.Context, perHost map[ring.HostID][
 			continue
 		}
 		w.pending++
-		go func() {
+		c.goBehind(func() {
 			err := errReplicaDown
 			if r, ok := c.replicaFor(id); ok {
 				err = r.Apply(ctx, ms...)
 			}
 			w.done <- hostResult{id: id, err: err}
-		}()
+		})
 	}
 	if ms, ok := perHost[c.cfg.Self]; ok {
 		w.results[c.cfg.Self] = c.cfg.Local.Apply(ctx, ms...)
 	}
 	return w
 }
+
+// goBehind runs fn in a goroutine that Wait accounts for. fn must end by
+// the write's deadline.
+func (c *Coordinator) goBehind(fn func()) {
+	c.behind.Add(1)
+	go func() {
+		defer c.behind.Done()
+		fn()
+	}()
+}
+
+// Wait returns once every write goroutine has ended: replica writes still
+// running after their answer, and the hints stored for them. Each ends by
+// its write deadline (WriteTimeout, then as long again for its hints), so
+// Wait is bounded once no new request arrives.
+func (c *Coordinator) Wait() { c.behind.Wait() }
 
 // How a write's wait ended.
 const (

@@ -231,10 +231,23 @@ func needsHints(targets []target, results map[ring.HostID]error, self ring.HostI
 }
 
 func (c *Coordinator) hint(ctx context.Context, target ring.HostID, mut *schema.Partition) int {
-	if err := c.cfg.Hints.Store(ctx, target, mut); err != nil {
-		return 0
+	err := c.cfg.Hints.Store(ctx, target, mut)
+	switch {
+	case err == nil:
+		return 1
+	case errors.Is(err, errPastHintWindow):
+		// Cassandra's max_hint_window: the replica needs repair, as
+		// the window promises; counted, not logged per write.
+		c.cfg.Metrics.hintsDropped.WithLabelValues("past_window").Inc()
+	default:
+		// The write was acknowledged (or failed) without this replica:
+		// without the hint only repair brings it back, so say so.
+		c.cfg.Metrics.hintsDropped.WithLabelValues("store_failed").Inc()
+		if c.cfg.Logger != nil {
+			c.cfg.Logger.Warn("cannot store a hint; the replica needs repair", "target", target, "err", err)
+		}
 	}
-	return 1
+	return 0
 }
 
 // downOnly returns the replicas that are not alive.

@@ -17,6 +17,9 @@ type coordinatorMetrics struct {
 	readSeconds  prometheus.Histogram
 	errors       *prometheus.CounterVec // by operation and CQL error kind
 	readRepairs  prometheus.Counter
+	// hintsDropped counts hints not stored, by reason (past_window,
+	// store_failed): each is a replica write only repair restores.
+	hintsDropped *prometheus.CounterVec
 }
 
 // newCoordinatorMetrics creates the metrics and registers them with reg
@@ -33,9 +36,12 @@ func newCoordinatorMetrics(reg prometheus.Registerer) *coordinatorMetrics {
 			[]string{"op", "kind"}),
 		readRepairs: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "sibyl_coordinator_read_repairs_total", Help: "Replicas repaired by blocking read repair."}),
+		hintsDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sibyl_hints_dropped_total", Help: "Hints not stored, by reason: past the hint window, or the store failed. Each needs repair."},
+			[]string{"reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.writeSeconds, m.readSeconds, m.errors, m.readRepairs)
+		reg.MustRegister(m.writeSeconds, m.readSeconds, m.errors, m.readRepairs, m.hintsDropped)
 	}
 	return m
 }
@@ -77,7 +83,9 @@ func (n *Node) registerMetrics() {
 	n.metrics.MustRegister(
 		gauge("sibyl_cql_open_connections", "Open client connections.", cql(func(m server.Metrics) int64 { return m.OpenConnections })),
 		counter("sibyl_cql_requests_total", "CQL requests started.", cql(func(m server.Metrics) int64 { return m.Requests })),
-		counter("sibyl_cql_overloaded_total", "Requests refused past the in-flight bound.", cql(func(m server.Metrics) int64 { return m.Overloaded })),
+		counter("sibyl_cql_overloaded_total", "Requests answered Overloaded (only clients that asked with THROW_ON_OVERLOAD).", cql(func(m server.Metrics) int64 { return m.Overloaded })),
+		counter("sibyl_cql_paused_total", "Times a connection stopped reading for backpressure (in-flight or memory bound).", cql(func(m server.Metrics) int64 { return m.Paused })),
+		gauge("sibyl_cql_bytes_in_flight", "Bytes of client requests and answers in flight.", cql(func(m server.Metrics) int64 { return m.BytesInFlight })),
 		counter("sibyl_cql_protocol_errors_total", "Protocol errors sent.", cql(func(m server.Metrics) int64 { return m.ProtocolErrors })),
 		counter("sibyl_cql_refused_timestamps_total", "Client write timestamps refused: too far ahead of this node's clock, or out of range.",
 			func() float64 { return float64(n.exec.Metrics().RefusedTimestamps) }),

@@ -196,6 +196,7 @@ func (n *Node) openCluster() error {
 		Hints:        n.lazyHints(),
 		WriteTimeout: n.cfg.WriteTimeout, ReadTimeout: n.cfg.ReadTimeout,
 		Metrics: newCoordinatorMetrics(n.metrics),
+		Logger:  n.log.With("component", "coordinator"),
 	})
 	return nil
 }
@@ -245,7 +246,11 @@ func (n *Node) openCQL() error {
 		Address:      ln.Addr().String(),
 		MaxFrameSize: n.cfg.MaxFrameSize,
 		MaxInFlight:  n.cfg.MaxInFlight,
-		Logger:       n.log.With("component", "cql"),
+		// Backpressure: the bytes in flight node-wide and per client.
+		MaxRequestDataInFlight:      n.cfg.MaxRequestDataInFlight,
+		MaxRequestDataInFlightPerIP: n.cfg.MaxRequestDataInFlightPerIP,
+		FrameTimeout:                n.cfg.FrameTimeout,
+		Logger:                      n.log.With("component", "cql"),
 	}, n.exec)
 	if err != nil {
 		return fmt.Errorf("cannot create the CQL server: %w", err)
@@ -389,7 +394,11 @@ func (n *Node) stop(graceful bool) error {
 	} else if n.adminLn != nil {
 		_ = n.adminLn.Close()
 	}
-	errs = append(errs, n.group.Stop(), n.cluster.close())
+	errs = append(errs, n.group.Stop())
+	if graceful && n.coord != nil {
+		n.coord.Wait() // writes behind their answers, and their hints
+	}
+	errs = append(errs, n.cluster.close())
 	if n.engine != nil {
 		if err := n.engine.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("cannot close storage: %w", err))

@@ -53,8 +53,10 @@ const (
 	// requests before connections are cut.
 	DefaultShutdownTimeout = 10 * time.Second
 	// DefaultMaxInFlight bounds concurrently executing requests per client
-	// connection; past it the client gets Overloaded. Drivers default to
-	// 1024-2048 streams per connection, so this rarely binds in practice.
+	// connection; past it the node stops reading from the connection
+	// (backpressure; Overloaded only for clients that ask for it with
+	// THROW_ON_OVERLOAD). Drivers default to 1024-2048 streams per
+	// connection.
 	DefaultMaxInFlight = 1024
 	// DefaultMaxFrameSize is Cassandra's native_transport_max_frame_size
 	// (16 MiB): larger frames are refused with a protocol error.
@@ -118,8 +120,21 @@ type Config struct {
 	// Backend selects the storage; "" means BackendPebble.
 	Backend Backend `yaml:"backend"`
 
-	// MaxInFlight bounds concurrent requests per client connection.
+	// MaxInFlight bounds concurrent requests per client connection; past
+	// it the node stops reading from the connection until answers drain.
 	MaxInFlight int `yaml:"max_in_flight"`
+	// MaxRequestDataInFlight bounds the bytes of requests and answers in
+	// flight across all client connections (Cassandra's
+	// native_transport_max_request_data_in_flight); past it the node
+	// stops reading from connections until answers drain. 0 means the
+	// server's default, derived from the machine's memory.
+	MaxRequestDataInFlight int64 `yaml:"native_transport_max_request_data_in_flight"`
+	// MaxRequestDataInFlightPerIP is the same bound per client address; 0
+	// means a quarter of MaxRequestDataInFlight.
+	MaxRequestDataInFlightPerIP int64 `yaml:"native_transport_max_request_data_in_flight_per_ip"`
+	// FrameTimeout bounds the wait for the rest of a frame a client has
+	// started to send; 0 means the server's default (30 s).
+	FrameTimeout time.Duration `yaml:"native_transport_frame_timeout"`
 	// MaxFrameSize bounds a native-protocol frame's body, in bytes.
 	MaxFrameSize int `yaml:"max_frame_size"`
 	// WriteTimeout and ReadTimeout bound how long the coordinator waits for
@@ -272,6 +287,9 @@ func (c *Config) validateLimits(add func(string, ...any)) {
 	}
 	if c.WriteTimeout < 0 || c.ReadTimeout < 0 || c.ShutdownTimeout < 0 {
 		add("timeouts must not be negative")
+	}
+	if c.MaxRequestDataInFlight < 0 || c.MaxRequestDataInFlightPerIP < 0 || c.FrameTimeout < 0 {
+		add("native_transport_max_request_data_in_flight(_per_ip) and native_transport_frame_timeout must not be negative")
 	}
 	if c.StorageCacheSize < 0 {
 		add("storage_cache_size %d must not be negative", c.StorageCacheSize)

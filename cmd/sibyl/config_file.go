@@ -16,6 +16,8 @@ import (
 // listen_address, cql_port, admin_port, cluster_name, dc, rack,
 // num_tokens, seeds, backend, enable_pprof, max_in_flight, max_frame_size,
 // write_timeout, read_timeout, max_timestamp_ahead, shutdown_timeout,
+// native_transport_max_request_data_in_flight(_per_ip),
+// native_transport_frame_timeout,
 // storage_cache_size) plus
 // the process's logging.
 type fileConfig struct {

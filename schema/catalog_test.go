@@ -98,9 +98,9 @@ func TestCatalogErrors(t *testing.T) {
 		target any
 		want   string
 	}{
-		{"dup keyspace", second(c.CreateKeyspace("ks", simpleRF("1"), true)), &ae, "Keyspace ks already exists"},
+		{"dup keyspace", second(c.CreateKeyspace("ks", simpleRF("1"), true)), &ae, `Cannot add existing keyspace "ks"`},
 		{"bad keyspace name", second(c.CreateKeyspace("bad-name", simpleRF("1"), true)), &inv, "Keyspace name must not be empty"},
-		{"system keyspace", second(c.CreateKeyspace("system_auth", simpleRF("1"), true)), &ae, "already exists"},
+		{"system keyspace", second(c.CreateKeyspace("system_auth", simpleRF("1"), true)), &ae, "Cannot add existing keyspace"},
 		{"drop system", second(c.DropKeyspace("system")), &un, "not user-modifiable"},
 		{"no class", second(c.CreateKeyspace("k2", map[string]string{}, true)), &cfg, "Missing replication strategy class"},
 		{"no rf", second(c.CreateKeyspace("k2", map[string]string{"class": "SimpleStrategy"}, true)), &cfg, "requires a replication_factor"},
@@ -108,7 +108,7 @@ func TestCatalogErrors(t *testing.T) {
 		{"extra opt", second(c.CreateKeyspace("k2", map[string]string{"class": "SimpleStrategy", "replication_factor": "1", "dc1": "1"}, true)), &cfg, "Unrecognized strategy option"},
 		{"local strategy", second(c.CreateKeyspace("k2", map[string]string{"class": "LocalStrategy"}, true)), &cfg, "reserved for internal use"},
 		{"unknown class", second(c.CreateKeyspace("k2", map[string]string{"class": "Nope"}, true)), &cfg, "Unable to find replication strategy class"},
-		{"dup table", second(c.CreateTable(TableDef{Keyspace: "ks", Name: "users", PartitionKey: pk})), &ae, "Table ks.users already exists"},
+		{"dup table", second(c.CreateTable(TableDef{Keyspace: "ks", Name: "users", PartitionKey: pk})), &ae, `Cannot add already existing table "users" to keyspace "ks"`},
 		{"no keyspace", second(c.CreateTable(TableDef{Keyspace: "nope", Name: "t", PartitionKey: pk})), &nf, "Keyspace 'nope' doesn't exist"},
 		{"system table", second(c.CreateTable(TableDef{Keyspace: "system", Name: "t", PartitionKey: pk})), &un, "system keyspace is not user-modifiable"},
 		{"no pk", second(c.CreateTable(TableDef{Keyspace: "ks", Name: "t"})), &inv, "No PRIMARY KEY"},

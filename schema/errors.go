@@ -36,9 +36,9 @@ type AlreadyExistsError struct {
 func (e *AlreadyExistsError) Error() string {
 	switch e.Kind {
 	case ObjectKeyspace:
-		return fmt.Sprintf("Keyspace %s already exists", e.Keyspace)
+		return fmt.Sprintf("Cannot add existing keyspace \"%s\"", e.Keyspace)
 	case ObjectTable:
-		return fmt.Sprintf("Table %s.%s already exists", e.Keyspace, e.Table)
+		return fmt.Sprintf("Cannot add already existing table \"%s\" to keyspace \"%s\"", e.Table, e.Keyspace)
 	case ObjectType:
 		return fmt.Sprintf("A user type with name '%s' already exists", e.Table)
 	}

@@ -78,6 +78,11 @@ func schemaError(err error) error {
 	case errors.As(err, &xe):
 		return xe
 	case errors.As(err, &ae):
+		if ae.Kind == schema.ObjectType {
+			// Cassandra's CreateTypeStatement refuses an existing type
+			// with an InvalidRequestException, not AlreadyExists.
+			return newError(CodeInvalid, ae.Error())
+		}
 		return alreadyExists(ae.Keyspace, ae.Table, ae.Error())
 	case errors.As(err, &nf):
 		return newError(CodeInvalid, nf.Error())

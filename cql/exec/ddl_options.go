@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -121,6 +122,10 @@ func applyTableOptions(base schema.TableOptions, props []*parser.Property) (sche
 		v, err := propertyValue(p.Value)
 		if err != nil {
 			return o, err
+		}
+		if !slices.Contains(schema.TableOptionNames, strings.ToLower(p.Name)) {
+			// PropertyDefinitions.validate: a SyntaxException.
+			return o, syntaxf("Unknown property '%s'", p.Name)
 		}
 		if err := o.Set(p.Name, v); err != nil {
 			return o, schemaError(err)

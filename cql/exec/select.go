@@ -513,29 +513,45 @@ func (a *analyzer) compileOrderBy(st *selectStmt, order []*parser.Ordering) erro
 	return nil
 }
 
-// compileGroupBy accepts a prefix of the primary key columns.
+// compileGroupBy accepts primary key columns in their declared order,
+// the whole partition key included; columns restricted by = may be
+// skipped (Cassandra's SelectStatement.getAggregationSpecification).
 func (a *analyzer) compileGroupBy(st *selectStmt, cols []*parser.ColumnRef) error {
 	if len(cols) == 0 {
 		return nil
 	}
 	t := st.table
 	keyCols := append(append([]*colInfo{}, t.Partition...), t.Clustering...)
-	for i, ref := range cols {
+	next := 0 // index in keyCols of the next column a group column may be
+	for _, ref := range cols {
 		c := t.column(ref.Name)
 		if c == nil {
 			return invalidf("Undefined column name %s", ref.Name)
 		}
-		if i >= len(keyCols) || keyCols[i] != c {
-			if c.isKey() && i < len(keyCols) && st.where.col(keyCols[i].Name) != nil && st.where.col(keyCols[i].Name).eq != nil {
-				return invalidf("Group by currently only support groups of columns following their declared order in the PRIMARY KEY")
-			}
+		if !c.isKey() {
 			return invalidf("Group by is currently only supported on the columns of the PRIMARY KEY, got %s", c.Name)
 		}
+		for {
+			if next >= len(keyCols) {
+				return invalidf("Group by currently only support groups of columns following their declared order in the PRIMARY KEY")
+			}
+			k := keyCols[next]
+			next++
+			if k == c {
+				break
+			}
+			if !st.where.restrictedByEq(k) {
+				return invalidf("Group by currently only support groups of columns following their declared order in the PRIMARY KEY")
+			}
+		}
 	}
-	if len(cols) < len(t.Partition) {
-		return invalidf("Group by is currently only supported on the columns of the PRIMARY KEY, and requires the whole partition key")
+	if next < len(t.Partition) {
+		return invalidf("Group by is not supported on only a part of the partition key")
 	}
-	st.groupBy = len(cols)
+	if next > len(t.Partition) && st.distinct {
+		return invalidf("Grouping on clustering columns is not allowed for SELECT DISTINCT queries")
+	}
+	st.groupBy = next
 	st.aggregate = true
 	return nil
 }

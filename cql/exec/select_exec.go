@@ -286,6 +286,9 @@ func (st *selectStmt) readKeysOrdered(ctx context.Context, e *Executor, run *sel
 		}
 		return c
 	})
+	// A partition's rows keep their order in the merge, so PER PARTITION
+	// LIMIT counts each partition's matching rows as they come.
+	partRows := make(map[string]int, len(lps))
 	for i, it := range items {
 		if run.done {
 			break
@@ -296,10 +299,15 @@ func (st *selectStmt) readKeysOrdered(ctx context.Context, e *Executor, run *sel
 		} else {
 			one.Rows = one.Rows[it.row : it.row+1]
 		}
-		run.startPartition(0)
+		n := partRows[string(one.Key)]
+		if run.ppLimit > 0 && n >= run.ppLimit {
+			continue
+		}
+		run.startPartition(n)
 		if _, _, err := st.partitionRows(e, run, one, i, it.row < 0, now, run.env); err != nil {
 			return err
 		}
+		partRows[string(one.Key)] = run.partRows
 	}
 	return nil
 }

@@ -43,6 +43,15 @@ func (a *analyzer) tableDef(ks string, s *parser.CreateTable) (schema.TableDef, 
 	if s.Table.Keyspace != "" {
 		written = s.Table.Keyspace + "." + s.Table.Name
 	}
+	inline := 0
+	for _, c := range s.Columns {
+		if c.PrimaryKey {
+			inline++
+		}
+	}
+	if inline > 1 || inline == 1 && len(s.PartitionKey) > 0 {
+		return def, invalidf("Multiple PRIMARY KEYs specified (exactly one required)")
+	}
 	pk, ck := s.Key()
 	cols := map[string]*parser.ColumnDef{}
 	for _, c := range s.Columns {

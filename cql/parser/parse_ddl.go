@@ -204,10 +204,8 @@ func (p *parser) parseCreateTable(pos Pos) Statement {
 	s.IfNotExists = p.parseIfNotExists()
 	s.Table = p.parseTableName()
 	p.expectPunct("(")
-	keyPos := Pos{}
 	for p.err == nil {
 		if p.isKw("primary") {
-			keyPos = p.tok().pos
 			p.parsePrimaryKeyClause(s)
 		} else {
 			s.Columns = append(s.Columns, p.parseColumnDef(true))
@@ -216,8 +214,10 @@ func (p *parser) parseCreateTable(pos Pos) Statement {
 			break
 		}
 	}
+	// A table with no primary key, or a key declared both inline and by
+	// a clause, parses: Cassandra refuses them with an InvalidRequest
+	// (CreateTableStatement.Raw), which exec answers.
 	p.expectPunct(")")
-	p.checkPrimaryKey(s, keyPos)
 	if p.acceptKw("with") {
 		p.parseTableProperties(s)
 	}
@@ -259,29 +259,6 @@ func (p *parser) parsePrimaryKeyClause(s *CreateTable) {
 		s.Clustering = append(s.Clustering, p.parseColumnRef())
 	}
 	p.expectPunct(")")
-}
-
-// checkPrimaryKey requires exactly one primary key declaration.
-func (p *parser) checkPrimaryKey(s *CreateTable, clausePos Pos) {
-	if p.err != nil {
-		return
-	}
-	inline := 0
-	for _, d := range s.Columns {
-		if !d.PrimaryKey {
-			continue
-		}
-		inline++
-		if inline > 1 {
-			clausePos = d.Pos
-		}
-	}
-	switch {
-	case inline+len(s.PartitionKey) == 0:
-		p.failAt(s.Table.Pos, "no PRIMARY KEY specified (exactly one required)")
-	case inline > 1 || (inline == 1 && s.PartitionKey != nil):
-		p.failAt(clausePos, "multiple PRIMARY KEYs specified (exactly one required)")
-	}
 }
 
 // parseTableProperties parses the WITH clause of CREATE TABLE.

@@ -104,6 +104,19 @@ fuzz:
 		done; \
 	done
 
+## soak: random fault schedules (internal/faults) against in-process clusters for SOAK_TIME (default 10m); each failing schedule prints its seed
+# The test draws schedules until SIBYL_SOAK_TIME is up and bounds each one
+# itself (a hung schedule panics with every goroutine's stack), hence no
+# go test timeout. The full log goes to SOAK_LOG; replay a failing seed
+# with SIBYL_FAULTS_SEED=<seed> go test ./internal/faults -run TestRandomSchedules -v
+SOAK_TIME ?= 10m
+SOAK_LOG  ?= /tmp/sibyl-soak.log
+.PHONY: soak
+soak:
+	SIBYL_SOAK_TIME=$(SOAK_TIME) $(GO) test ./internal/faults -run '^TestRandomSchedules$$' -count=1 -timeout 0 -v 2>&1 \
+		| tee $(SOAK_LOG) \
+		| grep --line-buffered -E '^(=== RUN|\s*--- |FAIL|ok|PASS)|faults seed|anomalies|failing seeds'
+
 ## bench: the benchmark suite (writes BENCHMARKS.md)
 bench: build
 	@if [ -x bench/suite.sh ]; then ./bench/suite.sh; \

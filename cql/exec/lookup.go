@@ -45,7 +45,13 @@ func (a *analyzer) lookupWritable(tn *parser.TableName) (*tableInfo, error) {
 func (a *analyzer) resolveType(tr *parser.TypeRef, ks string) (*schema.Type, error) {
 	t, err := schema.ParseType(tr.String(), a.cat.TypeResolver(ks))
 	if err != nil {
-		return nil, newError(CodeInvalid, typeErrorMessage(err))
+		msg := typeErrorMessage(err)
+		// Cassandra names the type as it resolved it, in the statement's
+		// keyspace (RawUT.prepare: "Unknown type ks.name").
+		if name, ok := strings.CutPrefix(msg, "Unknown type "); ok && ks != "" && !strings.Contains(name, ".") {
+			msg = "Unknown type " + ks + "." + name
+		}
+		return nil, newError(CodeInvalid, msg)
 	}
 	return t, nil
 }

@@ -1,6 +1,9 @@
 package exec
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/sibyldb/sibyl/cql/parser"
 	"github.com/sibyldb/sibyl/schema"
 )
@@ -156,7 +159,7 @@ func (a *analyzer) analyzeUpdate(s *parser.Update) (*writeStmt, error) {
 		}
 		w.ops = append(w.ops, op)
 	}
-	if w.where, err = a.compileWriteWhere(t, s.Where); err != nil {
+	if w.where, err = a.compileWriteWhere(t, s.Where, "UPDATE"); err != nil {
 		return nil, err
 	}
 	a.notePKFromWhere(t, s.Where)
@@ -224,7 +227,7 @@ func (a *analyzer) analyzeDelete(s *parser.Delete) (*writeStmt, error) {
 		}
 		w.ops = append(w.ops, op)
 	}
-	if w.where, err = a.compileWriteWhere(t, s.Where); err != nil {
+	if w.where, err = a.compileWriteWhere(t, s.Where, "DELETE"); err != nil {
 		return nil, err
 	}
 	a.notePKFromWhere(t, s.Where)
@@ -243,9 +246,10 @@ func (a *analyzer) analyzeDelete(s *parser.Delete) (*writeStmt, error) {
 	return w, nil
 }
 
-// compileWriteWhere compiles the WHERE of UPDATE/DELETE: = or IN on every
-// partition key column, and only key columns.
-func (a *analyzer) compileWriteWhere(t *tableInfo, rels []*parser.Relation) (*whereClause, error) {
+// compileWriteWhere compiles the WHERE of UPDATE/DELETE (kind): = or IN
+// on every partition key column, and only key columns, checked in the
+// order and with the messages of Cassandra's StatementRestrictions.
+func (a *analyzer) compileWriteWhere(t *tableInfo, rels []*parser.Relation, kind string) (*whereClause, error) {
 	w, err := a.compileWhere(t, rels)
 	if err != nil {
 		return nil, err
@@ -253,26 +257,40 @@ func (a *analyzer) compileWriteWhere(t *tableInfo, rels []*parser.Relation) (*wh
 	if err := w.checkClusteringOrder(t); err != nil {
 		return nil, err
 	}
-	if w.token != nil {
-		return nil, invalidf("The token function cannot be used in WHERE clauses for UPDATE and DELETE statements")
-	}
+	var nonKey []string
 	for name, r := range w.cols {
 		if !r.col.isKey() {
-			return nil, invalidf("Non PRIMARY KEY columns found in where clause: %s ", name)
+			nonKey = append(nonKey, name)
 		}
+	}
+	if len(nonKey) > 0 {
+		slices.Sort(nonKey)
+		return nil, invalidf("Non PRIMARY KEY columns found in where clause: %s ", strings.Join(nonKey, ", "))
+	}
+	for name, r := range w.cols {
 		if r.contains != nil || r.containsKey != nil {
 			return nil, invalidf("Cannot use CONTAINS on column %s in a modification statement", name)
 		}
-		if r.col.Kind == kindPartition && r.isSlice() {
-			return nil, invalidf("Only EQ and IN relation are supported on the partition key (unless you use the token() function)")
+	}
+	if w.token != nil {
+		return nil, invalidf("The token function cannot be used in WHERE clauses for %s statements", kind)
+	}
+	var missing []string
+	slice := false
+	for _, c := range t.Partition {
+		r := w.col(c.Name)
+		switch {
+		case r == nil || (!r.isEqOrIn() && !r.isSlice()):
+			missing = append(missing, c.Name)
+		case r.isSlice():
+			slice = true
 		}
 	}
-	if !hasFullPartitionKey(t, w) {
-		for _, c := range t.Partition {
-			if r := w.col(c.Name); r == nil || !r.isEqOrIn() {
-				return nil, invalidf("Some partition key parts are missing: %s", c.Name)
-			}
-		}
+	if len(missing) > 0 {
+		return nil, invalidf("Some partition key parts are missing: %s", strings.Join(missing, ", "))
+	}
+	if slice {
+		return nil, invalidf("Only EQ and IN relation are supported on the partition key (unless you use the token() function) for %s statements", kind)
 	}
 	return w, nil
 }

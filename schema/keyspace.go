@@ -122,6 +122,11 @@ func NormalizeReplication(opts map[string]string, dcs []string) (map[string]stri
 	case "LocalStrategy", "EverywhereStrategy":
 		return nil, configf("Unable to use given strategy class: %s is reserved for internal use.", short)
 	}
+	// FBUtilities.classForName's message, on the name as Cassandra
+	// qualifies it (AbstractReplicationStrategy.getClass).
+	if !strings.Contains(class, ".") {
+		class = locatorPackage + class
+	}
 	return nil, configf("Unable to find replication strategy class '%s'", class)
 }
 

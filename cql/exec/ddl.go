@@ -3,6 +3,7 @@ package exec
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/sibyldb/sibyl/cql/parser"
 	"github.com/sibyldb/sibyl/schema"
@@ -148,7 +149,7 @@ func (a *analyzer) createKeyspace(s *parser.CreateKeyspace) (plan, error) {
 		change: func(e *Executor, cat *schema.Catalog) (*schema.Catalog, error) {
 			repl, err := schema.NormalizeReplication(opts.replication, e.dataCenters())
 			if err != nil {
-				return nil, err
+				return nil, replicationError(err, s.Name)
 			}
 			return cat.CreateKeyspace(s.Name, repl, durable)
 		},
@@ -168,7 +169,7 @@ func (a *analyzer) alterKeyspace(s *parser.AlterKeyspace) (plan, error) {
 			if repl != nil {
 				var err error
 				if repl, err = schema.NormalizeReplication(repl, e.dataCenters()); err != nil {
-					return nil, err
+					return nil, replicationError(err, s.Name)
 				}
 			}
 			return cat.AlterKeyspace(s.Name, repl, opts.durable)
@@ -197,6 +198,17 @@ func (a *analyzer) dropKeyspace(s *parser.DropKeyspace) plan {
 
 // dataCenters lists the cluster's data centers, for checking
 // NetworkTopologyStrategy options.
+// replicationError names the keyspace in an unrecognized strategy option,
+// as AbstractReplicationStrategy.validateExpectedOptions does ("... passed
+// to SimpleStrategy for keyspace ks").
+func replicationError(err error, keyspace string) error {
+	var ce *schema.ConfigError
+	if errors.As(err, &ce) && strings.HasPrefix(ce.Msg, "Unrecognized strategy option") {
+		return configf("%s for keyspace %s", ce.Msg, keyspace)
+	}
+	return err
+}
+
 func (e *Executor) dataCenters() []string {
 	seen := map[string]bool{}
 	var out []string

@@ -5,6 +5,20 @@ package exec
 // FILTERING), with Cassandra's rules.
 func (st *selectStmt) checkRestrictions() error {
 	t, w := st.table, st.where
+	if !st.filtering && t.virtual == nil {
+		// As Cassandra's StatementRestrictions without ALLOW FILTERING:
+		// the clustering relations' order first (checked as they merge),
+		// then the partition key, then gaps in the clustering columns.
+		if err := w.checkClusteringOrder(t); err != nil {
+			return err
+		}
+		if st.partitionKeyNeedsFilter() {
+			return filteringError()
+		}
+		if err := w.checkClusteringGaps(t); err != nil {
+			return err
+		}
+	}
 	filter := false
 	partial := false
 	restrictedPK := 0
@@ -71,3 +85,21 @@ func (st *selectStmt) clusteringNeedsFilter(fullKey bool) bool {
 // scanAllowsClustering: Cassandra accepts clustering restrictions without
 // the partition key only with filtering; virtual tables filter freely.
 func (st *selectStmt) scanAllowsClustering() bool { return st.table.virtual != nil }
+
+// partitionKeyNeedsFilter is Cassandra's PartitionKeyRestrictions
+// .needFiltering: some but not all partition key columns restricted, or
+// one by something other than = or IN (token() aside).
+func (st *selectStmt) partitionKeyNeedsFilter() bool {
+	restricted, eqIn := 0, 0
+	for _, c := range st.table.Partition {
+		r := st.where.col(c.Name)
+		if r == nil || (!r.isEqOrIn() && !r.isSlice() && r.contains == nil && r.containsKey == nil) {
+			continue
+		}
+		restricted++
+		if r.isEqOrIn() {
+			eqIn++
+		}
+	}
+	return restricted > 0 && eqIn < len(st.table.Partition)
+}

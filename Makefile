@@ -46,7 +46,7 @@ cluster-stop: build
 	./$(BIN) cluster stop --data-dir ./data
 
 ## test: install test dependencies, lint, unit and integration tests, driver interop tests
-test: deps lint unit race interop
+test: deps lint unit race interop gocql-suites
 
 deps: go-deps node-deps python-deps
 
@@ -93,6 +93,12 @@ race:
 ## interop: the Node.js and Python drivers against a fresh bin/sibyl
 interop: build node-deps python-deps
 	PYTHON=$(PYTHON) ./interop/run.sh ./$(BIN)
+
+## gocql-suites: gocql v1.7.0's and cassandra-gocql-driver v2.1.2's own server tests against a fresh node and a fresh 3-node cluster (interop/gocql/README.md)
+.PHONY: gocql-suites
+gocql-suites: build
+	cd interop/gocql && GOWORK=off $(GO) vet ./... && GOWORK=off $(GO) test -count=1 ./... \
+		&& GOWORK=off $(GO) run . -sibyl $(CURDIR)/$(BIN) -parallel 2
 
 ## fuzz: every Fuzz target for FUZZTIME each (default 10s)
 fuzz:

@@ -21,6 +21,9 @@ type selectStmt struct {
 	groupBy   int // number of primary key columns grouped by; 0 = none
 	reversed  bool
 	orderBy   bool // an ORDER BY was given
+	// orderCols are the clustering columns ORDER BY names: results merged
+	// from several partitions are sorted on them alone.
+	orderCols []*colInfo
 	limit     term
 	ppLimit   term
 	filtering bool // ALLOW FILTERING
@@ -500,6 +503,7 @@ func (a *analyzer) compileOrderBy(st *selectStmt, order []*parser.Ordering) erro
 			return invalidf("Order by currently only supports the ordering of columns following their declared order in the PRIMARY KEY")
 		}
 		next++
+		st.orderCols = append(st.orderCols, c)
 		rev := o.Desc != c.Desc
 		if i > 0 && rev != reversed {
 			return invalidf("Unsupported order by relation")

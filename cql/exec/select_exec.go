@@ -273,19 +273,36 @@ func (st *selectStmt) readKeysOrdered(ctx context.Context, e *Executor, run *sel
 			items = append(items, item{lp, i})
 		}
 	}
-	clusteringOf := func(it item) []byte {
+	// Cassandra sorts the merged rows on the ORDER BY columns only, in
+	// clustering order (a stable sort: ties keep partition order), a null
+	// clustering (a static-only row) first.
+	keyOf := make([][][]byte, len(items))
+	for i, it := range items {
 		if it.row < 0 {
-			return nil
+			continue
 		}
-		return it.lp.Rows[it.row].Clustering
+		ck, err := st.table.decodeClustering(it.lp.Rows[it.row].Clustering)
+		if err != nil {
+			return Errorf(CodeServerError, "cannot decode clustering key: %s", err.Error())
+		}
+		keyOf[i] = ck
 	}
-	slices.SortStableFunc(items, func(a, b item) int {
-		c := bytes.Compare(clusteringOf(a), clusteringOf(b))
+	idx := make([]int, len(items))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		c := st.compareOrdering(keyOf[a], keyOf[b])
 		if st.reversed {
 			return -c
 		}
 		return c
 	})
+	sorted := make([]item, len(items))
+	for i, j := range idx {
+		sorted[i] = items[j]
+	}
+	items = sorted
 	// A partition's rows keep their order in the merge, so PER PARTITION
 	// LIMIT counts each partition's matching rows as they come.
 	partRows := make(map[string]int, len(lps))
@@ -310,6 +327,32 @@ func (st *selectStmt) readKeysOrdered(ctx context.Context, e *Executor, run *sel
 		partRows[string(one.Key)] = run.partRows
 	}
 	return nil
+}
+
+// compareOrdering compares two rows' clustering values on the ORDER BY
+// columns in clustering order; nil (a static-only row) sorts first.
+func (st *selectStmt) compareOrdering(a, b [][]byte) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	for _, c := range st.orderCols {
+		if c.Position >= len(a) || c.Position >= len(b) {
+			continue
+		}
+		r := compareValues(c.Type, a[c.Position], b[c.Position])
+		if c.Desc {
+			r = -r
+		}
+		if r != 0 {
+			return r
+		}
+	}
+	return 0
 }
 
 // tokenRange is the (start, end] token range a range read covers.

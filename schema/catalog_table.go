@@ -287,8 +287,23 @@ func (c *Catalog) AddColumns(ks, table string, cols []ColumnDef) (*Catalog, erro
 		if t.Column(d.Name) != nil {
 			return nil, invalidf("Column with name '%s' already exists", d.Name)
 		}
-		if dc, ok := t.Dropped(d.Name); ok && d.Type != nil && dc.Type.String() != expandUDTs(d.Type).String() {
-			return nil, invalidf("Cannot re-add previously dropped column '%s' of type %s, incompatible with previous type %s", d.Name, d.Type, dc.Type)
+		if len(t.Clustering) == 0 && d.Static {
+			return nil, invalidf("Static columns are only useful (and thus allowed) if the table has at least one clustering column")
+		}
+		if dc, ok := t.Dropped(d.Name); ok && d.Type != nil {
+			if dc.Type.String() != expandUDTs(d.Type).String() {
+				return nil, invalidf("Cannot re-add previously dropped column '%s' of type %s, incompatible with previous type %s", d.Name, d.Type, dc.Type)
+			}
+			if (dc.Kind == Static) != d.Static {
+				kind, prev := "REGULAR", "REGULAR"
+				if d.Static {
+					kind = "STATIC"
+				}
+				if dc.Kind == Static {
+					prev = "STATIC"
+				}
+				return nil, invalidf("Cannot re-add previously dropped column '%s' of kind %s, incompatible with previous kind %s", d.Name, kind, prev)
+			}
 		}
 		if err := t.addColumn(d); err != nil {
 			return nil, err
@@ -313,9 +328,12 @@ func (c *Catalog) DropColumns(ks, table string, names []string, droppedAt int64)
 		col := t.Column(n)
 		switch {
 		case col == nil:
-			return nil, &NotFoundError{Kind: ObjectColumn, Keyspace: ks, Table: table, Name: n}
+			// AlterTableStatement.DropColumns's message.
+			return nil, invalidf("Column %s was not found in table '%s'", n, t.QualifiedName())
 		case col.IsPrimaryKey():
-			return nil, invalidf("Cannot drop PRIMARY KEY column %s", QuoteIdent(n))
+			return nil, invalidf("Cannot drop PRIMARY KEY column %s", n)
+		case col.Type.Kind == KindUDT && col.Type.IsMultiCell():
+			return nil, invalidf("Cannot drop non-frozen column %s of user type %s", n, col.Type)
 		}
 		t.DroppedColumns = append(t.DroppedColumns, DroppedColumn{Name: n, Type: expandUDTs(col.Type), Kind: col.Kind, DroppedAt: droppedAt, ID: col.ID})
 		t.Columns = slices.DeleteFunc(t.Columns, func(x *Column) bool { return x.Name == n })

@@ -122,7 +122,7 @@ func TestCatalogErrors(t *testing.T) {
 		{"drop missing table", second(c.DropTable("ks", "nope")), &nf, "Table 'ks.nope' doesn't exist"},
 		{"add existing column", second(c.AddColumns("ks", "users", []ColumnDef{{Name: "name", Type: TextType}})), &inv, "already exists"},
 		{"drop pk column", second(c.DropColumns("ks", "users", []string{"id"}, 1)), &inv, "Cannot drop PRIMARY KEY column id"},
-		{"drop missing column", second(c.DropColumns("ks", "users", []string{"nope"}, 1)), &nf, "doesn't exist"},
+		{"drop missing column", second(c.DropColumns("ks", "users", []string{"nope"}, 1)), &inv, "Column nope was not found in table 'ks.users'"},
 		{"rename regular", second(c.RenameColumns("ks", "users", []Rename{{"name", "n"}})), &inv, "Cannot rename non PRIMARY KEY column"},
 		{"rename onto existing", second(c.RenameColumns("ks", "users", []Rename{{"seq", "name"}})), &inv, "already exists"},
 		{"drop used type", second(c.DropType("ks", "address")), &inv, "still used by table ks.users"},

@@ -156,26 +156,45 @@ func hasFullPartitionKey(t *tableInfo, w *whereClause) bool {
 }
 
 // clusteringPrefixes evaluates the = and IN restrictions on the leading
-// clustering columns (single or multi-column) and returns the prefixes
-// they allow, in clustering order, and how many columns they fix.
+// clustering columns (single columns, and a tuple starting where they
+// stop) and returns the prefixes they allow and how many columns they fix.
 func clusteringPrefixes(t *tableInfo, w *whereClause, env *bindEnv) ([][][]byte, int, error) {
-	if m := w.multi; m != nil && (m.eq != nil || m.in != nil || m.inList != nil) {
-		return multiEqPrefixes(m, env)
-	}
-	var perCol [][][]byte
-	for _, c := range t.Clustering {
-		r := w.col(c.Name)
-		if r == nil || !r.isEqOrIn() {
-			break
+	prefixes := [][][]byte{{}}
+	n := 0
+	for n < len(t.Clustering) {
+		var next [][][]byte // the values of the columns from n on
+		if m := w.multi; m != nil && m.cols[0].Position == n && m.kind() != rkSlice {
+			tuples, k, err := multiEqPrefixes(m, env)
+			if err != nil {
+				return nil, 0, err
+			}
+			next, n = tuples, n+k
+		} else {
+			r := w.col(t.Clustering[n].Name)
+			if r == nil || !r.isEqOrIn() {
+				break
+			}
+			vals, err := eqInValues(r, env)
+			if err != nil {
+				return nil, 0, err
+			}
+			for _, v := range vals {
+				next = append(next, [][]byte{v})
+			}
+			n++
 		}
-		vals, err := eqInValues(r, env)
-		if err != nil {
-			return nil, 0, err
+		if len(prefixes)*len(next) > maxCartesian {
+			return nil, 0, invalidf("Too many keys: the IN restrictions select more than %d combinations", maxCartesian)
 		}
-		perCol = append(perCol, vals)
+		out := make([][][]byte, 0, len(prefixes)*len(next))
+		for _, p := range prefixes {
+			for _, v := range next {
+				out = append(out, append(slices.Clip(p), v...))
+			}
+		}
+		prefixes = out
 	}
-	prefixes, err := cartesian(perCol)
-	return prefixes, len(perCol), err
+	return prefixes, n, nil
 }
 
 func multiEqPrefixes(m *multiRestriction, env *bindEnv) ([][][]byte, int, error) {
@@ -280,8 +299,8 @@ func prefixSlices(t *tableInfo, w *whereClause, env *bindEnv, p [][]byte, n int)
 			s, err := narrowSlice(t, env, s, p, c, r.lo, r.hi)
 			return []schema.Slice{s}, err
 		}
-		if m := w.multi; m != nil && n == 0 && (m.lo != nil || m.hi != nil) {
-			return multiSlices(t, env, m)
+		if m := w.multi; m != nil && m.cols[0].Position == n && (m.lo != nil || m.hi != nil) {
+			return multiSlices(t, env, m, p)
 		}
 	}
 	return []schema.Slice{s}, nil
@@ -349,7 +368,7 @@ func columnRange(t *tableInfo, s schema.Slice, p [][]byte, c *colInfo, lo, hi *v
 // (c1, c2) > (a, b). Tuples compare by value whatever the clustering
 // order, so on DESC or mixed-order columns the range is cut into one
 // slice per column: c1 > a, then c1 = a and c2 > b, and so on.
-func multiSlices(t *tableInfo, env *bindEnv, m *multiRestriction) ([]schema.Slice, error) {
+func multiSlices(t *tableInfo, env *bindEnv, m *multiRestriction, p [][]byte) ([]schema.Slice, error) {
 	lo, err := bindTupleBound(m.lo, env)
 	if err != nil {
 		return nil, err
@@ -364,12 +383,12 @@ func multiSlices(t *tableInfo, env *bindEnv, m *multiRestriction) ([]schema.Slic
 		}
 		for i, v := range b.vals {
 			if v == nil {
-				return nil, invalidf("Invalid null value in condition for column %s", t.Clustering[i].Name)
+				return nil, invalidf("Invalid null value in condition for column %s", m.cols[i].Name)
 			}
 		}
 	}
 	var out []schema.Slice
-	err = tupleRanges(t, nil, lo, hi, &out)
+	err = tupleRanges(t, p, lo, hi, &out)
 	return out, err
 }
 

@@ -90,13 +90,6 @@ func (a *analyzer) compileWhere(t *tableInfo, rels []*parser.Relation) (*whereCl
 			return nil, err
 		}
 	}
-	if w.multi != nil {
-		for _, c := range t.Clustering {
-			if r := w.cols[c.Name]; r != nil && (r.isEqOrIn() || r.isSlice()) {
-				return nil, invalidf("Mixing single column relations and multi column relations on clustering columns is not allowed")
-			}
-		}
-	}
 	return w, nil
 }
 
@@ -129,7 +122,7 @@ func (a *analyzer) compileColumnRelation(t *tableInfo, w *whereClause, rel *pars
 	if rel.MapKey != nil {
 		return a.compileMapEntry(t, r, rel)
 	}
-	if m := w.multi; m != nil && c.Kind == kindClustering && c.Position < len(m.cols) {
+	if m := w.multi; m != nil && c.Kind == kindClustering && m.covers(c) {
 		switch rel.Op {
 		case parser.OpEq, parser.OpIn, parser.OpLt, parser.OpLte, parser.OpGt, parser.OpGte:
 			slice := rel.Op != parser.OpEq && rel.Op != parser.OpIn
@@ -304,12 +297,6 @@ func (a *analyzer) compileTupleRelation(t *tableInfo, w *whereClause, rel *parse
 	if len(cols) > 0 {
 		slice := rel.Op == parser.OpGt || rel.Op == parser.OpGte || rel.Op == parser.OpLt || rel.Op == parser.OpLte
 		w.clSeq = append(w.clSeq, clRel{first: cols[0].Position, last: cols[len(cols)-1].Position, slice: slice})
-		if cols[0].Position != 0 {
-			// Only tuples starting at the first clustering column are
-			// executed; Cassandra refuses the others without filtering.
-			return invalidf("PRIMARY KEY column \"%s\" cannot be restricted as preceding column \"%s\" is not restricted",
-				cols[0].Name, t.Clustering[0].Name)
-		}
 	}
 	typ := schema.TupleOf(types...)
 	m := &multiRestriction{cols: cols, typ: typ}
@@ -333,7 +320,12 @@ func (a *analyzer) compileTupleRelation(t *tableInfo, w *whereClause, rel *parse
 	}
 	if old := w.multi; old != nil {
 		common := commonNames(old.cols, cols)
-		if err := mergeConflict(old.kind(), m.kind(), common, true, old.lo != nil && m.lo != nil, old.hi != nil && m.hi != nil, old.cols[0], cols[0]); err != nil {
+		if common == "" {
+			// Cassandra keeps one restriction per tuple of columns; this
+			// server keeps one tuple restriction per statement.
+			return invalidf("More than one multi-column relation on distinct clustering columns is not supported by this server: %s", rel.String())
+		}
+		if err := mergeConflict(old.kind(), m.kind(), common, old.cols[0] == cols[0], old.lo != nil && m.lo != nil, old.hi != nil && m.hi != nil, old.cols[0], cols[0]); err != nil {
 			return err
 		}
 		if m.lo == nil {
@@ -365,6 +357,11 @@ func restrictionKind(eq, in bool) int {
 		return rkIn
 	}
 	return rkSlice
+}
+
+// covers reports whether c is one of the tuple's columns.
+func (m *multiRestriction) covers(c *colInfo) bool {
+	return c.Position >= m.cols[0].Position && c.Position <= m.cols[len(m.cols)-1].Position
 }
 
 func (m *multiRestriction) kind() int {

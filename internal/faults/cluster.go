@@ -267,11 +267,10 @@ func (n *Node) config(seeds []string) node.Config {
 }
 
 // start opens the node on its data directory and serves it. Ports just
-// released by a previous run of the node are retried for a while.
+// released by a previous run of the node are retried for a while. Only
+// the harness starts and stops a node, one operation at a time.
 func (n *Node) start(seeds []string) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.n != nil {
+	if n.Running() {
 		return fmt.Errorf("%s is already running", n)
 	}
 	var nn *node.Node
@@ -289,6 +288,8 @@ func (n *Node) start(seeds []string) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- nn.Serve(ctx) }()
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	n.n, n.cancel, n.served = nn, cancel, served
 	n.gen++
 	n.c.record(n.Index, true)

@@ -19,17 +19,42 @@ func (a *analyzer) createType(s *parser.CreateType) (plan, error) {
 	}
 	names := make([]string, len(s.Fields))
 	types := make([]*schema.Type, len(s.Fields))
+	var typeErr error // the first field type that does not resolve
 	for i, f := range s.Fields {
 		t, err := a.resolveType(f.Type, ks)
-		if err != nil {
-			return nil, err
+		if err != nil && typeErr == nil {
+			typeErr = err
 		}
 		names[i], types[i] = f.Name, t
 	}
+	// CreateTypeStatement.apply's order: an existing type, a duplicate
+	// field, a counter or non-frozen UDT field, then the field types.
 	return &ddlPlan{
 		ifNotExists: s.IfNotExists,
 		result:      typeChange(ChangeCreated, ks, s.Name.Name),
 		change: func(_ *Executor, cat *schema.Catalog) (*schema.Catalog, error) {
+			if cat.UserType(ks, s.Name.Name) != nil {
+				return nil, &schema.AlreadyExistsError{Kind: schema.ObjectType, Keyspace: ks, Table: s.Name.Name}
+			}
+			seen := map[string]bool{}
+			for _, n := range names {
+				if seen[n] {
+					return nil, invalidf("Duplicate field name '%s' in type '%s'", n, s.Name.Name)
+				}
+				seen[n] = true
+			}
+			for _, t := range types {
+				switch {
+				case t == nil:
+				case t.IsCounter():
+					return nil, invalidf("A user type cannot contain counters")
+				case t.Kind == schema.KindUDT && !t.Frozen:
+					return nil, invalidf("A user type cannot contain non-frozen UDTs")
+				}
+			}
+			if typeErr != nil {
+				return nil, typeErr
+			}
 			return cat.CreateType(ks, s.Name.Name, names, types)
 		},
 	}, nil

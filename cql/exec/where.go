@@ -254,6 +254,20 @@ func (a *analyzer) compileTokenRelation(t *tableInfo, w *whereClause, rel *parse
 		return err
 	}
 	b := &bound{t: tm, incl: rel.Op == parser.OpLte || rel.Op == parser.OpGte}
+	// Cassandra's TokenRestriction merge rules and messages.
+	names := partitionNames(t)
+	names = names[1 : len(names)-1]
+	tr := w.token
+	switch {
+	case tr.eq != nil:
+		return invalidf("%s cannot be restricted by more than one relation if it includes an Equal", names)
+	case (tr.lo != nil || tr.hi != nil) && rel.Op == parser.OpEq:
+		return invalidf("Columns \"%s\" cannot be restricted by both an equality and an inequality relation", names)
+	case tr.lo != nil && (rel.Op == parser.OpGt || rel.Op == parser.OpGte):
+		return invalidf("More than one restriction was found for the start bound on %s", names)
+	case tr.hi != nil && (rel.Op == parser.OpLt || rel.Op == parser.OpLte):
+		return invalidf("More than one restriction was found for the end bound on %s", names)
+	}
 	switch rel.Op {
 	case parser.OpEq:
 		w.token.eq = tm

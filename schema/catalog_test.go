@@ -125,7 +125,7 @@ func TestCatalogErrors(t *testing.T) {
 		{"drop missing column", second(c.DropColumns("ks", "users", []string{"nope"}, 1)), &inv, "Column nope was not found in table 'ks.users'"},
 		{"rename regular", second(c.RenameColumns("ks", "users", []Rename{{"name", "n"}})), &inv, "Cannot rename non PRIMARY KEY column"},
 		{"rename onto existing", second(c.RenameColumns("ks", "users", []Rename{{"seq", "name"}})), &inv, "already exists"},
-		{"drop used type", second(c.DropType("ks", "address")), &inv, "still used by table ks.users"},
+		{"drop used type", second(c.DropType("ks", "address")), &inv, "still used by tables users"},
 		{"dup type", second(c.CreateType("ks", "address", []string{"a"}, []*Type{IntType})), &ae, "already exists"},
 		{"reserved type name", second(c.CreateType("ks", "text", []string{"a"}, []*Type{IntType})), &inv, "reserved"},
 		{"dup field", second(c.CreateType("ks", "t2", []string{"a", "a"}, []*Type{IntType, IntType})), &inv, "Duplicate field name"},

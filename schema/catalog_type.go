@@ -145,8 +145,13 @@ func (c *Catalog) DropType(ks, name string) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	if users := tablesUsing(k, name); len(users) > 0 {
-		return nil, invalidf("Cannot drop user type %s.%s as it is still used by %s", QuoteIdent(ks), QuoteIdent(name), strings.Join(users, ", "))
+	// DropTypeStatement's messages: user types first, then tables.
+	types, tables := typeUsers(k, name)
+	if len(types) > 0 {
+		return nil, invalidf("Cannot drop user type '%s.%s' as it is still used by user types %s", ks, name, strings.Join(types, ", "))
+	}
+	if len(tables) > 0 {
+		return nil, invalidf("Cannot drop user type '%s.%s' as it is still used by tables %s", ks, name, strings.Join(tables, ", "))
 	}
 	k = k.clone()
 	delete(k.Types, name)
@@ -183,20 +188,19 @@ func keyspaceWithTypeChange(k *Keyspace, ut *UserType) *Keyspace {
 	return k
 }
 
-// tablesUsing returns the names of the tables and types of keyspace k that
-// use the user type name.
-func tablesUsing(k *Keyspace, name string) []string {
-	var out []string
-	for _, t := range k.SortedTables() {
-		if slices.ContainsFunc(t.Columns, func(col *Column) bool { return col.Type.ReferencesUDT(k.Name, name) }) {
-			out = append(out, "table "+t.QualifiedName())
-		}
-	}
+// typeUsers returns the names of the user types and tables of keyspace k
+// that use the user type name.
+func typeUsers(k *Keyspace, name string) (types, tables []string) {
 	for _, n := range slices.Sorted(maps.Keys(k.Types)) {
 		ut := k.Types[n]
 		if n != name && slices.ContainsFunc(ut.FieldTypes, func(x *Type) bool { return x.ReferencesUDT(k.Name, name) }) {
-			out = append(out, "user type "+ut.QualifiedName())
+			types = append(types, n)
 		}
 	}
-	return out
+	for _, t := range k.SortedTables() {
+		if slices.ContainsFunc(t.Columns, func(col *Column) bool { return col.Type.ReferencesUDT(k.Name, name) }) {
+			tables = append(tables, t.Name)
+		}
+	}
+	return types, tables
 }

@@ -60,27 +60,39 @@ func (a *analyzer) insertValue(w *writeStmt, c *colInfo, x parser.Expr) error {
 }
 
 // checkInsertKey requires every partition key column, and every
-// clustering column unless only static columns are inserted.
+// clustering column unless only static columns are inserted; as
+// Cassandra's StatementRestrictions, each error lists every missing one.
 func checkInsertKey(t *tableInfo, seen map[string]bool) error {
+	var missing []string
 	for _, c := range t.Partition {
 		if !seen[c.Name] {
-			return invalidf("Some partition key parts are missing: %s", c.Name)
+			missing = append(missing, c.Name)
 		}
 	}
-	onlyStatic := true
+	if len(missing) > 0 {
+		return invalidf("Some partition key parts are missing: %s", strings.Join(missing, ", "))
+	}
+	// Cassandra's applyOnlyToStaticColumns: no clustering column given,
+	// and the columns set are static ones only (at least one).
+	onlyStatic, anyStatic := true, false
 	for name := range seen {
-		if c := t.column(name); c.Kind == kindRegular {
+		switch t.column(name).Kind {
+		case kindRegular, kindClustering:
 			onlyStatic = false
+		case kindStatic:
+			anyStatic = true
 		}
 	}
-	anyClustering := false
-	for _, c := range t.Clustering {
-		anyClustering = anyClustering || seen[c.Name]
+	if onlyStatic && anyStatic {
+		return nil
 	}
 	for _, c := range t.Clustering {
-		if !seen[c.Name] && (anyClustering || !onlyStatic || !t.hasStatic()) {
-			return invalidf("Some clustering keys are missing: %s", c.Name)
+		if !seen[c.Name] {
+			missing = append(missing, c.Name)
 		}
+	}
+	if len(missing) > 0 {
+		return invalidf("Some clustering keys are missing: %s", strings.Join(missing, ", "))
 	}
 	return nil
 }

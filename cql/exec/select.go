@@ -602,32 +602,11 @@ func appendSelectorColumns(out []*colInfo, s selector) []*colInfo {
 		return append(out, s.col)
 	case writetimeSelector:
 		return append(out, s.col)
-	case fieldSelector:
-		return appendSelectorColumns(out, s.inner)
-	case elementSelector:
-		return appendSelectorColumns(out, s.inner)
-	case sliceSelector:
-		return appendSelectorColumns(out, s.inner)
-	case castSelector:
-		return appendSelectorColumns(out, s.inner)
-	case scalarFuncSelector:
-		for _, a := range s.args {
-			out = appendSelectorColumns(out, a)
-		}
-	case scalarOverAggregate:
-		for _, a := range s.args {
-			out = appendSelectorColumns(out, a)
-		}
-	case countSelector:
-		if s.arg != nil {
-			return appendSelectorColumns(out, s.arg)
-		}
-	case minMaxSelector:
-		return appendSelectorColumns(out, s.arg)
-	case sumAvgSelector:
-		return appendSelectorColumns(out, s.arg)
 	case tokenSelector:
 		return append(out, s.cols...)
+	}
+	for _, a := range selectorArgs(s) {
+		out = appendSelectorColumns(out, a)
 	}
 	return out
 }

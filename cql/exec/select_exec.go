@@ -45,6 +45,9 @@ func (st *selectStmt) newRun(env *bindEnv, o *QueryOptions) (*selectRun, *paging
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkSelectionValues(st.sels, env); err != nil {
+		return nil, nil, err
+	}
 	run := &selectRun{st: st, env: env, filter: filter, remaining: limit, ppLimit: pp}
 	if o.PageSize > 0 && !(st.aggregate && st.groupBy == 0) {
 		run.pageSize = int(o.PageSize)

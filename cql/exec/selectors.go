@@ -350,3 +350,61 @@ func (s termSelector) value(r *rowCtx) ([]byte, error) {
 	}
 	return v, nil
 }
+
+// selectorArgs returns the selectors s reads from.
+func selectorArgs(s selector) []selector {
+	switch s := s.(type) {
+	case fieldSelector:
+		return []selector{s.inner}
+	case elementSelector:
+		return []selector{s.inner}
+	case sliceSelector:
+		return []selector{s.inner}
+	case castSelector:
+		return []selector{s.inner}
+	case scalarFuncSelector:
+		return s.args
+	case scalarOverAggregate:
+		return s.args
+	case countSelector:
+		if s.arg != nil {
+			return []selector{s.arg}
+		}
+	case minMaxSelector:
+		return []selector{s.arg}
+	case sumAvgSelector:
+		return []selector{s.arg}
+	}
+	return nil
+}
+
+// checkSelectionValues binds the element and slice bounds of the select
+// list once, before any row is read: Cassandra refuses a null (or, for
+// an element, unset) bound when it prepares the selectors, whether or
+// not rows follow.
+func checkSelectionValues(sels []selector, env *bindEnv) error {
+	for _, s := range sels {
+		switch s := s.(type) {
+		case elementSelector:
+			k, unset, err := s.key.eval(env)
+			switch {
+			case err != nil:
+				return err
+			case unset:
+				return invalidf("Invalid unset value for element selection on %s", s.name)
+			case k == nil:
+				return invalidf("Invalid null value for element selection on %s", s.name)
+			}
+		case sliceSelector:
+			for _, b := range []term{s.from, s.to} {
+				if _, err := s.bound(b, env); err != nil {
+					return err
+				}
+			}
+		}
+		if err := checkSelectionValues(selectorArgs(s), env); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -92,7 +92,7 @@ func (e *Executor) runBatch(ctx context.Context, items []batchItem, logged bool,
 		wt = WriteUnloggedBatch
 	}
 	merged := mergeMutations(all)
-	if err := e.checkBatchSize(merged, tables, warn); err != nil {
+	if err := e.checkBatchSize(merged, tables, logged, warn); err != nil {
 		return nil, err
 	}
 	if err := e.cfg.Coordinator.Mutate(ctx, cl, wt, merged); err != nil {

@@ -19,7 +19,10 @@ const (
 // merged mutations of a batch: only a batch over several partitions is
 // checked (CASSANDRA-10876); past the warn threshold it raises a client
 // warning, past the fail threshold it is refused.
-func (e *Executor) checkBatchSize(muts []*schema.Partition, tables map[schema.TableID]*tableInfo, warn func(string)) error {
+func (e *Executor) checkBatchSize(muts []*schema.Partition, tables map[schema.TableID]*tableInfo, logged bool, warn func(string)) error {
+	if !logged {
+		e.checkUnloggedBatch(muts, tables, warn)
+	}
 	warnAt, failAt := e.cfg.BatchSizeWarnThreshold, e.cfg.BatchSizeFailThreshold
 	if warnAt < 0 && failAt < 0 {
 		return nil
@@ -59,6 +62,41 @@ func (e *Executor) checkBatchSize(muts []*schema.Partition, tables map[schema.Ta
 		}
 	}
 	return nil
+}
+
+// unloggedBatchWarnThreshold is Cassandra's
+// unlogged_batch_across_partitions_warn_threshold.
+const unloggedBatchWarnThreshold = 10
+
+// checkUnloggedBatch is Cassandra's BatchStatement.verifyBatchType: an
+// unlogged batch over more than ten partition keys gets a client warning.
+func (e *Executor) checkUnloggedBatch(muts []*schema.Partition, tables map[schema.TableID]*tableInfo, warn func(string)) {
+	keys := map[string]bool{}
+	names := map[string]bool{}
+	for _, m := range muts {
+		keys[string(m.Key)] = true
+		if t := tables[m.Table]; t != nil {
+			names[schema.QuoteIdent(t.Keyspace)+"."+schema.QuoteIdent(t.Name)] = true
+		}
+	}
+	if len(keys) <= unloggedBatchWarnThreshold {
+		return
+	}
+	list := make([]string, 0, len(names))
+	for n := range names {
+		list = append(list, n)
+	}
+	slices.Sort(list)
+	plural := "s"
+	if len(list) == 1 {
+		plural = ""
+	}
+	msg := fmt.Sprintf("Unlogged batch covering %d partitions detected against table%s [%s]. You should use a logged batch for atomicity, or asynchronous writes for performance.",
+		len(keys), plural, strings.Join(list, ", "))
+	e.cfg.Logger.Warn(msg)
+	if warn != nil {
+		warn(msg)
+	}
 }
 
 // partitionDataSize estimates Cassandra's PartitionUpdate.dataSize: the

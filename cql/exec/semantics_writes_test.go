@@ -106,3 +106,33 @@ func TestBatchSizeThresholds(t *testing.T) {
 		t.Errorf("BATCH of 3 x 2000 bytes: %v, warnings %q", err, warnings)
 	}
 }
+
+// Cassandra's unlogged_batch_across_partitions_warn_threshold: an
+// unlogged batch over more than ten partitions gets a client warning.
+func TestUnloggedBatchWarning(t *testing.T) {
+	h := newHarness(t)
+	h.must("CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+	h.must("USE ks")
+	h.must("CREATE TABLE t (k int PRIMARY KEY, v int)")
+	batch := func(kind string, n int) string {
+		var b strings.Builder
+		b.WriteString("BEGIN " + kind + "BATCH ")
+		for k := range n {
+			fmt.Fprintf(&b, "INSERT INTO t (k, v) VALUES (%d, 1); ", k)
+		}
+		return b.String() + "APPLY BATCH"
+	}
+	for _, c := range []struct {
+		q    string
+		want []string
+	}{
+		{batch("UNLOGGED ", 10), nil},
+		{batch("", 11), nil},
+		{batch("UNLOGGED ", 11), []string{"Unlogged batch covering 11 partitions detected against table [ks.t]. You should use a logged batch for atomicity, or asynchronous writes for performance."}},
+	} {
+		var warnings []string
+		if got := h.run(c.q, &exec.QueryOptions{Warn: func(m string) { warnings = append(warnings, m) }}); got != "ok" || !slices.Equal(warnings, c.want) {
+			t.Errorf("%.40s...: %s %q, want %q", c.q, got, warnings, c.want)
+		}
+	}
+}

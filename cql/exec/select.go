@@ -195,8 +195,24 @@ func (a *analyzer) compileTermSelector(st *selectStmt, x parser.Expr, want *sche
 		if err != nil {
 			return nil, err
 		}
+		name := selectorName(h)
 		if lit, ok := h.Expr.(*parser.Literal); ok && !literalFits(lit.Kind, ht) {
-			return nil, invalidf("Cannot assign value %s to %s of type %s", lit.String(), selectorName(h), ht)
+			return nil, invalidf("Cannot assign value %s to %s of type %s", name, name, ht)
+		}
+		if !isTermExpr(h.Expr) {
+			// A hint on a selector (Selectable.WithTypeHint): the value
+			// must fit the hinted type, which the column then has.
+			sel, err := a.compileSelector(st, h.Expr)
+			if err != nil {
+				return nil, err
+			}
+			if !assignable(sel.typ(), ht) {
+				return nil, invalidf("Cannot assign value %s to %s of type %s", name, name, ht)
+			}
+			if agg := aggregateOf([]selector{sel}, ht, func(_ *bindEnv, vals [][]byte) ([]byte, error) { return vals[0], nil }); agg != nil {
+				return agg, nil
+			}
+			return hintedSelector{inner: sel, ret: ht}, nil
 		}
 		inner, err := a.compileTerm(h.Expr, selectionSpec(st.table, ht))
 		if err != nil {

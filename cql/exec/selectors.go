@@ -351,6 +351,16 @@ func (s termSelector) value(r *rowCtx) ([]byte, error) {
 	return v, nil
 }
 
+// hintedSelector is (type)selector: the selector's value under the
+// hinted type.
+type hintedSelector struct {
+	inner selector
+	ret   *schema.Type
+}
+
+func (s hintedSelector) typ() *schema.Type               { return s.ret }
+func (s hintedSelector) value(r *rowCtx) ([]byte, error) { return s.inner.value(r) }
+
 // selectorArgs returns the selectors s reads from.
 func selectorArgs(s selector) []selector {
 	switch s := s.(type) {
@@ -361,6 +371,8 @@ func selectorArgs(s selector) []selector {
 	case sliceSelector:
 		return []selector{s.inner}
 	case castSelector:
+		return []selector{s.inner}
+	case hintedSelector:
 		return []selector{s.inner}
 	case scalarFuncSelector:
 		return s.args

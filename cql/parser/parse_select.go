@@ -139,7 +139,8 @@ func (p *parser) isRangeAhead() bool {
 
 // parseSelectionBase parses a selector without its suffixes.
 //
-//	selectionBase: CAST '(' unaliasedSelector AS type ')' | functionCall | cident | term
+//	selectionBase: CAST '(' unaliasedSelector AS type ')' | functionCall
+//	    | '(' type ')' selectionBase | cident | term
 func (p *parser) parseSelectionBase() Expr {
 	t := p.tok()
 	if t.kind == tokIdent && strings.EqualFold(t.text, "cast") && p.peekPunct(1, "(") {
@@ -147,6 +148,15 @@ func (p *parser) parseSelectionBase() Expr {
 	}
 	if p.isFunctionCallAhead() {
 		return p.parseFunctionCall(p.parseSelectorExpr)
+	}
+	if p.isPunct("(") && p.isTypeHintAhead() {
+		// selectionTypeHint: '(' comparatorType ')' selector
+		h := &TypeHint{node: node{Pos: t.pos}}
+		p.advance()
+		h.Type = p.parseType()
+		p.expectPunct(")")
+		h.Expr = p.parseSelectionBase()
+		return h
 	}
 	if t.kind == tokIdent {
 		switch strings.ToLower(t.text) {

@@ -317,6 +317,19 @@ func (a *analyzer) compileTupleRelation(t *tableInfo, w *whereClause, rel *parse
 	if err := a.compileMultiOp(t, m, rel, typ); err != nil {
 		return err
 	}
+	// This server keeps one tuple restriction: a one-column tuple beside
+	// another tuple is kept as the single-column restriction it equals.
+	if old := w.multi; old != nil && commonNames(old.cols, cols) == "" {
+		switch {
+		case len(cols) == 1:
+			return demoteTuple(w, m)
+		case len(old.cols) == 1:
+			w.multi = nil
+			if err := demoteTuple(w, old); err != nil {
+				return err
+			}
+		}
+	}
 	// Merge with what already restricts these columns, as Cassandra does:
 	// the earlier restriction decides the message of a conflict.
 	for _, c := range cols {
@@ -688,4 +701,80 @@ func (a *analyzer) compileMapEntry(t *tableInfo, r *restriction, rel *parser.Rel
 	}
 	r.entries = append(r.entries, mapEntry{k, v})
 	return nil
+}
+
+// demoteTuple adds the one-column tuple restriction m, (b) = (1) or
+// (b) > (1), as the single-column restriction it is equivalent to.
+func demoteTuple(w *whereClause, m *multiRestriction) error {
+	c := m.cols[0]
+	r := w.cols[c.Name]
+	if r == nil {
+		r = &restriction{col: c}
+		w.cols[c.Name] = r
+	}
+	if r.isEqOrIn() || r.isSlice() {
+		oldKind := restrictionKind(r.eq != nil, r.in != nil || r.inList != nil)
+		if err := mergeConflict(oldKind, m.kind(), c.Name, true, r.lo != nil && m.lo != nil, r.hi != nil && m.hi != nil, c, c); err != nil {
+			return err
+		}
+	}
+	switch {
+	case m.eq != nil:
+		r.eq = firstComponentTerm{m.eq}
+	case m.in != nil:
+		r.in = make([]term, len(m.in))
+		for i, tm := range m.in {
+			r.in[i] = firstComponentTerm{tm}
+		}
+	case m.inList != nil:
+		r.inList = firstComponentsTerm{m.inList}
+	}
+	if m.lo != nil {
+		r.lo = &bound{t: firstComponentTerm{m.lo.t.(tupleBoundTerm).term}, incl: m.lo.incl}
+	}
+	if m.hi != nil {
+		r.hi = &bound{t: firstComponentTerm{m.hi.t.(tupleBoundTerm).term}, incl: m.hi.incl}
+	}
+	return nil
+}
+
+// firstComponentTerm is the value of a one-element tuple.
+type firstComponentTerm struct{ term }
+
+func (f firstComponentTerm) eval(env *bindEnv) ([]byte, bool, error) {
+	v, unset, err := f.term.eval(env)
+	if err != nil || unset || v == nil {
+		return nil, unset, err
+	}
+	comps, err := decodeComponents(v, 1)
+	if err != nil {
+		return nil, false, err
+	}
+	return comps[0], false, nil
+}
+
+// firstComponentsTerm is a list of one-element tuples (IN ?) as the list
+// of their values.
+type firstComponentsTerm struct{ term }
+
+func (f firstComponentsTerm) eval(env *bindEnv) ([]byte, bool, error) {
+	v, unset, err := f.term.eval(env)
+	if err != nil || unset || v == nil {
+		return nil, unset, err
+	}
+	elems, err := decodeElems(v)
+	if err != nil {
+		return nil, false, err
+	}
+	for i, e := range elems {
+		comps, err := decodeComponents(e, 1)
+		if err != nil {
+			return nil, false, err
+		}
+		if comps[0] == nil {
+			return nil, false, invalidf("Invalid null value in condition for columns")
+		}
+		elems[i] = comps[0]
+	}
+	return encodeElems(elems), false, nil
 }

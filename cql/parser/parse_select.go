@@ -151,6 +151,10 @@ func (p *parser) parseSelectionBase() Expr {
 	}
 	if p.isPunct("(") && p.isTypeHintAhead() {
 		// selectionTypeHint: '(' comparatorType ')' selector
+		if !p.enter() {
+			return nil
+		}
+		defer p.leave()
 		h := &TypeHint{node: node{Pos: t.pos}}
 		p.advance()
 		h.Type = p.parseType()

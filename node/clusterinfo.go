@@ -5,6 +5,7 @@ import (
 
 	"github.com/sibyldb/sibyl/cql/exec"
 	"github.com/sibyldb/sibyl/ring"
+	"github.com/sibyldb/sibyl/schema"
 )
 
 // ReleaseVersion is the Cassandra version Sibyl reports in system.local.
@@ -20,6 +21,10 @@ type clusterInfo struct {
 	local   exec.NodeInfo // immutable but for SchemaVersion, filled per call
 	schemaV func() [16]byte
 	peers   func() []exec.NodeInfo // every other node; nil on a single node
+	// ranges and sizes answer exec.RingInfo and exec.SizeEstimator
+	// (ringinfo.go); nil answers nothing.
+	ranges func(ks string) []exec.TokenRange
+	sizes  func(t *schema.Table) []exec.SizeEstimate
 }
 
 var _ exec.ClusterInfo = (*clusterInfo)(nil)

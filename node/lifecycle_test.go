@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -218,5 +219,28 @@ func TestSchemaChangesFromPeersAreAnnounced(t *testing.T) {
 	}
 	if back := schemaChanges(after, before); len(back) != 1 || back[0].Change != exec.ChangeDropped {
 		t.Fatalf("schemaChanges(drop keyspace) = %+v", back)
+	}
+}
+
+// TestSizeEstimates checks system.size_estimates on a node with data: one
+// row per local primary range (wrapping ranges split), partition counts
+// that add up to what was written, as the Spark connector reads them.
+func TestSizeEstimates(t *testing.T) {
+	a := startClusterNode(t, "127.0.0.1", t.TempDir())
+	a.mustQuery(t, exec.One, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+	a.mustQuery(t, exec.One, "CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
+	for k := range 100 {
+		a.mustQuery(t, exec.One, fmt.Sprintf("INSERT INTO ks.t (k, v) VALUES (%d, 'value')", k))
+	}
+	rows, ok := a.mustQuery(t, exec.One, "SELECT range_start, range_end, partitions_count, mean_partition_size FROM system.size_estimates WHERE keyspace_name = 'ks' AND table_name = 't'").(*exec.RowsResult)
+	if !ok || len(rows.Rows) < 8 {
+		t.Fatalf("size_estimates: %v, want a row per primary range (8 tokens)", rows)
+	}
+	var total int64
+	for _, r := range rows.Rows {
+		total += int64(binary.BigEndian.Uint64(r[2]))
+	}
+	if total != 100 {
+		t.Fatalf("size_estimates count %d partitions in all, want 100", total)
 	}
 }

@@ -202,7 +202,8 @@ func (n *Node) openCluster() error {
 }
 
 func (n *Node) openExecutor() error {
-	info := &clusterInfo{name: n.cfg.ClusterName, schemaV: func() [16]byte { return n.schema.Catalog().Version() }, peers: n.peers}
+	info := &clusterInfo{name: n.cfg.ClusterName, schemaV: func() [16]byte { return n.schema.Catalog().Version() }, peers: n.peers,
+		ranges: n.keyspaceRanges, sizes: n.sizeEstimates}
 	ex, err := exec.New(exec.Config{
 		Coordinator: n.coord,
 		Schema:      replicatedSchema{n},

@@ -76,15 +76,6 @@ func (t *tableInfo) hasColumnID(id schema.ColumnID) bool {
 	return ok
 }
 
-func (t *tableInfo) hasStatic() bool {
-	for _, c := range t.Columns {
-		if c.Kind == kindStatic {
-			return true
-		}
-	}
-	return false
-}
-
 // newTableInfo indexes cols (in any order) into a tableInfo.
 func newTableInfo(ks, name string, cols []*colInfo) *tableInfo {
 	t := &tableInfo{Keyspace: ks, Name: name, byName: make(map[string]*colInfo, len(cols)), byID: make(map[schema.ColumnID]*colInfo)}

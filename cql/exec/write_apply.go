@@ -180,13 +180,10 @@ func (op *colOp) setElem(env *bindEnv, wc *writeCtx, b *rowBuilder, v []byte, cu
 	if err != nil || unset {
 		return err
 	}
-	t := op.col.Type
-	if k == nil && t.Kind == schema.KindSet {
-		return invalidf("Invalid null set element")
-	}
 	if k == nil {
 		return invalidf("Invalid null value for %s element key", op.col.Name)
 	}
+	t := op.col.Type
 	if t.Kind == schema.KindList {
 		i, err := listIndex(k, current)
 		if err != nil {

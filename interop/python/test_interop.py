@@ -323,6 +323,58 @@ class InteropTest(unittest.TestCase):
         self.assertEqual((cluster.partitioner, cluster.snitch), ("Murmur3Partitioner", "SimpleSnitch"))
         self.assertTrue(cluster.range_ownership)
 
+    def test_12_writes_and_where(self):
+        """Issue 16, writes and WHERE restrictions: what the driver sees."""
+        s = self.session
+        s.execute("CREATE TABLE w16 (p int, c1 int, c2 int, v int, PRIMARY KEY (p, c1, c2))")
+        s.execute("INSERT INTO w16 (p, c1, c2, v) VALUES (0, 1, 1500, 1)")
+        with self.assertRaises(InvalidRequest) as cm:
+            s.execute("DELETE FROM w16 WHERE p = 0 AND c2 = 1500")
+        self.assertIn('PRIMARY KEY column "c2" cannot be restricted as preceding column "c1" is not restricted',
+                      str(cm.exception))
+        self.assertEqual(len(list(s.execute("SELECT * FROM w16 WHERE p = 0"))), 1)
+        # Appends in one batch each keep their element.
+        s.execute("CREATE TABLE l16 (k int PRIMARY KEY, l list<int>, s set<text>, m map<text, int>)")
+        b = BatchStatement()
+        for i in (1, 2, 3):
+            b.add(SimpleStatement("UPDATE l16 SET l = l + [%d] WHERE k = 0" % i))
+        s.execute(b)
+        self.assertEqual(s.execute("SELECT l FROM l16 WHERE k = 0").one().l, [1, 2, 3])
+        # Set element deletion, map-entry relations, token() on the right.
+        s.execute("INSERT INTO l16 (k, s, m) VALUES (1, {'x', 'y'}, {'a': 1})")
+        s.execute("DELETE s['x'] FROM l16 WHERE k = 1")
+        self.assertEqual(s.execute("SELECT s FROM l16 WHERE k = 1").one().s, {"y"})
+        rows = list(s.execute("SELECT k FROM l16 WHERE m['a'] = 1 ALLOW FILTERING"))
+        self.assertEqual([r.k for r in rows], [1])
+        prepared = s.prepare("SELECT k FROM l16 WHERE token(k) = token(?)")
+        self.assertEqual([r.k for r in s.execute(prepared, (1,))], [1])
+        # Tuple slices compare by value on DESC clustering columns.
+        s.execute("CREATE TABLE d16 (a int, b int, c int, PRIMARY KEY (a, b, c)) "
+                  "WITH CLUSTERING ORDER BY (b DESC, c ASC)")
+        for b_, c_ in ((0, 0), (1, 0), (1, 1), (2, 0)):
+            s.execute("INSERT INTO d16 (a, b, c) VALUES (0, %s, %s)", (b_, c_))
+        rows = s.execute("SELECT b, c FROM d16 WHERE a = 0 AND (b, c) > (1, 0)")
+        self.assertEqual([(r.b, r.c) for r in rows], [(2, 0), (1, 1)])
+        with self.assertRaises(InvalidRequest):
+            s.execute("SELECT * FROM d16 WHERE a = 0 AND (b, c) > (1, 0) AND (b, c) > (2, 0)")
+        # Validation, and the batch size warning the driver receives.
+        with self.assertRaises(InvalidRequest) as cm:
+            s.execute("INSERT INTO w16 (p, c1, c2) VALUES (blobAsInt(0x), 1, 1)")
+        self.assertIn("Key may not be empty", str(cm.exception))
+        big = BatchStatement(batch_type=BatchType.UNLOGGED)
+        for k in (10, 11):
+            big.add(SimpleStatement("INSERT INTO l16 (k, s) VALUES (%d, {'%s'})" % (k, "x" * 3000)))
+        future = s.execute_async(big)
+        future.result()
+        self.assertTrue(any("Batch for [%s.l16] is of size" % KS in w for w in (future.warnings or [])),
+                        future.warnings)
+        huge = BatchStatement(batch_type=BatchType.UNLOGGED)
+        for k in (12, 13):
+            huge.add(SimpleStatement("INSERT INTO l16 (k, s) VALUES (%d, {'%s'})" % (k, "x" * 30000)))
+        with self.assertRaises(InvalidRequest) as cm:
+            s.execute(huge)
+        self.assertIn("Batch too large", str(cm.exception))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -274,3 +274,13 @@ func EncodeDuration(d Duration) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// DecodeDuration parses Cassandra's duration format, as EncodeDuration
+// writes it.
+func DecodeDuration(b []byte) (Duration, error) {
+	d, err := decodeDuration(b)
+	if err != nil {
+		return Duration{}, fmt.Errorf("%w: %w", ErrInvalidValue, err)
+	}
+	return d, nil
+}

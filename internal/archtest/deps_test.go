@@ -45,7 +45,9 @@ var rules = []rule{
 	{prefix: "cmd/sibyl", allow: []string{"node", "bench", "schema", "ring", "storage", "repair", "cql", "internal/shell"}},
 	// The cqlsh-style shell talks to a node only as a client does (gocql),
 	// using the parser to split statements.
-	{prefix: "internal/shell", allow: []string{"cql/parser"}},
+	// It shares schema's value formats (durations) so the shell writes
+	// and reads exactly what the server does.
+	{prefix: "internal/shell", allow: []string{"cql/parser", "schema"}},
 	{prefix: "internal/sim", allow: []string{""}},
 	{prefix: "internal/testutil", allow: []string{""}},
 	{prefix: "internal/faults", allow: []string{""}},

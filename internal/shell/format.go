@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gocql/gocql"
+
+	"github.com/sibyldb/sibyl/schema"
 )
 
 // errShortValue reports a serialized value whose length does not fit its type.
@@ -340,29 +342,11 @@ func formatTime(data []byte) (string, error) {
 // formatDuration prints months, days and nanoseconds as Cassandra's
 // Duration.toString does: 1y2mo3d4h5m6s7ms8us9ns.
 func formatDuration(data []byte) (string, error) {
-	var parts [3]int64
-	rest := data
-	for i := range parts {
-		v, n := binary.Varint(rest)
-		if n <= 0 {
-			return "", errShortValue
-		}
-		parts[i], rest = v, rest[n:]
+	d, err := schema.DecodeDuration(data) // zig-zag vints; one sign, 32-bit months and days
+	if err != nil {
+		return "", errShortValue
 	}
-	if len(rest) != 0 || !sameSign(parts[:]) || !fitsInt32(parts[0]) || !fitsInt32(parts[1]) {
-		return "", errShortValue // Cassandra's durations: one sign, 32-bit months and days
-	}
-	return durationString(parts[0], parts[1], parts[2]), nil
-}
-
-func fitsInt32(v int64) bool { return v >= math.MinInt32 && v <= math.MaxInt32 }
-
-func sameSign(vs []int64) bool {
-	neg, pos := false, false
-	for _, v := range vs {
-		neg, pos = neg || v < 0, pos || v > 0
-	}
-	return !(neg && pos)
+	return durationString(int64(d.Months), int64(d.Days), d.Nanos), nil
 }
 
 func durationString(months, days, nanos int64) string {

@@ -311,7 +311,9 @@ func parseDuration(s string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shell: invalid duration %q: %w", s, err)
 	}
-	out := binary.AppendVarint(nil, int64(d.Months))
-	out = binary.AppendVarint(out, int64(d.Days))
-	return binary.AppendVarint(out, d.Nanos), nil
+	out, err := schema.EncodeDuration(d)
+	if err != nil {
+		return nil, fmt.Errorf("shell: invalid duration %q: %w", s, err)
+	}
+	return out, nil
 }

@@ -278,3 +278,41 @@ test('lists its connections in system_views.clients and describes with quotes', 
   await client.execute('DROP TABLE "default"');
   await client.execute(ddl);
 });
+
+test('issue 16: write WHERE shapes, batch list appends, tuple slices, batch warnings', async () => {
+  await client.execute('CREATE TABLE w16 (p int, c1 int, c2 int, v int, PRIMARY KEY (p, c1, c2))');
+  await client.execute('INSERT INTO w16 (p, c1, c2, v) VALUES (0, 1, 1500, 1)');
+  await assert.rejects(client.execute('DELETE FROM w16 WHERE p = 0 AND c2 = 1500'), (err) => {
+    assert.equal(err.code, types.responseErrorCodes.invalid);
+    assert.match(err.message, /PRIMARY KEY column "c2" cannot be restricted as preceding column "c1" is not restricted/);
+    return true;
+  });
+  assert.equal((await client.execute('SELECT * FROM w16 WHERE p = 0')).rowLength, 1);
+  await client.execute('CREATE TABLE l16 (k int PRIMARY KEY, l list<int>, s set<text>, m map<text, int>)');
+  await client.batch([1, 2, 3].map((i) => ({ query: 'UPDATE l16 SET l = l + ? WHERE k = 0', params: [[i]] })), { prepare: true });
+  assert.deepEqual((await client.execute('SELECT l FROM l16 WHERE k = 0')).first().l, [1, 2, 3]);
+  await client.execute("INSERT INTO l16 (k, s, m) VALUES (1, {'x', 'y'}, {'a': 1})");
+  await client.execute("DELETE s['x'] FROM l16 WHERE k = 1");
+  assert.deepEqual((await client.execute('SELECT s FROM l16 WHERE k = 1')).first().s, ['y']);
+  const entries = await client.execute("SELECT k FROM l16 WHERE m['a'] = 1 ALLOW FILTERING");
+  assert.deepEqual(entries.rows.map((r) => r.k), [1]);
+  const tok = await client.execute('SELECT k FROM l16 WHERE token(k) = token(?)', [1], { prepare: true });
+  assert.deepEqual(tok.rows.map((r) => r.k), [1]);
+  await client.execute('CREATE TABLE d16 (a int, b int, c int, PRIMARY KEY (a, b, c)) WITH CLUSTERING ORDER BY (b DESC, c ASC)');
+  for (const [b, c] of [[0, 0], [1, 0], [1, 1], [2, 0]]) {
+    await client.execute('INSERT INTO d16 (a, b, c) VALUES (0, ?, ?)', [b, c], { prepare: true });
+  }
+  const slice = await client.execute('SELECT b, c FROM d16 WHERE a = 0 AND (b, c) > (1, 0)');
+  assert.deepEqual(slice.rows.map((r) => [r.b, r.c]), [[2, 0], [1, 1]]);
+  await expectCode('SELECT * FROM d16 WHERE a = 0 AND (b, c) > (1, 0) AND (b, c) > (2, 0)', types.responseErrorCodes.invalid);
+  await expectCode('INSERT INTO w16 (p, c1, c2) VALUES (blobAsInt(0x), 1, 1)', types.responseErrorCodes.invalid);
+  const big = [10, 11].map((k) => ({ query: 'INSERT INTO l16 (k, s) VALUES (?, ?)', params: [k, ['x'.repeat(3000)]] }));
+  const rs = await client.batch(big, { prepare: true, logged: false });
+  assert.ok((rs.info.warnings || []).some((w) => w.startsWith(`Batch for [${ks}.l16] is of size`)), String(rs.info.warnings));
+  const huge = [12, 13].map((k) => ({ query: 'INSERT INTO l16 (k, s) VALUES (?, ?)', params: [k, ['x'.repeat(30000)]] }));
+  await assert.rejects(client.batch(huge, { prepare: true, logged: false }), (err) => {
+    assert.equal(err.code, types.responseErrorCodes.invalid);
+    assert.match(err.message, /Batch too large/);
+    return true;
+  });
+});

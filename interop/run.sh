@@ -63,3 +63,4 @@ echo "== interop: Node.js cassandra-driver against 127.0.0.1:$CQL_PORT"
 
 echo "== interop: Python cassandra-driver against 127.0.0.1:$CQL_PORT"
 "$PYTHON" -B "$HERE/python/test_interop.py" -v
+"$PYTHON" -B "$HERE/python/test_overload.py" -v

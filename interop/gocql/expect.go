@@ -211,8 +211,13 @@ func report(w io.Writer, o *options, e *expected, built []builtSuite, passes []*
 	for _, b := range built {
 		fmt.Fprintf(w, "%-5s is %s %s\n", b.Key, b.Path, b.Version)
 	}
+	passes = slices.Clone(passes)
+	slices.SortStableFunc(passes, func(a, b *passResult) int { return a.Nodes - b.Nodes })
 	for _, b := range built {
 		for _, p := range passes {
+			if _, ok := p.SuiteSeconds[b.Key]; !ok {
+				continue
+			}
 			var n, np, nf, nl, ns int
 			for _, r := range p.Results {
 				if r.Suite != b.Key {
@@ -244,7 +249,7 @@ func report(w io.Writer, o *options, e *expected, built []builtSuite, passes []*
 	}
 	for _, p := range passes {
 		if p.Restarts > 0 {
-			fmt.Fprintf(w, "the %s cluster was restarted %d times after a node exited\n", nodesLabel(p.Nodes), p.Restarts)
+			fmt.Fprintf(w, "a %s cluster was restarted %d times after a node exited\n", nodesLabel(p.Nodes), p.Restarts)
 		}
 	}
 	if len(stale) > 0 {

@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,7 +82,7 @@ func main() {
 	flag.StringVar(&o.afterFile, "run-after", "run_after.txt", "the list of tests that need an earlier test of the same suite in the same process")
 	flag.StringVar(&o.notRunFile, "not-run", "not_run.txt", "the list of tests the runner leaves out")
 	flag.BoolVar(&o.netns, "netns", true, "run each cluster in a private network namespace (needs root, or unprivileged user namespaces); without it the nodes take 127.0.0.1-3 of this machine on the standard ports")
-	flag.IntVar(&o.parallel, "parallel", 1, "how many clusters (cluster sizes) run at once, each in its own namespace")
+	flag.IntVar(&o.parallel, "parallel", 1, "how many passes (one suite on one fresh cluster) run at once, each in its own network namespace")
 	flag.StringVar(&o.cassVersion, "cassandra-version", "", "Cassandra version the suites are told they talk to (default: node.ReleaseVersion, read from ../../node/clusterinfo.go)")
 	flag.IntVar(&o.proto, "proto", 4, "native protocol version the suites use (-proto)")
 	flag.StringVar(&o.compressor, "compressor", "", "compression the suites ask for (-compressor): snappy (both suites) or lz4 (v2 only); default none")
@@ -197,20 +198,36 @@ func outerMain(ctx context.Context, o *options) (int, error) {
 		built = append(built, b)
 	}
 
-	// One pass per cluster size, each in its own process (and namespace).
-	passes := make([]*passResult, len(sizes))
-	errs := make([]error, len(sizes))
+	// One pass per suite and cluster size, each in its own process (and
+	// network namespace) on its own fresh cluster. Run at once, the longest
+	// (three nodes) start first.
+	type job struct {
+		suite builtSuite
+		nodes int
+	}
+	var jobs []job
 	par := o.parallel
 	if par < 1 || !o.netns {
 		par = 1 // without namespaces every cluster takes 127.0.0.1
 	}
+	if par > 1 {
+		sort.SliceStable(sizes, func(i, j int) bool { return sizes[i] > sizes[j] })
+	}
+	for _, n := range sizes {
+		for _, b := range built {
+			jobs = append(jobs, job{b, n})
+		}
+	}
+	passes := make([]*passResult, len(jobs))
+	errs := make([]error, len(jobs))
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
-	for i, n := range sizes {
+	for i, j := range jobs {
+		b := j.suite
 		spec := passSpec{
 			Sibyl:       sibyl,
-			Nodes:       n,
-			Dir:         filepath.Join(work, fmt.Sprintf("nodes%d", n)),
+			Nodes:       j.nodes,
+			Dir:         filepath.Join(work, fmt.Sprintf("%s-nodes%d", b.Key, j.nodes)),
 			Timeout:     o.timeout,
 			CassVersion: o.cassVersion,
 			Proto:       o.proto,
@@ -219,11 +236,9 @@ func outerMain(ctx context.Context, o *options) (int, error) {
 			Verbose:     o.verbose,
 			Expect:      expect,
 			NetNS:       o.netns,
+			Suites:      []passSuite{{Key: b.Key, Binary: b.Binary, Src: b.Src, Tests: b.Tests, After: after[b.Key]}},
 		}
-		for _, b := range built {
-			spec.Suites = append(spec.Suites, passSuite{Key: b.Key, Binary: b.Binary, Src: b.Src, Tests: b.Tests, After: after[b.Key]})
-		}
-		sem <- struct{}{} // passes start in the order of -nodes
+		sem <- struct{}{} // passes start in order
 		wg.Add(1)
 		go func(i int, spec passSpec) {
 			defer wg.Done()
@@ -269,12 +284,12 @@ func runPass(ctx context.Context, spec passSpec, netns bool) (*passResult, error
 	cmd := commandInNamespace(ctx, netns, self, innerFlag, specFile)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("the %d-node pass: %w", spec.Nodes, err)
+		return nil, fmt.Errorf("%s on %s: %w", spec.Suites[0].Key, nodesLabel(spec.Nodes), err)
 	}
 	var r passResult
 	b, err = os.ReadFile(resultFile)
 	if err != nil {
-		return nil, fmt.Errorf("the %d-node pass left no result: %w", spec.Nodes, err)
+		return nil, fmt.Errorf("%s on %s left no result: %w", spec.Suites[0].Key, nodesLabel(spec.Nodes), err)
 	}
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, err

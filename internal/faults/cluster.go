@@ -179,6 +179,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 	for i := range c.events {
 		c.events[i].at = time.Time{} // converged: as if up forever
 	}
+	c.replicas = c.computeReplicas(256) // while every node is up to tell its tokens
 	c.mu.Unlock()
 	c.Logf("cluster of %d nodes up (%s .. %s)", len(c.Nodes), c.Nodes[0].Addr, c.Nodes[len(c.Nodes)-1].Addr)
 	return c

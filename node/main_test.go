@@ -35,7 +35,7 @@ func checkLeaks() error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("node: goroutines outlived the tests:\n%s", bytes.Join(leaked, []byte("\n\n")))
 		}
-		time.Sleep(20 * time.Millisecond)
+		<-time.After(20 * time.Millisecond)
 	}
 }
 

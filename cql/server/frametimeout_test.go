@@ -47,7 +47,7 @@ func TestIdleConnectionStaysOpen(t *testing.T) {
 	_, addr := startServer(t, Config{FrameTimeout: 100 * time.Millisecond}, newTestHandler())
 	c := dial(t, addr)
 	c.startup(nil)
-	time.Sleep(400 * time.Millisecond)
+	<-time.After(400 * time.Millisecond) // idle: the passage of time is what is tested
 	c.query(2, "after idling")
 	_, m := c.recv()
 	expectRows(t, m, "after idling")
@@ -57,7 +57,7 @@ func TestIdleConnectionStaysOpen(t *testing.T) {
 	frame := requestFrame(t, protocol.Version4, 3, &protocol.Query{Query: "slowly", Params: protocol.QueryParams{Consistency: 1}}, nil)
 	for i := 0; i < len(frame); i += 6 {
 		c.write(frame[i:min(i+6, len(frame))])
-		time.Sleep(40 * time.Millisecond)
+		<-time.After(40 * time.Millisecond) // pace the parts: slowness is what is tested
 	}
 	_, m = c.recv()
 	expectRows(t, m, "slowly")

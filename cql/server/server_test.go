@@ -101,12 +101,12 @@ func TestRefusalSurvivesUnreadBytes(t *testing.T) {
 	_, addr := startServer(t, Config{}, newTestHandler())
 	c := dial(t, addr)
 	c.write([]byte{0x05, 0, 0, 1, byte(protocol.OpStartup), 0, 0, 0, 0x16})
-	time.Sleep(20 * time.Millisecond)
+	<-time.After(20 * time.Millisecond) // let the refusal go out before the unread bytes
 	for i := range 2 {
 		if _, err := c.nc.Write(make([]byte, 0x16)); err != nil {
 			t.Fatalf("write %d after the refusal: %v", i, err)
 		}
-		time.Sleep(50 * time.Millisecond)
+		<-time.After(50 * time.Millisecond)
 	}
 	h, m := c.recv()
 	if e := expectError(t, m, protocol.CodeProtocolError); h.Stream != 0 || !strings.Contains(e.Message, "(5)") {

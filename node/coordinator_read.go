@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/sibyldb/sibyl/cql/exec"
@@ -73,15 +72,8 @@ func (c *Coordinator) readPartition(ctx context.Context, cl exec.Consistency, st
 	if len(chosen) == 1 && chosen[0].id == c.cfg.Self {
 		return c.readLocal(ctx, cl, cmd)
 	}
-	answers, err := c.askReplicas(ctx, cl, needs, chosen, cmd)
-	if err != nil && isReadFailure(err) {
-		// A chosen replica failed at once, typically one that died before
-		// gossip noticed: ask every live replica instead, once, as
-		// Cassandra's speculative retry would, rather than fail the read.
-		if spares := c.spareReplicas(c.cfg.Ring(), st, cmd, chosen); len(spares) > 0 {
-			answers, err = c.askReplicas(ctx, cl, needs, append(chosen, spares...), cmd)
-		}
-	}
+	spares := c.spareReplicas(c.cfg.Ring(), st, cmd, chosen)
+	answers, err := c.askReplicas(ctx, cl, needs, chosen, spares, cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -107,48 +99,79 @@ func (c *Coordinator) spareReplicas(snap *ring.Snapshot, st ring.Strategy, cmd *
 	return spares
 }
 
-// isReadFailure reports whether err is a ReadFailure: replicas answered
-// with errors, as opposed to not answering in time.
-func isReadFailure(err error) bool {
-	var ee *exec.Error
-	return errors.As(err, &ee) && ee.Code == exec.CodeReadFailure
-}
-
 // answer is one replica's reply to a single-partition read.
 type answer struct {
 	from replicaInfo
 	part *schema.Partition // nil when the replica holds nothing
 }
 
-// askReplicas sends cmd to each chosen replica and collects the answers;
-// fewer answers than needed is a ReadTimeout or ReadFailure.
-func (c *Coordinator) askReplicas(ctx context.Context, cl exec.Consistency, needs []need, chosen []replicaInfo, cmd *schema.ReadCommand) ([]answer, error) {
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var answers []answer
-	var failures []error
-	for _, r := range chosen {
-		wg.Add(1)
+// speculateAfter is how long a read waits for its chosen replicas before
+// it also asks a spare one (Cassandra's speculative_retry, here a fixed
+// delay, a small fraction of the read timeout). A replica that fails at
+// once is replaced at once. A replica that is silent — cut off, paused,
+// or hung, while gossip still sees it up — would otherwise cost the
+// client the whole read timeout although other replicas could answer.
+func (c *Coordinator) speculateAfter() time.Duration {
+	return min(c.cfg.ReadTimeout/10, 100*time.Millisecond)
+}
+
+// askReplicas sends cmd to each chosen replica and collects answers until
+// needs are met. Spares (live replicas not chosen) are asked one at a
+// time: when a replica fails, and each time speculateAfter passes without
+// the needs met. Fewer answers than needed is a ReadTimeout or
+// ReadFailure. Requests still running when it returns end with ctx,
+// which the caller cancels.
+func (c *Coordinator) askReplicas(ctx context.Context, cl exec.Consistency, needs []need, chosen, spares []replicaInfo, cmd *schema.ReadCommand) ([]answer, error) {
+	type reply struct {
+		from  replicaInfo
+		parts []*schema.Partition
+		err   error
+	}
+	replies := make(chan reply, len(chosen)+len(spares))
+	ask := func(r replicaInfo) {
 		go func() {
-			defer wg.Done()
 			parts, err := c.readFrom(ctx, r.id, cmd)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				failures = append(failures, err)
-				return
-			}
-			a := answer{from: r}
-			if len(parts) > 0 {
-				a.part = parts[0]
-			}
-			answers = append(answers, a)
+			replies <- reply{from: r, parts: parts, err: err}
 		}()
 	}
-	wg.Wait()
-	acked := make([]replicaInfo, len(answers))
-	for i, a := range answers {
-		acked[i] = a.from
+	for _, r := range chosen {
+		ask(r)
+	}
+	pending := len(chosen)
+	spare := func() bool {
+		if len(spares) == 0 {
+			return false
+		}
+		ask(spares[0])
+		spares, pending = spares[1:], pending+1
+		return true
+	}
+	var answers []answer
+	var acked []replicaInfo
+	var failures []error
+	speculate := time.NewTimer(c.speculateAfter())
+	defer speculate.Stop()
+	for pending > 0 && !satisfied(needs, acked) {
+		select {
+		case rp := <-replies:
+			pending--
+			if rp.err != nil {
+				failures = append(failures, rp.err)
+				spare()
+				continue
+			}
+			a := answer{from: rp.from}
+			if len(rp.parts) > 0 {
+				a.part = rp.parts[0]
+			}
+			answers, acked = append(answers, a), append(acked, rp.from)
+		case <-speculate.C:
+			if spare() {
+				speculate.Reset(c.speculateAfter())
+			}
+		case <-ctx.Done():
+			return nil, readError(ctx, cl, len(answers), blockFor(needs), errors.Join(failures...))
+		}
 	}
 	if !satisfied(needs, acked) {
 		return nil, readError(ctx, cl, len(answers), blockFor(needs), errors.Join(failures...))

@@ -155,6 +155,45 @@ type gossipDelegate struct {
 	queue *eventQueue
 	adm   *admission // who may be a member; its state rides on push-pull
 	log   *slog.Logger
+
+	// members is memberlist's live membership as its events report it:
+	// name to gossip address and metadata. memberlist's own Members()
+	// hands out nodes it keeps updating under its lock, so reading their
+	// fields races; the events are delivered under that lock instead.
+	mu      sync.Mutex
+	members map[string]liveMember // guarded by mu
+}
+
+// liveMember is one alive (or suspect) member as its last event said.
+type liveMember struct {
+	addr string // gossip host:port
+	meta []byte
+}
+
+// record notes a member's latest address and metadata, or (n nil) its
+// departure.
+func (d *gossipDelegate) record(name string, n *memberlist.Node) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.members == nil {
+		d.members = make(map[string]liveMember)
+	}
+	if n == nil {
+		delete(d.members, name)
+		return
+	}
+	d.members[name] = liveMember{addr: n.Address(), meta: append([]byte(nil), n.Meta...)}
+}
+
+// live returns a copy of the live membership.
+func (d *gossipDelegate) live() []liveMember {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]liveMember, 0, len(d.members))
+	for _, m := range d.members {
+		out = append(out, m)
+	}
+	return out
 }
 
 var (
@@ -188,6 +227,7 @@ func (d *gossipDelegate) NotifyJoin(n *memberlist.Node)   { d.alive(n) }
 func (d *gossipDelegate) NotifyUpdate(n *memberlist.Node) { d.alive(n) }
 
 func (d *gossipDelegate) NotifyLeave(n *memberlist.Node) {
+	d.record(n.Name, nil)
 	id, err := ring.ParseHostID(n.Name)
 	if err != nil {
 		d.log.Warn("ignoring a gossip member that is not a Sibyl node", "name", n.Name)
@@ -203,6 +243,7 @@ func (d *gossipDelegate) NotifyLeave(n *memberlist.Node) {
 }
 
 func (d *gossipDelegate) alive(n *memberlist.Node) {
+	d.record(n.Name, n)
 	m, err := decodeNodeMeta(n.Meta)
 	if err != nil {
 		d.log.Warn("ignoring gossip member with unreadable metadata", "name", n.Name, "err", err)
@@ -366,8 +407,9 @@ func (m nodeMeta) msgAddr() string {
 // gossiper owns the memberlist instance.
 type gossiper struct {
 	ml    *memberlist.Memberlist
-	bound int      // the gossip port actually bound; immutable
-	seeds []string // host:port, never this node itself
+	d     *gossipDelegate // its events' view of the live members
+	bound int             // the gossip port actually bound; immutable
+	seeds []string        // host:port, never this node itself
 	log   *slog.Logger
 }
 
@@ -390,7 +432,7 @@ func startGossip(name string, addr netip.Addr, port int, seeds []string, nw Netw
 	// under their lock: read the port once, before anything gossips.
 	bound := int(ml.LocalNode().Port)
 	self := net.JoinHostPort(addr.String(), strconv.Itoa(bound))
-	g := &gossiper{ml: ml, bound: bound, log: logger}
+	g := &gossiper{ml: ml, d: d, bound: bound, log: logger}
 	for _, s := range seeds {
 		hp := seedAddr(s, port)
 		if hp != self {
@@ -419,8 +461,8 @@ func (g *gossiper) port() int { return g.bound }
 // suspect (not dead, not left), this node included.
 func (g *gossiper) aliveAddrs() map[string]bool {
 	out := make(map[string]bool)
-	for _, m := range g.ml.Members() {
-		out[m.Address()] = true
+	for _, m := range g.d.live() {
+		out[m.addr] = true
 	}
 	return out
 }

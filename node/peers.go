@@ -52,6 +52,9 @@ type cluster struct {
 	peers    map[ring.HostID]*peerState
 	fetching map[ring.HostID]bool // token fetches in flight
 	cameUp   bool                 // a peer came up in the current batch
+	// dying holds peers gossip reported dead, from when: they are marked
+	// down only if no sign of life follows within deathGrace.
+	dying map[ring.HostID]time.Time
 }
 
 // peerState is the apply loop's record of one other node.
@@ -107,16 +110,22 @@ func (c *cluster) run(ctx context.Context) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
+		var grace <-chan time.Time
+		if len(c.dying) > 0 {
+			grace = time.After(deathGrace / 4)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-c.queue.Ready():
 		case <-tick.C:
+		case <-grace:
 		}
 		ringChanged := false
 		for _, ev := range c.queue.Drain() {
 			ringChanged = c.apply(ctx, ev) || ringChanged
 		}
+		c.buryDying()
 		c.fetchMissingTokens(ctx)
 		c.publish(ringChanged)
 		if c.cameUp && c.hints != nil {
@@ -145,15 +154,29 @@ func (c *cluster) apply(ctx context.Context, ev gossipEvent) bool {
 			c.peers[ev.id] = p
 		}
 		return c.applyAlive(ctx, p, ev.meta)
-	case evDead, evLeft:
-		if ev.kind == evLeft {
-			c.retireID(ev.id)
+	case evDead:
+		if p == nil {
+			return false
 		}
+		if p.retired {
+			c.markDown(p)
+			return c.remove(ev.id)
+		}
+		if p.up {
+			if c.dying == nil {
+				c.dying = make(map[ring.HostID]time.Time)
+			}
+			if _, ok := c.dying[ev.id]; !ok {
+				c.dying[ev.id] = time.Now()
+			}
+		}
+	case evLeft:
+		c.retireID(ev.id)
 		if p == nil {
 			return false
 		}
 		c.markDown(p)
-		return (ev.kind == evLeft || p.retired) && c.remove(ev.id)
+		return c.remove(ev.id)
 	case evTokens:
 		// The fetch is over, whether it worked or not: a failed one (nil
 		// tokens) is retried on the next tick.
@@ -186,7 +209,31 @@ func (c *cluster) apply(ctx context.Context, ev gossipEvent) bool {
 	return false
 }
 
+// deathGrace is how long a peer gossip reports dead stays up in this
+// node's view unless it shows a sign of life. memberlist spreads death
+// verdicts: a node just back from a partition tells its peers that the
+// nodes it could not reach are dead, and those refute it within a gossip
+// round or two. Without the grace a coordinator that never lost sight of
+// them would mark them down for that moment and answer Unavailable.
+// A real failure is routed around deathGrace later.
+const deathGrace = 500 * time.Millisecond
+
+// buryDying marks down the peers reported dead more than deathGrace ago
+// that showed no sign of life since.
+func (c *cluster) buryDying() {
+	for id, since := range c.dying {
+		if time.Since(since) < deathGrace {
+			continue
+		}
+		delete(c.dying, id)
+		if p := c.peers[id]; p != nil {
+			c.markDown(p)
+		}
+	}
+}
+
 func (c *cluster) applyAlive(ctx context.Context, p *peerState, m nodeMeta) bool {
+	delete(c.dying, m.HostID) // alive after all
 	ringChanged := p.meta.Status != m.Status || p.meta.DC != m.DC || p.meta.Rack != m.Rack
 	addrChanged := p.meta.msgAddr() != m.msgAddr()
 	if m.Allocating {

@@ -130,8 +130,8 @@ func (c *cluster) learnRing(ctx context.Context) []ring.Node {
 	known := make(map[ring.HostID]ring.Node)
 	for {
 		waiting := false
-		for _, m := range c.gossip.ml.Members() {
-			meta, err := decodeNodeMeta(m.Meta)
+		for _, m := range c.gossip.d.live() {
+			meta, err := decodeNodeMeta(m.meta)
 			if err != nil || meta.HostID == c.n.id.hostID {
 				continue
 			}

@@ -391,20 +391,17 @@ func runningPid(dir string) (int, bool) {
 }
 
 // waitForNormal waits until the node at host reports itself up and
-// normal (UN).
+// normal (UN), and so does the first node of the cluster, so that what
+// `sibyl status` prints next agrees.
 func waitForNormal(ctx context.Context, host string, d time.Duration) error {
-	a := adminFlags{host: host, port: node.DefaultAdminPort}
 	deadline := time.Now().Add(d)
 	for {
-		var nodes []node.ClusterNode
-		err := a.call(ctx, http.MethodGet, "/cluster/status", &nodes)
+		err := seesNormal(ctx, host, host)
+		if err == nil && host != localClusterAddrs[0] {
+			err = seesNormal(ctx, localClusterAddrs[0], host)
+		}
 		if err == nil {
-			err = fmt.Errorf("%s is not up and normal yet", host)
-			for _, n := range nodes {
-				if n.Address == host && n.State == "UN" {
-					return nil
-				}
-			}
+			return nil
 		}
 		if time.Now().After(deadline) {
 			return err
@@ -415,6 +412,22 @@ func waitForNormal(ctx context.Context, host string, d time.Duration) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// seesNormal reports (as an error) whether the node at viewer does not
+// see host up and normal.
+func seesNormal(ctx context.Context, viewer, host string) error {
+	a := adminFlags{host: viewer, port: node.DefaultAdminPort}
+	var nodes []node.ClusterNode
+	if err := a.call(ctx, http.MethodGet, "/cluster/status", &nodes); err != nil {
+		return err
+	}
+	for _, n := range nodes {
+		if n.Address == host && n.State == "UN" {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s does not see %s up and normal yet", viewer, host)
 }
 
 func stopLocalCluster(cmd *cobra.Command, dataDir string) error {

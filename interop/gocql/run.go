@@ -128,6 +128,7 @@ func runInner(spec *passSpec) error {
 				r.Status = "fail"
 				for _, p := range dead {
 					r.Detail = append(r.Detail, fmt.Sprintf("node %s exited during the test (log %s): %s", p.addr, p.log, lastLine(p.log)))
+					fmt.Printf("---- node %s exited during %s %s; the end of its log:\n%s\n", p.addr, s.Key, t, tail(p.log, 40))
 				}
 				cl.stop()
 				res.Restarts++
@@ -166,6 +167,12 @@ func printResult(spec *passSpec, r testResult) {
 		fmt.Printf("%s %s: FAIL (%.1fs, %d attempts; log %s)\n", label, r.Test, r.Seconds, r.Attempts, r.Log)
 		for _, d := range r.Detail {
 			fmt.Printf("    %s\n", d)
+		}
+		// The work directory is gone after the run unless -keep: show
+		// the end of the log (CI has nothing else).
+		fmt.Printf("    ---- last lines of %s\n", filepath.Base(r.Log))
+		for _, l := range strings.Split(tail(r.Log, 30), "\n") {
+			fmt.Printf("    | %s\n", l)
 		}
 	case len(r.FlakyDetail) > 0:
 		fmt.Printf("%s %s: passed on attempt %d, after: %s\n", label, r.Test, r.Attempts, strings.Join(r.FlakyDetail, " | "))

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sibyldb/sibyl/cql/parser"
 )
 
 // Shorthands for the errors analysis reports most.
@@ -50,23 +52,14 @@ func alreadyExists(ks, table, what string) *Error {
 const (
 	// maxEcho bounds each piece of input a message quotes: enough for any
 	// sane name or value, short enough to read.
-	maxEcho = 128
+	maxEcho = parser.MaxEcho
 	// maxMessage bounds a whole message, whatever built it.
 	maxMessage = 2048
 )
 
 // echo returns s cut to maxEcho bytes, on a UTF-8 boundary, with "..."
-// appended when it was cut.
-func echo(s string) string {
-	if len(s) <= maxEcho {
-		return s
-	}
-	n := maxEcho
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "..."
-}
+// appended when it was cut: the parser's rule, so both quote alike.
+func echo(s string) string { return parser.Clip(s) }
 
 // clipArgs returns args with every string-like argument longer than
 // maxEcho clipped by echo; args itself is not modified.

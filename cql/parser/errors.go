@@ -14,18 +14,19 @@ import (
 // fails later. Sibyl refuses it up front, as Unsupported (Invalid).
 const MaxNameLength = 65535
 
-// maxEcho bounds, in bytes, the input an error message quotes back, so no
+// MaxEcho bounds, in bytes, the input an error message quotes back, so no
 // message grows with the input: a megabyte identifier or literal must
-// still yield an error that fits an ERROR frame.
-const maxEcho = 128
+// still yield an error that fits an ERROR frame. cql/exec quotes input by
+// the same rule (Clip).
+const MaxEcho = 128
 
-// clip returns s cut to maxEcho bytes, on a UTF-8 boundary, with "..."
+// Clip returns s cut to MaxEcho bytes, on a UTF-8 boundary, with "..."
 // appended when it was cut.
-func clip(s string) string {
-	if len(s) <= maxEcho {
+func Clip(s string) string {
+	if len(s) <= MaxEcho {
 		return s
 	}
-	n := maxEcho
+	n := MaxEcho
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}

@@ -175,7 +175,7 @@ func TestErrorsStopEarly(t *testing.T) {
 
 // TestErrorsEchoBoundedInput checks that no error message grows with the
 // input: whatever a statement quotes back (a word, a number, a string, a
-// blob, a name) is clipped to maxEcho bytes with an ellipsis, so a client
+// blob, a name) is clipped to MaxEcho bytes with an ellipsis, so a client
 // sending megabytes of garbage gets an error that fits an ERROR frame.
 func TestErrorsEchoBoundedInput(t *testing.T) {
 	big := strings.Repeat("a", 1<<20)
@@ -205,11 +205,11 @@ func TestErrorsEchoBoundedInput(t *testing.T) {
 			continue
 		}
 		// The echo is the input from the offending token on, cut at
-		// maxEcho bytes; rebuild the expected message with it.
+		// MaxEcho bytes; rebuild the expected message with it.
 		i := strings.Index(got, "'") + 1
 		j := strings.Index(got, "...'")
-		if j < 0 || j-i != maxEcho {
-			t.Errorf("Parse(%.40q...): echo of %d bytes, want %d: %s", c.in, j-i, maxEcho, got)
+		if j < 0 || j-i != MaxEcho {
+			t.Errorf("Parse(%.40q...): echo of %d bytes, want %d: %s", c.in, j-i, MaxEcho, got)
 			continue
 		}
 		echo := got[i:j]
@@ -223,13 +223,13 @@ func TestErrorsEchoBoundedInput(t *testing.T) {
 
 // TestClipKeepsRunes checks that clipping never splits a UTF-8 sequence.
 func TestClipKeepsRunes(t *testing.T) {
-	s := strings.Repeat("é", maxEcho) // two bytes each
-	got := clip(s)
-	if !strings.HasSuffix(got, "...") || !utf8.ValidString(got) || len(got) > maxEcho+3 {
+	s := strings.Repeat("é", MaxEcho) // two bytes each
+	got := Clip(s)
+	if !strings.HasSuffix(got, "...") || !utf8.ValidString(got) || len(got) > MaxEcho+3 {
 		t.Fatalf("clip = %q (%d bytes)", got, len(got))
 	}
-	if short := "abc"; clip(short) != short {
-		t.Fatalf("clip(%q) = %q, want it unchanged", short, clip(short))
+	if short := "abc"; Clip(short) != short {
+		t.Fatalf("Clip(%q) = %q, want it unchanged", short, Clip(short))
 	}
 }
 

@@ -64,9 +64,9 @@ func (l *lexer) advance(n int) {
 func (l *lexer) pos() Pos { return Pos{Line: l.line, Col: l.col} }
 
 // errorf returns a syntax error at pos; found is clipped (a message that
-// quotes it must quote clip(found)).
+// quotes it must quote Clip(found)).
 func (l *lexer) errorf(pos Pos, found, msg string) *Error {
-	return &Error{Pos: pos, Found: clip(found), Msg: msg}
+	return &Error{Pos: pos, Found: Clip(found), Msg: msg}
 }
 
 // checkName refuses a name longer than MaxNameLength; raw is its source
@@ -220,7 +220,7 @@ func (l *lexer) number(pos Pos) (token, *Error) {
 		for end < len(s) && isIdentByte(s[end]) {
 			end++
 		}
-		return token{}, l.errorf(pos, s[:end], "no viable alternative at input '"+clip(s[:end])+"'")
+		return token{}, l.errorf(pos, s[:end], "no viable alternative at input '"+Clip(s[:end])+"'")
 	}
 	return l.take(kind, pos, n), nil
 }
@@ -402,7 +402,7 @@ func (l *lexer) blob(pos Pos) (token, *Error) {
 		for end < len(s) && isIdentByte(s[end]) {
 			end++
 		}
-		return token{}, l.errorf(pos, s[:end], "no viable alternative at input '"+clip(s[:end])+"'")
+		return token{}, l.errorf(pos, s[:end], "no viable alternative at input '"+Clip(s[:end])+"'")
 	}
 	return l.take(tokBlob, pos, n), nil
 }

@@ -117,10 +117,10 @@ func (p *parser) found() string {
 	if t.kind == tokEOF {
 		return "<EOF>"
 	}
-	if t.end-t.off > maxEcho {
+	if t.end-t.off > MaxEcho {
 		// Clip the source text rather than a rebuilt copy of a long
 		// string or name.
-		return clip(p.src[t.off:t.end])
+		return Clip(p.src[t.off:t.end])
 	}
 	return p.rawText(t)
 }

@@ -153,6 +153,11 @@ type Config struct {
 	// choose its default.
 	StorageCacheSize int64 `yaml:"storage_cache_size"`
 
+	// ClientEncryption is TLS on the CQL port and ServerEncryption TLS
+	// between nodes plus gossip's key, under Cassandra's names (tls.go).
+	ClientEncryption ClientEncryptionOptions `yaml:"client_encryption_options"`
+	ServerEncryption ServerEncryptionOptions `yaml:"server_encryption_options"`
+
 	// CQLListener and AdminListener, when set, are used instead of binding
 	// ListenAddress:CQLPort and ListenAddress:AdminPort. Tests pass
 	// listeners on 127.0.0.1:0 so ports never collide; the node takes
@@ -270,6 +275,7 @@ func (c *Config) Validate() error {
 		add("data_dir is empty")
 	}
 	c.validateLimits(add)
+	c.validateEncryption(add)
 	for _, s := range c.Seeds {
 		if strings.TrimSpace(s) == "" {
 			add("seeds contains an empty address")

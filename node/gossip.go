@@ -415,8 +415,12 @@ type gossiper struct {
 
 // startGossip binds memberlist on addr:port (0 picks a free port) and
 // returns it not yet joined; join runs in the node's task group.
-func startGossip(name string, addr netip.Addr, port int, seeds []string, nw Network, d *gossipDelegate, logger *slog.Logger) (*gossiper, error) {
+func startGossip(name string, addr netip.Addr, port int, seeds []string, nw Network, key []byte, d *gossipDelegate, logger *slog.Logger) (*gossiper, error) {
 	cfg := gossipConfig(name, addr.String(), port, d, logger)
+	// With a key, memberlist encrypts and authenticates every datagram
+	// and stream (AES-GCM) and drops what it cannot decrypt, so a node
+	// without the key cannot join (server_encryption_options).
+	cfg.SecretKey = key
 	if nw != nil {
 		t, err := newFaultTransport(addr.String(), port, nw, cfg)
 		if err != nil {

@@ -52,7 +52,11 @@ func (n *Node) openMembership(ctx context.Context) error {
 		c.gossipPort.Store(uint32(n.cfg.GossipPort))
 	}
 	d := &gossipDelegate{meta: c.selfMeta, queue: c.queue, adm: c.adm, log: c.log.With("component", "gossip")}
-	g, err := startGossip(n.id.hostID.String(), n.addr, max(n.cfg.GossipPort, 0), n.cfg.Seeds, n.cfg.Network, d, c.log.With("component", "memberlist"))
+	key, err := gossipKey(n.cfg.ServerEncryption)
+	if err != nil {
+		return err
+	}
+	g, err := startGossip(n.id.hostID.String(), n.addr, max(n.cfg.GossipPort, 0), n.cfg.Seeds, n.cfg.Network, key, d, c.log.With("component", "memberlist"))
 	if err != nil {
 		return err
 	}
@@ -117,6 +121,10 @@ func (c *cluster) openMessaging() error {
 	c.msgLn = ln
 	c.msgPort = ln.Addr().(*net.TCPAddr).Port
 	mc := messaging.Config{LocalID: c.n.id.hostID.String(), Logger: c.log.With("component", "messaging")}
+	if mc.TLS, err = internodeTLSConfig(c.n.cfg.ServerEncryption, c.log.With("component", "messaging")); err != nil {
+		_ = ln.Close()
+		return err
+	}
 	if nw := c.n.cfg.Network; nw != nil {
 		mc.Dial = nw.Dial
 	}

@@ -237,6 +237,12 @@ func (n *Node) openCQL() error {
 	if err != nil {
 		return err
 	}
+	tlsCfg, err := clientTLSConfig(n.cfg.ClientEncryption, n.log.With("component", "cql"))
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	ln = newTLSListener(ln, tlsCfg, n.cfg.ClientEncryption.Optional)
 	n.cqlLn = ln
 	port := n.cfg.CQLPort
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok {

@@ -3,8 +3,10 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"runtime/debug"
 	"strconv"
@@ -134,8 +136,10 @@ func (c *conn) startup(reply protocol.Header, m *protocol.Startup) {
 	}
 	// system_views.clients lists the connection until it closes (serve).
 	remote, _ := netip.ParseAddrPort(c.nc.RemoteAddr().String())
-	c.session.SetClient(exec.ClientConn{Remote: remote, ProtocolVersion: int(c.version), Options: m.Options,
-		Authenticating: c.srv.cfg.Credentials != nil})
+	cc := exec.ClientConn{Remote: remote, ProtocolVersion: int(c.version), Options: m.Options,
+		Authenticating: c.srv.cfg.Credentials != nil}
+	tlsState(c.nc, &cc)
+	c.session.SetClient(cc)
 	// The answer to STARTUP goes out uncompressed; every later frame may
 	// be compressed.
 	if c.srv.cfg.Credentials != nil {
@@ -356,4 +360,23 @@ func (c *conn) call(ctx context.Context, m protocol.Message, warn func(string)) 
 		return h.Batch(ctx, s, b)
 	}
 	return nil, protocolError("Unexpected message %s", m.Opcode())
+}
+
+// tlsState fills the TLS columns of system_views.clients when the
+// listener's connections are TLS (a *tls.Conn, or any connection with
+// its ConnectionState method, such as one that serves TLS and plaintext
+// on one port and reports a zero state for plaintext).
+func tlsState(nc net.Conn, cc *exec.ClientConn) {
+	t, ok := nc.(interface{ ConnectionState() tls.ConnectionState })
+	if !ok {
+		return
+	}
+	st := t.ConnectionState()
+	if !st.HandshakeComplete {
+		return
+	}
+	cc.SSLEnabled = true
+	// Cassandra reports Java's names: TLSv1.2, TLSv1.3.
+	cc.SSLProtocol = strings.Replace(tls.VersionName(st.Version), "TLS 1.", "TLSv1.", 1)
+	cc.SSLCipherSuite = tls.CipherSuiteName(st.CipherSuite)
 }

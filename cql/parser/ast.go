@@ -34,7 +34,8 @@ func (n *node) Position() Pos { return n.Pos }
 // Statement is one complete CQL statement: *Select, *Insert, *Update,
 // *Delete, *Batch, *Use, *Truncate, *CreateKeyspace, *AlterKeyspace,
 // *DropKeyspace, *CreateTable, *AlterTable, *DropTable, *CreateType,
-// *AlterType, *DropType or *Describe.
+// *AlterType, *DropType, *Describe, *CreateRole, *AlterRole, *DropRole,
+// *GrantRole, *ListRoles, *GrantPermissions or *ListPermissions.
 type Statement interface {
 	Node
 	// BindMarkers returns the statement's bind markers in order of

@@ -38,6 +38,9 @@ func (p *parser) parseCreate() Statement {
 	case p.isKw("type"):
 		return p.parseCreateType(pos)
 	}
+	if p.isKw("role") || p.isKw("user") {
+		return p.parseCreateRole(pos)
+	}
 	p.unsupportedObject(pos, "CREATE")
 	return nil
 }
@@ -50,7 +53,7 @@ func (p *parser) unsupportedObject(pos Pos, verb string) {
 	if t.kind == tokIdent {
 		switch w := strings.ToLower(t.text); w {
 		case "index", "custom", "materialized", "function", "aggregate", "or",
-			"trigger", "role", "user":
+			"trigger":
 			what := strings.ToUpper(w)
 			switch w {
 			case "materialized":
@@ -144,6 +147,9 @@ func (p *parser) parseAlter() Statement {
 	case p.isKw("type"):
 		return p.parseAlterType(pos)
 	}
+	if p.isKw("role") || p.isKw("user") {
+		return p.parseAlterRole(pos)
+	}
 	p.unsupportedObject(pos, "ALTER")
 	return nil
 }
@@ -183,6 +189,9 @@ func (p *parser) parseDrop() Statement {
 		s.IfExists = p.parseIfExists()
 		s.Name = p.parseTableName()
 		return s
+	}
+	if p.isKw("role") || p.isKw("user") {
+		return p.parseDropRole(pos)
 	}
 	p.unsupportedObject(pos, "DROP")
 	return nil

@@ -365,9 +365,12 @@ func (p *parser) parseStatementByKeyword(kw string) Statement {
 		return p.parseDrop()
 	case "describe", "desc":
 		return p.parseDescribe()
-	case "grant", "revoke", "list":
-		p.unsupported(p.tok().pos, strings.ToUpper(kw))
-		return nil
+	case "grant":
+		return p.parseGrant(false)
+	case "revoke":
+		return p.parseGrant(true)
+	case "list":
+		return p.parseList()
 	}
 	p.failExpected()
 	return nil

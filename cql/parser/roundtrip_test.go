@@ -5,6 +5,21 @@ import "testing"
 // roundTripCases are statements that must parse, print, and parse back to
 // the same tree. They double as the fuzz seed corpus.
 var roundTripCases = []string{
+	// Roles and permissions (Cassandra 4.1's auth statements).
+	"CREATE ROLE r",
+	"CREATE ROLE IF NOT EXISTS \"Mixed\" WITH PASSWORD = 'p''w' AND LOGIN = true AND SUPERUSER = false",
+	"CREATE ROLE r WITH OPTIONS = {'a': 'b'} AND login = false",
+	"CREATE USER IF NOT EXISTS Bob WITH PASSWORD 'pw' SUPERUSER",
+	"CREATE USER 'alice' NOSUPERUSER",
+	"ALTER ROLE r WITH PASSWORD = 'x' AND SUPERUSER = true",
+	"ALTER USER bob WITH PASSWORD 'y' NOSUPERUSER",
+	"DROP ROLE IF EXISTS r", "DROP USER 'Bob'",
+	"GRANT r1 TO r2", "REVOKE 'r1' FROM r2",
+	"LIST ROLES", "LIST ROLES OF r NORECURSIVE", "LIST USERS",
+	"GRANT ALL PERMISSIONS ON ALL KEYSPACES TO r", "GRANT SELECT ON KEYSPACE ks TO r",
+	"GRANT MODIFY PERMISSION ON TABLE ks.t TO r", "REVOKE ALTER ON t FROM r",
+	"GRANT AUTHORIZE ON ALL ROLES TO r", "REVOKE DROP ON ROLE other FROM r",
+	"LIST ALL", "LIST ALL PERMISSIONS ON ks.t OF r NORECURSIVE", "LIST SELECT OF r",
 	// cql-compat.md section 3.9: what drivers and cqlsh send.
 	"SELECT * FROM system.local WHERE key='local'",
 	"select * from system.local where key = 'local'",

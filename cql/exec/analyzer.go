@@ -12,6 +12,9 @@ type analyzer struct {
 	e        *Executor
 	cat      *schema.Catalog
 	keyspace string // the session's keyspace at analysis time
+	// internal is set for the executor's own statements on system_auth,
+	// which may write there.
+	internal bool
 
 	markers []ColumnSpec // by marker index
 	bound   []bool

@@ -31,10 +31,14 @@ func (e *Executor) Query(ctx context.Context, s *Session, query string, o *Query
 	if err != nil {
 		return nil, err
 	}
+	if err := e.authorize(ctx, s, an.access); err != nil {
+		return nil, e.clientError(ctx, err)
+	}
 	res, err = an.plan.run(ctx, e, s, &bindEnv{values: values, e: e, session: s}, o)
 	if err != nil {
 		return nil, e.clientError(ctx, err)
 	}
+	e.afterSchemaChange(ctx, s, res)
 	return res, nil
 }
 
@@ -82,10 +86,14 @@ func (e *Executor) Execute(ctx context.Context, s *Session, id []byte, o *QueryO
 	if err != nil {
 		return nil, err
 	}
+	if err := e.authorize(ctx, s, an.access); err != nil {
+		return nil, e.clientError(ctx, err)
+	}
 	res, err = an.plan.run(ctx, e, s, &bindEnv{values: values, e: e, session: s}, o)
 	if err != nil {
 		return nil, e.clientError(ctx, err)
 	}
+	e.afterSchemaChange(ctx, s, res)
 	return res, nil
 }
 
@@ -162,6 +170,9 @@ func (e *Executor) Batch(ctx context.Context, s *Session, b *Batch) (res Result,
 		if err != nil {
 			return nil, err
 		}
+		if err := e.authorize(ctx, s, it.access); err != nil {
+			return nil, e.clientError(ctx, err)
+		}
 		items = append(items, it)
 	}
 	res, err = e.runBatch(ctx, items, b.Type == LoggedBatch, e.writeParams(b.HasTimestamp, b.Timestamp), b.Consistency, b.Warn)
@@ -197,7 +208,7 @@ func (e *Executor) batchItem(s *Session, bs *BatchStatement) (batchItem, error) 
 	if err != nil {
 		return batchItem{}, err
 	}
-	return batchItem{w: an.write, env: &bindEnv{values: values, e: e, session: s}}, nil
+	return batchItem{w: an.write, env: &bindEnv{values: values, e: e, session: s}, access: an.access}, nil
 }
 
 // finish is deferred by every entry point. It turns a panic in statement

@@ -69,8 +69,9 @@ func (bp *batchPlan) run(ctx context.Context, e *Executor, _ *Session, env *bind
 
 // batchItem is one statement of a batch with its values.
 type batchItem struct {
-	w   *writeStmt
-	env *bindEnv
+	w      *writeStmt
+	env    *bindEnv
+	access []access // the permissions it needs (checked by Batch)
 }
 
 // runBatch builds every statement's mutations with the batch's write

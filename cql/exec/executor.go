@@ -48,6 +48,25 @@ type Config struct {
 	// check off.
 	BatchSizeWarnThreshold int
 	BatchSizeFailThreshold int
+
+	// Authenticator is set when clients log in with a password
+	// (Cassandra's authenticator: PasswordAuthenticator); the node then
+	// uses Executor.Authenticate as the server's credentials check and
+	// calls EnsureDefaultSuperuser at start. Off is AllowAllAuthenticator.
+	Authenticator bool
+	// Authorizer is set when permissions are enforced (authorizer:
+	// CassandraAuthorizer); off is AllowAllAuthorizer. It needs
+	// Authenticator, as in Cassandra: a session that has not logged in is
+	// refused everything.
+	Authorizer bool
+	// AuthCacheValidity is how long credentials, roles and permissions
+	// are cached (Cassandra's credentials_validity, roles_validity and
+	// permissions_validity); 0 means DefaultAuthCacheValidity, a negative
+	// value turns the caches off.
+	AuthCacheValidity time.Duration
+	// BcryptCost is the log2 of bcrypt's rounds for new password hashes
+	// (auth_bcrypt_gensalt_log2_rounds); 0 means DefaultBcryptCost.
+	BcryptCost int
 }
 
 // EnsureDefaults fills zero fields with their defaults.
@@ -69,6 +88,12 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.BatchSizeFailThreshold == 0 {
 		c.BatchSizeFailThreshold = DefaultBatchSizeFailThreshold
+	}
+	if c.AuthCacheValidity == 0 {
+		c.AuthCacheValidity = DefaultAuthCacheValidity
+	}
+	if c.BcryptCost == 0 {
+		c.BcryptCost = DefaultBcryptCost
 	}
 }
 
@@ -106,6 +131,8 @@ type Executor struct {
 	// clients are the sessions of connected clients
 	// (system_views.clients).
 	clients clientRegistry
+	// auth holds the credentials and permissions caches (auth.go).
+	auth *authState
 }
 
 // New returns an Executor for cfg.
@@ -122,6 +149,7 @@ func New(cfg Config) (*Executor, error) {
 		log:          cfg.Logger,
 		uuidNode:     node,
 		uuidClockSeq: seq,
+		auth:         newAuthState(),
 	}, nil
 }
 

@@ -212,8 +212,12 @@ func formatRows(r *exec.RowsResult) string {
 //	query                   run the statements below (one per line) and print the last result
 //	page size=N             run one SELECT page by page with page size N, printing every row
 //	advance 90s             move the clock
+//	login USER PASSWORD     log in (a new session), then run the statements below
 func runFile(t *testing.T, path string) {
 	h := newHarness(t)
+	if filepath.Base(path) == "auth.txt" {
+		h = newAuthHarness(t)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -279,6 +283,24 @@ func (h *harness) directive(input string) string {
 		var n int32
 		fmt.Sscanf(cmd, "page size=%d", &n)
 		return h.pages(strings.Join(args, " "), n)
+	case strings.HasPrefix(cmd, "login "):
+		// login USER PASSWORD: authenticate, and run what follows as USER.
+		f := strings.Fields(cmd)
+		if len(f) != 3 {
+			return "usage: login USER PASSWORD"
+		}
+		if err := h.ex.Authenticate(context.Background(), f[1], f[2]); err != nil {
+			return "error: " + err.Error()
+		}
+		saved := h.sess
+		defer func() { h.sess = saved }()
+		h.sess = h.ex.NewSession()
+		h.sess.SetUser(f[1])
+		last := "ok"
+		for _, q := range args {
+			last = h.run(q, nil)
+		}
+		return last
 	case strings.HasPrefix(cmd, "advance "):
 		d, err := time.ParseDuration(strings.TrimPrefix(cmd, "advance "))
 		if err != nil {

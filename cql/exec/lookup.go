@@ -34,6 +34,9 @@ func (a *analyzer) lookupWritable(tn *parser.TableName) (*tableInfo, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.internal && t.Keyspace == schema.SystemAuthKeyspace {
+		return t, nil
+	}
 	if t.virtual != nil || schema.IsSystemKeyspace(t.Keyspace) {
 		return nil, Errorf(CodeUnauthorized, "%s keyspace is not user-modifiable.", t.Keyspace)
 	}

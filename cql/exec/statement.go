@@ -24,6 +24,9 @@ type analyzed struct {
 	write *writeStmt
 	// catalog is the catalog the statement was analysed against.
 	catalog *schema.Catalog
+	// access is the permissions the statement needs (auth_check.go),
+	// checked each time it runs.
+	access []access
 }
 
 // parse turns text into a statement, syntax errors into SyntaxError
@@ -45,8 +48,19 @@ func parse(query string) (parser.Statement, error) {
 
 // analyze checks stmt against cat and compiles it.
 func (e *Executor) analyze(stmt parser.Statement, cat *schema.Catalog, keyspace string) (*analyzed, error) {
+	return e.analyzeWith(stmt, cat, keyspace, false)
+}
+
+// analyzeInternal is analyze for the executor's own statements on
+// system_auth.
+func (e *Executor) analyzeInternal(stmt parser.Statement, cat *schema.Catalog, keyspace string) (*analyzed, error) {
+	return e.analyzeWith(stmt, cat, keyspace, true)
+}
+
+func (e *Executor) analyzeWith(stmt parser.Statement, cat *schema.Catalog, keyspace string, internal bool) (*analyzed, error) {
 	a := newAnalyzer(e, cat, keyspace, len(stmt.BindMarkers()))
-	out := &analyzed{catalog: cat}
+	a.internal = internal
+	out := &analyzed{catalog: cat, access: accessOf(stmt, keyspace)}
 	var err error
 	switch s := stmt.(type) {
 	case *parser.Select:
@@ -131,6 +145,9 @@ func (a *analyzer) analyzeOther(stmt parser.Statement) (plan, error) {
 		return usePlan{keyspace: s.Keyspace}, nil
 	case *parser.Describe:
 		return a.analyzeDescribe(s)
+	case *parser.CreateRole, *parser.AlterRole, *parser.DropRole, *parser.GrantRole,
+		*parser.ListRoles, *parser.GrantPermissions, *parser.ListPermissions:
+		return a.analyzeAuth(stmt)
 	}
 	return a.analyzeDDL(stmt)
 }

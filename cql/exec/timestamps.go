@@ -26,11 +26,13 @@ type Metrics struct {
 	// than Config.MaxTimestampAhead ahead of the node's clock, or
 	// Long.MIN_VALUE, which Cassandra reserves for "no timestamp".
 	RefusedTimestamps int64
+	// FailedLogins counts failed password checks (Authenticate).
+	FailedLogins int64
 }
 
 // Metrics returns the current counters.
 func (e *Executor) Metrics() Metrics {
-	return Metrics{RefusedTimestamps: e.refusedTimestamps.Load()}
+	return Metrics{RefusedTimestamps: e.refusedTimestamps.Load(), FailedLogins: e.auth.failedLogins.load()}
 }
 
 // Where a client timestamp came from, as checkClientTimestamp names it.

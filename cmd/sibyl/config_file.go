@@ -18,7 +18,8 @@ import (
 // write_timeout, read_timeout, max_timestamp_ahead, shutdown_timeout,
 // native_transport_max_request_data_in_flight(_per_ip),
 // native_transport_frame_timeout,
-// storage_cache_size) plus
+// storage_cache_size, client_encryption_options, server_encryption_options)
+// plus
 // the process's logging.
 type fileConfig struct {
 	node.Config `yaml:",inline"`

@@ -31,6 +31,17 @@ type serveFlags struct {
 	logLevel      string
 	logFormat     string
 	pprof         bool
+	tls           tlsFlags
+}
+
+// tlsFlags are serve's transport-security flags: each sets the
+// client_encryption_options or server_encryption_options key of the same
+// meaning, and giving a certificate turns the encryption on.
+type tlsFlags struct {
+	clientCert, clientKey, clientCA        string
+	clientOptional, clientRequireAuth      bool
+	internodeCert, internodeKey, internode string
+	internodeCA, gossipKeyFile             string
 }
 
 func newServeCmd() *cobra.Command {
@@ -71,6 +82,17 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&f.pprof, "pprof", false, "serve /debug/pprof on the admin port")
+	t := &f.tls
+	fs.StringVar(&t.clientCert, "client-tls-cert", "", "PEM certificate for TLS on the CQL port (turns client_encryption_options on)")
+	fs.StringVar(&t.clientKey, "client-tls-key", "", "PEM private key of --client-tls-cert")
+	fs.StringVar(&t.clientCA, "client-tls-ca", "", "PEM CA bundle client certificates are verified against")
+	fs.BoolVar(&t.clientOptional, "client-tls-optional", false, "accept plaintext clients too, on the same port")
+	fs.BoolVar(&t.clientRequireAuth, "client-tls-require-client-auth", false, "refuse clients without a certificate signed by --client-tls-ca")
+	fs.StringVar(&t.internode, "internode-encryption", "", "internode encryption: none or all (mutual TLS for messaging, a shared key for gossip)")
+	fs.StringVar(&t.internodeCert, "internode-tls-cert", "", "PEM certificate of this node for internode TLS (implies --internode-encryption all)")
+	fs.StringVar(&t.internodeKey, "internode-tls-key", "", "PEM private key of --internode-tls-cert")
+	fs.StringVar(&t.internodeCA, "internode-tls-ca", "", "PEM CA bundle peers' certificates must chain to")
+	fs.StringVar(&t.gossipKeyFile, "gossip-key-file", "", "file holding gossip's encryption key: 16, 24 or 32 bytes, raw or base64, the same on every node")
 }
 
 // config builds the node configuration: defaults, then the YAML file, then
@@ -129,6 +151,21 @@ func (f *serveFlags) override(fs *pflag.FlagSet, cfg *node.Config, file *fileCon
 	set("pprof", func() { cfg.EnablePprof = f.pprof })
 	set("log-level", func() { file.LogLevel = f.logLevel })
 	set("log-format", func() { file.LogFormat = f.logFormat })
+	f.tls.override(set, cfg)
+}
+
+func (t *tlsFlags) override(set func(string, func()), cfg *node.Config) {
+	ce, se := &cfg.ClientEncryption, &cfg.ServerEncryption
+	set("client-tls-cert", func() { ce.Certificate, ce.Enabled = t.clientCert, true })
+	set("client-tls-key", func() { ce.PrivateKey = t.clientKey })
+	set("client-tls-ca", func() { ce.TrustedCertificates = t.clientCA })
+	set("client-tls-optional", func() { ce.Optional = t.clientOptional })
+	set("client-tls-require-client-auth", func() { ce.RequireClientAuth = t.clientRequireAuth })
+	set("internode-tls-cert", func() { se.Certificate, se.InternodeEncryption = t.internodeCert, node.InternodeEncryptionAll })
+	set("internode-encryption", func() { se.InternodeEncryption = t.internode })
+	set("internode-tls-key", func() { se.PrivateKey = t.internodeKey })
+	set("internode-tls-ca", func() { se.TrustedCertificates = t.internodeCA })
+	set("gossip-key-file", func() { se.GossipKeyFile = t.gossipKeyFile })
 }
 
 // newLogger returns the process's structured logger, on stderr.

@@ -97,6 +97,16 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// Compression is "" (none) or "snappy".
 	Compression string
+	// Username and Password log in with SASL PLAIN (PasswordAuthenticator)
+	// when Username is set.
+	Username, Password string
+	// SSL connects over TLS, verifying nodes' certificates and addresses
+	// against TLSCA (the system's roots when empty) unless TLSNoVerify;
+	// TLSCert and TLSKey are a client certificate. Any TLS* field implies
+	// SSL.
+	SSL                    bool
+	TLSCA, TLSCert, TLSKey string
+	TLSNoVerify            bool
 
 	// Progress receives a line per ProgressInterval; nil means silence.
 	Progress io.Writer

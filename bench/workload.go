@@ -60,6 +60,13 @@ func clusterConfig(cfg *Config) (*gocql.ClusterConfig, error) {
 	if strings.EqualFold(cfg.Compression, "snappy") {
 		cc.Compressor = gocql.SnappyCompressor{}
 	}
+	if cfg.Username != "" {
+		cc.Authenticator = gocql.PasswordAuthenticator{Username: cfg.Username, Password: cfg.Password}
+	}
+	if cfg.SSL || cfg.TLSCA != "" || cfg.TLSCert != "" || cfg.TLSKey != "" || cfg.TLSNoVerify {
+		cc.SslOpts = &gocql.SslOptions{CaPath: cfg.TLSCA, CertPath: cfg.TLSCert, KeyPath: cfg.TLSKey,
+			EnableHostVerification: !cfg.TLSNoVerify}
+	}
 	return cc, nil
 }
 

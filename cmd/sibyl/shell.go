@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chzyer/readline"
@@ -15,6 +16,8 @@ import (
 // shellFlags are `sibyl shell`'s flags.
 type shellFlags struct {
 	username, password, keyspace string
+	ssl, tlsNoVerify             bool
+	tlsCA, tlsCert, tlsKey       string
 	execute, file                string
 	connectTimeout, reqTimeout   time.Duration
 }
@@ -42,6 +45,11 @@ With -e or -f it runs the statements and exits, with status 1 if any failed.`,
 	fl.StringVarP(&f.username, "username", "u", "", "user name for PasswordAuthenticator")
 	fl.StringVarP(&f.password, "password", "p", "", "password for PasswordAuthenticator")
 	fl.StringVarP(&f.keyspace, "keyspace", "k", "", "keyspace to use at start")
+	fl.BoolVar(&f.ssl, "ssl", false, "connect over TLS (as cqlsh --ssl)")
+	fl.StringVar(&f.tlsCA, "tls-ca", "", "PEM CA bundle the node's certificate is verified against (implies --ssl; default $SSL_CERTFILE, as cqlsh)")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM client certificate, for nodes that require one (implies --ssl)")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	fl.BoolVar(&f.tlsNoVerify, "tls-no-verify", false, "do not verify the node's certificate (implies --ssl; cqlsh's SSL_VALIDATE=false)")
 	fl.StringVarP(&f.execute, "execute", "e", "", "execute these statements and exit")
 	fl.StringVarP(&f.file, "file", "f", "", "execute the statements in this file and exit")
 	fl.DurationVar(&f.connectTimeout, "connect-timeout", 10*time.Second, "time allowed to connect")
@@ -52,8 +60,17 @@ With -e or -f it runs the statements and exits, with status 1 if any failed.`,
 func (f shellFlags) config(cmd *cobra.Command, args []string) (shell.Config, error) {
 	cfg := shell.Config{
 		Username: f.username, Password: f.password, Keyspace: f.keyspace,
+		SSL: f.ssl, TLSCA: f.tlsCA, TLSCert: f.tlsCert, TLSKey: f.tlsKey, TLSNoVerify: f.tlsNoVerify,
 		ConnectTimeout: f.connectTimeout, RequestTimeout: f.reqTimeout,
 		Out: cmd.OutOrStdout(), Err: cmd.ErrOrStderr(),
+	}
+	// cqlsh's environment: SSL_CERTFILE names the CA, SSL_VALIDATE=false
+	// turns verification off; both only with --ssl.
+	if cfg.SSL && cfg.TLSCA == "" {
+		cfg.TLSCA = os.Getenv("SSL_CERTFILE")
+	}
+	if cfg.SSL && strings.EqualFold(os.Getenv("SSL_VALIDATE"), "false") {
+		cfg.TLSNoVerify = true
 	}
 	if len(args) > 0 {
 		cfg.Host = args[0]

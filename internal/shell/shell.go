@@ -34,6 +34,15 @@ type Config struct {
 	Username string // with Password: SASL PLAIN through gocql's PasswordAuthenticator
 	Password string
 	Keyspace string // the keyspace to USE at start
+	// SSL connects over TLS (cqlsh's --ssl), verifying the node's
+	// certificate and address against TLSCA (the system's roots when
+	// empty) unless TLSNoVerify; TLSCert and TLSKey are a client
+	// certificate for nodes that require one. Any TLS* field implies SSL.
+	SSL         bool
+	TLSCA       string
+	TLSCert     string
+	TLSKey      string
+	TLSNoVerify bool
 	// ConnectTimeout bounds connecting (default 10 s, as cqlsh's
 	// --connect-timeout); RequestTimeout bounds each request (default
 	// 10 s, cqlsh's --request-timeout).
@@ -169,6 +178,7 @@ func (s *Shell) connect(ctx context.Context, keyspace string) error {
 	if s.cfg.Username != "" {
 		c.Authenticator = gocql.PasswordAuthenticator{Username: s.cfg.Username, Password: s.cfg.Password}
 	}
+	c.SslOpts = s.cfg.sslOptions()
 	sess, err := c.CreateSession()
 	if err != nil {
 		return fmt.Errorf("cannot connect to %s:%d: %w", s.cfg.Host, s.cfg.Port, err)
@@ -387,4 +397,13 @@ func expandHome(name string) string {
 		}
 	}
 	return name
+}
+
+// sslOptions is gocql's TLS configuration, nil without TLS.
+func (c *Config) sslOptions() *gocql.SslOptions {
+	if !c.SSL && c.TLSCA == "" && c.TLSCert == "" && c.TLSKey == "" && !c.TLSNoVerify {
+		return nil
+	}
+	return &gocql.SslOptions{CaPath: c.TLSCA, CertPath: c.TLSCert, KeyPath: c.TLSKey,
+		EnableHostVerification: !c.TLSNoVerify}
 }

@@ -60,9 +60,19 @@ func (e *Executor) checkRolePermission(ctx context.Context, s *Session, perm str
 	return Errorf(CodeUnauthorized, "User %s does not have sufficient privileges to perform the requested operation", s.User())
 }
 
-func validateRoleOptions(o parser.RoleOptions) error {
+// roleManagerClass names the role manager in RoleOptions.validate's
+// message.
+const roleManagerClass = "org.apache.cassandra.auth.CassandraRoleManager"
+
+// validateRoleOptions is RoleOptions.validate: the built-in role manager
+// supports LOGIN and SUPERUSER, and PASSWORD only with
+// PasswordAuthenticator.
+func (e *Executor) validateRoleOptions(o parser.RoleOptions) error {
+	if o.Password != nil && !e.cfg.Authenticator {
+		return invalidf("%s doesn't support PASSWORD", roleManagerClass)
+	}
 	if o.Options != nil {
-		return invalidf("CassandraRoleManager does not support the following options: OPTIONS")
+		return invalidf("%s doesn't support OPTIONS", roleManagerClass)
 	}
 	return nil
 }
@@ -78,7 +88,7 @@ func (e *Executor) createRole(ctx context.Context, s *Session, st *parser.Create
 			return nil, Errorf(CodeUnauthorized, "Only superusers can create a role with superuser status")
 		}
 	}
-	if err := validateRoleOptions(st.Options); err != nil {
+	if err := e.validateRoleOptions(st.Options); err != nil {
 		return nil, err
 	}
 	if st.Name == "" {
@@ -128,19 +138,6 @@ func (e *Executor) createRole(ctx context.Context, s *Session, st *parser.Create
 
 func (e *Executor) alterRole(ctx context.Context, s *Session, st *parser.AlterRole) (Result, error) {
 	o := st.Options
-	if err := validateRoleOptions(o); err != nil {
-		return nil, err
-	}
-	if o.Password == nil && o.Login == nil && o.Superuser == nil {
-		return nil, invalidf("ALTER [ROLE|USER] can't be empty")
-	}
-	existing, err := e.readRole(ctx, st.Name)
-	if err != nil {
-		return nil, err
-	}
-	if existing == nil {
-		return nil, invalidf("%s doesn't exist", st.Name)
-	}
 	if e.cfg.Authorizer {
 		user := s.User()
 		u, err := e.userInfo(ctx, user)
@@ -162,6 +159,19 @@ func (e *Executor) alterRole(ctx context.Context, s *Session, st *parser.AlterRo
 				return nil, err
 			}
 		}
+	}
+	if err := e.validateRoleOptions(o); err != nil {
+		return nil, err
+	}
+	if o.Password == nil && o.Login == nil && o.Superuser == nil {
+		return nil, invalidf("ALTER [ROLE|USER] can't be empty")
+	}
+	existing, err := e.readRole(ctx, st.Name)
+	if err != nil {
+		return nil, err
+	}
+	if existing == nil {
+		return nil, invalidf("%s doesn't exist", st.Name)
 	}
 	var sets []string
 	if o.Superuser != nil {
@@ -430,6 +440,13 @@ func (e *Executor) checkResourceExists(ctx context.Context, r authResource) erro
 }
 
 func (e *Executor) grantPermissionsStmt(ctx context.Context, s *Session, st *parser.GrantPermissions, ks string) (Result, error) {
+	if !e.cfg.Authorizer {
+		verb := "GRANT"
+		if st.Revoke {
+			verb = "REVOKE"
+		}
+		return nil, invalidf("%s operation is not supported by AllowAllAuthorizer", verb)
+	}
 	r, err := resolveResource(st.Resource, ks)
 	if err != nil {
 		return nil, err
@@ -467,7 +484,10 @@ type permissionDetail struct {
 }
 
 func (e *Executor) listPermissions(ctx context.Context, s *Session, st *parser.ListPermissions, ks string) (Result, error) {
-	if e.cfg.Authorizer {
+	if !e.cfg.Authorizer {
+		return nil, invalidf("LIST PERMISSIONS operation is not supported by AllowAllAuthorizer")
+	}
+	{
 		super, err := e.isSuper(ctx, s)
 		if err != nil {
 			return nil, err

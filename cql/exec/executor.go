@@ -112,6 +112,10 @@ func (c *Config) Validate() error {
 	if c.Token == nil {
 		errs = append(errs, errors.New("exec: Config.Token is required"))
 	}
+	if c.Authorizer && !c.Authenticator {
+		// Cassandra's DatabaseDescriptor refuses the same.
+		errs = append(errs, errors.New("exec: AllowAllAuthenticator can't be used with CassandraAuthorizer (Config.Authorizer needs Config.Authenticator)"))
+	}
 	return errors.Join(errs...)
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/cql/parser"
 )
 
 // FuzzQuery runs arbitrary statement text (with a few arbitrary bound
@@ -31,6 +32,7 @@ func FuzzQuery(f *testing.F) {
 		"CREATE TABLE x (a int PRIMARY KEY, b frozen<list<int>>)",
 		"ALTER TABLE t ADD z int",
 		"USE ks",
+		"CREATE ROLE r WITH LOGIN = true", "GRANT r TO r2", "LIST ROLES OF r", "DROP ROLE IF EXISTS r",
 	}
 	for _, s := range seeds {
 		f.Add(s, []byte{0, 0, 0, 1}, []byte("v"))
@@ -60,4 +62,68 @@ func FuzzQuery(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzAuthQuery runs statements, role and permission statements among
+// them, as a logged-in role that is not a superuser, with authorization
+// on: no input may panic, and no statement may succeed that the role has
+// no permission for (the role holds none on ks.secret).
+func FuzzAuthQuery(f *testing.F) {
+	for _, s := range []string{
+		"CREATE ROLE IF NOT EXISTS r WITH PASSWORD = 'p' AND LOGIN = true",
+		"ALTER ROLE u WITH PASSWORD = 'x'", "ALTER ROLE r WITH SUPERUSER = true",
+		"DROP ROLE r", "GRANT r TO u", "REVOKE r FROM u", "LIST ROLES", "LIST USERS",
+		"GRANT ALL ON KEYSPACE ks TO u", "REVOKE SELECT ON ks.secret FROM r",
+		"LIST ALL PERMISSIONS OF u NORECURSIVE", "LIST MODIFY ON ALL KEYSPACES",
+		"SELECT * FROM ks.secret", "INSERT INTO ks.secret (k) VALUES (?)",
+		"SELECT * FROM system_auth.roles", "SELECT * FROM system.local",
+		"BEGIN BATCH INSERT INTO ks.secret (k) VALUES (1); APPLY BATCH", "TRUNCATE ks.secret",
+	} {
+		f.Add(s, []byte{0, 0, 0, 1})
+	}
+	h := newAuthHarness(f)
+	setupKS(h)
+	h.must("CREATE TABLE ks.secret (k int PRIMARY KEY, v int)")
+	h.must("CREATE ROLE u WITH LOGIN = true")
+	f.Fuzz(func(t *testing.T, query string, v1 []byte) {
+		sess := h.ex.NewSession()
+		sess.SetUser("u")
+		ctx := context.Background()
+		o := &exec.QueryOptions{Values: []exec.Value{{Bytes: v1}}}
+		res, err := h.ex.Query(ctx, sess, query, o)
+		if ce, ok := err.(*exec.Error); ok && ce.Code == exec.CodeServerError && strings.Contains(ce.Message, "internal error") {
+			t.Fatalf("panic on %q: %s", query, ce.Message)
+		}
+		if err == nil && touchesSecret(query) {
+			t.Fatalf("%q succeeded without permission: %T", query, res)
+		}
+	})
+}
+
+// touchesSecret reports whether query reads or writes ks.secret.
+func touchesSecret(query string) bool {
+	stmt, err := parser.Parse(query)
+	if err != nil {
+		return false
+	}
+	var tn *parser.TableName
+	switch s := stmt.(type) {
+	case *parser.Select:
+		tn = s.Table
+	case *parser.Insert:
+		tn = s.Table
+	case *parser.Update:
+		tn = s.Table
+	case *parser.Delete:
+		tn = s.Table
+	case *parser.Truncate:
+		tn = s.Table
+	case *parser.Batch:
+		for _, st := range s.Statements {
+			if touchesSecret(st.String()) {
+				return true
+			}
+		}
+	}
+	return tn != nil && tn.Keyspace == "ks" && tn.Name == "secret"
 }

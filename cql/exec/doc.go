@@ -39,6 +39,9 @@
 //     SCHEMA_CHANGE event and must not block.
 //   - Errors returned are *Error carrying the CQL error code; map them to
 //     ERROR frames as they are.
+//   - With authentication on, use Executor.Authenticate as the server's
+//     credentials check (it calls Session.SetUser after it succeeds), and
+//     call EnsureDefaultSuperuser once the cluster answers QUORUM.
 //
 // # Invariants
 //
@@ -69,6 +72,7 @@
 //
 // # Imports
 //
-// exec imports cql/parser and schema only (STYLE.md 5.2); the live-row
+// exec imports cql/parser and schema only (STYLE.md 5.2), and
+// golang.org/x/crypto/bcrypt for password hashes; the live-row
 // rules come from schema.LiveRows, the key encodings from schema.Table.
 package exec

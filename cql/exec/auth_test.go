@@ -224,3 +224,56 @@ func TestAuthConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthCacheValidity: another executor over the same data (another
+// node) sees a grant, a revoke and a new password once its cached entries
+// are older than Config.AuthCacheValidity, and not before.
+func TestAuthCacheValidity(t *testing.T) {
+	h := newAuthHarness(t)
+	ctx := context.Background()
+	for _, q := range []string{
+		"CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+		"CREATE TABLE ks.t (k int PRIMARY KEY)", "CREATE ROLE u WITH LOGIN = true AND PASSWORD = 'p'",
+	} {
+		h.must(q)
+	}
+	other, err := exec.New(h.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := other.NewSession()
+	u.SetUser("u")
+	selectT := func() error {
+		_, err := other.Query(ctx, u, "SELECT * FROM ks.t", nil)
+		return err
+	}
+	if err := other.Authenticate(ctx, "u", "p"); err != nil {
+		t.Fatalf("login on the other node: %v", err)
+	}
+	if selectT() == nil {
+		t.Fatal("SELECT allowed before any grant")
+	}
+	h.must("GRANT SELECT ON ks.t TO u")
+	h.must("ALTER ROLE u WITH PASSWORD = 'q'")
+	if selectT() == nil {
+		t.Error("the other node saw the grant before its cache expired")
+	}
+	if other.Authenticate(ctx, "u", "p") != nil {
+		t.Error("the other node refused the cached password before its cache expired")
+	}
+	h.clock.Advance(exec.DefaultAuthCacheValidity)
+	if err := selectT(); err != nil {
+		t.Errorf("the other node still refuses after the validity: %v", err)
+	}
+	if other.Authenticate(ctx, "u", "p") == nil {
+		t.Error("the other node still accepts the old password after the validity")
+	}
+	if err := other.Authenticate(ctx, "u", "q"); err != nil {
+		t.Errorf("the other node refuses the new password: %v", err)
+	}
+	h.must("REVOKE SELECT ON ks.t FROM u")
+	h.clock.Advance(exec.DefaultAuthCacheValidity)
+	if selectT() == nil {
+		t.Error("the other node still allows SELECT after the revoke and the validity")
+	}
+}

@@ -105,6 +105,7 @@ type harness struct {
 	sess    *exec.Session
 	clock   *fakeClock
 	schema  *memSchema
+	cfg     exec.Config // what h.ex was built with
 	events  []exec.Event
 	eventMu sync.Mutex
 }
@@ -142,6 +143,7 @@ func newHarnessWith(t testing.TB, tweak func(*exec.Config)) *harness {
 	if tweak != nil {
 		tweak(&cfg)
 	}
+	h.cfg = cfg
 	h.ex, err = exec.New(cfg)
 	if err != nil {
 		t.Fatalf("cannot create executor: %v", err)

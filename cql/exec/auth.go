@@ -44,19 +44,15 @@ const DefaultBcryptCost = 10
 // password (the server answers with Cassandra's message).
 var ErrBadCredentials = errors.New("bad credentials")
 
-// roleCL is the consistency of role reads and writes: QUORUM for the
-// default superuser, LOCAL_ONE for every other role, as Cassandra's
-// CassandraRoleManager.consistencyForRole.
-func roleCL(role string) Consistency {
-	if role == DefaultSuperuser {
-		return Quorum
-	}
-	return LocalOne
-}
-
-// authCL is the consistency of permission reads and writes
-// (CassandraAuthorizer: LOCAL_ONE).
-const authCL = LocalOne
+// Consistency levels of auth reads and writes, as Cassandra 4.1's
+// auth_read_consistency_level and auth_write_consistency_level, which
+// CassandraRoleManager and CassandraAuthorizer use for every role other
+// than the default superuser's, read and written at QUORUM
+// (AuthUtils.consistencyForRoleRead/Write).
+const (
+	DefaultAuthReadConsistency  = LocalQuorum
+	DefaultAuthWriteConsistency = EachQuorum
+)
 
 // authState holds the executor's auth caches and counters.
 type authState struct {
@@ -122,9 +118,24 @@ func (e *Executor) invalidateAuth() {
 // ---------------------------------------------------------------------------
 // Internal statements on system_auth
 
-// authQuery runs one statement on system_auth at cl, bypassing the
+// authQuery runs one statement on system_auth about role ("" for
+// permissions and scans): at QUORUM for the default superuser, else at
+// Config.AuthReadConsistency for a SELECT and AuthWriteConsistency for a
+// write.
+func (e *Executor) authQuery(ctx context.Context, role, format string, args ...any) (*RowsResult, error) {
+	cl := e.cfg.AuthWriteConsistency
+	switch {
+	case role == DefaultSuperuser:
+		cl = Quorum
+	case strings.HasPrefix(format, "SELECT"):
+		cl = e.cfg.AuthReadConsistency
+	}
+	return e.authQueryAt(ctx, cl, format, args...)
+}
+
+// authQueryAt runs one statement on system_auth at cl, bypassing the
 // permission checks (and the refusal of writes to system keyspaces).
-func (e *Executor) authQuery(ctx context.Context, cl Consistency, format string, args ...any) (*RowsResult, error) {
+func (e *Executor) authQueryAt(ctx context.Context, cl Consistency, format string, args ...any) (*RowsResult, error) {
 	q := fmt.Sprintf(format, args...)
 	stmt, err := parse(q)
 	if err != nil {
@@ -196,7 +207,7 @@ func roleRowOf(r [][]byte) roleRow {
 
 // readRole returns the role's row, nil when it does not exist.
 func (e *Executor) readRole(ctx context.Context, name string) (*roleRow, error) {
-	rows, err := e.authQuery(ctx, roleCL(name), "SELECT %s FROM system_auth.roles WHERE role = %s", roleColumns, quoteText(name))
+	rows, err := e.authQuery(ctx, name, "SELECT %s FROM system_auth.roles WHERE role = %s", roleColumns, quoteText(name))
 	if err != nil || rows == nil || len(rows.Rows) == 0 {
 		return nil, err
 	}
@@ -206,7 +217,7 @@ func (e *Executor) readRole(ctx context.Context, name string) (*roleRow, error) 
 
 // allRoles returns every role, sorted by name.
 func (e *Executor) allRoles(ctx context.Context) ([]roleRow, error) {
-	rows, err := e.authQuery(ctx, LocalOne, "SELECT %s FROM system_auth.roles", roleColumns)
+	rows, err := e.authQuery(ctx, "", "SELECT %s FROM system_auth.roles", roleColumns)
 	if err != nil || rows == nil {
 		return nil, err
 	}
@@ -350,7 +361,7 @@ func (e *Executor) EnsureDefaultSuperuser(ctx context.Context, password string) 
 		{Quorum, "SELECT role FROM system_auth.roles WHERE role = " + quoteText(DefaultSuperuser)},
 		{Quorum, "SELECT role FROM system_auth.roles LIMIT 1"},
 	} {
-		rows, err := e.authQuery(ctx, c.cl, "%s", c.query)
+		rows, err := e.authQueryAt(ctx, c.cl, "%s", c.query)
 		if err != nil {
 			return false, err
 		}
@@ -362,7 +373,7 @@ func (e *Executor) EnsureDefaultSuperuser(ctx context.Context, password string) 
 	if err != nil {
 		return false, err
 	}
-	if _, err := e.authQuery(ctx, Quorum, "INSERT INTO system_auth.roles (role, is_superuser, can_login, salted_hash) VALUES (%s, true, true, %s) USING TIMESTAMP 0",
+	if _, err := e.authQueryAt(ctx, Quorum, "INSERT INTO system_auth.roles (role, is_superuser, can_login, salted_hash) VALUES (%s, true, true, %s) USING TIMESTAMP 0",
 		quoteText(DefaultSuperuser), quoteText(hash)); err != nil {
 		return false, err
 	}
@@ -405,7 +416,7 @@ func (e *Executor) userInfo(ctx context.Context, user string) (*userEntry, error
 		if r.name == user {
 			u.login = r.login
 		}
-		rows, err := e.authQuery(ctx, authCL, "SELECT resource, permissions FROM system_auth.role_permissions WHERE role = %s", quoteText(r.name))
+		rows, err := e.authQuery(ctx, "", "SELECT resource, permissions FROM system_auth.role_permissions WHERE role = %s", quoteText(r.name))
 		if err != nil {
 			return nil, err
 		}

@@ -145,11 +145,11 @@ func (e *Executor) afterSchemaChange(ctx context.Context, s *Session, res Result
 
 // grantPermissions adds perms on r to role.
 func (e *Executor) grantPermissions(ctx context.Context, role string, r authResource, perms []string) error {
-	if _, err := e.authQuery(ctx, authCL, "UPDATE system_auth.role_permissions SET permissions = permissions + %s WHERE role = %s AND resource = %s",
+	if _, err := e.authQuery(ctx, "", "UPDATE system_auth.role_permissions SET permissions = permissions + %s WHERE role = %s AND resource = %s",
 		quoteSet(perms), quoteText(role), quoteText(r.key())); err != nil {
 		return err
 	}
-	if _, err := e.authQuery(ctx, authCL, "INSERT INTO system_auth.resource_role_permissons_index (resource, role) VALUES (%s, %s)",
+	if _, err := e.authQuery(ctx, "", "INSERT INTO system_auth.resource_role_permissons_index (resource, role) VALUES (%s, %s)",
 		quoteText(r.key()), quoteText(role)); err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (e *Executor) grantPermissions(ctx context.Context, role string, r authReso
 
 // revokePermissions removes perms on r from role.
 func (e *Executor) revokePermissions(ctx context.Context, role string, r authResource, perms []string) error {
-	if _, err := e.authQuery(ctx, authCL, "UPDATE system_auth.role_permissions SET permissions = permissions - %s WHERE role = %s AND resource = %s",
+	if _, err := e.authQuery(ctx, "", "UPDATE system_auth.role_permissions SET permissions = permissions - %s WHERE role = %s AND resource = %s",
 		quoteSet(perms), quoteText(role), quoteText(r.key())); err != nil {
 		return err
 	}
@@ -174,18 +174,18 @@ func (e *Executor) revokeAllOn(ctx context.Context, r authResource) error {
 }
 
 func (e *Executor) revokeAllOnName(ctx context.Context, name string) error {
-	rows, err := e.authQuery(ctx, authCL, "SELECT role FROM system_auth.resource_role_permissons_index WHERE resource = %s", quoteText(name))
+	rows, err := e.authQuery(ctx, "", "SELECT role FROM system_auth.resource_role_permissons_index WHERE resource = %s", quoteText(name))
 	if err != nil {
 		return err
 	}
 	if rows != nil {
 		for _, row := range rows.Rows {
-			if _, err := e.authQuery(ctx, authCL, "DELETE FROM system_auth.role_permissions WHERE role = %s AND resource = %s", quoteText(textOf(row[0])), quoteText(name)); err != nil {
+			if _, err := e.authQuery(ctx, "", "DELETE FROM system_auth.role_permissions WHERE role = %s AND resource = %s", quoteText(textOf(row[0])), quoteText(name)); err != nil {
 				return err
 			}
 		}
 	}
-	if _, err := e.authQuery(ctx, authCL, "DELETE FROM system_auth.resource_role_permissons_index WHERE resource = %s", quoteText(name)); err != nil {
+	if _, err := e.authQuery(ctx, "", "DELETE FROM system_auth.resource_role_permissons_index WHERE resource = %s", quoteText(name)); err != nil {
 		return err
 	}
 	e.invalidateAuth()
@@ -195,7 +195,7 @@ func (e *Executor) revokeAllOnName(ctx context.Context, name string) error {
 // revokeAllUnder removes the permissions on every table of a dropped
 // keyspace.
 func (e *Executor) revokeAllUnder(ctx context.Context, ks authResource) error {
-	rows, err := e.authQuery(ctx, authCL, "SELECT resource FROM system_auth.resource_role_permissons_index")
+	rows, err := e.authQuery(ctx, "", "SELECT resource FROM system_auth.resource_role_permissons_index")
 	if err != nil || rows == nil {
 		return err
 	}
@@ -216,18 +216,18 @@ func (e *Executor) revokeAllUnder(ctx context.Context, ks authResource) error {
 // revokeAllFrom removes every permission of role (CassandraAuthorizer's
 // revokeAllFrom).
 func (e *Executor) revokeAllFrom(ctx context.Context, role string) error {
-	rows, err := e.authQuery(ctx, authCL, "SELECT resource FROM system_auth.role_permissions WHERE role = %s", quoteText(role))
+	rows, err := e.authQuery(ctx, "", "SELECT resource FROM system_auth.role_permissions WHERE role = %s", quoteText(role))
 	if err != nil {
 		return err
 	}
 	if rows != nil {
 		for _, row := range rows.Rows {
-			if _, err := e.authQuery(ctx, authCL, "DELETE FROM system_auth.resource_role_permissons_index WHERE resource = %s AND role = %s", quoteText(textOf(row[0])), quoteText(role)); err != nil {
+			if _, err := e.authQuery(ctx, "", "DELETE FROM system_auth.resource_role_permissons_index WHERE resource = %s AND role = %s", quoteText(textOf(row[0])), quoteText(role)); err != nil {
 				return err
 			}
 		}
 	}
-	if _, err := e.authQuery(ctx, authCL, "DELETE FROM system_auth.role_permissions WHERE role = %s", quoteText(role)); err != nil {
+	if _, err := e.authQuery(ctx, "", "DELETE FROM system_auth.role_permissions WHERE role = %s", quoteText(role)); err != nil {
 		return err
 	}
 	e.invalidateAuth()

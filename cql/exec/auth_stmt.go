@@ -114,12 +114,12 @@ func (e *Executor) createRole(ctx context.Context, s *Session, st *parser.Create
 		if err != nil {
 			return nil, err
 		}
-		_, err = e.authQuery(ctx, roleCL(st.Name), "INSERT INTO system_auth.roles (role, is_superuser, can_login, salted_hash) VALUES (%s, %t, %t, %s)",
+		_, err = e.authQuery(ctx, st.Name, "INSERT INTO system_auth.roles (role, is_superuser, can_login, salted_hash) VALUES (%s, %t, %t, %s)",
 			quoteText(st.Name), super, login, quoteText(hash))
 		if err != nil {
 			return nil, err
 		}
-	} else if _, err := e.authQuery(ctx, roleCL(st.Name), "INSERT INTO system_auth.roles (role, is_superuser, can_login) VALUES (%s, %t, %t)",
+	} else if _, err := e.authQuery(ctx, st.Name, "INSERT INTO system_auth.roles (role, is_superuser, can_login) VALUES (%s, %t, %t)",
 		quoteText(st.Name), super, login); err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func (e *Executor) alterRole(ctx context.Context, s *Session, st *parser.AlterRo
 		sets = append(sets, "salted_hash = "+quoteText(hash))
 	}
 	for _, set := range sets {
-		if _, err := e.authQuery(ctx, roleCL(st.Name), "UPDATE system_auth.roles SET %s WHERE role = %s", set, quoteText(st.Name)); err != nil {
+		if _, err := e.authQuery(ctx, st.Name, "UPDATE system_auth.roles SET %s WHERE role = %s", set, quoteText(st.Name)); err != nil {
 			return nil, err
 		}
 	}
@@ -227,29 +227,28 @@ func (e *Executor) dropRole(ctx context.Context, s *Session, st *parser.DropRole
 	if s.User() == st.Name {
 		return nil, invalidf("Cannot DROP primary role for current login")
 	}
-	cl := roleCL(st.Name)
-	if _, err := e.authQuery(ctx, cl, "DELETE FROM system_auth.roles WHERE role = %s", quoteText(st.Name)); err != nil {
+	if _, err := e.authQuery(ctx, st.Name, "DELETE FROM system_auth.roles WHERE role = %s", quoteText(st.Name)); err != nil {
 		return nil, err
 	}
 	// Its memberships, both ways.
 	for _, m := range existing.memberOf {
-		if _, err := e.authQuery(ctx, cl, "DELETE FROM system_auth.role_members WHERE role = %s AND member = %s", quoteText(m), quoteText(st.Name)); err != nil {
+		if _, err := e.authQuery(ctx, st.Name, "DELETE FROM system_auth.role_members WHERE role = %s AND member = %s", quoteText(m), quoteText(st.Name)); err != nil {
 			return nil, err
 		}
 	}
-	members, err := e.authQuery(ctx, cl, "SELECT member FROM system_auth.role_members WHERE role = %s", quoteText(st.Name))
+	members, err := e.authQuery(ctx, st.Name, "SELECT member FROM system_auth.role_members WHERE role = %s", quoteText(st.Name))
 	if err != nil {
 		return nil, err
 	}
 	if members != nil {
 		for _, row := range members.Rows {
 			m := textOf(row[0])
-			if _, err := e.authQuery(ctx, roleCL(m), "UPDATE system_auth.roles SET member_of = member_of - %s WHERE role = %s", quoteSet([]string{st.Name}), quoteText(m)); err != nil {
+			if _, err := e.authQuery(ctx, m, "UPDATE system_auth.roles SET member_of = member_of - %s WHERE role = %s", quoteSet([]string{st.Name}), quoteText(m)); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if _, err := e.authQuery(ctx, cl, "DELETE FROM system_auth.role_members WHERE role = %s", quoteText(st.Name)); err != nil {
+	if _, err := e.authQuery(ctx, st.Name, "DELETE FROM system_auth.role_members WHERE role = %s", quoteText(st.Name)); err != nil {
 		return nil, err
 	}
 	if err := e.revokeAllFrom(ctx, st.Name); err != nil {
@@ -289,10 +288,10 @@ func (e *Executor) grantRole(ctx context.Context, s *Session, st *parser.GrantRo
 		if !slices.Contains(roleNames(direct), st.Role) || st.Role == st.Grantee {
 			return nil, invalidf("%s is not a member of %s", st.Grantee, st.Role)
 		}
-		if _, err := e.authQuery(ctx, roleCL(st.Grantee), "UPDATE system_auth.roles SET member_of = member_of - %s WHERE role = %s", quoteSet([]string{st.Role}), quoteText(st.Grantee)); err != nil {
+		if _, err := e.authQuery(ctx, st.Grantee, "UPDATE system_auth.roles SET member_of = member_of - %s WHERE role = %s", quoteSet([]string{st.Role}), quoteText(st.Grantee)); err != nil {
 			return nil, err
 		}
-		if _, err := e.authQuery(ctx, roleCL(st.Role), "DELETE FROM system_auth.role_members WHERE role = %s AND member = %s", quoteText(st.Role), quoteText(st.Grantee)); err != nil {
+		if _, err := e.authQuery(ctx, st.Role, "DELETE FROM system_auth.role_members WHERE role = %s AND member = %s", quoteText(st.Role), quoteText(st.Grantee)); err != nil {
 			return nil, err
 		}
 		e.invalidateAuth()
@@ -312,10 +311,10 @@ func (e *Executor) grantRole(ctx context.Context, s *Session, st *parser.GrantRo
 	if slices.Contains(roleNames(of), st.Grantee) {
 		return nil, invalidf("%s is a member of %s", st.Role, st.Grantee)
 	}
-	if _, err := e.authQuery(ctx, roleCL(st.Grantee), "UPDATE system_auth.roles SET member_of = member_of + %s WHERE role = %s", quoteSet([]string{st.Role}), quoteText(st.Grantee)); err != nil {
+	if _, err := e.authQuery(ctx, st.Grantee, "UPDATE system_auth.roles SET member_of = member_of + %s WHERE role = %s", quoteSet([]string{st.Role}), quoteText(st.Grantee)); err != nil {
 		return nil, err
 	}
-	if _, err := e.authQuery(ctx, roleCL(st.Role), "INSERT INTO system_auth.role_members (role, member) VALUES (%s, %s)", quoteText(st.Role), quoteText(st.Grantee)); err != nil {
+	if _, err := e.authQuery(ctx, st.Role, "INSERT INTO system_auth.role_members (role, member) VALUES (%s, %s)", quoteText(st.Role), quoteText(st.Grantee)); err != nil {
 		return nil, err
 	}
 	e.invalidateAuth()
@@ -543,7 +542,7 @@ func (e *Executor) listPermissions(ctx context.Context, s *Session, st *parser.L
 	}
 	var details []permissionDetail
 	for _, role := range roles {
-		rows, err := e.authQuery(ctx, authCL, "SELECT resource, permissions FROM system_auth.role_permissions WHERE role = %s", quoteText(role))
+		rows, err := e.authQuery(ctx, "", "SELECT resource, permissions FROM system_auth.role_permissions WHERE role = %s", quoteText(role))
 		if err != nil {
 			return nil, err
 		}

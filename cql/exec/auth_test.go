@@ -2,9 +2,11 @@ package exec_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/schema"
 )
 
 // newAuthHarness is a harness with PasswordAuthenticator and
@@ -275,5 +277,74 @@ func TestAuthCacheValidity(t *testing.T) {
 	h.clock.Advance(exec.DefaultAuthCacheValidity)
 	if selectT() == nil {
 		t.Error("the other node still allows SELECT after the revoke and the validity")
+	}
+}
+
+// clRecorder records the consistency levels of the reads and writes
+// that pass through it.
+type clRecorder struct {
+	exec.Coordinator
+	mu            sync.Mutex
+	reads, writes map[exec.Consistency]int
+}
+
+func (r *clRecorder) Read(ctx context.Context, cl exec.Consistency, cmd *schema.ReadCommand) ([]*schema.Partition, error) {
+	r.mu.Lock()
+	r.reads[cl]++
+	r.mu.Unlock()
+	return r.Coordinator.Read(ctx, cl, cmd)
+}
+
+func (r *clRecorder) Mutate(ctx context.Context, cl exec.Consistency, wt exec.WriteType, muts []*schema.Partition) error {
+	r.mu.Lock()
+	r.writes[cl]++
+	r.mu.Unlock()
+	return r.Coordinator.Mutate(ctx, cl, wt, muts)
+}
+
+func (r *clRecorder) take() (reads, writes map[exec.Consistency]int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	reads, writes = r.reads, r.writes
+	r.reads, r.writes = map[exec.Consistency]int{}, map[exec.Consistency]int{}
+	return reads, writes
+}
+
+// TestAuthConsistency: roles and permissions are read at
+// auth_read_consistency_level (LOCAL_QUORUM) and written at
+// auth_write_consistency_level (EACH_QUORUM), the default superuser at
+// QUORUM, as Cassandra 4.1 does.
+func TestAuthConsistency(t *testing.T) {
+	rec := &clRecorder{}
+	rec.take()
+	h := newHarnessWith(t, func(c *exec.Config) {
+		c.Authenticator, c.Authorizer, c.BcryptCost = true, true, 4
+		rec.Coordinator = c.Coordinator
+		c.Coordinator = rec
+	})
+	ctx := context.Background()
+	if _, err := h.ex.EnsureDefaultSuperuser(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	reads, writes := rec.take()
+	if reads[exec.One] != 1 || reads[exec.Quorum] != 2 || writes[exec.Quorum] != 1 || len(writes) != 1 {
+		t.Errorf("default superuser setup: reads %v writes %v", reads, writes)
+	}
+	if err := h.ex.Authenticate(ctx, "cassandra", "cassandra"); err != nil {
+		t.Fatal(err)
+	}
+	if reads, _ := rec.take(); len(reads) != 1 || reads[exec.Quorum] == 0 {
+		t.Errorf("cassandra's login read at %v, want QUORUM", reads)
+	}
+	h.sess.SetUser("cassandra")
+	h.must("CREATE ROLE u WITH LOGIN = true AND PASSWORD = 'p'")
+	if _, writes := rec.take(); len(writes) != 1 || writes[exec.EachQuorum] == 0 {
+		t.Errorf("CREATE ROLE wrote at %v, want EACH_QUORUM", writes)
+	}
+	if err := h.ex.Authenticate(ctx, "u", "p"); err != nil {
+		t.Fatal(err)
+	}
+	if reads, _ := rec.take(); len(reads) != 1 || reads[exec.LocalQuorum] == 0 {
+		t.Errorf("u's login read at %v, want LOCAL_QUORUM", reads)
 	}
 }

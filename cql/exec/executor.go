@@ -67,6 +67,13 @@ type Config struct {
 	// BcryptCost is the log2 of bcrypt's rounds for new password hashes
 	// (auth_bcrypt_gensalt_log2_rounds); 0 means DefaultBcryptCost.
 	BcryptCost int
+	// AuthReadConsistency and AuthWriteConsistency are Cassandra's
+	// auth_read_consistency_level and auth_write_consistency_level, for
+	// every role but the default superuser (always QUORUM); 0 means
+	// DefaultAuthReadConsistency (LOCAL_QUORUM) and
+	// DefaultAuthWriteConsistency (EACH_QUORUM).
+	AuthReadConsistency  Consistency
+	AuthWriteConsistency Consistency
 }
 
 // EnsureDefaults fills zero fields with their defaults.
@@ -94,6 +101,12 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.BcryptCost == 0 {
 		c.BcryptCost = DefaultBcryptCost
+	}
+	if c.AuthReadConsistency == Any {
+		c.AuthReadConsistency = DefaultAuthReadConsistency
+	}
+	if c.AuthWriteConsistency == Any {
+		c.AuthWriteConsistency = DefaultAuthWriteConsistency
 	}
 }
 

@@ -39,6 +39,7 @@ func (e *Executor) Query(ctx context.Context, s *Session, query string, o *Query
 		return nil, e.clientError(ctx, err)
 	}
 	e.afterSchemaChange(ctx, s, res)
+	e.afterWrite(an)
 	return res, nil
 }
 
@@ -94,6 +95,7 @@ func (e *Executor) Execute(ctx context.Context, s *Session, id []byte, o *QueryO
 		return nil, e.clientError(ctx, err)
 	}
 	e.afterSchemaChange(ctx, s, res)
+	e.afterWrite(an)
 	return res, nil
 }
 

@@ -143,6 +143,14 @@ func (e *Executor) afterSchemaChange(ctx context.Context, s *Session, res Result
 	}
 }
 
+// afterWrite drops the auth caches after a client wrote system_auth by
+// hand, so this node sees the change at once.
+func (e *Executor) afterWrite(an *analyzed) {
+	if an.write != nil && an.write.table.Keyspace == schema.SystemAuthKeyspace {
+		e.invalidateAuth()
+	}
+}
+
 // grantPermissions adds perms on r to role.
 func (e *Executor) grantPermissions(ctx context.Context, role string, r authResource, perms []string) error {
 	if _, err := e.authQuery(ctx, "", "UPDATE system_auth.role_permissions SET permissions = permissions + %s WHERE role = %s AND resource = %s",

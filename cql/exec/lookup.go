@@ -34,7 +34,11 @@ func (a *analyzer) lookupWritable(tn *parser.TableName) (*tableInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.internal && t.Keyspace == schema.SystemAuthKeyspace {
+	// The replicated system keyspaces (system_auth, system_distributed,
+	// system_traces) hold ordinary data: as in Cassandra 4.1, a role with
+	// MODIFY on their tables (a superuser) may write them, which is how
+	// operators repair system_auth by hand.
+	if t.virtual == nil && schema.IsReplicatedSystemKeyspace(t.Keyspace) {
 		return t, nil
 	}
 	if t.virtual != nil || schema.IsSystemKeyspace(t.Keyspace) {

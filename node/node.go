@@ -329,7 +329,7 @@ func (n *Node) startupAttrs() []any {
 	if n.adminLn != nil {
 		attrs = append(attrs, "admin", n.adminLn.Addr().String())
 	}
-	return attrs
+	return append(attrs, encryptionAttrs(n.cfg)...)
 }
 
 // CQLAddr is the address the CQL server listens on.

@@ -396,3 +396,22 @@ func (c *sniffConn) ConnectionState() tls.ConnectionState {
 	}
 	return tls.ConnectionState{}
 }
+
+// encryptionAttrs describe the node's transport security in its
+// "node started" log line.
+func encryptionAttrs(c *Config) []any {
+	client := "off"
+	switch ce := c.ClientEncryption; {
+	case ce.Enabled && ce.Optional:
+		client = "optional"
+	case ce.Enabled && ce.RequireClientAuth:
+		client = "required, with client certificates"
+	case ce.Enabled:
+		client = "required"
+	}
+	internode := InternodeEncryptionNone
+	if c.ServerEncryption.enabled() {
+		internode = InternodeEncryptionAll
+	}
+	return []any{"client_tls", client, "internode_encryption", internode}
+}

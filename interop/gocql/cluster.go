@@ -89,9 +89,9 @@ type cluster struct {
 }
 
 // startCluster starts n nodes one after the other (each joins through the
-// first, as `sibyl cluster` does) and waits until every node sees all of
-// them up and normal.
-func startCluster(ctx context.Context, sibyl, dir string, n int) (*cluster, error) {
+// first, as `sibyl cluster` does), each with the extra serve flags, and
+// waits until every node sees all of them up and normal.
+func startCluster(ctx context.Context, sibyl, dir string, n int, extra []string) (*cluster, error) {
 	c := &cluster{dir: dir}
 	for i := 0; i < n; i++ {
 		addr := nodeAddr(i)
@@ -108,6 +108,7 @@ func startCluster(ctx context.Context, sibyl, dir string, n int) (*cluster, erro
 		if i > 0 {
 			args = append(args, "--seeds", nodeAddr(0))
 		}
+		args = append(args, extra...)
 		p := &nodeProc{addr: addr, log: filepath.Join(nd, "sibyl.log"), done: make(chan struct{})}
 		f, err := os.Create(p.log)
 		if err != nil {
@@ -186,6 +187,20 @@ func checkNormal(client *http.Client, url, self string, want int) error {
 		return fmt.Errorf("%d of %d nodes up and normal", up, want)
 	}
 	return nil
+}
+
+// tlsFlags turn on client TLS as upstream CI configures Cassandra
+// (client_encryption_options with require_client_auth), with the server
+// key pair and CA of the suite's own testdata/pki; -runssl makes the
+// suites present testdata/pki/gocql.crt, which that CA signed.
+func tlsFlags(src string) []string {
+	pki := filepath.Join(src, "testdata", "pki")
+	return []string{
+		"--client-tls-cert", filepath.Join(pki, "cassandra.crt"),
+		"--client-tls-key", filepath.Join(pki, "cassandra.key"),
+		"--client-tls-ca", filepath.Join(pki, "ca.crt"),
+		"--client-tls-require-client-auth",
+	}
 }
 
 // dead returns the nodes that have exited.

@@ -242,8 +242,8 @@ func report(w io.Writer, o *options, e *expected, built []builtSuite, passes []*
 					stale = append(stale, fmt.Sprintf("%s:%d: %s %s passes on %s now (listed: %s)", e.File, x.Line, x.Suite, x.Test, nodesLabel(r.Nodes), x.Reason))
 				}
 			}
-			fmt.Fprintf(w, "%-5s on %-7s %3d tests: %3d passed, %2d skipped, %2d failed as listed, %d failed unexpectedly (%.0fs)\n",
-				b.Key, nodesLabel(p.Nodes), n, np, ns, nl, nf, p.SuiteSeconds[b.Key])
+			fmt.Fprintf(w, "%-5s on %-20s %3d tests: %3d passed, %2d skipped, %2d failed as listed, %d failed unexpectedly (%.0fs)\n",
+				b.Key, nodesLabel(p.Nodes)+tlsLabel(p.TLS), n, np, ns, nl, nf, p.SuiteSeconds[b.Key])
 			pass, skip, listed, fail = pass+np, skip+ns, listed+nl, fail+nf
 		}
 	}

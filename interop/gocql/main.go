@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,6 +62,7 @@ type options struct {
 	cassVersion string
 	proto       int
 	compressor  string
+	tlsNodes    string
 	verbose     bool
 	report      string
 	retries     int
@@ -86,6 +88,7 @@ func main() {
 	flag.StringVar(&o.cassVersion, "cassandra-version", "", "Cassandra version the suites are told they talk to (default: node.ReleaseVersion, read from ../../node/clusterinfo.go)")
 	flag.IntVar(&o.proto, "proto", 4, "native protocol version the suites use (-proto)")
 	flag.StringVar(&o.compressor, "compressor", "", "compression the suites ask for (-compressor): snappy (both suites) or lz4 (v2 only); default none")
+	flag.StringVar(&o.tlsNodes, "tls-nodes", "3", "comma-separated cluster sizes whose nodes require client TLS and whose suites run with -runssl, as upstream CI's three nodes do (empty: none)")
 	flag.BoolVar(&o.verbose, "v", false, "print every test's result, not only failures")
 	flag.StringVar(&o.report, "report", "", "also write every result as tab-separated lines to this file")
 	flag.IntVar(&o.retries, "retries", 1, "run a test that fails and is not on the list this many more times; it passes if one run passes (reported as flaky)")
@@ -232,6 +235,7 @@ func outerMain(ctx context.Context, o *options) (int, error) {
 			CassVersion: o.cassVersion,
 			Proto:       o.proto,
 			Compressor:  o.compressor,
+			TLS:         slices.Contains(splitList(o.tlsNodes), strconv.Itoa(j.nodes)),
 			Retries:     o.retries,
 			Verbose:     o.verbose,
 			Expect:      expect,

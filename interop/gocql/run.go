@@ -31,6 +31,7 @@ type passSpec struct {
 	CassVersion string
 	Proto       int
 	Compressor  string
+	TLS         bool // nodes require client TLS; the suites run with -runssl
 	Retries     int
 	Verbose     bool
 	Expect      *expected
@@ -63,6 +64,7 @@ type testResult struct {
 
 type passResult struct {
 	Nodes        int
+	TLS          bool
 	Results      []testResult
 	SuiteSeconds map[string]float64
 	Restarts     int
@@ -95,14 +97,18 @@ func runInner(spec *passSpec) error {
 			return fmt.Errorf("cannot set lo up in the new network namespace: %w", err)
 		}
 	}
-	res := passResult{Nodes: spec.Nodes, SuiteSeconds: map[string]float64{}}
+	res := passResult{Nodes: spec.Nodes, TLS: spec.TLS, SuiteSeconds: map[string]float64{}}
 	gen := 0
 	for _, s := range spec.Suites {
 		t0 := time.Now()
-		fmt.Printf("== %s on %s: %d tests\n", s.Key, nodesLabel(spec.Nodes), len(s.Tests))
+		fmt.Printf("== %s on %s%s: %d tests\n", s.Key, nodesLabel(spec.Nodes), tlsLabel(spec.TLS), len(s.Tests))
 		newCluster := func() (*cluster, error) {
 			gen++
-			return startCluster(ctx, spec.Sibyl, filepath.Join(spec.Dir, fmt.Sprintf("cluster%d-%s", gen, s.Key)), spec.Nodes)
+			var extra []string
+			if spec.TLS {
+				extra = tlsFlags(s.Src)
+			}
+			return startCluster(ctx, spec.Sibyl, filepath.Join(spec.Dir, fmt.Sprintf("cluster%d-%s", gen, s.Key)), spec.Nodes, extra)
 		}
 		cl, err := newCluster()
 		if err != nil {
@@ -149,6 +155,13 @@ func runInner(spec *passSpec) error {
 		return err
 	}
 	return os.WriteFile(spec.ResultFile, b, 0o644)
+}
+
+func tlsLabel(tls bool) string {
+	if tls {
+		return " (client TLS)"
+	}
+	return ""
 }
 
 func nodesLabel(n int) string {
@@ -204,6 +217,9 @@ func runTest(ctx context.Context, spec *passSpec, s passSuite, test string, atte
 	}
 	if spec.Compressor != "" {
 		args = append(args, "-compressor", spec.Compressor)
+	}
+	if spec.TLS {
+		args = append(args, "-runssl")
 	}
 	logDir := filepath.Join(spec.Dir, "logs", s.Key)
 	_ = os.MkdirAll(logDir, 0o755)

@@ -441,6 +441,17 @@ func (e *Executor) userInfo(ctx context.Context, user string) (*userEntry, error
 	return u, nil
 }
 
+// IsSuperuser reports whether role is a superuser, itself or through a
+// role granted to it (cached like permissions). The node's admin API uses
+// it after Authenticate to admit superusers only.
+func (e *Executor) IsSuperuser(ctx context.Context, role string) (bool, error) {
+	u, err := e.userInfo(ctx, role)
+	if err != nil {
+		return false, err
+	}
+	return u.super, nil
+}
+
 // loggedIn returns the session's user, or Cassandra's error when it has
 // none while authorization is on.
 func (e *Executor) loggedIn(s *Session) (string, error) {

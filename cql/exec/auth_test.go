@@ -198,6 +198,16 @@ func TestAuthenticate(t *testing.T) {
 	if err := h.ex.Authenticate(ctx, "u", "new"); err != nil {
 		t.Errorf("new password refused: %v", err)
 	}
+	for role, want := range map[string]bool{"cassandra": true, "u": false, "nobody": false} {
+		if got, err := h.ex.IsSuperuser(ctx, role); err != nil || got != want {
+			t.Errorf("IsSuperuser(%s) = %v, %v; want %v", role, got, err, want)
+		}
+	}
+	h.must("CREATE ROLE admins WITH SUPERUSER = true")
+	h.must("GRANT admins TO u")
+	if got, err := h.ex.IsSuperuser(ctx, "u"); err != nil || !got {
+		t.Errorf("IsSuperuser(u) through a granted superuser role = %v, %v", got, err)
+	}
 	// The default superuser is created once only.
 	if created, err := h.ex.EnsureDefaultSuperuser(ctx, "other"); err != nil || created {
 		t.Errorf("second EnsureDefaultSuperuser: %v, %v", created, err)

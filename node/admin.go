@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,11 +28,28 @@ func (n *Node) listenAdmin() error {
 	if n.cfg.AdminPort == AdminDisabled && n.cfg.AdminListener == nil {
 		return nil
 	}
-	ln, err := n.listen(n.cfg.AdminListener, n.cfg.AdminPort, "admin http")
+	ln := n.cfg.AdminListener
+	if ln == nil {
+		host := n.cfg.Auth.AdminListenAddress
+		if host == "" {
+			host = n.cfg.ListenAddress
+		}
+		addr := net.JoinHostPort(host, strconv.Itoa(n.cfg.AdminPort))
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("cannot listen for admin http on %s: %w", addr, err)
+		}
+		ln = l
+	}
+	// With client encryption on, the admin API speaks TLS with the same
+	// certificate (plaintext too when client TLS is optional), so the
+	// credentials it asks for never cross the network in clear.
+	tlsCfg, err := clientTLSConfig(n.cfg.ClientEncryption, n.log.With("component", "admin"))
 	if err != nil {
+		_ = ln.Close()
 		return err
 	}
-	n.adminLn = ln
+	n.adminLn = newTLSListener(ln, tlsCfg, n.cfg.ClientEncryption.Optional)
 	return nil
 }
 
@@ -51,7 +69,7 @@ func (n *Node) newAdminServer(reg *prometheus.Registry) *adminServer {
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           n.adminAuth(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          nil,
 	}

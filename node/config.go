@@ -156,6 +156,9 @@ type Config struct {
 	// ClientEncryption is TLS on the CQL port and ServerEncryption TLS
 	// between nodes plus gossip's key, under Cassandra's names (tls.go).
 	ClientEncryption ClientEncryptionOptions `yaml:"client_encryption_options"`
+	// Auth is authentication, authorization and the admin API's access
+	// (config_auth.go).
+	Auth             AuthConfig              `yaml:",inline"`
 	ServerEncryption ServerEncryptionOptions `yaml:"server_encryption_options"`
 
 	// CQLListener and AdminListener, when set, are used instead of binding
@@ -200,6 +203,7 @@ func (c *Config) EnsureDefaults() {
 		c.AdminPort = DefaultAdminPort
 	}
 	c.ensureClusterDefaults()
+	c.Auth.ensureDefaults()
 	c.ensureLimitDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -276,6 +280,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateLimits(add)
 	c.validateEncryption(add)
+	c.Auth.validate(add)
 	for _, s := range c.Seeds {
 		if strings.TrimSpace(s) == "" {
 			add("seeds contains an empty address")

@@ -87,6 +87,8 @@ func (n *Node) registerMetrics() {
 		counter("sibyl_cql_paused_total", "Times a connection stopped reading for backpressure (in-flight or memory bound).", cql(func(m server.Metrics) int64 { return m.Paused })),
 		gauge("sibyl_cql_bytes_in_flight", "Bytes of client requests and answers in flight.", cql(func(m server.Metrics) int64 { return m.BytesInFlight })),
 		counter("sibyl_cql_protocol_errors_total", "Protocol errors sent.", cql(func(m server.Metrics) int64 { return m.ProtocolErrors })),
+		counter("sibyl_auth_failed_logins_total", "Logins refused: unknown role, wrong password, or a role that may not log in.",
+			func() float64 { return float64(n.exec.Metrics().FailedLogins) }),
 		counter("sibyl_cql_refused_timestamps_total", "Client write timestamps refused: too far ahead of this node's clock, or out of range.",
 			func() float64 { return float64(n.exec.Metrics().RefusedTimestamps) }),
 		gauge("sibyl_uptime_seconds", "Seconds since the node started.", func() float64 { return n.cfg.Now().Sub(n.started).Seconds() }),

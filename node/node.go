@@ -214,6 +214,11 @@ func (n *Node) openExecutor() error {
 		Events:      n.publish,
 		// The clock guard: write timestamps too far in the future.
 		MaxTimestampAhead: n.cfg.MaxTimestampAhead,
+		// Who may connect and what they may do (config_auth.go).
+		Authenticator:     n.cfg.Auth.passwords(),
+		Authorizer:        n.cfg.Auth.permissions(),
+		AuthCacheValidity: n.cfg.Auth.CredentialsValidity,
+		BcryptCost:        n.cfg.Auth.BcryptRounds,
 	})
 	if err != nil {
 		return fmt.Errorf("cannot create the executor: %w", err)
@@ -258,6 +263,7 @@ func (n *Node) openCQL() error {
 		MaxRequestDataInFlightPerIP: n.cfg.MaxRequestDataInFlightPerIP,
 		FrameTimeout:                n.cfg.FrameTimeout,
 		Logger:                      n.log.With("component", "cql"),
+		Credentials:                 n.credentials(),
 	}, n.exec)
 	if err != nil {
 		return fmt.Errorf("cannot create the CQL server: %w", err)
@@ -314,6 +320,11 @@ func (n *Node) startServers() error {
 	}
 	if n.admin != nil {
 		if err := n.group.Go("node.admin: serve http", n.admin.serve); err != nil {
+			return err
+		}
+	}
+	if n.cfg.Auth.passwords() {
+		if err := n.group.Go("node.auth: default superuser", n.ensureSuperuser); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,15 +32,88 @@ import (
 type adminFlags struct {
 	host string
 	port int
+	// With authentication on, the admin API needs a superuser's
+	// credentials; with client encryption on, it speaks TLS.
+	user, password         string
+	ssl, noVerify          bool
+	tlsCA, tlsCert, tlsKey string
+	client                 *http.Client // built from the flags on first use
 }
 
 func (a *adminFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&a.host, "host", node.DefaultListenAddress, "address of the node to ask")
-	cmd.Flags().IntVar(&a.port, "admin-port", node.DefaultAdminPort, "the node's HTTP admin port")
+	fs := cmd.Flags()
+	fs.StringVar(&a.host, "host", node.DefaultListenAddress, "address of the node to ask")
+	fs.IntVar(&a.port, "admin-port", node.DefaultAdminPort, "the node's HTTP admin port")
+	fs.StringVarP(&a.user, "username", "u", os.Getenv("SIBYL_USERNAME"), "a superuser's name, when the node authenticates ($SIBYL_USERNAME)")
+	fs.StringVarP(&a.password, "password", "p", "", "its password ($SIBYL_PASSWORD)")
+	fs.BoolVar(&a.ssl, "ssl", false, "speak TLS to the admin API (nodes with client_encryption_options on)")
+	fs.StringVar(&a.tlsCA, "tls-ca", "", "PEM CA bundle to verify the node's certificate (implies --ssl)")
+	fs.StringVar(&a.tlsCert, "tls-cert", "", "PEM client certificate, for nodes that require one (implies --ssl)")
+	fs.StringVar(&a.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.BoolVar(&a.noVerify, "tls-no-verify", false, "do not verify the node's certificate (testing only)")
 }
 
+func (a *adminFlags) tlsOn() bool { return a.ssl || a.tlsCA != "" || a.tlsCert != "" || a.noVerify }
+
 func (a *adminFlags) url(path string) string {
-	return "http://" + net.JoinHostPort(a.host, strconv.Itoa(a.port)) + path
+	scheme := "http://"
+	if a.tlsOn() {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(a.host, strconv.Itoa(a.port)) + path
+}
+
+// do sends req with the flags' credentials (basic auth) over the flags'
+// transport.
+func (a *adminFlags) do(req *http.Request) (*http.Response, error) {
+	if a.user != "" {
+		pw := a.password
+		if pw == "" {
+			pw = os.Getenv("SIBYL_PASSWORD")
+		}
+		req.SetBasicAuth(a.user, pw)
+	}
+	client, err := a.httpClient()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the admin API of %s: %w", a.host, err)
+	}
+	return resp, nil
+}
+
+// httpClient is the admin API's client: TLS as the flags say.
+func (a *adminFlags) httpClient() (*http.Client, error) {
+	if a.client != nil {
+		return a.client, nil
+	}
+	if !a.tlsOn() {
+		a.client = http.DefaultClient
+		return a.client, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: a.noVerify} //nolint:gosec // --tls-no-verify is the operator's explicit choice
+	if a.tlsCA != "" {
+		pem, err := os.ReadFile(a.tlsCA)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read --tls-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--tls-ca %s holds no PEM certificate", a.tlsCA)
+		}
+		cfg.RootCAs = pool
+	}
+	if a.tlsCert != "" {
+		kp, err := tls.LoadX509KeyPair(a.tlsCert, a.tlsKey)
+		if err != nil {
+			return nil, fmt.Errorf("cannot load --tls-cert/--tls-key: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{kp}
+	}
+	a.client = &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}
+	return a.client, nil
 }
 
 // call sends a request to the admin API and decodes its JSON answer into
@@ -50,9 +125,9 @@ func (a *adminFlags) call(ctx context.Context, method, path string, out any) err
 	if err != nil {
 		return fmt.Errorf("cannot build the request: %w", err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := a.do(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach the admin API of %s: %w", a.host, err)
+		return err
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
@@ -271,9 +346,9 @@ func (a *adminFlags) callLongJSON(ctx context.Context, method, path string, out 
 	if err != nil {
 		return fmt.Errorf("cannot build the request: %w", err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := a.do(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach the admin API of %s: %w", a.host, err)
+		return err
 	}
 	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))

@@ -32,6 +32,8 @@ type serveFlags struct {
 	logFormat     string
 	pprof         bool
 	tls           tlsFlags
+	authenticator string
+	authorizer    string
 }
 
 // tlsFlags are serve's transport-security flags: each sets the
@@ -82,6 +84,8 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.BoolVar(&f.pprof, "pprof", false, "serve /debug/pprof on the admin port")
+	fs.StringVar(&f.authenticator, "authenticator", node.AllowAllAuthenticator, "AllowAllAuthenticator, or PasswordAuthenticator: clients log in with a role's password (the first start creates superuser cassandra, password from $SIBYL_INITIAL_SUPERUSER_PASSWORD or 'cassandra')")
+	fs.StringVar(&f.authorizer, "authorizer", node.AllowAllAuthorizer, "AllowAllAuthorizer, or CassandraAuthorizer: GRANTed permissions are enforced (needs PasswordAuthenticator)")
 	t := &f.tls
 	fs.StringVar(&t.clientCert, "client-tls-cert", "", "PEM certificate for TLS on the CQL port (turns client_encryption_options on)")
 	fs.StringVar(&t.clientKey, "client-tls-key", "", "PEM private key of --client-tls-cert")
@@ -152,6 +156,11 @@ func (f *serveFlags) override(fs *pflag.FlagSet, cfg *node.Config, file *fileCon
 	set("log-level", func() { file.LogLevel = f.logLevel })
 	set("log-format", func() { file.LogFormat = f.logFormat })
 	f.tls.override(set, cfg)
+	set("authenticator", func() { cfg.Auth.Authenticator = f.authenticator })
+	set("authorizer", func() { cfg.Auth.Authorizer = f.authorizer })
+	// The initial superuser password comes from the environment only, so
+	// it never shows in the process list.
+	cfg.Auth.InitialSuperuserPassword = os.Getenv("SIBYL_INITIAL_SUPERUSER_PASSWORD")
 }
 
 func (t *tlsFlags) override(set func(string, func()), cfg *node.Config) {

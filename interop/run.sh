@@ -108,3 +108,23 @@ echo "== interop TLS: Node.js cassandra-driver against 127.0.0.1:$TLS_PORT"
 
 echo "== interop TLS: Python cassandra-driver against 127.0.0.1:$TLS_PORT"
 "$PYTHON" -B "$HERE/python/test_tls.py" -v
+stop_node "$TLS_PID"
+TLS_PID=""
+
+# Authentication mode: passwords (the default superuser cassandra) and
+# enforced permissions, as an operator secures a node.
+AUTH_PORT="$(free_port)"
+AUTH_LOG="$DATA/sibyl-auth.log"
+"$BIN" serve --data-dir "$DATA/data-auth" --listen-address 127.0.0.1 \
+	--cql-port "$AUTH_PORT" --admin-port -1 --storage-port -1 --gossip-port -1 \
+	--authenticator PasswordAuthenticator --authorizer CassandraAuthorizer >"$AUTH_LOG" 2>&1 &
+TLS_PID=$!
+TLS_LOG="$AUTH_LOG"
+wait_for_port "$TLS_PID" "$AUTH_PORT"
+export SIBYL_AUTH_PORT="$AUTH_PORT"
+
+echo "== interop auth: Node.js cassandra-driver against 127.0.0.1:$AUTH_PORT"
+(cd "$HERE/nodejs" && node --test --test-concurrency=1 auth.test.mjs)
+
+echo "== interop auth: Python cassandra-driver against 127.0.0.1:$AUTH_PORT"
+"$PYTHON" -B "$HERE/python/test_auth.py" -v

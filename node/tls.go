@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -206,17 +207,74 @@ func clientTLSConfig(o ClientEncryptionOptions, log *slog.Logger) (*tls.Config, 
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return kp.get(), nil },
 	}
 	if o.TrustedCertificates != "" {
-		pool, err := loadCAPool(o.TrustedCertificates)
+		ca, err := loadCAFile(o.TrustedCertificates, log)
 		if err != nil {
 			return nil, fmt.Errorf("client_encryption_options: %w", err)
 		}
-		cfg.ClientCAs = pool
+		cfg.ClientCAs = ca.get()
 		cfg.ClientAuth = tls.VerifyClientCertIfGiven
-	}
-	if o.RequireClientAuth {
-		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		if o.RequireClientAuth {
+			cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		}
+		// Each handshake gets the configuration with the current CA
+		// bundle, rebuilt only when the file changed.
+		var cur atomic.Pointer[tls.Config]
+		cur.Store(cfg.Clone())
+		base := cfg.Clone()
+		cfg.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+			pool := ca.get()
+			c := cur.Load()
+			if c.ClientCAs != pool {
+				c = base.Clone()
+				c.ClientCAs = pool
+				cur.Store(c)
+			}
+			return c, nil
+		}
 	}
 	return cfg, nil
+}
+
+// caFile is a PEM CA bundle reloaded when the file changes; a reload
+// that fails keeps the previous bundle and logs.
+type caFile struct {
+	path string
+	log  *slog.Logger
+
+	mu   sync.Mutex
+	pool *x509.CertPool // guarded by mu
+	st   fileStamp      // guarded by mu
+}
+
+func loadCAFile(path string, log *slog.Logger) (*caFile, error) {
+	st, err := fileStampOf(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read trusted certificates: %w", err)
+	}
+	pool, err := loadCAPool(path)
+	if err != nil {
+		return nil, err
+	}
+	return &caFile{path: path, log: log, pool: pool, st: st}, nil
+}
+
+// get returns the current bundle, reloading it first if the file changed.
+func (c *caFile) get() *x509.CertPool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, err := fileStampOf(c.path)
+	if err != nil || st == c.st {
+		return c.pool
+	}
+	c.st = st
+	pool, err := loadCAPool(c.path)
+	if err != nil {
+		c.log.Warn("trusted certificates changed but cannot be loaded; keeping the previous ones", "err", err)
+		return c.pool
+	}
+	c.log.Info("reloaded trusted certificates", "trusted_certificates", c.path)
+	c.pool = pool
+	return pool
 }
 
 // internodeTLSConfig is messaging's TLS configuration (both sides), nil

@@ -23,6 +23,7 @@ type clientPKI struct {
 	ca                   *testutil.CA
 	serverCert, serverKy string
 	clientCert, clientKy string
+	trusted              string // the node's trusted_certificates: a copy of ca's certificate
 }
 
 func newClientPKI(t *testing.T) *clientPKI {
@@ -38,12 +39,20 @@ func newClientPKI(t *testing.T) *clientPKI {
 	if p.clientCert, p.clientKy, err = p.ca.Issue(p.dir, "client"); err != nil {
 		t.Fatal(err)
 	}
+	data, err := os.ReadFile(p.ca.CertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.trusted = p.ca.CertFile + ".trusted"
+	if err := os.WriteFile(p.trusted, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 
 func (p *clientPKI) options(optional, requireClientAuth bool) node.ClientEncryptionOptions {
 	return node.ClientEncryptionOptions{Enabled: true, Optional: optional, Certificate: p.serverCert,
-		PrivateKey: p.serverKy, TrustedCertificates: p.ca.CertFile, RequireClientAuth: requireClientAuth}
+		PrivateKey: p.serverKy, TrustedCertificates: p.trusted, RequireClientAuth: requireClientAuth}
 }
 
 // tlsSession connects gocql over TLS, verifying the node against caFile;
@@ -238,4 +247,46 @@ func servedIssuer(t *testing.T, port int) string {
 	}
 	defer c.Close()
 	return c.ConnectionState().PeerCertificates[0].Issuer.CommonName
+}
+
+// TestClientTLSReloadsTrustedCertificates replaces the CA bundle client
+// certificates are checked against: a client of the new CA, refused
+// before, is accepted after, without a restart.
+func TestClientTLSReloadsTrustedCertificates(t *testing.T) {
+	pki := newClientPKI(t)
+	tn := startNode(t, func(c *node.Config) { c.ClientEncryption = pki.options(false, true) })
+	next, err := testutil.NewCA(t.TempDir(), "next-client-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, key, err := next.Issue(t.TempDir(), "next-client")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := tlsSession(tn.port, pki.ca.CertFile, cert, key); err == nil {
+		s.Close()
+		t.Fatal("a client certificate of an untrusted CA was accepted")
+	}
+	data, err := os.ReadFile(next.CertFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The node's CA bundle becomes the new CA (the node's own certificate,
+	// checked by the client against pki.ca, is unchanged).
+	if err := os.WriteFile(pki.trusted, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Minute)
+	if err := os.Chtimes(pki.trusted, later, later); err != nil {
+		t.Fatal(err)
+	}
+	s, err := tlsSession(tn.port, pki.ca.CertFile, cert, key)
+	if err != nil {
+		t.Fatalf("client of the newly trusted CA: %v", err)
+	}
+	s.Close()
+	if s, err := tlsSession(tn.port, pki.ca.CertFile, pki.clientCert, pki.clientKy); err == nil {
+		s.Close()
+		t.Fatal("a client of the CA no longer trusted was accepted")
+	}
 }

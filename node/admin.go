@@ -41,15 +41,18 @@ func (n *Node) listenAdmin() error {
 		}
 		ln = l
 	}
-	// With client encryption on, the admin API speaks TLS with the same
-	// certificate (plaintext too when client TLS is optional), so the
-	// credentials it asks for never cross the network in clear.
+	n.adminLn = ln
+	if !n.cfg.Auth.AdminTLS {
+		return nil
+	}
+	// admin_tls: the client certificate's TLS, so the credentials the
+	// admin API asks for never cross the network in clear.
 	tlsCfg, err := clientTLSConfig(n.cfg.ClientEncryption, n.log.With("component", "admin"))
 	if err != nil {
 		_ = ln.Close()
 		return err
 	}
-	n.adminLn = newTLSListener(ln, tlsCfg, n.cfg.ClientEncryption.Optional)
+	n.adminLn = newTLSListener(ln, tlsCfg, false)
 	return nil
 }
 

@@ -281,6 +281,9 @@ func (c *Config) Validate() error {
 	c.validateLimits(add)
 	c.validateEncryption(add)
 	c.Auth.validate(add)
+	if c.Auth.AdminTLS && !c.ClientEncryption.Enabled {
+		add("admin_tls needs client_encryption_options (its certificate)")
+	}
 	for _, s := range c.Seeds {
 		if strings.TrimSpace(s) == "" {
 			add("seeds contains an empty address")

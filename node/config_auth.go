@@ -38,6 +38,10 @@ type AuthConfig struct {
 	// authentication is on, for a Prometheus server without credentials;
 	// every other admin endpoint still needs a superuser.
 	AdminMetricsUnauthenticated bool `yaml:"admin_metrics_unauthenticated"`
+	// AdminTLS serves the admin API over TLS with the certificate of
+	// client_encryption_options (which must be enabled), so the
+	// credentials it asks for never cross the network in clear.
+	AdminTLS bool `yaml:"admin_tls"`
 }
 
 // The authenticators and authorizers, by Cassandra's class names.

@@ -167,7 +167,14 @@ func waitNormal(ctx context.Context, p *nodeProc, want int, d time.Duration) err
 }
 
 func checkNormal(client *http.Client, url, self string, want int) error {
-	resp, err := client.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	// The default superuser: the authentication pass's nodes want a
+	// superuser on the admin API; the others ignore credentials.
+	req.SetBasicAuth("cassandra", "cassandra")
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}

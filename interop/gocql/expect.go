@@ -243,7 +243,7 @@ func report(w io.Writer, o *options, e *expected, built []builtSuite, passes []*
 				}
 			}
 			fmt.Fprintf(w, "%-5s on %-20s %3d tests: %3d passed, %2d skipped, %2d failed as listed, %d failed unexpectedly (%.0fs)\n",
-				b.Key, nodesLabel(p.Nodes)+tlsLabel(p.TLS), n, np, ns, nl, nf, p.SuiteSeconds[b.Key])
+				b.Key, nodesLabel(p.Nodes)+tlsLabel(p.TLS)+authLabel(p.Auth), n, np, ns, nl, nf, p.SuiteSeconds[b.Key])
 			pass, skip, listed, fail = pass+np, skip+ns, listed+nl, fail+nf
 		}
 	}

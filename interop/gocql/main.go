@@ -207,6 +207,7 @@ func outerMain(ctx context.Context, o *options) (int, error) {
 	type job struct {
 		suite builtSuite
 		nodes int
+		auth  bool
 	}
 	var jobs []job
 	par := o.parallel
@@ -218,7 +219,16 @@ func outerMain(ctx context.Context, o *options) (int, error) {
 	}
 	for _, n := range sizes {
 		for _, b := range built {
-			jobs = append(jobs, job{b, n})
+			jobs = append(jobs, job{suite: b, nodes: n})
+		}
+	}
+	// Upstream CI's authentication pass: TestAuthentication alone, with
+	// -runauth, against a node with the PasswordAuthenticator.
+	for _, b := range built {
+		if slices.Contains(b.Tests, authTest) {
+			auth := b
+			auth.Tests = []string{authTest}
+			jobs = append(jobs, job{suite: auth, nodes: 1, auth: true})
 		}
 	}
 	passes := make([]*passResult, len(jobs))
@@ -230,12 +240,13 @@ func outerMain(ctx context.Context, o *options) (int, error) {
 		spec := passSpec{
 			Sibyl:       sibyl,
 			Nodes:       j.nodes,
-			Dir:         filepath.Join(work, fmt.Sprintf("%s-nodes%d", b.Key, j.nodes)),
+			Dir:         filepath.Join(work, fmt.Sprintf("%s-nodes%d%s", b.Key, j.nodes, map[bool]string{true: "-auth"}[j.auth])),
 			Timeout:     o.timeout,
 			CassVersion: o.cassVersion,
 			Proto:       o.proto,
 			Compressor:  o.compressor,
 			TLS:         slices.Contains(splitList(o.tlsNodes), strconv.Itoa(j.nodes)),
+			Auth:        j.auth,
 			Retries:     o.retries,
 			Verbose:     o.verbose,
 			Expect:      expect,
@@ -325,3 +336,7 @@ func splitList(s string) []string {
 	}
 	return out
 }
+
+// authTest is the suites' authentication test, which runs only with
+// -runauth against nodes that authenticate.
+const authTest = "TestAuthentication"

@@ -32,12 +32,15 @@ type passSpec struct {
 	Proto       int
 	Compressor  string
 	TLS         bool // nodes require client TLS; the suites run with -runssl
-	Retries     int
-	Verbose     bool
-	Expect      *expected
-	Suites      []passSuite
-	ResultFile  string
-	NetNS       bool
+	// Auth: nodes run the PasswordAuthenticator and the suites run with
+	// -runauth (upstream CI's TestAuthentication pass).
+	Auth       bool
+	Retries    int
+	Verbose    bool
+	Expect     *expected
+	Suites     []passSuite
+	ResultFile string
+	NetNS      bool
 }
 
 type passSuite struct {
@@ -65,6 +68,7 @@ type testResult struct {
 type passResult struct {
 	Nodes        int
 	TLS          bool
+	Auth         bool
 	Results      []testResult
 	SuiteSeconds map[string]float64
 	Restarts     int
@@ -97,16 +101,19 @@ func runInner(spec *passSpec) error {
 			return fmt.Errorf("cannot set lo up in the new network namespace: %w", err)
 		}
 	}
-	res := passResult{Nodes: spec.Nodes, TLS: spec.TLS, SuiteSeconds: map[string]float64{}}
+	res := passResult{Nodes: spec.Nodes, TLS: spec.TLS, Auth: spec.Auth, SuiteSeconds: map[string]float64{}}
 	gen := 0
 	for _, s := range spec.Suites {
 		t0 := time.Now()
-		fmt.Printf("== %s on %s%s: %d tests\n", s.Key, nodesLabel(spec.Nodes), tlsLabel(spec.TLS), len(s.Tests))
+		fmt.Printf("== %s on %s%s%s: %d tests\n", s.Key, nodesLabel(spec.Nodes), tlsLabel(spec.TLS), authLabel(spec.Auth), len(s.Tests))
 		newCluster := func() (*cluster, error) {
 			gen++
 			var extra []string
 			if spec.TLS {
 				extra = tlsFlags(s.Src)
+			}
+			if spec.Auth {
+				extra = append(extra, "--authenticator", "PasswordAuthenticator")
 			}
 			return startCluster(ctx, spec.Sibyl, filepath.Join(spec.Dir, fmt.Sprintf("cluster%d-%s", gen, s.Key)), spec.Nodes, extra)
 		}
@@ -164,6 +171,13 @@ func tlsLabel(tls bool) string {
 	return ""
 }
 
+func authLabel(auth bool) string {
+	if auth {
+		return " (authentication)"
+	}
+	return ""
+}
+
 func nodesLabel(n int) string {
 	if n == 1 {
 		return "1 node"
@@ -199,6 +213,11 @@ func printResult(spec *passSpec, r testResult) {
 func runTest(ctx context.Context, spec *passSpec, s passSuite, test string, attempt int) testResult {
 	r := testResult{Suite: s.Key, Test: test, Nodes: spec.Nodes, Attempts: attempt}
 	names := append(append([]string{warmupTest}, prerequisites(s.After, test)...), test)
+	if spec.Auth {
+		// The warm-up's session has no credentials; the authentication
+		// test makes its own session and needs no keyspace.
+		names = []string{test}
+	}
 	var hosts []string
 	for i := 0; i < spec.Nodes; i++ {
 		hosts = append(hosts, nodeAddr(i))
@@ -220,6 +239,9 @@ func runTest(ctx context.Context, spec *passSpec, s passSuite, test string, atte
 	}
 	if spec.TLS {
 		args = append(args, "-runssl")
+	}
+	if spec.Auth {
+		args = append(args, "-runauth")
 	}
 	logDir := filepath.Join(spec.Dir, "logs", s.Key)
 	_ = os.MkdirAll(logDir, 0o755)

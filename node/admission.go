@@ -51,6 +51,10 @@ type admission struct {
 	// learnt receives retired ids heard from peers, for the apply loop.
 	learnt func(ids []ring.HostID)
 
+	// leaving is set while this node decommissions itself: peers then
+	// retire its id, and it must not mistake that for a removal.
+	leaving atomic.Bool
+
 	mu       sync.Mutex
 	refusal  error         // guarded by mu; set once
 	refused  chan struct{} // closed when refusal is set
@@ -267,7 +271,7 @@ func (a *admission) mergePushPullState(buf []byte) {
 		return
 	}
 	for _, id := range ids {
-		if id == a.self {
+		if id == a.self && !a.leaving.Load() {
 			a.refuse(fmt.Errorf("%w: this node (host id %s) was removed from cluster %q; "+
 				"wipe its data directory to join again as a new node", errRefused, a.self, a.cluster))
 			return

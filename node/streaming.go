@@ -406,6 +406,7 @@ func (n *Node) Decommission(ctx context.Context) error {
 			return fmt.Errorf("cannot record the decommission: %w", err)
 		}
 	}
+	c.adm.leaving.Store(true) // peers retire this id now: expected, not a removal
 	c.left.Store(true)
 	c.announce()
 	sleepCtx(ctx, time.Second) // let the metadata spread before memberlist's leave

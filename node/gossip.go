@@ -38,7 +38,8 @@ func gossipConfig(name, bindAddr string, port int, d *gossipDelegate, logger *sl
 	c.BindAddr, c.AdvertiseAddr = bindAddr, bindAddr
 	c.BindPort, c.AdvertisePort = port, port
 	// Probe every 500 ms with a 250 ms timeout and suspect for 3 intervals
-	// (scaled by log n): a killed node is marked down in about 2 s on a LAN,
+	// (scaled by log n): memberlist declares a killed node dead in about 2 s on a
+	// LAN (peers.go adds a 0.5 s grace before routing around it),
 	// so coordinators stop waiting on it and store hints instead. The
 	// defaults (1 s, 500 ms, x4) take about 5 s.
 	c.ProbeInterval = 500 * time.Millisecond

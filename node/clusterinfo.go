@@ -10,7 +10,7 @@ import (
 
 // ReleaseVersion is the Cassandra version Sibyl reports in system.local.
 // It must start with 4 or more so that drivers read system_schema and
-// cqlsh uses server-side DESCRIBE (cql-compat.md section 0, row 6), and be
+// cqlsh uses server-side DESCRIBE, and be
 // strictly N.N.N so every driver parses it.
 const ReleaseVersion = "4.1.5"
 

@@ -7,7 +7,7 @@ import "math"
 // carries; as a read result it is what one replica holds for the slice that
 // was asked, tombstones included, so a coordinator can reconcile the answers
 // of several replicas with the same rules the storage engine applies
-// (DESIGN.md section 3).
+// (reconcile.go).
 //
 // Keys inside a Partition are already encoded:
 //   - Partition.Key is the serialized partition key exactly as drivers build

@@ -5,7 +5,7 @@ import (
 	"sort"
 )
 
-// This file implements the reconciliation contract of DESIGN.md section 3
+// This file is the reconciliation contract (ARCHITECTURE.md names it),
 // as pure functions over the data model of partition.go. The storage
 // engine's merger, the coordinator reconciling replica answers, read
 // repair and the executor's live view all use these rules, so that every

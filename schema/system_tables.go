@@ -44,9 +44,8 @@ type sysTableDef struct {
 	desc          bool   // clustering columns descending
 }
 
-// Cassandra 4.1's system tables that clients read (cql-compat.md section
-// 3): system.local/peers/peers_v2 (db/SystemKeyspace.java) and the
-// system_schema tables (schema/SchemaKeyspace.java), with the deprecated
+// Cassandra 4.1's system tables that clients read: system.local, peers and
+// peers_v2 (db/SystemKeyspace.java) and the system_schema tables (schema/SchemaKeyspace.java), with the deprecated
 // read_repair_chance columns drivers still select.
 var systemTables = []sysTableDef{
 	{name: "local", comment: "information about the local node", pk: []string{"key"},

@@ -3,7 +3,7 @@
 // instance. It knows nothing of CQL text, types or the network: keys
 // arrive encoded in the shared data model of package schema
 // (schema.Partition, schema.ReadCommand), and the engine stores and returns
-// fragments of partitions reconciled by the rules of DESIGN.md section 3.
+// fragments of partitions reconciled by the rules of schema/reconcile.go.
 //
 // # What it offers
 //

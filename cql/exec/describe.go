@@ -12,7 +12,7 @@ import (
 )
 
 // Server-side DESCRIBE, as Cassandra 4.1's DescribeStatement answers it
-// (cql-compat.md 3.4): listings return keyspace_name, type, name; element
+// (what cqlsh prints it from): listings return keyspace_name, type, name; element
 // descriptions add create_statement; DESCRIBE CLUSTER returns cluster,
 // partitioner and snitch. Everything is text, under the table spec
 // system.describe, and returned in one page.

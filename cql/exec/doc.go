@@ -72,7 +72,7 @@
 //
 // # Imports
 //
-// exec imports cql/parser and schema only (STYLE.md 5.2), and
+// exec imports cql/parser and schema only (internal/archtest), and
 // golang.org/x/crypto/bcrypt for password hashes; the live-row
 // rules come from schema.LiveRows, the key encodings from schema.Table.
 package exec

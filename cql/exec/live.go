@@ -10,7 +10,7 @@ import (
 // see: a Coordinator answers with reconciled partitions, tombstones and
 // expired cells included, and liveView applies partition, range, row and
 // collection tombstones and TTL expiry to them through schema.LiveRows
-// (DESIGN.md section 3).
+// (the reconciliation contract of schema/reconcile.go).
 
 // liveRow is a row as a client sees it: only its live cells, in (column,
 // path) order.

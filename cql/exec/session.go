@@ -20,7 +20,8 @@ type Session struct {
 
 // SetLocalAddr records the server-side address of the client's
 // connection; system.local reports it as rpc_address when the node's own
-// RPC address is unspecified (0.0.0.0), as cql-compat.md 3.5 recommends.
+// RPC address is unspecified (0.0.0.0), so drivers that connected through
+// it keep using an address that works.
 func (s *Session) SetLocalAddr(a netip.Addr) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

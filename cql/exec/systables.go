@@ -30,7 +30,7 @@ func (f virtualFunc) rows(v *virtualCtx) []map[string]any { return f(v) }
 
 // ReleaseVersion is what system.local reports when ClusterInfo gives
 // none: a Cassandra 4.1 release, so drivers use system_schema and
-// peers_v2 and cqlsh uses server-side DESCRIBE (cql-compat.md 0).
+// peers_v2 and cqlsh uses server-side DESCRIBE.
 const ReleaseVersion = "4.1.5"
 
 // CQLVersion is the CQL language version of Cassandra 4.1.

@@ -8,7 +8,8 @@ import (
 )
 
 // The system_schema and system_virtual_schema tables, computed from the
-// catalog (Cassandra 4.1's SchemaKeyspace layout, cql-compat.md 3.7-3.8).
+// catalog (Cassandra 4.1's SchemaKeyspace layout, which drivers' metadata
+// and cqlsh read).
 
 func stringMap(m map[string]string) []schema.MapEntry {
 	out := make([]schema.MapEntry, 0, len(m))

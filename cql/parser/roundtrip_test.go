@@ -20,7 +20,7 @@ var roundTripCases = []string{
 	"GRANT MODIFY PERMISSION ON TABLE ks.t TO r", "REVOKE ALTER ON t FROM r",
 	"GRANT AUTHORIZE ON ALL ROLES TO r", "REVOKE DROP ON ROLE other FROM r",
 	"LIST ALL", "LIST ALL PERMISSIONS ON ks.t OF r NORECURSIVE", "LIST SELECT OF r",
-	// cql-compat.md section 3.9: what drivers and cqlsh send.
+	// What drivers and cqlsh send when they connect and describe.
 	"SELECT * FROM system.local WHERE key='local'",
 	"select * from system.local where key = 'local'",
 	"SELECT schema_version FROM system.local WHERE key='local'",

@@ -26,7 +26,7 @@ var ErrCompression = errors.New("protocol: compression failed")
 // VersionError is returned by CheckVersion and DecodeHeader for a
 // protocol version Sibyl does not speak (anything but 3 and 4). Its Error
 // text is Cassandra's, with the versions Sibyl supports; drivers look for
-// it to negotiate a lower version (cql-compat.md section 2.8).
+// it to negotiate a lower version.
 type VersionError struct {
 	Version byte // the low 7 bits of the header's first byte
 }

@@ -9,8 +9,8 @@ import (
 // Version is a native protocol version, without the direction bit.
 type Version byte
 
-// The versions Sibyl speaks. v5 is refused until its segment framing
-// exists (cql-compat.md section 2.8).
+// The versions Sibyl speaks. v5 is refused (on stream 0, so drivers step
+// down) until its segment framing exists.
 const (
 	Version3 Version = 3
 	Version4 Version = 4

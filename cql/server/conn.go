@@ -504,7 +504,7 @@ func (c *conn) refuseVersion(err error) {
 
 // fatalHeader answers a header the connection cannot go on after, a
 // body too large to read, with a ProtocolError on the request's stream,
-// never compressed (cql-compat.md section 2.8).
+// never compressed (the client may not have negotiated compression yet).
 func (c *conn) fatalHeader(h protocol.Header, err error) {
 	msg := protocolError("%s", err.Error())
 	if errors.Is(err, protocol.ErrFrameTooLarge) {

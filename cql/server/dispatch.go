@@ -21,7 +21,7 @@ import (
 const CQLVersion = exec.CQLVersion
 
 // supported is the answer to OPTIONS. Python needs CQL_VERSION and
-// COMPRESSION to exist (cql-compat.md section 2.1).
+// COMPRESSION to exist, even when empty.
 var supported = &protocol.Supported{Options: map[string][]string{
 	"CQL_VERSION":       {CQLVersion},
 	"COMPRESSION":       protocol.CompressorNames,

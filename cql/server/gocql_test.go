@@ -19,7 +19,7 @@ import (
 
 // fakeCluster is the smallest Handler a real gocql v1.7.0 session can
 // connect to: system.local with the columns gocql reads at connect
-// (cql-compat.md section 3.1), Invalid for system.peers_v2 so gocql falls
+// (its ring discovery), Invalid for system.peers_v2 so gocql falls
 // back to an empty system.peers, and one table, ks.kv (k text primary
 // key, v int), kept in a map. Statements are recognised by their text.
 type fakeCluster struct {

@@ -27,7 +27,8 @@ type rule struct {
 // shared are the support packages any package may use.
 var shared = []string{"internal/stop", "internal/invariants"}
 
-// rules is STYLE.md section 5.2's table. The longest matching prefix wins.
+// rules is the import table of ARCHITECTURE.md ("The folders"). The
+// longest matching prefix wins.
 var rules = []rule{
 	{prefix: "schema"},
 	{prefix: "cql"}, // cql/doc.go: the overview of the four subpackages
@@ -86,12 +87,12 @@ func checkPackage(t *testing.T, p pkgInfo, r rule) {
 			continue
 		}
 		if !allowed(p.path, rel, r) {
-			t.Errorf("%s may not depend on %s (STYLE.md 5.2)", p.path, rel)
+			t.Errorf("%s may not depend on %s (ARCHITECTURE.md, import rules)", p.path, rel)
 		}
 	}
 	for _, imp := range p.imports {
 		if slices.Contains(r.forbidDirect, imp) {
-			t.Errorf("%s may not import %s directly (STYLE.md 5.2)", p.path, imp)
+			t.Errorf("%s may not import %s directly (ARCHITECTURE.md, import rules)", p.path, imp)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-// Package archtest enforces the import rules of STYLE.md section 5.2 with
+// Package archtest enforces the import rules of ARCHITECTURE.md with
 // the go command itself: `go list -deps` gives each package's transitive
 // imports, module-aware, and a test fails on any edge the rules forbid.
 //

@@ -117,33 +117,11 @@ func (a *adminFlags) httpClient() (*http.Client, error) {
 }
 
 // call sends a request to the admin API and decodes its JSON answer into
-// out (when non-nil).
+// out (when non-nil), within 10 s: for the quick endpoints.
 func (a *adminFlags) call(ctx context.Context, method, path string, out any) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, a.url(path), nil)
-	if err != nil {
-		return fmt.Errorf("cannot build the request: %w", err)
-	}
-	resp, err := a.do(req)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return fmt.Errorf("cannot read the answer of %s: %w", a.host, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(body)))
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return fmt.Errorf("cannot decode the answer of %s: %w", a.host, err)
-	}
-	return nil
+	return a.callLongJSON(ctx, method, path, out)
 }
 
 func newStatusCmd() *cobra.Command {
@@ -351,7 +329,10 @@ func (a *adminFlags) callLongJSON(ctx context.Context, method, path string, out 
 		return err
 	}
 	defer func() { _ = resp.Body.Close() }()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("cannot read the answer of %s: %w", a.host, err)
+	}
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(body)))
 	}

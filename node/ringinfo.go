@@ -41,21 +41,12 @@ func (c *clusterInfo) SizeEstimates(t *schema.Table) []exec.SizeEstimate {
 
 // keyspaceRanges places ks's replicas on the current ring.
 func (n *Node) keyspaceRanges(ks string) []exec.TokenRange {
-	cat := n.schema.Catalog()
-	k := cat.Keyspace(ks)
-	if k == nil {
-		return nil
+	pl, err := n.schema.keyspacePlacement(n.schema.Catalog(), ks)
+	if err != nil {
+		return nil // a keyspace exec does not know yields nil
 	}
+	st := pl.strategy // nil: local to this node
 	snap := n.ring.Load()
-	var st ring.Strategy
-	switch k.ReplicationClass() {
-	case "LocalStrategy", "EverywhereStrategy":
-	default:
-		var err error
-		if st, err = ring.ParseStrategy(k.Replication); err != nil {
-			return nil
-		}
-	}
 	addrs := make(map[ring.HostID]netip.Addr)
 	for _, nd := range snap.Nodes() {
 		addrs[nd.ID] = hostAddr(nd.Addr)

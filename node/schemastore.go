@@ -83,12 +83,18 @@ func (s *schemaStore) placementOf(id schema.TableID) (placement, error) {
 	if t == nil {
 		return placement{}, exec.Errorf(exec.CodeInvalid, "unknown table id %d (was the table dropped?)", id)
 	}
+	return s.keyspacePlacement(cat, t.Keyspace)
+}
+
+// keyspacePlacement returns how keyspace ks of catalog cat is replicated,
+// parsing its strategy once per catalog.
+func (s *schemaStore) keyspacePlacement(cat *schema.Catalog, ks string) (placement, error) {
 	idx := s.placement.Load()
 	if idx == nil || idx.cat != cat {
 		idx = &placementIndex{cat: cat, ks: make(map[string]placement)}
 		s.placement.Store(idx)
 	}
-	return idx.get(cat, t.Keyspace)
+	return idx.get(cat, ks)
 }
 
 func (p *placementIndex) get(cat *schema.Catalog, keyspace string) (placement, error) {

@@ -30,10 +30,9 @@ func (c *cluster) keepJoined(ctx context.Context) error {
 	joined := len(c.gossip.seeds) == 0
 	for {
 		if targets := c.rejoinTargets(); len(targets) > 0 {
-			before := c.adm.beginJoin()
-			n, err := c.gossip.ml.Join(targets)
-			if err := c.adm.Refusal(); err != nil {
-				return err
+			n, err, refused := c.joinOnce(targets, !joined)
+			if refused != nil {
+				return refused
 			}
 			switch {
 			case n > 0 && !joined:
@@ -41,10 +40,6 @@ func (c *cluster) keepJoined(ctx context.Context) error {
 			case n > 0:
 				c.log.Info("re-joined lost peers", "contacted", n, "of", targets)
 			case !joined:
-				if foreign := c.adm.foreignOnly(before); foreign != "" {
-					return fmt.Errorf("%w: the seeds answer for another cluster: %s; this node's cluster_name is %q",
-						errRefused, foreign, c.n.cfg.ClusterName)
-				}
 				c.log.Warn("no seed answered; retrying", "seeds", targets, "err", err, "in", backoff)
 			default:
 				c.log.Debug("lost peers still unreachable", "peers", targets, "err", err)
@@ -63,6 +58,25 @@ func (c *cluster) keepJoined(ctx context.Context) error {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// joinOnce runs one memberlist join with targets. It returns how many
+// answered, the join's error, and — separately — why this node may not
+// run: the cluster refused it, or (firstJoin: it has not reached its own
+// cluster yet) only members of another cluster answered.
+func (c *cluster) joinOnce(targets []string, firstJoin bool) (n int, err, refused error) {
+	before := c.adm.beginJoin()
+	n, err = c.gossip.ml.Join(targets)
+	if refused := c.adm.Refusal(); refused != nil {
+		return n, err, refused
+	}
+	if n == 0 && firstJoin {
+		if foreign := c.adm.foreignOnly(before); foreign != "" {
+			return 0, err, fmt.Errorf("%w: the seeds answer for another cluster: %s; this node's cluster_name is %q",
+				errRefused, foreign, c.n.cfg.ClusterName)
+		}
+	}
+	return n, err, nil
 }
 
 // rejoinTargets lists the seeds and known peers (by their gossiped

@@ -50,17 +50,12 @@ func (c *cluster) joinForAllocation(ctx context.Context) error {
 	deadline := time.Now().Add(seedWait)
 	var lastErr error
 	for {
-		before := c.adm.beginJoin()
-		n, err := c.gossip.ml.Join(c.gossip.seeds)
-		if err := c.adm.Refusal(); err != nil {
-			return err
+		n, err, refused := c.joinOnce(c.gossip.seeds, true)
+		if refused != nil {
+			return refused
 		}
 		if n > 0 {
 			return nil
-		}
-		if foreign := c.adm.foreignOnly(before); foreign != "" {
-			return fmt.Errorf("%w: the seeds answer for another cluster: %s; this node's cluster_name is %q",
-				errRefused, foreign, c.n.cfg.ClusterName)
 		}
 		lastErr = err
 		if time.Now().After(deadline) {

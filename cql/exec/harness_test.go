@@ -31,6 +31,32 @@ var rewrite = flag.Bool("rewrite", false, "rewrite testdata expectations")
 // localCoordinator is a single-replica Coordinator over one Engine.
 type localCoordinator struct{ eng *storage.Engine }
 
+// casMu serializes the harness's transactions: with one replica, a lock
+// held across read, decide and write is all Paxos has to guarantee.
+var casMu sync.Mutex
+
+// CAS runs a transaction on the one replica under casMu.
+func (c localCoordinator) CAS(ctx context.Context, req *exec.CASRequest) (exec.CASResult, error) {
+	casMu.Lock()
+	defer casMu.Unlock()
+	parts, err := c.eng.Read(ctx, req.Read)
+	if err != nil {
+		return exec.CASResult{}, err
+	}
+	var cur *schema.Partition
+	if len(parts) > 0 {
+		cur = parts[0]
+	}
+	upd, err := req.Decide(cur, time.Now().UnixMicro())
+	if err != nil || upd == nil {
+		return exec.CASResult{Current: cur}, err
+	}
+	if err := c.eng.Apply(ctx, upd); err != nil {
+		return exec.CASResult{Current: cur}, err
+	}
+	return exec.CASResult{Current: cur, Applied: true}, nil
+}
+
 func (c localCoordinator) Mutate(ctx context.Context, _ exec.Consistency, _ exec.WriteType, muts []*schema.Partition) error {
 	return c.eng.Apply(ctx, muts...)
 }

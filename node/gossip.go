@@ -411,7 +411,12 @@ type gossiper struct {
 	d     *gossipDelegate // its events' view of the live members
 	bound int             // the gossip port actually bound; immutable
 	seeds []string        // host:port, never this node itself
-	log   *slog.Logger
+	// selfSeed is set when this node is one of its own seeds: as in
+	// Cassandra, a seed starts a cluster on its own rather than wait for
+	// another seed, and never bootstraps. In Kubernetes every pod of a
+	// StatefulSet lists the same seeds by DNS name, pod 0 among them.
+	selfSeed bool
+	log      *slog.Logger
 }
 
 // startGossip binds memberlist on addr:port (0 picks a free port) and
@@ -440,11 +445,42 @@ func startGossip(name string, addr netip.Addr, port int, seeds []string, nw Netw
 	g := &gossiper{ml: ml, d: d, bound: bound, log: logger}
 	for _, s := range seeds {
 		hp := seedAddr(s, port)
-		if hp != self {
-			g.seeds = append(g.seeds, hp)
+		if hp == self || (nw == nil && resolvesTo(hp, addr, bound)) {
+			g.selfSeed = true
+			continue
 		}
+		g.seeds = append(g.seeds, hp)
 	}
 	return g, nil
+}
+
+// seedLookupTimeout bounds the DNS lookup of one seed's name at start.
+const seedLookupTimeout = 2 * time.Second
+
+// resolvesTo reports whether the seed host:port, given by name, names this
+// node: the name resolves to addr and the port is the one bound. A name
+// that does not resolve (yet) is not this node; memberlist resolves it
+// again on every join.
+func resolvesTo(hostPort string, addr netip.Addr, port int) bool {
+	host, p, err := net.SplitHostPort(hostPort)
+	if err != nil || p != strconv.Itoa(port) {
+		return false
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return false // an address, already compared as text
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), seedLookupTimeout)
+	defer cancel()
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return false
+	}
+	for _, ip := range ips {
+		if ip.Unmap() == addr.Unmap() {
+			return true
+		}
+	}
+	return false
 }
 
 // seedAddr adds the default gossip port to a seed given as a bare host.

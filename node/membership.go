@@ -96,9 +96,10 @@ func (c *cluster) decideBootstrap(ctx context.Context) error {
 	if done {
 		return nil
 	}
-	if len(c.gossip.seeds) == 0 || len(c.peers) > 0 {
-		// The first node of a new cluster, or a node that knew peers
-		// before this feature recorded bootstraps: nothing to stream.
+	if len(c.gossip.seeds) == 0 || c.gossip.selfSeed || len(c.peers) > 0 {
+		// The first node of a new cluster, a seed (which never
+		// bootstraps, as in Cassandra), or a node that knew peers before
+		// this feature recorded bootstraps: nothing to stream.
 		if err := c.n.engine.SetLocal(context.Background(), metaBootstrapped, []byte{1}); err != nil {
 			return fmt.Errorf("cannot record the node's state: %w", err)
 		}

@@ -27,7 +27,7 @@ const rejoinInterval = 2 * time.Second
 // when the cluster refuses this node (admission.go).
 func (c *cluster) keepJoined(ctx context.Context) error {
 	backoff := 200 * time.Millisecond
-	joined := len(c.gossip.seeds) == 0
+	joined := len(c.gossip.seeds) == 0 || c.gossip.selfSeed
 	for {
 		if targets := c.rejoinTargets(); len(targets) > 0 {
 			n, err, refused := c.joinOnce(targets, !joined)

@@ -29,7 +29,7 @@ func (c *cluster) registerClusterMetrics(reg *prometheus.Registry) {
 	msg := func(f func(messaging.Metrics) uint64) func() float64 {
 		return func() float64 { return float64(f(c.msg.Metrics())) }
 	}
-	reg.MustRegister(
+	reg.MustRegister(newDroppedCollector(c.msg.Metrics),
 		gauge("sibyl_cluster_peers_up", "Other nodes of the ring that gossip says are up.", peers(true)),
 		gauge("sibyl_cluster_peers_down", "Other nodes of the ring that gossip says are down.", peers(false)),
 		counter("sibyl_messaging_requests_sent_total", "Internode requests sent.", msg(func(m messaging.Metrics) uint64 { return m.RequestsSent })),

@@ -115,7 +115,7 @@ type target struct {
 func (c *Coordinator) Mutate(ctx context.Context, cl exec.Consistency, wt exec.WriteType, muts []*schema.Partition) error {
 	start := time.Now()
 	err := c.mutate(ctx, cl, wt, muts)
-	c.cfg.Metrics.observeWrite(start, err)
+	c.cfg.Metrics.observeWrite(start, cl, muts, err)
 	return err
 }
 

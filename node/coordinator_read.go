@@ -17,7 +17,7 @@ import (
 func (c *Coordinator) Read(ctx context.Context, cl exec.Consistency, cmd *schema.ReadCommand) ([]*schema.Partition, error) {
 	start := time.Now()
 	parts, err := c.read(ctx, cl, cmd)
-	c.cfg.Metrics.observeRead(start, err)
+	c.cfg.Metrics.observeRead(start, cl, cmd, parts, err)
 	return parts, err
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sibyldb/sibyl/cql/exec"
 	"github.com/sibyldb/sibyl/cql/server"
+	"github.com/sibyldb/sibyl/schema"
 	"github.com/sibyldb/sibyl/storage"
 )
 
@@ -20,6 +21,8 @@ type coordinatorMetrics struct {
 	// hintsDropped counts hints not stored, by reason (past_window,
 	// store_failed): each is a replica write only repair restores.
 	hintsDropped *prometheus.CounterVec
+	// requests are the per-table and per-consistency-level series.
+	requests *requestMetrics
 }
 
 // newCoordinatorMetrics creates the metrics and registers them with reg
@@ -39,20 +42,36 @@ func newCoordinatorMetrics(reg prometheus.Registerer) *coordinatorMetrics {
 		hintsDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sibyl_hints_dropped_total", Help: "Hints not stored, by reason: past the hint window, or the store failed. Each needs repair."},
 			[]string{"reason"}),
+		requests: newRequestMetrics(buckets),
+	}
+	// Series exist from the start at zero, so rate() and alerts see the
+	// first event rather than a series appearing out of nowhere.
+	for _, op := range []string{"read", "write"} {
+		for _, code := range []exec.ErrorCode{exec.CodeUnavailable, exec.CodeWriteTimeout, exec.CodeReadTimeout, exec.CodeOverloaded} {
+			m.errors.WithLabelValues(op, code.String())
+		}
+	}
+	for _, reason := range []string{"past_window", "store_failed"} {
+		m.hintsDropped.WithLabelValues(reason)
 	}
 	if reg != nil {
 		reg.MustRegister(m.writeSeconds, m.readSeconds, m.errors, m.readRepairs, m.hintsDropped)
+		reg.MustRegister(m.requests.collectors()...)
 	}
 	return m
 }
 
-func (m *coordinatorMetrics) observeWrite(start time.Time, err error) {
-	m.writeSeconds.Observe(time.Since(start).Seconds())
+func (m *coordinatorMetrics) observeWrite(start time.Time, cl exec.Consistency, muts []*schema.Partition, err error) {
+	elapsed := time.Since(start)
+	m.writeSeconds.Observe(elapsed.Seconds())
+	m.requests.observeWrite(elapsed, cl, muts)
 	m.countError("write", err)
 }
 
-func (m *coordinatorMetrics) observeRead(start time.Time, err error) {
-	m.readSeconds.Observe(time.Since(start).Seconds())
+func (m *coordinatorMetrics) observeRead(start time.Time, cl exec.Consistency, cmd *schema.ReadCommand, parts []*schema.Partition, err error) {
+	elapsed := time.Since(start)
+	m.readSeconds.Observe(elapsed.Seconds())
+	m.requests.observeRead(elapsed, cl, cmd.Table, parts)
 	m.countError("read", err)
 }
 
@@ -99,7 +118,7 @@ func (n *Node) registerMetrics() {
 	st := func(f func(m storage.Metrics) float64) func() float64 {
 		return func() float64 { return f(n.engine.Metrics()) }
 	}
-	n.metrics.MustRegister(
+	n.metrics.MustRegister(newTableStorageCollector(n),
 		gauge("sibyl_storage_disk_bytes", "Bytes of sstables, WAL and manifest.", st(func(m storage.Metrics) float64 { return float64(m.DiskSpaceUsage) })),
 		gauge("sibyl_storage_memtable_bytes", "Bytes in memtables.", st(func(m storage.Metrics) float64 { return float64(m.MemTableSize) })),
 		gauge("sibyl_storage_l0_files", "Files in L0.", st(func(m storage.Metrics) float64 { return float64(m.L0Files) })),
@@ -107,5 +126,14 @@ func (n *Node) registerMetrics() {
 		counter("sibyl_storage_reads_total", "Reads served.", st(func(m storage.Metrics) float64 { return float64(m.Reads) })),
 		counter("sibyl_storage_compactions_total", "Compactions run.", st(func(m storage.Metrics) float64 { return float64(m.Compactions) })),
 		counter("sibyl_storage_flushes_total", "Memtable flushes.", st(func(m storage.Metrics) float64 { return float64(m.Flushes) })),
+		gauge("sibyl_storage_compaction_pending_bytes", "Estimated bytes compaction must rewrite to bring the LSM to its shape (Pebble's compaction debt).",
+			st(func(m storage.Metrics) float64 { return float64(m.CompactionDebt) })),
+		gauge("sibyl_storage_compactions_in_progress", "Compactions running now.", st(func(m storage.Metrics) float64 { return float64(m.CompactionsInProgress) })),
+		counter("sibyl_storage_compacted_bytes_total", "Bytes written by compactions (rate = compaction throughput).",
+			st(func(m storage.Metrics) float64 { return float64(m.CompactedBytes) })),
+		counter("sibyl_storage_flushed_bytes_total", "Bytes written by memtable flushes.", st(func(m storage.Metrics) float64 { return float64(m.FlushedBytes) })),
+		gauge("sibyl_storage_read_amplification", "Sublevels a point read may consult (Pebble's read amplification).", st(func(m storage.Metrics) float64 { return float64(m.ReadAmp) })),
+		counter("sibyl_storage_block_cache_hits_total", "Block cache hits.", st(func(m storage.Metrics) float64 { return float64(m.BlockCacheHits) })),
+		counter("sibyl_storage_block_cache_misses_total", "Block cache misses.", st(func(m storage.Metrics) float64 { return float64(m.BlockCacheMisses) })),
 	)
 }

@@ -198,6 +198,7 @@ func (n *Node) openCluster() error {
 		Metrics: newCoordinatorMetrics(n.metrics),
 		Logger:  n.log.With("component", "coordinator"),
 	})
+	n.coord.cfg.Metrics.requests.names = n.tableName
 	return nil
 }
 

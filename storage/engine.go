@@ -226,6 +226,11 @@ type Metrics struct {
 	BlockCacheHits   int64
 	BlockCacheMisses int64
 	WALBytesWritten  uint64
+
+	CompactionDebt        uint64 // bytes compaction must rewrite (Pebble's estimate)
+	CompactionsInProgress int64
+	CompactedBytes        uint64 // bytes written by compactions, all levels
+	FlushedBytes          uint64 // bytes written by flushes
 }
 
 // Metrics returns a snapshot of the engine's metrics.
@@ -250,6 +255,12 @@ func (e *Engine) Metrics() Metrics {
 	m.BlockCacheHits = pm.BlockCache.Hits
 	m.BlockCacheMisses = pm.BlockCache.Misses
 	m.WALBytesWritten = pm.WAL.BytesWritten
+	m.CompactionDebt = pm.Compact.EstimatedDebt
+	m.CompactionsInProgress = pm.Compact.NumInProgress
+	for i := range pm.Levels {
+		m.CompactedBytes += pm.Levels[i].TableBytesCompacted
+		m.FlushedBytes += pm.Levels[i].TableBytesFlushed
+	}
 	return m
 }
 

@@ -202,6 +202,18 @@ func TestDeadlineExpiryReachesHandler(t *testing.T) {
 	if n := inFlight(cli, srv.addr); n != 0 {
 		t.Fatalf("%d abandoned requests still tracked", n)
 	}
+	// The handler's work was wasted: it counts as dropped, by verb. The
+	// count is taken after the handler returns, so poll briefly.
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.m.Metrics().Dropped[verbBlock] != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("dropped = %v, want one %d", srv.m.Metrics().Dropped, verbBlock)
+		}
+		<-time.After(10 * time.Millisecond)
+	}
+	if d := srv.m.Metrics().Dropped; len(d) != 1 {
+		t.Fatalf("dropped = %v, want only verb %d", d, verbBlock)
+	}
 }
 
 // TestPeerDies: in-flight requests fail fast when the peer goes away,

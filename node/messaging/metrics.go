@@ -12,6 +12,11 @@ type Metrics struct {
 	ConnectionsLost          uint64 // established connections that closed, either side
 	FramesWritten, Flushes   uint64 // FramesWritten / Flushes is the write coalescing ratio
 	BytesWritten, BytesRead  uint64 // frame bytes, headers included
+	// Dropped counts inbound requests by verb whose deadline passed before
+	// their handler ran or while it ran: the sender stopped waiting, so
+	// the work was wasted (Cassandra's dropped messages). Verbs with none
+	// are absent.
+	Dropped map[uint8]uint64
 }
 
 // counters are the live counters behind Metrics.
@@ -21,17 +26,25 @@ type counters struct {
 	requestsServed, overloaded, connsLost atomic.Uint64
 	framesWritten, flushes                atomic.Uint64
 	bytesWritten, bytesRead               atomic.Uint64
+	dropped                               [256]atomic.Uint64
 }
 
 // Metrics returns a snapshot of the counters.
 func (m *Messenger) Metrics() Metrics {
 	c := &m.counters
-	return Metrics{
+	out := Metrics{
 		Dials: c.dials.Load(), DialFailures: c.dialFailures.Load(), Accepted: c.accepted.Load(),
 		RequestsSent: c.requestsSent.Load(), OneWaySent: c.oneWaySent.Load(),
 		RequestsServed: c.requestsServed.Load(), Overloaded: c.overloaded.Load(),
 		ConnectionsLost: c.connsLost.Load(),
 		FramesWritten:   c.framesWritten.Load(), Flushes: c.flushes.Load(),
 		BytesWritten: c.bytesWritten.Load(), BytesRead: c.bytesRead.Load(),
+		Dropped: make(map[uint8]uint64),
 	}
+	for v := range c.dropped {
+		if n := c.dropped[v].Load(); n > 0 {
+			out.Dropped[uint8(v)] = n
+		}
+	}
+	return out
 }

@@ -121,7 +121,16 @@ func (m *Messenger) dispatch(c *conn, h header, payload []byte) {
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(h.timeoutMS)*time.Millisecond)
 	}
 	defer cancel()
+	if ctx.Err() != nil {
+		// Expired before it ran (or the connection closed): the sender
+		// has given up, so running it would only add load.
+		m.counters.dropped[h.verb].Add(1)
+		return
+	}
 	resp, err := m.call(ctx, c.peerID, h.verb, payload)
+	if err != nil && errors.Is(err, context.DeadlineExceeded) {
+		m.counters.dropped[h.verb].Add(1)
+	}
 	if h.kind == kindOneWay {
 		if err != nil {
 			m.cfg.Logger.Debug("messaging: one-way handler failed", "peer", c.peerID, "verb", h.verb, "err", err)

@@ -18,6 +18,7 @@ type serveFlags struct {
 	configFile    string
 	dataDir       string
 	listenAddress string
+	listenIface   string
 	cqlPort       int
 	adminPort     int
 	clusterName   string
@@ -71,6 +72,7 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.configFile, "config", "", "YAML configuration file (flags given on the command line override it)")
 	fs.StringVar(&f.dataDir, "data-dir", "./data", "directory of the node's data")
 	fs.StringVar(&f.listenAddress, "listen-address", node.DefaultListenAddress, "address every port of the node binds and advertises")
+	fs.StringVar(&f.listenIface, "listen-interface", "", "take the listen address from this network interface (its first IPv4 address), e.g. eth0 in a container; instead of --listen-address")
 	fs.IntVar(&f.cqlPort, "cql-port", node.DefaultCQLPort, "CQL native protocol port")
 	fs.IntVar(&f.adminPort, "admin-port", node.DefaultAdminPort, "HTTP admin port (-1 disables it)")
 	fs.StringVar(&f.clusterName, "cluster-name", node.DefaultClusterName, "cluster name reported to clients")
@@ -113,6 +115,16 @@ func (f *serveFlags) config(fs *pflag.FlagSet) (node.Config, error) {
 		cfg = flagDefaults(f)
 	}
 	f.override(fs, &cfg, &file)
+	if fs.Changed("listen-interface") {
+		if fs.Changed("listen-address") {
+			return cfg, fmt.Errorf("give --listen-address or --listen-interface, not both")
+		}
+		addr, err := interfaceAddress(f.listenIface)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.ListenAddress = addr
+	}
 	logger, err := newLogger(file.LogLevel, file.LogFormat)
 	if err != nil {
 		return cfg, err

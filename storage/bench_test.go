@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 
 	"github.com/sibyldb/sibyl/schema"
 )
@@ -277,6 +278,86 @@ func BenchmarkRangeScan1000(b *testing.B) {
 			if n := rawScan(b, db, []byte("partition-"), []byte("partition.")); n != parts {
 				b.Fatalf("scan found %d", n)
 			}
+		}
+	})
+}
+
+// BenchmarkPointReadLayered reads one-row partitions written in eight
+// flushed waves, so a partition lives in one sstable among several whose
+// key ranges all overlap (the shape of a table written over time, before
+// compaction has merged it): the case bloom filters exist for. The raw
+// baseline has the same filters on whole keys, which Get probes.
+func BenchmarkPointReadLayered(b *testing.B) {
+	const waves, perWave = 8, 5000
+	const total = waves * perWave
+	b.Run("engine", func(b *testing.B) {
+		e := benchEngine(b)
+		for w := range uint64(waves) {
+			load := make([]*schema.Partition, 0, 100)
+			for i := range uint64(perWave) {
+				load = append(load, benchRow(i*waves+w, 1))
+				if len(load) == cap(load) {
+					mustApply(b, e, load...)
+					load = load[:0]
+				}
+			}
+			if err := e.Flush(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		cmds := make([]schema.ReadCommand, total)
+		for i := range cmds {
+			p := benchRow(uint64(i), 0)
+			cmds[i] = schema.ReadCommand{Table: 1, Key: p.Key, Token: p.Token}
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for n := range b.N {
+			i := uint64(n*7919) % total
+			ps, err := e.Read(context.Background(), &cmds[i])
+			if err != nil || len(ps) != 1 {
+				b.Fatalf("read %d: %v %d", i, err, len(ps))
+			}
+		}
+	})
+	b.Run("raw-pebble", func(b *testing.B) {
+		cache := pebble.NewCache(64 << 20)
+		defer cache.Unref()
+		opts := &pebble.Options{Cache: cache, MemTableSize: 32 << 20, FormatMajorVersion: pebble.FormatNewest,
+			Logger: pebbleLogger{slog.New(slog.NewTextHandler(io.Discard, nil))}}
+		for i := range opts.Levels {
+			opts.Levels[i].FilterPolicy = bloom.FilterPolicy(bloomBitsPerKey)
+		}
+		db, err := pebble.Open(b.TempDir(), opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		for w := range uint64(waves) {
+			batch := db.NewBatch()
+			for i := range uint64(perWave) {
+				_ = batch.Set(benchKey(i*waves+w), benchValue, nil)
+			}
+			if err := batch.Commit(pebble.Sync); err != nil {
+				b.Fatal(err)
+			}
+			if err := db.Flush(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		keys := make([][]byte, total)
+		for i := range keys {
+			keys[i] = benchKey(uint64(i))
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for n := range b.N {
+			i := uint64(n*7919) % total
+			v, closer, err := db.Get(keys[i])
+			if err != nil || len(v) != len(benchValue) {
+				b.Fatalf("get %d: %v", i, err)
+			}
+			_ = closer.Close()
 		}
 	})
 }

@@ -101,7 +101,7 @@ func (n *Node) handleHints(w http.ResponseWriter, _ *http.Request) {
 	if n.engine != nil {
 		for _, st := range n.engine.AllHintStats() {
 			if st.Count > 0 {
-				out = append(out, PendingHints{HostID: ring.HostID(st.Target).String(), Count: st.Count, Bytes: st.Bytes})
+				out = append(out, PendingHints{HostID: st.Target.String(), Count: st.Count, Bytes: st.Bytes})
 			}
 		}
 	}

@@ -59,7 +59,7 @@ func (h *hintManager) Store(ctx context.Context, target ring.HostID, mut *schema
 		h.c.n.cfg.Now().Sub(p.downSince) > h.window {
 		return errPastHintWindow
 	}
-	if _, err := h.engine.StoreHint(ctx, storage.HostID(target), mut); err != nil {
+	if _, err := h.engine.StoreHint(ctx, target, mut); err != nil {
 		return fmt.Errorf("cannot store a hint for %s: %w", target, err)
 	}
 	return nil
@@ -86,7 +86,7 @@ func (h *hintManager) replayAll(ctx context.Context) {
 		if st.Count == 0 || ctx.Err() != nil {
 			continue
 		}
-		target := ring.HostID(st.Target)
+		target := st.Target
 		if _, inRing := snap.Node(target); !inRing {
 			h.drop(ctx, target, "it left the ring")
 			continue
@@ -104,7 +104,7 @@ func (h *hintManager) replayAll(ctx context.Context) {
 }
 
 func (h *hintManager) drop(ctx context.Context, target ring.HostID, why string) {
-	if err := h.engine.DropHints(ctx, storage.HostID(target)); err != nil {
+	if err := h.engine.DropHints(ctx, target); err != nil {
 		h.c.log.Warn("cannot drop hints", "target", target, "err", err)
 		return
 	}
@@ -139,7 +139,7 @@ func (h *hintManager) replay(ctx context.Context, target ring.HostID, r replica)
 			return err
 		}
 		for _, id := range b.ids {
-			if err := h.engine.DeleteHint(ctx, storage.HostID(target), id); err != nil {
+			if err := h.engine.DeleteHint(ctx, target, id); err != nil {
 				return fmt.Errorf("cannot delete a replayed hint: %w", err)
 			}
 		}
@@ -149,7 +149,7 @@ func (h *hintManager) replay(ctx context.Context, target ring.HostID, r replica)
 		b = hintBatch{}
 		return h.pace(ctx, start, sent)
 	}
-	err := h.engine.Hints(ctx, storage.HostID(target), func(hint storage.Hint) error {
+	err := h.engine.Hints(ctx, target, func(hint storage.Hint) error {
 		b.ids = append(b.ids, hint.ID)
 		b.muts = append(b.muts, hint.Mutation)
 		b.bytes += len(schema.AppendPartition(nil, hint.Mutation))

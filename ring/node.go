@@ -1,10 +1,11 @@
 package ring
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/sibyldb/sibyl/internal/uuidtext"
 )
 
 // HostID identifies a node for its whole life, across restarts and address
@@ -13,19 +14,7 @@ import (
 type HostID [16]byte
 
 // String formats the id as a UUID (8-4-4-4-12 lowercase hex).
-func (h HostID) String() string {
-	var b [36]byte
-	hex.Encode(b[0:8], h[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], h[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], h[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], h[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:36], h[10:16])
-	return string(b[:])
-}
+func (h HostID) String() string { return uuidtext.Format(h) }
 
 // IsZero reports whether h is the zero id, which never names a node.
 func (h HostID) IsZero() bool { return h == HostID{} }
@@ -39,15 +28,11 @@ var ErrBadHostID = errors.New("ring: malformed host id")
 
 // ParseHostID parses a UUID in the 8-4-4-4-12 hex form.
 func ParseHostID(s string) (HostID, error) {
-	var h HostID
-	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return h, fmt.Errorf("cannot parse host id %q: %w", s, ErrBadHostID)
-	}
-	compact := s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:36]
-	if _, err := hex.Decode(h[:], []byte(compact)); err != nil {
+	u, err := uuidtext.Parse(s)
+	if err != nil {
 		return HostID{}, fmt.Errorf("cannot parse host id %q: %w", s, ErrBadHostID)
 	}
-	return h, nil
+	return u, nil
 }
 
 // Status is a node's place in the ring's life cycle, as gossip reports it.

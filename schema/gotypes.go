@@ -3,30 +3,19 @@ package schema
 import (
 	"crypto/md5"
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"math/big"
 	"strings"
 	"time"
+
+	"github.com/sibyldb/sibyl/internal/uuidtext"
 )
 
 // UUID is a 16-byte UUID, the Go value of uuid and timeuuid.
 type UUID [16]byte
 
 // String returns the canonical 8-4-4-4-12 hex form.
-func (u UUID) String() string {
-	var b [36]byte
-	hex.Encode(b[0:8], u[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], u[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], u[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], u[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:], u[10:])
-	return string(b[:])
-}
+func (u UUID) String() string { return uuidtext.Format(u) }
 
 // MarshalText writes the canonical form (so JSON shows UUIDs as strings).
 func (u UUID) MarshalText() ([]byte, error) { return []byte(u.String()), nil }
@@ -46,13 +35,9 @@ func (u UUID) Version() int { return int(u[6] >> 4) }
 
 // ParseUUID parses the canonical 8-4-4-4-12 hex form (any case).
 func ParseUUID(s string) (UUID, error) {
-	var u UUID
-	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return u, fmt.Errorf("invalid UUID %q", s)
-	}
-	h := s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:]
-	if _, err := hex.Decode(u[:], []byte(h)); err != nil {
-		return u, fmt.Errorf("invalid UUID %q: %w", s, err)
+	u, err := uuidtext.Parse(s)
+	if err != nil {
+		return UUID{}, fmt.Errorf("invalid UUID %q", s)
 	}
 	return u, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/sibyldb/sibyl/ring"
 	"github.com/sibyldb/sibyl/schema"
 )
 
@@ -369,8 +370,8 @@ func localKey(name string) []byte { return append([]byte{spaceLocal}, name...) }
 
 var catalogKey = []byte{spaceCatalog}
 
-// HostID identifies a node (its 16-byte host id UUID).
-type HostID [16]byte
+// HostID identifies a node: the ring's host id, the key of its hints.
+type HostID = ring.HostID
 
 func hintPrefix(target HostID) []byte { return append([]byte{spaceHints}, target[:]...) }
 

@@ -25,7 +25,7 @@ type rule struct {
 }
 
 // shared are the support packages any package may use.
-var shared = []string{"internal/stop"}
+var shared = []string{"internal/stop", "internal/uuidtext"}
 
 // rules is the import table of ARCHITECTURE.md ("The folders"). The
 // longest matching prefix wins.

@@ -190,6 +190,9 @@ func (e *Executor) Batch(ctx context.Context, s *Session, b *Batch) (res Result,
 		}
 		return res, nil
 	}
+	if err := checkWriteConsistency(b.Consistency); err != nil {
+		return nil, err
+	}
 	res, err = e.runBatch(ctx, items, b.Type == LoggedBatch, e.writeParams(b.HasTimestamp, b.Timestamp), b.Consistency, b.Warn)
 	if err != nil {
 		return nil, e.clientError(ctx, err)

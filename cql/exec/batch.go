@@ -70,6 +70,9 @@ func (bp *batchPlan) run(ctx context.Context, e *Executor, _ *Session, env *bind
 	if hasCAS(items) {
 		return e.runCAS(ctx, items, true, o.SerialConsistency, o.Consistency)
 	}
+	if err := checkWriteConsistency(o.Consistency); err != nil {
+		return nil, err
+	}
 	return e.runBatch(ctx, items, bp.logged, p, o.Consistency, o.Warn)
 }
 

@@ -291,3 +291,21 @@ func (st *selectStmt) checkSerialRead(env *bindEnv, cl Consistency) error {
 	}
 	return invalidf("SERIAL/LOCAL_SERIAL consistency may only be requested for one partition at a time")
 }
+
+// casSelect is the SELECT permission a conditional write needs besides
+// MODIFY; none for an unconditional one.
+func casSelect(conditional bool, table func(string, *parser.TableName) []access, tn *parser.TableName) []access {
+	if !conditional {
+		return nil
+	}
+	return table("SELECT", tn)
+}
+
+// checkWriteConsistency refuses an unconditional write at SERIAL or
+// LOCAL_SERIAL (ConsistencyLevel.validateForWrite).
+func checkWriteConsistency(cl Consistency) error {
+	if cl == Serial || cl == LocalSerial {
+		return invalidf("You must use conditional updates for serializable writes")
+	}
+	return nil
+}

@@ -166,6 +166,12 @@ func TestCASConsistencies(t *testing.T) {
 	if r := rec.reqs[1]; r.Serial != exec.Serial || r.Commit != exec.Any {
 		t.Errorf("second CAS: serial %d commit %d, want SERIAL and ANY", r.Serial, r.Commit)
 	}
+	// An unconditional write may not be serial.
+	for _, q := range []string{"UPDATE t SET v = 2 WHERE k = 1 AND c = 1", "BEGIN BATCH UPDATE t SET v = 2 WHERE k = 1 AND c = 1; APPLY BATCH"} {
+		if got := h.run(q, &exec.QueryOptions{Consistency: exec.LocalSerial}); got != "error 0x2200: You must use conditional updates for serializable writes" {
+			t.Errorf("%s at LOCAL_SERIAL: %s", q, got)
+		}
+	}
 	// Without options (internal callers), the serial consistency is SERIAL.
 	if got := h.run("UPDATE t SET v = 2 WHERE k = 1 AND c = 1 IF v = 1", nil); got != "[applied] boolean\ntrue" {
 		t.Errorf("default serial consistency: %s", got)

@@ -93,6 +93,7 @@ func (e *Executor) runCAS(ctx context.Context, items []batchItem, isBatch bool, 
 	}
 	cmd := req.readCommand(e, now)
 	decide := func(cur *schema.Partition, ts int64) (*schema.Partition, error) {
+		e.clock.observe(ts)
 		view := req.view(cur, now)
 		ok, err := req.holds(view)
 		if err != nil || !ok {

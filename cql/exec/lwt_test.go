@@ -315,3 +315,29 @@ func TestSerialSelect(t *testing.T) {
 		}
 	}
 }
+
+// Bound values of conditions: an unset value is refused, except inside
+// an IN list, which drops it; null compares with = and != only.
+func TestCASBoundValues(t *testing.T) {
+	h := newLWTHarness(t, nil)
+	h.must("INSERT INTO t (k, c, v) VALUES (1, 1, 5)")
+	unset := exec.Value{Unset: true}
+	cases := []struct {
+		q    string
+		vals []exec.Value
+		want string
+	}{
+		{"UPDATE t SET v = 6 WHERE k = 1 AND c = 1 IF v = ?", []exec.Value{unset}, "error 0x2200: Invalid 'unset' value in condition"},
+		{"UPDATE t SET v = 6 WHERE k = 1 AND c = 1 IF v IN ?", []exec.Value{unset}, "error 0x2200: Invalid 'unset' value in condition"},
+		{"UPDATE t SET v = 6 WHERE k = 1 AND c = 1 IF v IN ?", []exec.Value{{}}, "error 0x2200: Invalid null list in IN condition"},
+		{"UPDATE t SET v = 6 WHERE k = 1 AND c = 1 IF v > ?", []exec.Value{{}}, "error 0x2200: Invalid comparison with null for operator \">\""},
+		{"UPDATE t SET v = 6 WHERE k = 1 AND c = 1 IF v != ?", []exec.Value{{}}, "[applied] boolean\ntrue"},
+		{"UPDATE t SET v = 7 WHERE k = 1 AND c = 1 IF v IN (?, ?)", []exec.Value{unset, intVal(6)}, "[applied] boolean\ntrue"},
+		{"UPDATE t SET v = 8 WHERE k = 1 AND c = 1 IF v IN (?, ?)", []exec.Value{unset, {}}, "[applied] boolean | v int\nfalse | 7"},
+	}
+	for _, c := range cases {
+		if got := h.run(c.q, &exec.QueryOptions{SerialConsistency: exec.Serial, Values: c.vals}); got != c.want {
+			t.Errorf("%s %v:\n got %s\nwant %s", c.q, c.vals, got, c.want)
+		}
+	}
+}

@@ -83,12 +83,14 @@ func checkCASBatch(ws []*writeStmt, batchTimestamp bool) error {
 // lightweight transaction with the serial consistency serial and the
 // commit consistency commit.
 func (e *Executor) runCAS(ctx context.Context, items []batchItem, isBatch bool, serial, commit Consistency) (Result, error) {
-	if err := checkSerial(serial, commit); err != nil {
-		return nil, err
-	}
 	now := e.clock.nowSeconds()
 	req, err := e.buildCAS(items, isBatch)
 	if err != nil {
+		return nil, err
+	}
+	// Cassandra checks the levels when the request is built
+	// (StorageProxy.cas), after the statement's keys and conditions.
+	if err := checkSerial(serial, commit); err != nil {
 		return nil, err
 	}
 	cmd := req.readCommand(e, now)

@@ -216,10 +216,7 @@ func checkDurationSlice(t *schema.Type, op parser.Operator) error {
 // (ModificationStatement.makeCasRequest): a transaction is on one row of
 // one partition.
 func checkCASKeys(w *writeStmt) error {
-	kind := "deletions"
-	if w.cas.kind == "UPDATE" {
-		kind = "updates"
-	}
+	kind := casKindWord(w.cas.kind)
 	for _, c := range w.table.Partition {
 		if r := w.where.col(c.Name); r != nil && (r.in != nil || r.inList != nil) {
 			return invalidf("IN on the partition key is not supported with conditional %s", kind)
@@ -234,6 +231,15 @@ func checkCASKeys(w *writeStmt) error {
 		}
 	}
 	return nil
+}
+
+// casKindWord is how Cassandra's key messages name a statement kind
+// (StatementType.isUpdate: an INSERT is not one).
+func casKindWord(kind string) string {
+	if kind == "UPDATE" {
+		return "updates"
+	}
+	return "deletions"
 }
 
 // checkSerial validates the consistency levels of a transaction as

@@ -199,7 +199,7 @@ func (req *casRequest) checkKey(w *writeStmt, env *bindEnv, isBatch bool) error 
 	if w.cas != nil || isBatch {
 		spec := w.cas
 		if spec == nil {
-			spec = &casSpec{kind: "UPDATE"}
+			spec = &casSpec{kind: stmtKind(w)}
 		}
 		if err := checkCASKeys(&writeStmt{table: w.table, where: w.where, cas: spec}); err != nil {
 			return err
@@ -208,6 +208,9 @@ func (req *casRequest) checkKey(w *writeStmt, env *bindEnv, isBatch bool) error 
 	keys, err := partitionKeyValues(w.table, w.where, env)
 	if err != nil {
 		return err
+	}
+	if len(keys) != 1 {
+		return invalidf("Batch with conditions cannot span multiple partitions")
 	}
 	key := partitionKey(keys[0])
 	if req.key == nil {
@@ -230,6 +233,9 @@ func (req *casRequest) addConditions(w *writeStmt, env *bindEnv, n int) error {
 		prefixes, _, err := clusteringPrefixes(w.table, w.where, env)
 		if err != nil {
 			return err
+		}
+		if len(prefixes) != 1 {
+			return invalidf("IN on the clustering key columns is not supported with conditional %s", casKindWord(w.cas.kind))
 		}
 		if err := validateClustering(prefixes[0]); err != nil {
 			return err
@@ -498,4 +504,20 @@ func (req *casRequest) failure(v *casView, applied *RowsResult) (Result, error) 
 		out.Rows = append(out.Rows, row)
 	}
 	return out, nil
+}
+
+// stmtKind names the kind of an analysed write, as its messages do.
+func stmtKind(w *writeStmt) string {
+	switch {
+	case w.insert:
+		return "INSERT"
+	case w.deleteRow:
+		return "DELETE"
+	}
+	for _, op := range w.ops {
+		if op.kind != opDelete && op.kind != opDeleteElem && op.kind != opDeleteField {
+			return "UPDATE"
+		}
+	}
+	return "DELETE"
 }

@@ -95,6 +95,8 @@ func (e *Executor) runCAS(ctx context.Context, items []batchItem, isBatch bool, 
 	}
 	cmd := req.readCommand(e, now)
 	decide := func(cur *schema.Partition, ts int64) (*schema.Partition, error) {
+		// Moving the clock past the ballot is the one effect Decide has,
+		// and doing it again for a retried round changes nothing.
 		e.clock.observe(ts)
 		view := req.view(cur, now)
 		ok, err := req.holds(view)

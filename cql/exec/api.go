@@ -26,7 +26,11 @@ type Value struct {
 // QueryOptions are the parameters of QUERY and EXECUTE (protocol v4
 // section 4.1.4).
 type QueryOptions struct {
-	Consistency       Consistency
+	Consistency Consistency
+	// SerialConsistency is the level of a conditional statement's Paxos
+	// rounds: Serial or LocalSerial, anything else is refused when a
+	// transaction runs (cql/server sends Serial when the frame has none;
+	// nil options mean Serial too).
 	SerialConsistency Consistency
 	Values            []Value
 	Names             []string // names of Values when sent by name; nil when positional

@@ -14,7 +14,7 @@ func (e *Executor) Query(ctx context.Context, s *Session, query string, o *Query
 	}
 	s.countRequest()
 	if o == nil {
-		o = &QueryOptions{}
+		o = &QueryOptions{SerialConsistency: Serial}
 	}
 	if err := e.checkOptions(o); err != nil {
 		return nil, err
@@ -74,7 +74,7 @@ func (e *Executor) Execute(ctx context.Context, s *Session, id []byte, o *QueryO
 	}
 	s.countRequest()
 	if o == nil {
-		o = &QueryOptions{}
+		o = &QueryOptions{SerialConsistency: Serial}
 	}
 	if err := e.checkOptions(o); err != nil {
 		return nil, err
@@ -176,6 +176,22 @@ func (e *Executor) Batch(ctx context.Context, s *Session, b *Batch) (res Result,
 			return nil, e.clientError(ctx, err)
 		}
 		items = append(items, it)
+	}
+	if hasCAS(items) {
+		ws := make([]*writeStmt, len(items))
+		for i, it := range items {
+			ws[i] = it.w
+		}
+		if err := checkCASBatch(ws, false); err != nil {
+			return nil, err
+		}
+		if res, err = e.runCAS(ctx, items, true, b.SerialConsistency, b.Consistency); err != nil {
+			return nil, e.clientError(ctx, err)
+		}
+		return res, nil
+	}
+	if err := checkWriteConsistency(b.Consistency); err != nil {
+		return nil, err
 	}
 	res, err = e.runBatch(ctx, items, b.Type == LoggedBatch, e.writeParams(b.HasTimestamp, b.Timestamp), b.Consistency, b.Warn)
 	if err != nil {

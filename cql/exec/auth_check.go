@@ -51,12 +51,14 @@ func accessOf(stmt parser.Statement, ks string) []access {
 	switch s := stmt.(type) {
 	case *parser.Select:
 		return table("SELECT", s.Table)
+	// A conditional write needs SELECT too: its result shows what it
+	// read (ModificationStatement.authorize).
 	case *parser.Insert:
-		return table("MODIFY", s.Table)
+		return append(table("MODIFY", s.Table), casSelect(s.IfNotExists, table, s.Table)...)
 	case *parser.Update:
-		return table("MODIFY", s.Table)
+		return append(table("MODIFY", s.Table), casSelect(s.IfExists || s.Conditions != nil, table, s.Table)...)
 	case *parser.Delete:
-		return table("MODIFY", s.Table)
+		return append(table("MODIFY", s.Table), casSelect(s.IfExists || s.Conditions != nil, table, s.Table)...)
 	case *parser.Truncate:
 		return table("MODIFY", s.Table)
 	case *parser.Batch:

@@ -43,6 +43,9 @@ func (a *analyzer) analyzeBatch(b *parser.Batch) (*batchPlan, error) {
 		}
 		bp.timestamp = tm
 	}
+	if err := checkCASBatch(bp.stmts, bp.timestamp != nil); err != nil {
+		return nil, err
+	}
 	return bp, nil
 }
 
@@ -63,6 +66,12 @@ func (bp *batchPlan) run(ctx context.Context, e *Executor, _ *Session, env *bind
 	items := make([]batchItem, len(bp.stmts))
 	for i, w := range bp.stmts {
 		items[i] = batchItem{w: w, env: env}
+	}
+	if hasCAS(items) {
+		return e.runCAS(ctx, items, true, o.SerialConsistency, o.Consistency)
+	}
+	if err := checkWriteConsistency(o.Consistency); err != nil {
+		return nil, err
 	}
 	return e.runBatch(ctx, items, bp.logged, p, o.Consistency, o.Warn)
 }

@@ -44,6 +44,19 @@ func (c *clock) timestamp() int64 {
 	}
 }
 
+// observe makes every later timestamp greater than ts: a lightweight
+// transaction writes at its ballot's timestamp, and a write this node
+// makes after it must not fall behind it (Cassandra's coordinator takes
+// ballots and write timestamps from one sequence, ClientState's).
+func (c *clock) observe(ts int64) {
+	for {
+		last := c.last.Load()
+		if ts <= last || c.last.CompareAndSwap(last, ts) {
+			return
+		}
+	}
+}
+
 // current returns the node's time in microseconds as its timestamps show
 // it: the wall clock, or the last timestamp handed out if the wall clock
 // stepped back behind it. It hands out nothing.

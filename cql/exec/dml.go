@@ -11,9 +11,6 @@ import (
 // Analysis of INSERT, UPDATE and DELETE into a writeStmt.
 
 func (a *analyzer) analyzeInsert(s *parser.Insert) (*writeStmt, error) {
-	if s.IfNotExists {
-		return nil, lwtUnsupported()
-	}
 	t, err := a.lookupWritable(s.Table)
 	if err != nil {
 		return nil, err
@@ -37,6 +34,9 @@ func (a *analyzer) analyzeInsert(s *parser.Insert) (*writeStmt, error) {
 		}
 	}
 	if err := checkInsertKey(t, seen); err != nil {
+		return nil, err
+	}
+	if w.cas, err = a.compileCAS(t, "INSERT", s.IfNotExists, false, nil, s.Using.Timestamp()); err != nil {
 		return nil, err
 	}
 	return w, a.compileUsing(w, s.Using, true)
@@ -126,10 +126,6 @@ func (a *analyzer) notePKFromWhere(t *tableInfo, rels []*parser.Relation) {
 	}
 }
 
-func lwtUnsupported() *Error {
-	return invalidf("Conditional updates (IF, IF EXISTS, IF NOT EXISTS) are not supported by this server")
-}
-
 // compileUsing compiles USING TTL and TIMESTAMP.
 func (a *analyzer) compileUsing(w *writeStmt, u parser.Using, ttlAllowed bool) error {
 	if x := u.Timestamp(); x != nil {
@@ -153,15 +149,15 @@ func (a *analyzer) compileUsing(w *writeStmt, u parser.Using, ttlAllowed bool) e
 }
 
 func (a *analyzer) analyzeUpdate(s *parser.Update) (*writeStmt, error) {
-	if s.IfExists || s.Conditions != nil {
-		return nil, lwtUnsupported()
-	}
 	t, err := a.lookupWritable(s.Table)
 	if err != nil {
 		return nil, err
 	}
 	w := &writeStmt{table: t}
 	if err := a.compileUsing(w, s.Using, true); err != nil {
+		return nil, err
+	}
+	if w.cas, err = a.compileCAS(t, "UPDATE", false, s.IfExists, s.Conditions, s.Using.Timestamp()); err != nil {
 		return nil, err
 	}
 	for _, as := range s.Set {
@@ -175,7 +171,7 @@ func (a *analyzer) analyzeUpdate(s *parser.Update) (*writeStmt, error) {
 		return nil, err
 	}
 	a.notePKFromWhere(t, s.Where)
-	staticOnly := opsOnlyStatic(w.ops)
+	staticOnly := appliesOnlyToStatic(w)
 	n, slice := w.where.restrictedClustering(t)
 	if staticOnly && n > 0 {
 		return nil, invalidf("Invalid restrictions on clustering columns since the UPDATE statement modifies only static columns")
@@ -187,6 +183,24 @@ func (a *analyzer) analyzeUpdate(s *parser.Update) (*writeStmt, error) {
 		return nil, missingClustering(t, w.where)
 	}
 	return w, nil
+}
+
+// appliesOnlyToStatic reports whether w's operations and conditions
+// touch static columns and nothing else (Cassandra's
+// appliesOnlyToStaticColumns): then the clustering key may be left out.
+func appliesOnlyToStatic(w *writeStmt) bool {
+	if w.cas == nil {
+		return opsOnlyStatic(w.ops)
+	}
+	for _, op := range w.ops {
+		if op.col.Kind != kindStatic {
+			return false
+		}
+	}
+	if w.cas.regular() {
+		return false
+	}
+	return len(w.ops) > 0 || w.cas.static()
 }
 
 // opsOnlyStatic reports whether ops touch static columns and nothing else.
@@ -221,15 +235,15 @@ func missingClustering(t *tableInfo, w *whereClause) *Error {
 }
 
 func (a *analyzer) analyzeDelete(s *parser.Delete) (*writeStmt, error) {
-	if s.IfExists || s.Conditions != nil {
-		return nil, lwtUnsupported()
-	}
 	t, err := a.lookupWritable(s.Table)
 	if err != nil {
 		return nil, err
 	}
 	w := &writeStmt{table: t, deleteRow: len(s.Targets) == 0}
 	if err := a.compileUsing(w, s.Using, false); err != nil {
+		return nil, err
+	}
+	if w.cas, err = a.compileCAS(t, "DELETE", false, s.IfExists, s.Conditions, s.Using.Timestamp()); err != nil {
 		return nil, err
 	}
 	for _, tg := range s.Targets {
@@ -244,10 +258,13 @@ func (a *analyzer) analyzeDelete(s *parser.Delete) (*writeStmt, error) {
 	}
 	a.notePKFromWhere(t, s.Where)
 	n, slice := w.where.restrictedClustering(t)
-	if opsOnlyStatic(w.ops) && n > 0 {
+	if appliesOnlyToStatic(w) && n > 0 {
 		return nil, invalidf("Invalid restrictions on clustering columns since the DELETE statement modifies only static columns")
 	}
 	if err := w.where.checkClusteringGaps(t); err != nil {
+		return nil, err
+	}
+	if err := checkCASDelete(w, n < len(t.Clustering) || slice); err != nil {
 		return nil, err
 	}
 	// Deleting columns needs whole rows: a range (a clustering prefix, a

@@ -26,6 +26,19 @@
 // so they always reflect the schema. DESCRIBE is answered on the server
 // (describe.go) as Cassandra 4.1 does, for cqlsh.
 //
+// # Lightweight transactions
+//
+// INSERT ... IF NOT EXISTS, UPDATE and DELETE ... IF EXISTS or IF
+// conditions, alone or in a BATCH (one partition of one table), run as
+// one Coordinator.CAS (lwt*.go): the executor builds the read the
+// conditions need and a Decide callback that tests them (Cassandra 4.1's
+// ColumnCondition semantics: absent is null) and, when they hold, builds
+// the statements' update at the ballot's timestamp. The answer is a ROWS
+// result, [applied] first, then — when not applied — the rows read in
+// Cassandra's shape. The serial consistency comes from the request
+// (SERIAL when the options are nil); a SELECT at SERIAL or LOCAL_SERIAL
+// reads one partition, through Coordinator.Read at that level.
+//
 // # Caller's duties
 //
 //   - Build one Executor per node with New; it is safe for concurrent use.

@@ -20,6 +20,10 @@ const (
 	CodeReadFailure     ErrorCode = 0x1300
 	CodeFunctionFailure ErrorCode = 0x1400
 	CodeWriteFailure    ErrorCode = 0x1500
+	// CodeCASWriteUnknown (protocol v5) is a lightweight transaction
+	// whose outcome is unknown; older protocols see it as a WriteTimeout
+	// of write type CAS.
+	CodeCASWriteUnknown ErrorCode = 0x1700
 	CodeSyntaxError     ErrorCode = 0x2000
 	CodeUnauthorized    ErrorCode = 0x2100
 	CodeInvalid         ErrorCode = 0x2200
@@ -86,6 +90,8 @@ func (c ErrorCode) String() string {
 		return "function failure"
 	case CodeWriteFailure:
 		return "write failure"
+	case CodeCASWriteUnknown:
+		return "CAS write unknown"
 	case CodeSyntaxError:
 		return "syntax error"
 	case CodeUnauthorized:

@@ -33,6 +33,10 @@ func FuzzQuery(f *testing.F) {
 		"ALTER TABLE t ADD z int",
 		"USE ks",
 		"CREATE ROLE r WITH LOGIN = true", "GRANT r TO r2", "LIST ROLES OF r", "DROP ROLE IF EXISTS r",
+		"INSERT INTO t (k, c, v) VALUES (?, 1, ?) IF NOT EXISTS",
+		"UPDATE t SET v = ?, l[0] = 1 WHERE k = 1 AND c = 1 IF l[1] = ? AND m['a'] IN (1, ?) AND s > {'x'}",
+		"DELETE m['a'] FROM t WHERE k = 1 AND c = 1 IF EXISTS",
+		"BEGIN BATCH UPDATE t SET v = ? WHERE k = 1 AND c = 1 IF v = ?; INSERT INTO t (k, c) VALUES (1, 2) IF NOT EXISTS; APPLY BATCH",
 	}
 	for _, s := range seeds {
 		f.Add(s, []byte{0, 0, 0, 1}, []byte("v"))
@@ -53,7 +57,7 @@ func FuzzQuery(f *testing.F) {
 		p, err := h.ex.Prepare(ctx, sess, query)
 		check(err)
 		for n := 0; n <= len(vals); n++ {
-			o := &exec.QueryOptions{Values: vals[:n], PageSize: int32(len(v1)), PagingState: v2}
+			o := &exec.QueryOptions{Values: vals[:n], PageSize: int32(len(v1)), PagingState: v2, SerialConsistency: exec.Serial}
 			_, err := h.ex.Query(ctx, sess, query, o)
 			check(err)
 			if p != nil {

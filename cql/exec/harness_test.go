@@ -33,7 +33,12 @@ type localCoordinator struct{ eng *storage.Engine }
 
 // casMu serializes the harness's transactions: with one replica, a lock
 // held across read, decide and write is all Paxos has to guarantee.
-var casMu sync.Mutex
+// lastBallot (under casMu) keeps their timestamps strictly increasing, as
+// ballots are.
+var (
+	casMu      sync.Mutex
+	lastBallot int64
+)
 
 // CAS runs a transaction on the one replica under casMu.
 func (c localCoordinator) CAS(ctx context.Context, req *exec.CASRequest) (exec.CASResult, error) {
@@ -47,7 +52,8 @@ func (c localCoordinator) CAS(ctx context.Context, req *exec.CASRequest) (exec.C
 	if len(parts) > 0 {
 		cur = parts[0]
 	}
-	upd, err := req.Decide(cur, time.Now().UnixMicro())
+	lastBallot = max(time.Now().UnixMicro(), lastBallot+1)
+	upd, err := req.Decide(cur, lastBallot)
 	if err != nil || upd == nil {
 		return exec.CASResult{Current: cur}, err
 	}

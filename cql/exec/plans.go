@@ -16,6 +16,12 @@ func (st *selectStmt) run(ctx context.Context, e *Executor, _ *Session, env *bin
 }
 
 func (w *writeStmt) run(ctx context.Context, e *Executor, _ *Session, env *bindEnv, o *QueryOptions) (Result, error) {
+	if w.cas != nil {
+		return e.runCAS(ctx, []batchItem{{w: w, env: env}}, false, o.SerialConsistency, o.Consistency)
+	}
+	if err := checkWriteConsistency(o.Consistency); err != nil {
+		return nil, err
+	}
 	p := e.writeParams(o.HasTimestamp, o.Timestamp)
 	muts, err := w.mutations(ctx, e, env, p, o.Consistency)
 	if err != nil {

@@ -15,6 +15,9 @@ func (st *selectStmt) execute(ctx context.Context, e *Executor, env *bindEnv, o 
 	if err != nil {
 		return nil, err
 	}
+	if err := st.checkSerialRead(env, o.Consistency); err != nil {
+		return nil, err
+	}
 	switch {
 	case st.table.virtual != nil:
 		err = st.readVirtual(ctx, e, run, state)

@@ -49,6 +49,7 @@ type writeCtx struct {
 	ttl int32 // seconds; 0 = none
 	now int64 // server seconds (tombstone times, expiry base)
 	e   *Executor
+	cas *casView // a transaction's read; nil outside transactions
 }
 
 func (w *writeCtx) cell(col *colInfo, path, value []byte) schema.Cell {

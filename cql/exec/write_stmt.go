@@ -13,10 +13,11 @@ type writeStmt struct {
 	table     *tableInfo
 	where     *whereClause
 	ops       []*colOp
-	insert    bool // write the row marker (INSERT)
-	deleteRow bool // DELETE without columns: row, range or partition tombstone
-	ttl       term // nil: the table's default_time_to_live
-	timestamp term // nil: the batch's, the client's or the server's
+	insert    bool     // write the row marker (INSERT)
+	deleteRow bool     // DELETE without columns: row, range or partition tombstone
+	ttl       term     // nil: the table's default_time_to_live
+	timestamp term     // nil: the batch's, the client's or the server's
+	cas       *casSpec // the IF clause; nil when unconditional (lwt.go)
 }
 
 // writeParams are the timestamp and clock a statement executes with.
@@ -26,6 +27,12 @@ type writeParams struct {
 	// (tsUsing, tsDefault); "" for the node's own.
 	tsSource string
 	now      int64 // server seconds
+	// casTS: ts is a transaction's ballot timestamp, which every cell
+	// carries whatever the statement's USING TIMESTAMP (lwt_run.go).
+	casTS bool
+	// cas is the partition a transaction read, which list operations
+	// read instead of reading at the statement's consistency.
+	cas *casView
 }
 
 // mutations builds the partition fragments the statement writes.
@@ -53,9 +60,9 @@ func (w *writeStmt) mutations(ctx context.Context, ex *Executor, env *bindEnv, p
 // writeCtx evaluates USING TIMESTAMP and USING TTL, and checks the
 // timestamp the statement writes with if the client supplied it.
 func (w *writeStmt) writeCtx(env *bindEnv, p writeParams, ex *Executor) (*writeCtx, error) {
-	wc := &writeCtx{ts: p.ts, ttl: w.table.DefaultTTL, now: p.now, e: ex}
+	wc := &writeCtx{ts: p.ts, ttl: w.table.DefaultTTL, now: p.now, e: ex, cas: p.cas}
 	source := p.tsSource
-	if w.timestamp != nil {
+	if w.timestamp != nil && !p.casTS {
 		v, unset, err := w.timestamp.eval(env)
 		if err != nil {
 			return nil, err
@@ -170,7 +177,7 @@ func (w *writeStmt) buildRow(ctx context.Context, ex *Executor, env *bindEnv, wc
 		var cells []schema.Cell
 		if op.needsRead() {
 			if current == nil {
-				r, err := ex.readRow(ctx, w.table, part, ck, cl)
+				r, err := wc.readRow(ctx, w.table, part, ck, cl)
 				if err != nil {
 					return schema.Row{}, err
 				}

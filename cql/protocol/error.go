@@ -19,6 +19,10 @@ const (
 	CodeReadFailure     ErrorCode = 0x1300 // v4
 	CodeFunctionFailure ErrorCode = 0x1400 // v4
 	CodeWriteFailure    ErrorCode = 0x1500 // v4
+	// CodeCASWriteUnknown is a lightweight transaction whose outcome is
+	// unknown (v5). This server speaks v3 and v4, to which Cassandra
+	// sends it as a Write_timeout of write type CAS (cql/server does).
+	CodeCASWriteUnknown ErrorCode = 0x1700
 	CodeSyntaxError     ErrorCode = 0x2000
 	CodeUnauthorized    ErrorCode = 0x2100
 	CodeInvalid         ErrorCode = 0x2200
@@ -34,7 +38,8 @@ type Error struct {
 	Code    ErrorCode
 	Message string
 
-	// Unavailable, Write_timeout, Read_timeout, Read_failure, Write_failure.
+	// Unavailable, Write_timeout, Read_timeout, Read_failure, Write_failure,
+	// CAS_write_unknown.
 	Consistency Consistency
 	Required    int32 // Unavailable
 	Alive       int32 // Unavailable
@@ -94,6 +99,10 @@ func (m *Error) Encode(dst []byte) ([]byte, error) {
 		e.int(m.BlockFor)
 		e.int(m.NumFailures)
 		e.string(m.WriteType)
+	case CodeCASWriteUnknown:
+		e.short(uint16(m.Consistency))
+		e.int(m.Received)
+		e.int(m.BlockFor)
 	case CodeFunctionFailure:
 		e.string(m.Keyspace)
 		e.string(m.Function)
@@ -132,6 +141,8 @@ func (m *Error) Decode(src []byte) error {
 		m.decodeCounts(&d)
 		m.NumFailures = d.int("failures")
 		m.WriteType = d.string("write type")
+	case CodeCASWriteUnknown:
+		m.decodeCounts(&d)
 	case CodeFunctionFailure:
 		m.Keyspace = d.string("keyspace")
 		m.Function = d.string("function")

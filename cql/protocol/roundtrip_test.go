@@ -87,6 +87,7 @@ func sampleMessages(v Version) []Message {
 		&AuthChallenge{Token: []byte("challenge")},
 		&AuthSuccess{Token: nil},
 		&AuthSuccess{Token: []byte{}},
+		&Error{Code: CodeCASWriteUnknown, Message: "cas", Consistency: 8, Received: 1, BlockFor: 2},
 	}
 }
 

@@ -111,7 +111,10 @@
 // # Errors
 //
 // errorMessage (errors.go) is the one place where errors become ERROR
-// bodies. A body that cannot be decoded (the frame itself was intact) gets
+// bodies; downgradeError then rewrites what the connection's version
+// lacks (v3: Read/Write_failure and Function_failure; v3 and v4:
+// CAS_WRITE_UNKNOWN, sent as the Write_timeout of write type CAS that
+// Cassandra sends them). A body that cannot be decoded (the frame itself was intact) gets
 // a ProtocolError on its stream and the connection goes on; so does a
 // v3 frame with the CUSTOM_PAYLOAD flag, which only v4 defines (Cassandra
 // refuses it too). Other header flags that v3 and v4 do not define,

@@ -62,8 +62,15 @@ func fromExecError(e *exec.Error) *protocol.Error {
 }
 
 // downgradeError rewrites the codes protocol v3 lacks (they were added in
-// v4) into their nearest v3 equivalents, which v3 drivers can parse.
+// v4) into their nearest v3 equivalents, which v3 drivers can parse, and
+// CAS_WRITE_UNKNOWN (v5) into the Write_timeout of write type CAS that
+// Cassandra sends v3 and v4 clients instead (ErrorMessage.encode).
 func downgradeError(m *protocol.Error, v protocol.Version) *protocol.Error {
+	if m.Code == protocol.CodeCASWriteUnknown {
+		d := *m
+		d.Code, d.WriteType = protocol.CodeWriteTimeout, string(exec.WriteCAS)
+		return &d
+	}
 	if v >= protocol.Version4 {
 		return m
 	}

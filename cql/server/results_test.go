@@ -134,6 +134,23 @@ func TestDowngradeError(t *testing.T) {
 	if got := downgradeError(ff, protocol.Version3); got.Code != protocol.CodeInvalid {
 		t.Errorf("v3 function failure became %+v", got)
 	}
+	// CAS_WRITE_UNKNOWN is v5's: v3 and v4 clients get the Write_timeout
+	// of write type CAS, with its counts, as Cassandra sends them.
+	cas := errorMessage(&exec.Error{Code: exec.CodeCASWriteUnknown, Message: "unknown", Consistency: exec.Serial, Received: 1, BlockFor: 2, WriteType: exec.WriteCAS})
+	for _, v := range []protocol.Version{protocol.Version3, protocol.Version4} {
+		got := downgradeError(cas, v)
+		if got.Code != protocol.CodeWriteTimeout || got.WriteType != "CAS" || got.Consistency != protocol.Consistency(exec.Serial) || got.Received != 1 || got.BlockFor != 2 || cas.Code != protocol.CodeCASWriteUnknown {
+			t.Errorf("v%d CAS_WRITE_UNKNOWN became %+v", v, got)
+		}
+		body, err := got.Encode(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back protocol.Error
+		if err := back.Decode(body); err != nil || back.WriteType != "CAS" {
+			t.Errorf("v%d: decoded %+v, %v", v, back, err)
+		}
+	}
 }
 
 // TestAnswerReuse checks that answers built one after another in the

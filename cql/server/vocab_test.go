@@ -31,6 +31,7 @@ func TestErrorCodesAgree(t *testing.T) {
 		{"ReadFailure", exec.CodeReadFailure, protocol.CodeReadFailure},
 		{"FunctionFailure", exec.CodeFunctionFailure, protocol.CodeFunctionFailure},
 		{"WriteFailure", exec.CodeWriteFailure, protocol.CodeWriteFailure},
+		{"CASWriteUnknown", exec.CodeCASWriteUnknown, protocol.CodeCASWriteUnknown},
 		{"SyntaxError", exec.CodeSyntaxError, protocol.CodeSyntaxError},
 		{"Unauthorized", exec.CodeUnauthorized, protocol.CodeUnauthorized},
 		{"Invalid", exec.CodeInvalid, protocol.CodeInvalid},

@@ -14,6 +14,9 @@ func (a *analyzer) analyzeInsert(s *parser.Insert) (*writeStmt, error) {
 	if s.IfNotExists {
 		return nil, lwtUnsupported()
 	}
+	if s.JSON != nil {
+		return a.analyzeInsertJSON(s)
+	}
 	t, err := a.lookupWritable(s.Table)
 	if err != nil {
 		return nil, err

@@ -139,7 +139,7 @@ func jsonFloat(t *schema.Type, v any) ([]byte, error) {
 			return nil, invalidf("Value '%s' is not a valid representation of a decimal value", text)
 		}
 		b, err := decimalFromString(text)
-		if err != nil {
+		if err != nil || !decimalScaleFits(text) {
 			return nil, invalidf("Value '%s' is not a valid representation of a decimal value", text)
 		}
 		return b, nil
@@ -449,4 +449,25 @@ func caseFolded(obj *jsonObject) *jsonObject {
 		out.put(name, obj.vals[k])
 	}
 	return out
+}
+
+// decimalScaleFits reports whether the scale of the decimal text (its
+// fraction digits less its exponent) fits the 32-bit scale a decimal
+// stores, as Java's BigDecimal requires; decimalFromString alone would
+// wrap it.
+func decimalScaleFits(s string) bool {
+	exp := int64(0)
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.ParseInt(s[i+1:], 10, 64)
+		if err != nil {
+			return false
+		}
+		exp, s = e, s[:i]
+	}
+	frac := int64(0)
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		frac = int64(len(s) - i - 1)
+	}
+	scale := frac - exp
+	return scale >= math.MinInt32 && scale <= math.MaxInt32
 }

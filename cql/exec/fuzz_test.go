@@ -33,6 +33,8 @@ func FuzzQuery(f *testing.F) {
 		"ALTER TABLE t ADD z int",
 		"USE ks",
 		"CREATE ROLE r WITH LOGIN = true", "GRANT r TO r2", "LIST ROLES OF r", "DROP ROLE IF EXISTS r",
+		`INSERT INTO t JSON '{"k": 1, "c": 2, "l": [1], "m": {"a": 1}}' DEFAULT UNSET`,
+		"INSERT INTO t JSON ?", "SELECT JSON k, toJson(m) AS \"M\" FROM t WHERE k = fromJson(?)",
 	}
 	for _, s := range seeds {
 		f.Add(s, []byte{0, 0, 0, 1}, []byte("v"))

@@ -62,12 +62,15 @@ func (o *jsonObject) remove(k string) (any, bool) {
 // one cannot exhaust the stack of the type-directed conversion.
 const maxJSONDepth = 256
 
+// errNoJSONContent is a document of nothing but whitespace.
+var errNoJSONContent = errors.New("no content")
+
 // decodeJSON reads the first JSON value of s.
 func decodeJSON(s string) (any, error) {
 	d := json.NewDecoder(strings.NewReader(s))
 	d.UseNumber()
 	if isJSONWhitespace(s) {
-		return nil, errors.New("No content to map due to end-of-input")
+		return nil, errNoJSONContent
 	}
 	v, err := decodeJSONValue(d, 0)
 	if errors.Is(err, io.EOF) {
@@ -198,6 +201,10 @@ func jsonSyntaxMessage(err error) string {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		return se.Error() + " at offset " + strconv.FormatInt(se.Offset, 10)
+	}
+	// Jackson's words for the two ways a document ends too soon.
+	if errors.Is(err, errNoJSONContent) {
+		return "No content to map due to end-of-input"
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return "Unexpected end-of-input"

@@ -20,7 +20,8 @@ import (
 // fromJson(text) is a term: the JSON decoded as the type of whatever
 // receives it (a column, a WHERE relation, a function parameter), null
 // for JSON null; it cannot be used where no type receives it, so not in
-// the select list.
+// the select list. It fails with FunctionFailure, as Cassandra's
+// FromJsonFct (INSERT JSON's errors are Invalid).
 
 // jsonColumn is the one column of a SELECT JSON result.
 func jsonColumn(t *tableInfo) ColumnSpec {
@@ -136,11 +137,24 @@ func (f fromJSONTerm) eval(env *bindEnv) ([]byte, bool, error) {
 	}
 	doc, err := decodeJSON(string(v))
 	if err != nil {
-		return nil, false, invalidf("Could not decode JSON string '%s': %s", string(v), jsonSyntaxMessage(err))
+		return nil, false, fromJSONFailure("Could not decode JSON string '%s': %s", string(v), jsonSyntaxMessage(err))
 	}
 	if doc == nil {
 		return nil, false, nil
 	}
 	b, err := fromJSON(f.typ, doc)
-	return b, false, err
+	if err != nil {
+		// Cassandra's FunctionExecutionException.create: the cause's
+		// toString, class name included.
+		return nil, false, fromJSONFailure("org.apache.cassandra.serializers.MarshalException: %s", errMessage(err))
+	}
+	return b, false, nil
+}
+
+// fromJSONFailure is the FunctionFailure error fromJson() fails with, as
+// Cassandra's FunctionExecutionException words it.
+func fromJSONFailure(format string, args ...any) *Error {
+	e := invalidf("execution of 'system.fromjson[text]' failed: "+format, args...)
+	e.Code, e.Keyspace, e.Function, e.ArgTypes = CodeFunctionFailure, "system", "fromjson", []string{"text"}
+	return e
 }

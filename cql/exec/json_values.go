@@ -84,13 +84,19 @@ func jsonInteger(t *schema.Type, v any) ([]byte, error) {
 		}
 		return varintBytes(i), nil
 	case schema.KindSmallint, schema.KindTinyint:
-		if !isNum && !isStr {
-			return nil, expectedGot("a "+t.String()+" value", v)
-		}
-		text := javaString(v)
+		// ShortType and ByteType: the text of a string or any number,
+		// read by Short/Byte.parseShort/parseByte (the empty string is
+		// the empty value).
 		bits, name := 16, "short"
 		if t.Kind == schema.KindTinyint {
 			bits, name = 8, "byte"
+		}
+		if !isNum && !isStr {
+			return nil, expectedGot("a "+name+" value", v)
+		}
+		text := javaString(v)
+		if text == "" {
+			return []byte{}, nil
 		}
 		i, err := strconv.ParseInt(text, 10, bits)
 		if err != nil {

@@ -47,19 +47,12 @@ func toJSON(t *schema.Type, v []byte) string {
 // writeJSON writes a validated value.
 func writeJSON(b *strings.Builder, t *schema.Type, v []byte) {
 	if len(v) == 0 {
-		switch t.Kind {
-		case schema.KindBlob, schema.KindCustom:
+		// Cassandra's empty value: the empty string for text, "0x" for a
+		// blob, and for any other type "" (its toJSONString of a value
+		// that deserializes to nothing).
+		if t.Kind == schema.KindBlob || t.Kind == schema.KindCustom {
 			b.WriteString(`"0x"`)
-		case schema.KindList, schema.KindSet, schema.KindMap, schema.KindTuple, schema.KindUDT,
-			schema.KindASCII, schema.KindVarchar:
-			// Text: the empty string. Collections, tuples and user
-			// types have no empty form: zero bytes decode as nothing.
-			if t.Kind == schema.KindASCII || t.Kind == schema.KindVarchar {
-				b.WriteString(`""`)
-				return
-			}
-			writeComposite(b, t, v)
-		default:
+		} else {
 			b.WriteString(`""`)
 		}
 		return

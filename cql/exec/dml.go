@@ -11,6 +11,9 @@ import (
 // Analysis of INSERT, UPDATE and DELETE into a writeStmt.
 
 func (a *analyzer) analyzeInsert(s *parser.Insert) (*writeStmt, error) {
+	if s.JSON != nil {
+		return a.analyzeInsertJSON(s)
+	}
 	t, err := a.lookupWritable(s.Table)
 	if err != nil {
 		return nil, err

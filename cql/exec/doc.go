@@ -20,6 +20,14 @@
 //     rows (live.go), filtered, projected and paged (select_*.go), DDL goes
 //     through SchemaStore.Update (ddl.go).
 //
+// JSON (json*.go) rides on the same steps: SELECT JSON runs the SELECT
+// and turns each row into one [json] text column; INSERT JSON becomes an
+// INSERT of every column from the document (a literal decoded at
+// PREPARE, a bound one once per execution); toJson() is a selector and
+// fromJson() a term of its receiver's type. Encodings and messages are
+// Cassandra 4.1's toJSONString/fromJSONObject, value by value
+// (json_encode.go, json_values.go).
+//
 // The system tables that drivers read at connect (system.local, peers,
 // peers_v2, system_schema.*, system_virtual_schema.*) are virtual: they are
 // computed from the catalog and ClusterInfo on every read (systables*.go),

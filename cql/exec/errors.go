@@ -48,8 +48,12 @@ type Error struct {
 	DataPresent bool // ReadTimeout, ReadFailure
 	WriteType   WriteType
 
-	// AlreadyExists.
+	// AlreadyExists (and FunctionFailure: Keyspace).
 	Keyspace, Table string
+
+	// FunctionFailure: the function and its argument types.
+	Function string
+	ArgTypes []string
 
 	// Unprepared.
 	UnpreparedID []byte

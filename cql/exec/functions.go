@@ -71,6 +71,9 @@ func (a *analyzer) compileFunctionTerm(x *parser.FunctionCall, spec ColumnSpec) 
 	if name == "token" && spec.Table != "" {
 		return a.compileTokenTerm(x, spec)
 	}
+	if t, ok, err := a.compileJSONFunctionTerm(x, name, spec); ok {
+		return t, err
+	}
 	shapes := make([]argShape, len(x.Args))
 	texts := make([]string, len(x.Args))
 	for i, arg := range x.Args {

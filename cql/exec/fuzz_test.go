@@ -37,6 +37,8 @@ func FuzzQuery(f *testing.F) {
 		"UPDATE t SET v = ?, l[0] = 1 WHERE k = 1 AND c = 1 IF l[1] = ? AND m['a'] IN (1, ?) AND s > {'x'}",
 		"DELETE m['a'] FROM t WHERE k = 1 AND c = 1 IF EXISTS",
 		"BEGIN BATCH UPDATE t SET v = ? WHERE k = 1 AND c = 1 IF v = ?; INSERT INTO t (k, c) VALUES (1, 2) IF NOT EXISTS; APPLY BATCH",
+		`INSERT INTO t JSON '{"k": 1, "c": 2, "l": [1], "m": {"a": 1}}' DEFAULT UNSET`,
+		"INSERT INTO t JSON ?", "SELECT JSON k, toJson(m) AS \"M\" FROM t WHERE k = fromJson(?)",
 	}
 	for _, s := range seeds {
 		f.Add(s, []byte{0, 0, 0, 1}, []byte("v"))

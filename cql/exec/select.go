@@ -35,12 +35,13 @@ type selectStmt struct {
 	// defs are the columns the selectors read, in the order they were
 	// met (Cassandra names the first in some errors).
 	defs []*colInfo
+	// jsonOf is set for SELECT JSON: the columns of the rows run makes,
+	// which execute turns into the one [json] column specs names
+	// (json_select.go).
+	jsonOf []ColumnSpec
 }
 
 func (a *analyzer) analyzeSelect(s *parser.Select) (*selectStmt, error) {
-	if s.JSON {
-		return nil, invalidf("SELECT JSON is not supported by this server")
-	}
 	t, err := a.lookupTable(s.Table)
 	if err != nil {
 		return nil, err
@@ -64,6 +65,9 @@ func (a *analyzer) analyzeSelect(s *parser.Select) (*selectStmt, error) {
 	}
 	if err := a.compileLimits(st, s); err != nil {
 		return nil, err
+	}
+	if s.JSON {
+		st.asJSON()
 	}
 	return st, st.checkDistinct()
 }
@@ -365,6 +369,8 @@ func (a *analyzer) compileFunctionSelector(st *selectStmt, x *parser.FunctionCal
 		return a.compileWritetime(st, x, name == "ttl")
 	case "token":
 		return a.compileTokenSelector(st, x)
+	case "tojson", "fromjson":
+		return a.compileJSONSelector(st, x, name)
 	}
 	if x.Keyspace != "" && x.Keyspace != "system" {
 		return nil, invalidf("Unknown function %s.%s", x.Keyspace, x.Name)

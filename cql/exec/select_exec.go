@@ -32,7 +32,11 @@ func (st *selectStmt) execute(ctx context.Context, e *Executor, env *bindEnv, o 
 	if err := run.finish(); err != nil {
 		return nil, err
 	}
-	return &RowsResult{Columns: st.specs, Rows: run.rows, PagingState: run.pagingState()}, nil
+	rows := run.rows
+	if st.jsonOf != nil {
+		rows = jsonRows(st.jsonOf, rows)
+	}
+	return &RowsResult{Columns: st.specs, Rows: rows, PagingState: run.pagingState()}, nil
 }
 
 func (st *selectStmt) newRun(env *bindEnv, o *QueryOptions) (*selectRun, *pagingState, error) {

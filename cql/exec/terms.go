@@ -23,6 +23,7 @@ type bindEnv struct {
 	values  []Value
 	e       *Executor
 	session *Session
+	json    map[int]*jsonDoc // INSERT JSON ? documents, decoded once (json_insert.go)
 }
 
 type constTerm struct{ v []byte }

@@ -397,15 +397,22 @@ type Select struct {
 	AllowFiltering    bool
 }
 
-// Insert is an INSERT INTO ... (columns) VALUES (...) statement. INSERT
-// JSON is rejected by the parser.
+// Insert is an INSERT INTO ... (columns) VALUES (...) statement, or the
+// JSON form INSERT INTO ... JSON value [DEFAULT NULL|UNSET]: then JSON is
+// the value (a string *Literal or a *BindMarker) and Columns and Values
+// are nil.
 type Insert struct {
 	statement
-	Table       *TableName
-	Columns     []*ColumnRef
-	Values      []Expr
-	IfNotExists bool
-	Using       Using
+	Table   *TableName
+	Columns []*ColumnRef
+	Values  []Expr
+	JSON    Expr
+	// DefaultUnset is DEFAULT UNSET: columns the JSON leaves out keep
+	// their value instead of being set to null (the default, DEFAULT
+	// NULL). Only with JSON.
+	DefaultUnset bool
+	IfNotExists  bool
+	Using        Using
 }
 
 // AssignOp is the kind of an UPDATE assignment.

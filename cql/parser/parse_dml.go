@@ -5,16 +5,18 @@ import "strings"
 // parseInsert parses an INSERT statement.
 //
 //	insertStatement: INSERT INTO columnFamilyName
-//	    '(' cident (',' cident)* ')' VALUES '(' term (',' term)* ')'
+//	    ( '(' cident (',' cident)* ')' VALUES '(' term (',' term)* ')'
+//	    | JSON jsonValue (DEFAULT (NULL | UNSET))? )
 //	    (IF NOT EXISTS)? usingClause?
+//	jsonValue: STRING_LITERAL | ':' noncol_ident | '?'
 func (p *parser) parseInsert() Statement {
 	s := &Insert{statement: stmtAt(p.tok().pos)}
 	p.advance()
 	p.expectKw("into")
 	s.Table = p.parseTableName()
-	if p.isKw("json") {
-		p.unsupported(p.tok().pos, "INSERT JSON")
-		return nil
+	if p.acceptKw("json") {
+		p.parseInsertJSON(s)
+		return s
 	}
 	p.expectPunct("(")
 	s.Columns = p.parseColumnList()
@@ -26,6 +28,33 @@ func (p *parser) parseInsert() Statement {
 	s.IfNotExists = p.acceptKws("if", "not", "exists")
 	s.Using = p.parseUsing(true)
 	return s
+}
+
+// parseInsertJSON parses the JSON form after INSERT INTO table JSON.
+func (p *parser) parseInsertJSON(s *Insert) {
+	t := p.tok()
+	switch {
+	case t.kind == tokString:
+		p.advance()
+		s.JSON = &Literal{node: node{Pos: t.pos}, Kind: LitString, Val: t.text}
+	case p.isMarkerAhead():
+		s.JSON = p.parseBindMarker()
+	default:
+		p.failExpected("string", "bind marker")
+		return
+	}
+	if p.acceptKw("default") {
+		switch {
+		case p.acceptKw("null"):
+		case p.acceptKw("unset"):
+			s.DefaultUnset = true
+		default:
+			p.failExpected("NULL", "UNSET")
+			return
+		}
+	}
+	s.IfNotExists = p.acceptKws("if", "not", "exists")
+	s.Using = p.parseUsing(true)
 }
 
 // parseUsing parses an optional USING clause; ttl says whether TTL is

@@ -62,11 +62,19 @@ func (n *Insert) print(p *printer) {
 	}
 	p.WriteString("INSERT INTO ")
 	n.Table.print(p)
-	p.WriteString(" (")
-	p.columns(n.Columns)
-	p.WriteString(") VALUES (")
-	p.exprs(n.Values)
-	p.WriteByte(')')
+	if n.JSON != nil {
+		p.WriteString(" JSON ")
+		p.expr(n.JSON)
+		if n.DefaultUnset {
+			p.WriteString(" DEFAULT UNSET")
+		}
+	} else {
+		p.WriteString(" (")
+		p.columns(n.Columns)
+		p.WriteString(") VALUES (")
+		p.exprs(n.Values)
+		p.WriteByte(')')
+	}
 	if n.IfNotExists {
 		p.WriteString(" IF NOT EXISTS")
 	}

@@ -146,6 +146,11 @@ var roundTripCases = []string{
 	"INSERT INTO t (k, l, s, m, tu, u) VALUES (1, [1, 2], {'a'}, {'k': 1.5}, (1, 'x'), {f: 1, g: 'two'})",
 	"INSERT INTO t (k, ts, id) VALUES (1, toTimestamp(now()), uuid())",
 	"INSERT INTO t (k, b) VALUES (1, 0x00ff)",
+	"INSERT INTO t JSON '{\"k\": 1, \"\\\"V\\\"\": [1, 2.5, null]}'",
+	"INSERT INTO t JSON ? DEFAULT UNSET",
+	"INSERT INTO ks.t JSON :j DEFAULT UNSET IF NOT EXISTS USING TTL 10",
+	"INSERT INTO t JSON '' USING TIMESTAMP ? AND TTL ?",
+	"SELECT JSON DISTINCT k, toJson(m) AS \"M\" FROM t WHERE k = fromJson(?)",
 	`INSERT INTO "T" ("K", "v") VALUES (1, 'x')`,
 
 	// UPDATE

@@ -92,7 +92,11 @@ func statementChildren(n Node) []Node {
 		return append(append(out, nodes(n.OrderBy)...), n.PerPartitionLimit, n.Limit)
 	case *Insert:
 		out := append([]Node{n.Table}, nodes(n.Columns)...)
-		return append(append(out, exprNodes(n.Values)...), nodes(n.Using)...)
+		out = append(out, exprNodes(n.Values)...)
+		if n.JSON != nil {
+			out = append(out, n.JSON)
+		}
+		return append(out, nodes(n.Using)...)
 	case *Update:
 		out := append([]Node{n.Table}, nodes(n.Using)...)
 		out = append(append(out, nodes(n.Set)...), nodes(n.Where)...)

@@ -45,6 +45,8 @@ func fromExecError(e *exec.Error) *protocol.Error {
 		WriteType:    string(e.WriteType),
 		Keyspace:     e.Keyspace,
 		Table:        e.Table,
+		Function:     e.Function,
+		ArgTypes:     e.ArgTypes,
 		UnpreparedID: e.UnpreparedID,
 	}
 	switch m.Code {

@@ -104,6 +104,8 @@ func TestErrorMessage(t *testing.T) {
 			protocol.Error{Code: protocol.CodeReadTimeout, Message: "m", Received: 1, BlockFor: 2, DataPresent: true}},
 		{&exec.Error{Code: exec.CodeAlreadyExists, Message: "m", Keyspace: "ks", Table: "t"},
 			protocol.Error{Code: protocol.CodeAlreadyExists, Message: "m", Keyspace: "ks", Table: "t"}},
+		{&exec.Error{Code: exec.CodeFunctionFailure, Message: "m", Keyspace: "system", Function: "fromjson", ArgTypes: []string{"text"}},
+			protocol.Error{Code: protocol.CodeFunctionFailure, Message: "m", Keyspace: "system", Function: "fromjson", ArgTypes: []string{"text"}}},
 		{&exec.Error{Code: exec.CodeUnprepared, UnpreparedID: []byte{1}},
 			protocol.Error{Code: protocol.CodeUnprepared, Message: "unprepared", UnpreparedID: []byte{1}}},
 		{errors.New("disk on fire"), protocol.Error{Code: protocol.CodeServerError, Message: "disk on fire"}},

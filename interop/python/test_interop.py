@@ -10,6 +10,7 @@ with  SIBYL_HOST=127.0.0.1 SIBYL_PORT=9042 /usr/bin/python3 test_interop.py -v
 import datetime
 import decimal
 import ipaddress
+import json
 import os
 import time
 import unittest
@@ -375,6 +376,68 @@ class InteropTest(unittest.TestCase):
             s.execute(huge)
         self.assertIn("Batch too large", str(cm.exception))
 
+
+    def test_13_json(self):
+        s = self.session
+        s.execute("CREATE TYPE IF NOT EXISTS jaddr (street text, \"Zip\" int)")
+        s.execute("CREATE TABLE j13 (k int, c text, a ascii, bi bigint, b blob, bo boolean, "
+                  "d decimal, db double, f float, i inet, n int, ts timestamp, dt date, tm time, "
+                  "u uuid, tu timeuuid, vi varint, si smallint, ti tinyint, du duration, "
+                  "l list<int>, st set<text>, m map<int, text>, tp frozen<tuple<int, text>>, "
+                  "ad frozen<jaddr>, \"Caps\" text, PRIMARY KEY (k, c))")
+        doc = {
+            "k": 1, "c": "x", "a": "ascii", "bi": -9007199254740993, "b": "0xcafe", "bo": True,
+            "d": "-12.50", "db": 1.5, "f": -0.25, "i": "::1", "n": 42,
+            "ts": "2024-01-02 03:04:05.678Z", "dt": "1969-12-31", "tm": "13:14:15.123456789",
+            "u": "123e4567-e89b-12d3-a456-426614174000", "tu": "6bddc89a-5644-11e4-97fc-56847afe9799",
+            "vi": 123456789012345678901234567890, "si": -32768, "ti": 127, "du": "1h30m",
+            "l": [3, 1, 2], "st": ["b", "a"], "m": {"2": "two", "1": "one"}, "tp": [1, None],
+            "ad": {"street": "Main \"St\"\n", "\"Zip\"": 12345}, "\"Caps\"": "\u00fc\u2603",
+        }
+        ins = s.prepare("INSERT INTO j13 JSON ?")
+        self.assertEqual([c.name for c in ins.column_metadata], ["[json]"])
+        s.execute(ins, [json.dumps(doc)])
+        rs = s.execute("SELECT JSON * FROM j13 WHERE k = 1")
+        self.assertEqual(rs.column_names, ["[json]"])
+        rows = list(rs)
+        self.assertEqual(len(rows), 1)
+        text = rows[0][0]
+        got = json.loads(text)
+        want = dict(doc, d=decimal.Decimal("-12.50"), l=[3, 1, 2], st=["a", "b"],
+                    m={"1": "one", "2": "two"}, i="0:0:0:0:0:0:0:1", du="1h30m")
+        got["d"] = decimal.Decimal(str(got["d"]))
+        self.assertEqual(got, want)
+        # SELECT JSON * lists the columns in SELECT * order.
+        plain = s.execute("SELECT * FROM j13 WHERE k = 1").one()
+        self.assertEqual(list(json.loads(text).keys()), [f if f.islower() else '"%s"' % f for f in plain._fields])
+        # The text SELECT JSON gives is a document INSERT JSON takes: the
+        # round trip leaves every value as it was.
+        s.execute(ins, [text.replace('"k": 1', '"k": 2', 1)])
+        again = s.execute("SELECT * FROM j13 WHERE k = 2").one()
+        self.assertEqual(again._replace(k=1), plain)
+        self.assertEqual(plain.bi, -9007199254740993)
+        self.assertEqual(plain.d, decimal.Decimal("-12.50"))
+        self.assertEqual(plain.ts, datetime.datetime(2024, 1, 2, 3, 4, 5, 678000))
+        self.assertEqual(plain.i, "::1")
+        # DEFAULT UNSET keeps the columns the document leaves out; the
+        # default nulls them.
+        s.execute("INSERT INTO j13 JSON %s DEFAULT UNSET", ['{"k": 2, "c": "x", "n": 7}'])
+        r = s.execute("SELECT n, a FROM j13 WHERE k = 2 AND c = 'x'").one()
+        self.assertEqual((r.n, r.a), (7, "ascii"))
+        s.execute("INSERT INTO j13 JSON %s", ['{"k": 2, "c": "x", "n": 8}'])
+        r = s.execute("SELECT n, a FROM j13 WHERE k = 2 AND c = 'x'").one()
+        self.assertEqual((r.n, r.a), (8, None))
+        # toJson() and fromJson().
+        r = s.execute("SELECT toJson(m), toJson(tp) AS t FROM j13 WHERE k = 1").one()
+        self.assertEqual(tuple(r), ('{"1": "one", "2": "two"}', '[1, null]'))
+        s.execute("UPDATE j13 SET l = fromJson(%s) WHERE k = 1 AND c = 'x'", ["[9, 8]"])
+        self.assertEqual(s.execute("SELECT l FROM j13 WHERE k = 1").one().l, [9, 8])
+        with self.assertRaises(InvalidRequest) as cm:
+            s.execute(ins, ['{"k": 3, "c": "x", "n": "x"}'])
+        self.assertIn("Error decoding JSON value for n: Unable to make int from 'x'", str(cm.exception))
+        with self.assertRaises(InvalidRequest) as cm:
+            s.execute(ins, ['{"c": "x"}'])
+        self.assertIn("Invalid null value in condition for column k", str(cm.exception))
 
 if __name__ == "__main__":
     unittest.main()

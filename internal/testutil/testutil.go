@@ -1,6 +1,8 @@
 package testutil
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"testing"
@@ -11,18 +13,44 @@ import (
 // passes, then fails the test with check's last error.
 func Eventually(t testing.TB, timeout, interval time.Duration, check func() error) {
 	t.Helper()
+	if err := Poll(timeout, interval, check); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// WaitFor polls cond every 10 ms until it holds, and fails the test,
+// naming what it waited for, if timeout passes first. It is the one
+// bounded wait of the tests: they never sleep blindly, and a slow machine
+// only makes them slower, never wrong.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	err := Poll(timeout, 10*time.Millisecond, func() error {
+		if cond() {
+			return nil
+		}
+		return errors.New("not yet")
+	})
+	if err != nil {
+		t.Fatalf("timed out after %v waiting for %s", timeout, what)
+	}
+}
+
+// Poll calls check every interval until it returns nil, or returns
+// check's last error once timeout has passed. It waits with
+// <-time.After, never time.Sleep (internal/lint forbids that in tests),
+// and is for callers without a testing.TB, such as a checker that
+// reports its errors.
+func Poll(timeout, interval time.Duration, check func() error) error {
 	deadline := time.Now().Add(timeout)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
 	for {
 		err := check()
 		if err == nil {
-			return
+			return nil
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %v: %v", timeout, err)
+			return fmt.Errorf("condition not met within %v: %w", timeout, err)
 		}
-		<-tick.C
+		<-time.After(interval)
 	}
 }
 
@@ -39,28 +67,61 @@ func FreePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// Clock is the real clock shifted by an offset that tests advance, safe
-// for concurrent use: it never stands still (servers need increasing
-// timestamps) and starts at the real time (so client-side timestamps stay
-// comparable), yet a test can jump past a TTL without waiting for it.
+// Clock is a controllable clock, safe for concurrent use, in one of two
+// modes:
+//
+//   - NewClock: the real clock shifted by an offset that tests advance. It
+//     never stands still (servers need increasing timestamps) and starts
+//     at the real time (so client-side timestamps stay comparable), yet a
+//     test can jump past a TTL without waiting for it.
+//   - NewClockAt: a clock stopped at a fixed instant that moves only when
+//     the test advances it, for golden outputs that print times and for
+//     simulations that must be deterministic.
 type Clock struct {
-	mu     sync.Mutex
-	offset time.Duration // guarded by mu
+	mu      sync.Mutex
+	stopped bool          // NewClockAt: time runs from start, not the real clock
+	start   time.Time     // the stopped clock's origin
+	offset  time.Duration // guarded by mu
 }
 
 // NewClock returns a clock at the real time.
 func NewClock() *Clock { return &Clock{} }
 
-// Now returns the real time plus the offset.
+// NewClockAt returns a clock stopped at start.
+func NewClockAt(start time.Time) *Clock { return &Clock{stopped: true, start: start} }
+
+// Now returns the clock's time: the real time, or the start, plus the
+// offset.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
+	return c.base().Add(c.offset)
 }
 
-// Advance moves the clock forward by d.
+// Advance moves the clock by d (back, if d is negative).
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.offset += d
+}
+
+// AdvanceTo moves the clock forward to t if t is later than now, and
+// reports whether it moved: what a simulated sleep until t does.
+func (c *Clock) AdvanceTo(t time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.base().Add(c.offset)
+	if !t.After(now) {
+		return false
+	}
+	c.offset += t.Sub(now)
+	return true
+}
+
+// base is the time the offset is added to; c.mu is held.
+func (c *Clock) base() time.Time {
+	if !c.stopped {
+		return time.Now()
+	}
+	return c.start
 }

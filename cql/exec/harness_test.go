@@ -1,32 +1,31 @@
 package exec_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"flag"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/datadriven"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/internal/testutil"
 	"github.com/sibyldb/sibyl/schema"
 	"github.com/sibyldb/sibyl/storage"
 )
 
 // The harness runs statements against a real storage.Engine (on an
 // in-memory file system) behind a single-replica Coordinator, and prints
-// results as tables, so testdata files read as statement -> result.
-
-var rewrite = flag.Bool("rewrite", false, "rewrite testdata expectations")
+// results as tables, so testdata files read as statement -> result. The
+// files are cockroachdb/datadriven scripts (see TestScripts); regenerate
+// their expectations with: go test ./cql/exec -run TestScripts -rewrite
 
 // localCoordinator is a single-replica Coordinator over one Engine.
 type localCoordinator struct{ eng *storage.Engine }
@@ -113,29 +112,11 @@ func testToken(key []byte) int64 {
 	return int64(binary.BigEndian.Uint64(sum[:8]))
 }
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type harness struct {
 	t       testing.TB
 	ex      *exec.Executor
 	sess    *exec.Session
-	clock   *fakeClock
+	clock   *testutil.Clock
 	schema  *memSchema
 	cfg     exec.Config // what h.ex was built with
 	events  []exec.Event
@@ -151,7 +132,9 @@ func newHarness(t testing.TB) *harness {
 // tweak (nil: as it is).
 func newHarnessWith(t testing.TB, tweak func(*exec.Config)) *harness {
 	t.Helper()
-	clock := &fakeClock{now: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
+	// A stopped clock: goldens print write times and TTLs, which must not
+	// drift with the real time.
+	clock := testutil.NewClockAt(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC))
 	eng, err := storage.Open(storage.Options{Dir: "db", FS: vfs.NewMem(), Now: clock.Now, PurgeInterval: -1})
 	if err != nil {
 		t.Fatalf("cannot open engine: %v", err)
@@ -240,8 +223,10 @@ func formatRows(r *exec.RowsResult) string {
 	return b.String()
 }
 
-// runFile runs a script file: blocks of directive lines, a "----" line
-// and the expected output, separated by blank lines. Directives:
+// runFile runs a script file with cockroachdb/datadriven: cases of a
+// directive line, the input, a "----" line and the expected output,
+// separated by blank lines; "#" lines between cases are comments.
+// Directives:
 //
 //	query                   run the statements below (one per line) and print the last result
 //	page size=N             run one SELECT page by page with page size N, printing every row
@@ -252,98 +237,63 @@ func runFile(t *testing.T, path string) {
 	if filepath.Base(path) == "auth.txt" {
 		h = newAuthHarness(t)
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	for _, block := range splitBlocks(string(data)) {
-		input, _, _ := strings.Cut(block, "\n----\n")
-		input = strings.TrimSuffix(input, "\n----")
+	datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 		// The schema version is a digest of the whole catalog; print it
 		// symbolically so unrelated catalog changes don't churn goldens.
-		got := strings.ReplaceAll(h.directive(input), h.schema.Catalog().Version().String(), "<schema-version>")
-		out.WriteString(input + "\n----\n" + got + "\n\n")
-		want := ""
-		if _, w, ok := strings.Cut(block, "\n----\n"); ok {
-			want = strings.TrimRight(w, "\n")
-		}
-		if !*rewrite && got != want {
-			t.Errorf("%s:\n%s\ngot:\n%s\nwant:\n%s", path, input, got, want)
-		}
-	}
-	if *rewrite {
-		if err := os.WriteFile(path, []byte(strings.TrimRight(out.String(), "\n")+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+		return strings.ReplaceAll(h.directive(d), h.schema.Catalog().Version().String(), "<schema-version>")
+	})
 }
 
-func splitBlocks(s string) []string {
-	var blocks []string
-	var cur []string
-	sc := bufio.NewScanner(strings.NewReader(s))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" && len(cur) > 0 && !strings.HasPrefix(cur[0], "#") {
-			blocks = append(blocks, strings.Join(cur, "\n"))
-			cur = nil
-			continue
-		}
-		if line == "" {
-			cur = nil
-			continue
-		}
-		cur = append(cur, line)
+// statements are the input's lines, one statement each.
+func statements(d *datadriven.TestData) []string {
+	if d.Input == "" {
+		return nil
 	}
-	if len(cur) > 0 {
-		blocks = append(blocks, strings.Join(cur, "\n"))
-	}
-	return blocks
+	return strings.Split(d.Input, "\n")
 }
 
-func (h *harness) directive(input string) string {
-	lines := strings.Split(input, "\n")
-	cmd, args := lines[0], lines[1:]
-	switch {
-	case cmd == "query":
+func (h *harness) directive(d *datadriven.TestData) string {
+	switch d.Cmd {
+	case "query":
 		var last string
-		for _, q := range args {
+		for _, q := range statements(d) {
 			last = h.run(q, nil)
 		}
 		return last
-	case strings.HasPrefix(cmd, "page size="):
+	case "page":
 		var n int32
-		fmt.Sscanf(cmd, "page size=%d", &n)
-		return h.pages(strings.Join(args, " "), n)
-	case strings.HasPrefix(cmd, "login "):
+		d.ScanArgs(h.t, "size", &n)
+		return h.pages(strings.Join(statements(d), " "), n)
+	case "login":
 		// login USER PASSWORD: authenticate, and run what follows as USER.
-		f := strings.Fields(cmd)
-		if len(f) != 3 {
+		if len(d.CmdArgs) != 2 {
 			return "usage: login USER PASSWORD"
 		}
-		if err := h.ex.Authenticate(context.Background(), f[1], f[2]); err != nil {
+		user, password := d.CmdArgs[0].String(), d.CmdArgs[1].String()
+		if err := h.ex.Authenticate(context.Background(), user, password); err != nil {
 			return "error: " + err.Error()
 		}
 		saved := h.sess
 		defer func() { h.sess = saved }()
 		h.sess = h.ex.NewSession()
-		h.sess.SetUser(f[1])
+		h.sess.SetUser(user)
 		last := "ok"
-		for _, q := range args {
+		for _, q := range statements(d) {
 			last = h.run(q, nil)
 		}
 		return last
-	case strings.HasPrefix(cmd, "advance "):
-		d, err := time.ParseDuration(strings.TrimPrefix(cmd, "advance "))
+	case "advance":
+		if len(d.CmdArgs) != 1 {
+			return "usage: advance DURATION"
+		}
+		dur, err := time.ParseDuration(d.CmdArgs[0].String())
 		if err != nil {
 			return "error: " + err.Error()
 		}
-		h.clock.Advance(d)
+		h.clock.Advance(dur)
 		return "ok"
 	}
-	return "unknown directive " + cmd
+	return "unknown directive " + d.FullCmd()
 }
 
 // pages runs a SELECT page by page and prints each page.
@@ -373,10 +323,12 @@ func (h *harness) pages(query string, size int32) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// TestScripts runs every testdata/*.txt as a datadriven script, each on
+// a fresh harness.
 func TestScripts(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txt")
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no script files: %v", err)
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) { runFile(t, f) })

@@ -1,22 +1,21 @@
 package ring
 
 import (
-	"bufio"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cockroachdb/datadriven"
 )
 
-var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of testdata/scenarios/*")
-
-// TestScenarios runs the scripts in testdata/scenarios, in the style of
+// TestScenarios runs the scripts in testdata/scenarios with
 // cockroachdb/datadriven: each case is a command line, "----", and the
-// expected output, ended by a blank line. Commands (one handler each
+// expected output, ended by a blank line; "#" lines are comments.
+// Regenerate the expected outputs with
+// go test ./ring -run TestScenarios -rewrite. Commands (one handler each
 // below):
 //
 //	add-node id=1 dc=dc1 rack=r1 tokens=-100,0,100 [status=joining]
@@ -32,69 +31,12 @@ func TestScenarios(t *testing.T) {
 		t.Fatal("no scenario files")
 	}
 	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) { runScenario(t, file) })
-	}
-}
-
-type scenarioCase struct {
-	comments []string // "#" lines before the command, kept on -rewrite
-	cmd      string
-	want     string
-}
-
-func readScenario(t *testing.T, file string) []scenarioCase {
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var cases []scenarioCase
-	var comments []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			comments = append(comments, line)
-		}
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		c := scenarioCase{cmd: line, comments: comments}
-		comments = nil
-		if !sc.Scan() || sc.Text() != "----" {
-			t.Fatalf("%s: command %q not followed by ----", file, line)
-		}
-		var out []string
-		for sc.Scan() && sc.Text() != "" {
-			out = append(out, sc.Text())
-		}
-		c.want = strings.Join(out, "\n")
-		cases = append(cases, c)
-	}
-	return cases
-}
-
-func runScenario(t *testing.T, file string) {
-	cases := readScenario(t, file)
-	env := &scenarioEnv{b: NewBuilder(nil)}
-	var rewritten strings.Builder
-	for _, c := range cases {
-		got := env.run(c.cmd)
-		if *rewrite {
-			for _, l := range c.comments {
-				fmt.Fprintln(&rewritten, l)
-			}
-			fmt.Fprintf(&rewritten, "%s\n----\n%s\n\n", c.cmd, got)
-			continue
-		}
-		if got != c.want {
-			t.Errorf("%s: %s\ngot:\n%s\nwant:\n%s", file, c.cmd, got, c.want)
-		}
-	}
-	if *rewrite {
-		if err := os.WriteFile(file, []byte(rewritten.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			env := &scenarioEnv{b: NewBuilder(nil)}
+			datadriven.RunTest(t, file, func(t *testing.T, d *datadriven.TestData) string {
+				return env.run(d)
+			})
+		})
 	}
 }
 
@@ -103,18 +45,23 @@ type scenarioEnv struct {
 	s *Snapshot
 }
 
-func (e *scenarioEnv) run(line string) string {
-	fields := strings.Fields(line)
-	args := map[string]string{}
-	for _, f := range fields[1:] {
-		k, v, _ := strings.Cut(f, "=")
-		args[k] = v
-	}
-	out, err := e.dispatch(fields[0], args)
+func (e *scenarioEnv) run(d *datadriven.TestData) string {
+	out, err := e.dispatch(d.Cmd, scenarioArgs(d))
 	if err != nil {
 		return "error: " + err.Error()
 	}
 	return out
+}
+
+// scenarioArgs maps each argument of the command line to its value ("" for
+// a bare key); a value is one word, "=" and "," included, as in
+// strategy=nts:dc1=2,dc2=1.
+func scenarioArgs(d *datadriven.TestData) map[string]string {
+	args := map[string]string{}
+	for _, a := range d.CmdArgs {
+		args[a.Key] = strings.Join(a.Vals, ",")
+	}
+	return args
 }
 
 func (e *scenarioEnv) dispatch(cmd string, args map[string]string) (string, error) {

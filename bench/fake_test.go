@@ -6,51 +6,23 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sibyldb/sibyl/internal/testutil"
 )
 
-// fakeClock is a virtual clock: SleepUntil jumps time forward instead of
-// waiting, and operations advance it by their simulated duration. With one
-// worker a run on it is fully deterministic.
-type fakeClock struct {
-	mu struct {
-		sync.Mutex
-		now time.Time // guarded by mu
-	}
+// newFakeClock returns a virtual clock: SleepUntil jumps time forward
+// instead of waiting, and operations advance it by their simulated
+// duration. With one worker a run on it is fully deterministic.
+func newFakeClock() *testutil.Clock {
+	return testutil.NewClockAt(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 }
 
-func newFakeClock() *fakeClock {
-	c := &fakeClock{}
-	c.mu.now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	return c
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.mu.now
-}
-
-func (c *fakeClock) SleepUntil(ctx context.Context, t time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if t.After(c.mu.now) {
-		c.mu.now = t
-	}
-	return ctx.Err()
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.mu.now = c.mu.now.Add(d)
-}
-
-// fakeTarget simulates a server on a fakeClock: every operation takes
+// fakeTarget simulates a server on a fake clock: every operation takes
 // service, except those listed in stalls, which take the given time; err,
 // if set, decides an operation's error. It records each operation's actual
 // start.
 type fakeTarget struct {
-	clock   *fakeClock
+	clock   *testutil.Clock
 	service time.Duration
 	stalls  map[int]time.Duration // by operation number, in execution order
 	err     func(n int, o Op) error
@@ -76,7 +48,7 @@ func (t *fakeTarget) Do(_ context.Context, o Op) (int, error) {
 	if s, ok := t.stalls[n]; ok {
 		d = s
 	}
-	t.clock.advance(d)
+	t.clock.Advance(d)
 	if t.err != nil {
 		if err := t.err(n, o); err != nil {
 			return 0, err

@@ -89,7 +89,7 @@ func TestSlicesReversedLimits(t *testing.T) {
 }
 
 func TestTombstonesInReads(t *testing.T) {
-	clock := &testClock{now: time.Unix(150, 0)}
+	clock := testutil.NewClockAt(time.Unix(150, 0))
 	e := openMem(t, func(o *Options) { o.Now = clock.Now })
 	mustApply(t, e, part(1, 0, "p",
 		row(ck(1), marker(10), liveCell(1, 10, "a")),

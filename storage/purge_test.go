@@ -11,6 +11,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/sibyldb/sibyl/internal/testutil"
 	"github.com/sibyldb/sibyl/schema"
 )
 
@@ -25,7 +26,7 @@ func TestPurge(t *testing.T) {
 	ctx := context.Background()
 	const grace = 100
 	for round := range 10 {
-		clock := &testClock{now: time.Unix(modelNow, 0)}
+		clock := testutil.NewClockAt(time.Unix(modelNow, 0))
 		e := openMem(t, func(o *Options) {
 			o.Now = clock.Now
 			o.GCGrace = func(schema.TableID) (int64, bool) { return grace, true }

@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -116,6 +117,13 @@ func (c *Clock) AdvanceTo(t time.Time) bool {
 	}
 	c.offset += t.Sub(now)
 	return true
+}
+
+// SleepUntil is a simulated sleep: it moves the clock forward to t
+// instead of waiting, and returns ctx's error, as bench.Clock asks.
+func (c *Clock) SleepUntil(ctx context.Context, t time.Time) error {
+	c.AdvanceTo(t)
+	return ctx.Err()
 }
 
 // base is the time the offset is added to; c.mu is held.

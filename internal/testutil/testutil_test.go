@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -23,6 +24,14 @@ func TestStoppedClockMovesOnlyWhenAdvanced(t *testing.T) {
 	later := start.Add(time.Hour)
 	if !c.AdvanceTo(later) || !c.Now().Equal(later) {
 		t.Fatalf("AdvanceTo(%v): Now() = %v", later, c.Now())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := c.SleepUntil(ctx, later.Add(time.Second)); err != nil || !c.Now().Equal(later.Add(time.Second)) {
+		t.Fatalf("SleepUntil = %v, Now() = %v", err, c.Now())
+	}
+	cancel()
+	if err := c.SleepUntil(ctx, later); !errors.Is(err, context.Canceled) {
+		t.Fatalf("SleepUntil on a cancelled context = %v", err)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/internal/testutil"
 	"github.com/sibyldb/sibyl/ring"
 	"github.com/sibyldb/sibyl/storage"
 )
@@ -68,20 +69,6 @@ func (cn *clusterNode) seed() string {
 	return net.JoinHostPort(cn.addr, fmt.Sprint(cn.cluster.gossip.port()))
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		<-tick.C
-	}
-}
-
 // upPeers counts the peers a node sees up and in its ring.
 func (cn *clusterNode) upPeers() int {
 	k := 0
@@ -116,7 +103,7 @@ func startThreeNodes(t *testing.T) []*clusterNode {
 	c := startClusterNode(t, "127.0.0.3", t.TempDir(), a.seed())
 	nodes := []*clusterNode{a, b, c}
 	for _, n := range nodes {
-		waitFor(t, n.addr+" to see two peers up", 10*time.Second, func() bool { return n.upPeers() == 2 })
+		testutil.WaitFor(t, 10*time.Second, n.addr+" to see two peers up", func() bool { return n.upPeers() == 2 })
 	}
 	return nodes
 }
@@ -131,7 +118,7 @@ func TestClusterMembershipAndSchemaAgreement(t *testing.T) {
 	start := time.Now()
 	nodes[0].mustQuery(t, exec.One, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
 	nodes[1].mustQuery(t, exec.One, "CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
-	waitFor(t, "schema agreement", 5*time.Second, func() bool { return agreed(nodes) })
+	testutil.WaitFor(t, 5*time.Second, "schema agreement", func() bool { return agreed(nodes) })
 	// Two DDL statements and agreement take tens of milliseconds on an idle
 	// machine; the bound leaves room for a loaded CI runner.
 	d := time.Since(start)
@@ -163,13 +150,13 @@ func TestClusterQuorumWritesHintsAndRecovery(t *testing.T) {
 	a, b, c := nodes[0], nodes[1], nodes[2]
 	a.mustQuery(t, exec.One, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
 	a.mustQuery(t, exec.One, "CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
-	waitFor(t, "schema agreement", 5*time.Second, func() bool { return agreed(nodes) })
+	testutil.WaitFor(t, 5*time.Second, "schema agreement", func() bool { return agreed(nodes) })
 	for k := 0; k < 20; k++ {
 		a.mustQuery(t, exec.All, fmt.Sprintf("INSERT INTO ks.t (k, v) VALUES (%d, 'before')", k))
 	}
 
 	c.stop()
-	waitFor(t, "the others to see 127.0.0.3 down", 10*time.Second, func() bool { return a.upPeers() == 1 && b.upPeers() == 1 })
+	testutil.WaitFor(t, 10*time.Second, "the others to see 127.0.0.3 down", func() bool { return a.upPeers() == 1 && b.upPeers() == 1 })
 	for k := 20; k < 60; k++ {
 		a.mustQuery(t, exec.Quorum, fmt.Sprintf("INSERT INTO ks.t (k, v) VALUES (%d, 'during')", k))
 	}
@@ -183,10 +170,10 @@ func TestClusterQuorumWritesHintsAndRecovery(t *testing.T) {
 	}
 
 	c = startClusterNode(t, "127.0.0.3", c.dir, a.seed())
-	waitFor(t, "hints to replay", 20*time.Second, func() bool { return hintCount(a) == 0 && hintCount(b) == 0 })
+	testutil.WaitFor(t, 20*time.Second, "hints to replay", func() bool { return hintCount(a) == 0 && hintCount(b) == 0 })
 	a.stop()
 	b.stop()
-	waitFor(t, "127.0.0.3 to see the others down", 10*time.Second, func() bool { return c.upPeers() == 0 })
+	testutil.WaitFor(t, 10*time.Second, "127.0.0.3 to see the others down", func() bool { return c.upPeers() == 0 })
 	res := c.mustQuery(t, exec.One, "SELECT k FROM ks.t")
 	rows, ok := res.(*exec.RowsResult)
 	if !ok {
@@ -271,10 +258,10 @@ func TestClusterJoinAndDecommissionUnderLoad(t *testing.T) {
 	a.mustQuery(t, exec.One, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}")
 	a.mustQuery(t, exec.One, "CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
 	w := startLoad(t, func() *clusterNode { return b })
-	waitFor(t, "some load", 10*time.Second, func() bool { return w.count.Load() > 100 })
+	testutil.WaitFor(t, 10*time.Second, "some load", func() bool { return w.count.Load() > 100 })
 
 	d := startClusterNode(t, "127.0.0.4", t.TempDir(), a.seed())
-	waitFor(t, "127.0.0.4 to join", 30*time.Second, func() bool { return a.upPeers() == 3 && d.upPeers() == 3 })
+	testutil.WaitFor(t, 30*time.Second, "127.0.0.4 to join", func() bool { return a.upPeers() == 3 && d.upPeers() == 3 })
 	acked := w.finish(t)
 	expectAllAtOne(t, d, acked)
 
@@ -284,7 +271,7 @@ func TestClusterJoinAndDecommissionUnderLoad(t *testing.T) {
 	if err := a.Decommission(ctx); err != nil {
 		t.Fatalf("decommission: %v", err)
 	}
-	waitFor(t, "the others to drop 127.0.0.1", 10*time.Second, func() bool { return len(b.peers()) == 2 && len(d.peers()) == 2 })
+	testutil.WaitFor(t, 10*time.Second, "the others to drop 127.0.0.1", func() bool { return len(b.peers()) == 2 && len(d.peers()) == 2 })
 	acked = w.finish(t)
 	a.stop()
 	for _, n := range []*clusterNode{b, nodes[2], d} {
@@ -310,14 +297,14 @@ func TestClusterRemoveNode(t *testing.T) {
 	}
 	dead := c.HostID()
 	c.stop()
-	waitFor(t, "127.0.0.3 down", 10*time.Second, func() bool { return a.upPeers() == 1 && b.upPeers() == 1 })
+	testutil.WaitFor(t, 10*time.Second, "127.0.0.3 down", func() bool { return a.upPeers() == 1 && b.upPeers() == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := a.RemoveNode(ctx, dead); err != nil {
 		t.Fatalf("removenode: %v", err)
 	}
 	for _, n := range []*clusterNode{a, b} {
-		waitFor(t, n.addr+" to drop the dead node", 10*time.Second, func() bool {
+		testutil.WaitFor(t, 10*time.Second, n.addr+" to drop the dead node", func() bool {
 			_, ok := n.ring.Load().Node(dead)
 			return !ok
 		})
@@ -344,9 +331,9 @@ func TestClusterRepair(t *testing.T) {
 	a, b, c := nodes[0], nodes[1], nodes[2]
 	a.mustQuery(t, exec.One, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
 	a.mustQuery(t, exec.One, "CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
-	waitFor(t, "schema agreement", 5*time.Second, func() bool { return agreed(nodes) })
+	testutil.WaitFor(t, 5*time.Second, "schema agreement", func() bool { return agreed(nodes) })
 	c.stop()
-	waitFor(t, "127.0.0.3 down", 10*time.Second, func() bool { return a.upPeers() == 1 })
+	testutil.WaitFor(t, 10*time.Second, "127.0.0.3 down", func() bool { return a.upPeers() == 1 })
 	for k := range 50 {
 		a.mustQuery(t, exec.Quorum, fmt.Sprintf("INSERT INTO ks.t (k, v) VALUES (%d, 'v')", k))
 	}
@@ -358,7 +345,7 @@ func TestClusterRepair(t *testing.T) {
 	c = startClusterNode(t, "127.0.0.3", c.dir, a.seed())
 	// Repair needs every replica up in the view of every node that takes
 	// part, as nodetool repair does: wait until all three see each other.
-	waitFor(t, "127.0.0.3 up everywhere", 20*time.Second, func() bool {
+	testutil.WaitFor(t, 20*time.Second, "127.0.0.3 up everywhere", func() bool {
 		return a.upPeers() == 2 && b.upPeers() == 2 && c.upPeers() == 2
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -372,7 +359,7 @@ func TestClusterRepair(t *testing.T) {
 	}
 	a.stop()
 	b.stop()
-	waitFor(t, "127.0.0.3 alone", 10*time.Second, func() bool { return c.upPeers() == 0 })
+	testutil.WaitFor(t, 10*time.Second, "127.0.0.3 alone", func() bool { return c.upPeers() == 0 })
 	rows, ok := c.mustQuery(t, exec.One, "SELECT k FROM ks.t").(*exec.RowsResult)
 	if !ok || len(rows.Rows) != 50 {
 		t.Fatalf("after repair 127.0.0.3 alone has %v rows, want 50", rows)

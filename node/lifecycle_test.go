@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/internal/testutil"
 	"github.com/sibyldb/sibyl/ring"
 	"github.com/sibyldb/sibyl/schema"
 )
@@ -39,10 +40,10 @@ func TestRestartedNodeCoordinatesQuorum(t *testing.T) {
 	a, c := nodes[0], nodes[2]
 	a.mustQuery(t, exec.One, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
 	a.mustQuery(t, exec.One, "CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
-	waitFor(t, "schema agreement", 5*time.Second, func() bool { return agreed(nodes) })
+	testutil.WaitFor(t, 5*time.Second, "schema agreement", func() bool { return agreed(nodes) })
 	c.stop()
 	c = startClusterNode(t, "127.0.0.3", c.dir, a.seed())
-	waitFor(t, "127.0.0.3 to see its peers", 15*time.Second, func() bool { return c.upPeers() == 2 })
+	testutil.WaitFor(t, 15*time.Second, "127.0.0.3 to see its peers", func() bool { return c.upPeers() == 2 })
 	for k := range 20 {
 		c.mustQuery(t, exec.Quorum, fmt.Sprintf("INSERT INTO ks.t (k, v) VALUES (%d, 'after')", k))
 	}
@@ -157,7 +158,7 @@ func TestRemovedNodeIsRefused(t *testing.T) {
 	a, b, c := nodes[0], nodes[1], nodes[2]
 	dead := c.HostID()
 	c.stop()
-	waitFor(t, "127.0.0.3 down", 10*time.Second, func() bool { return a.upPeers() == 1 && b.upPeers() == 1 })
+	testutil.WaitFor(t, 10*time.Second, "127.0.0.3 down", func() bool { return a.upPeers() == 1 && b.upPeers() == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := a.RemoveNode(ctx, dead); err != nil {

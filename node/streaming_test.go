@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/internal/testutil"
 	"github.com/sibyldb/sibyl/ring"
 	"github.com/sibyldb/sibyl/schema"
 )
@@ -42,7 +43,7 @@ func TestStreamPagesResumeExactly(t *testing.T) {
 	t.Cleanup(func() { streamPageBytes = old })
 	a := startClusterNode(t, "127.0.0.1", t.TempDir())
 	b := startClusterNode(t, "127.0.0.2", t.TempDir(), a.seed())
-	waitFor(t, "two nodes", 10*time.Second, func() bool { return a.upPeers() == 1 && b.upPeers() == 1 })
+	testutil.WaitFor(t, 10*time.Second, "two nodes", func() bool { return a.upPeers() == 1 && b.upPeers() == 1 })
 	a.mustQuery(t, exec.One, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}")
 	a.mustQuery(t, exec.One, "CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
 	const n = 60
@@ -129,7 +130,7 @@ func TestJoinStreamsAndCleanupDrops(t *testing.T) {
 		a.mustQuery(t, exec.One, fmt.Sprintf("INSERT INTO ks.t (k, v) VALUES (%d, 'v')", k))
 	}
 	b := startClusterNode(t, "127.0.0.2", t.TempDir(), a.seed())
-	waitFor(t, "127.0.0.2 to join", 30*time.Second, func() bool { return a.upPeers() == 1 && b.upPeers() == 1 })
+	testutil.WaitFor(t, 30*time.Second, "127.0.0.2 to join", func() bool { return a.upPeers() == 1 && b.upPeers() == 1 })
 	table := a.schema.Catalog().Table("ks", "t").TableID
 	onB := localKeys(t, b, table)
 	if len(onB) == 0 || len(onB) == n {

@@ -74,14 +74,14 @@ func TestInternodeTLSClusterReplicates(t *testing.T) {
 	a := startSecureNode(t, "127.0.0.1", pki.options(t, "127.0.0.1"))
 	b := startSecureNode(t, "127.0.0.2", pki.options(t, "127.0.0.2"), a.seed())
 	for _, n := range []*clusterNode{a, b} {
-		waitFor(t, n.addr+" to see its peer up", 10*time.Second, func() bool { return n.upPeers() == 1 })
+		testutil.WaitFor(t, 10*time.Second, n.addr+" to see its peer up", func() bool { return n.upPeers() == 1 })
 	}
 	if a.cluster.msg == nil || b.cluster.msg == nil {
 		t.Fatal("no messaging")
 	}
 	a.mustQuery(t, exec.One, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}")
 	a.mustQuery(t, exec.One, "CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
-	waitFor(t, "schema agreement", 5*time.Second, func() bool { return agreed([]*clusterNode{a, b}) })
+	testutil.WaitFor(t, 5*time.Second, "schema agreement", func() bool { return agreed([]*clusterNode{a, b}) })
 	a.mustQuery(t, exec.All, "INSERT INTO ks.t (k, v) VALUES (1, 'over tls')")
 	rows, ok := b.mustQuery(t, exec.All, "SELECT v FROM ks.t WHERE k = 1").(*exec.RowsResult)
 	if !ok || len(rows.Rows) != 1 {

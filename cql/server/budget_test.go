@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/sibyldb/sibyl/internal/testutil"
 )
 
 func tcpAddr(ip string) net.Addr { return &net.TCPAddr{IP: net.ParseIP(ip), Port: 40000} }
@@ -104,14 +106,14 @@ func TestBudgetWaiters(t *testing.T) {
 
 	got := make(chan admission)
 	go func() { got <- a.acquire(10, true, nil, nil) }() // waits for a's slot
-	waitFor(t, "the waiter", func() bool { return b.pauses() == 1 })
+	testutil.WaitFor(t, 5*time.Second, "the waiter", func() bool { return b.pauses() == 1 })
 	a.settle(10, 50) // the slot is free, 50 bytes of answer held
 	if r := <-got; r != admitted {
 		t.Fatalf("after settle: %v", r)
 	}
 
 	go func() { got <- other.acquire(90, true, nil, nil) }() // waits for bytes
-	waitFor(t, "the second waiter", func() bool { return b.pauses() == 2 })
+	testutil.WaitFor(t, 5*time.Second, "the second waiter", func() bool { return b.pauses() == 2 })
 	select {
 	case r := <-got:
 		t.Fatalf("admitted without room: %v", r)
@@ -124,7 +126,7 @@ func TestBudgetWaiters(t *testing.T) {
 
 	cancel := make(chan struct{})
 	go func() { got <- other.acquire(500, true, cancel, nil) }()
-	waitFor(t, "the third waiter", func() bool { return b.pauses() == 3 })
+	testutil.WaitFor(t, 5*time.Second, "the third waiter", func() bool { return b.pauses() == 3 })
 	close(cancel)
 	if r := <-got; r != stopped {
 		t.Fatalf("cancelled: %v", r)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sibyldb/sibyl/cql/protocol"
+	"github.com/sibyldb/sibyl/internal/testutil"
 )
 
 // TestStalledFrameClosed checks that a connection whose client stops in
@@ -34,7 +35,7 @@ func TestStalledFrameClosed(t *testing.T) {
 			t.Errorf("%s: closed after %v, before the timeout", tc.name, d)
 		}
 	}
-	waitFor(t, "connections to close", func() bool { return srv.Metrics().OpenConnections == 0 })
+	testutil.WaitFor(t, 5*time.Second, "connections to close", func() bool { return srv.Metrics().OpenConnections == 0 })
 	if n := srv.Metrics().BytesInFlight; n != 0 {
 		t.Errorf("%d bytes in flight after the connections closed", n)
 	}

@@ -257,16 +257,4 @@ func expectRows(t *testing.T, m protocol.Message, want string) *protocol.Rows {
 	return r.Rows
 }
 
-// waitFor polls cond until it holds or 5 seconds pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-time.After(5 * time.Millisecond)
-	}
-}
-
 var netDialer = net.Dialer{Timeout: time.Second}

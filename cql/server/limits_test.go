@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sibyldb/sibyl/cql/protocol"
+	"github.com/sibyldb/sibyl/internal/testutil"
 )
 
 // throwOnOverload is the STARTUP of a client that asks for Overloaded
@@ -40,7 +41,7 @@ func TestMaxInFlightBackpressure(t *testing.T) {
 	// The reader has stopped: neither the request nor the OPTIONS behind
 	// it is answered yet.
 	expectSilence(t, c, "past MaxInFlight")
-	waitFor(t, "the connection to pause", func() bool { return srv.Metrics().Paused >= 1 })
+	testutil.WaitFor(t, 5*time.Second, "the connection to pause", func() bool { return srv.Metrics().Paused >= 1 })
 	close(h.release)
 	got := map[int16]protocol.Opcode{}
 	for range 4 {
@@ -56,7 +57,7 @@ func TestMaxInFlightBackpressure(t *testing.T) {
 	if m := srv.Metrics(); m.Overloaded != 0 {
 		t.Errorf("Overloaded = %d", m.Overloaded)
 	}
-	waitFor(t, "bytes in flight to return to 0", func() bool { return srv.Metrics().BytesInFlight == 0 })
+	testutil.WaitFor(t, 5*time.Second, "bytes in flight to return to 0", func() bool { return srv.Metrics().BytesInFlight == 0 })
 }
 
 // TestThrowOnOverload checks that a client that sent THROW_ON_OVERLOAD=1
@@ -126,7 +127,7 @@ func TestBytesInFlightBackpressure(t *testing.T) {
 		t.Fatal("a fourth request started beyond the budget")
 	case <-time.After(200 * time.Millisecond):
 	}
-	waitFor(t, "the first connection to pause", func() bool { return srv.Metrics().Paused >= 1 })
+	testutil.WaitFor(t, 5*time.Second, "the first connection to pause", func() bool { return srv.Metrics().Paused >= 1 })
 
 	// The second connection holds nothing: its first request runs though
 	// the budget is used up, its second waits.
@@ -152,7 +153,7 @@ func TestBytesInFlightBackpressure(t *testing.T) {
 	if m := srv.Metrics(); m.Overloaded != 0 || m.Paused < 2 {
 		t.Errorf("Overloaded = %d, Paused = %d", m.Overloaded, m.Paused)
 	}
-	waitFor(t, "bytes in flight to return to 0", func() bool { return srv.Metrics().BytesInFlight == 0 })
+	testutil.WaitFor(t, 5*time.Second, "bytes in flight to return to 0", func() bool { return srv.Metrics().BytesInFlight == 0 })
 }
 
 // TestBytesInFlightThrowOnOverload checks that a THROW_ON_OVERLOAD client
@@ -196,7 +197,7 @@ func TestRequestLargerThanBudget(t *testing.T) {
 		for i := range 3 {
 			// The last answer holds its bytes until the writer has written
 			// it, a moment after the client may have read it.
-			waitFor(t, "bytes in flight to return to 0", func() bool { return srv.Metrics().BytesInFlight == 0 })
+			testutil.WaitFor(t, 5*time.Second, "bytes in flight to return to 0", func() bool { return srv.Metrics().BytesInFlight == 0 })
 			c.query(int16(i), big)
 			_, m := c.recv()
 			expectRows(t, m, big)
@@ -205,7 +206,7 @@ func TestRequestLargerThanBudget(t *testing.T) {
 	if m := srv.Metrics(); m.Overloaded != 0 {
 		t.Errorf("Overloaded = %d", m.Overloaded)
 	}
-	waitFor(t, "bytes in flight to return to 0", func() bool { return srv.Metrics().BytesInFlight == 0 })
+	testutil.WaitFor(t, 5*time.Second, "bytes in flight to return to 0", func() bool { return srv.Metrics().BytesInFlight == 0 })
 }
 
 // TestShutdownStopsPausedReader checks that a drain stops a reader that
@@ -219,10 +220,10 @@ func TestShutdownStopsPausedReader(t *testing.T) {
 	c.query(1, "block")
 	<-h.started
 	c.query(2, "waits")
-	waitFor(t, "the connection to pause", func() bool { return srv.Metrics().Paused >= 1 })
+	testutil.WaitFor(t, 5*time.Second, "the connection to pause", func() bool { return srv.Metrics().Paused >= 1 })
 	done := make(chan error, 1)
 	go func() { done <- srv.Shutdown(context.Background()) }()
-	waitFor(t, "the drain", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "the drain", func() bool {
 		conns := srv.snapshotConns()
 		return len(conns) == 1 && conns[0].draining.Load()
 	})

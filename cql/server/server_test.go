@@ -13,6 +13,7 @@ import (
 
 	"github.com/sibyldb/sibyl/cql/exec"
 	"github.com/sibyldb/sibyl/cql/protocol"
+	"github.com/sibyldb/sibyl/internal/testutil"
 )
 
 // TestVersionNegotiation checks how a first frame of a version Sibyl does
@@ -311,7 +312,7 @@ func TestTruncatedFrames(t *testing.T) {
 		c.write(raw)
 		_ = c.nc.Close()
 	}
-	waitFor(t, "connections to close", func() bool { return srv.Metrics().OpenConnections == 0 })
+	testutil.WaitFor(t, 5*time.Second, "connections to close", func() bool { return srv.Metrics().OpenConnections == 0 })
 }
 
 func TestCompression(t *testing.T) {
@@ -463,7 +464,7 @@ func TestShutdownDrains(t *testing.T) {
 	<-h.started
 	done := make(chan error, 1)
 	go func() { done <- srv.Shutdown(context.Background()) }()
-	waitFor(t, "the listener to close", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "the listener to close", func() bool {
 		nc, err := (&netDialer).Dial("tcp", addr)
 		if err == nil {
 			_ = nc.Close()
@@ -546,7 +547,7 @@ func TestLaggingEventReaderIsClosed(t *testing.T) {
 		}
 		srv.Publish(ev)
 	}
-	waitFor(t, "the lagging connection to close", func() bool { return srv.Metrics().OpenConnections == 0 })
+	testutil.WaitFor(t, 5*time.Second, "the lagging connection to close", func() bool { return srv.Metrics().OpenConnections == 0 })
 }
 
 func TestLargeFrames(t *testing.T) {

@@ -3,6 +3,8 @@ package server
 import (
 	"testing"
 	"time"
+
+	"github.com/sibyldb/sibyl/internal/testutil"
 )
 
 // TestRequestWorkers checks that requests in flight run at once, each on
@@ -35,7 +37,7 @@ func TestRequestWorkers(t *testing.T) {
 	for range n {
 		c.recv()
 	}
-	waitFor(t, "idle workers to be bounded", func() bool { return srv.Metrics().RequestWorkers <= maxIdleWorkers })
+	testutil.WaitFor(t, 5*time.Second, "idle workers to be bounded", func() bool { return srv.Metrics().RequestWorkers <= maxIdleWorkers })
 
 	idle := srv.Metrics().RequestWorkers
 	for i := range 50 {
@@ -48,5 +50,5 @@ func TestRequestWorkers(t *testing.T) {
 		t.Errorf("%d workers after 50 sequential requests on %d idle ones", got, idle)
 	}
 	_ = c.nc.Close()
-	waitFor(t, "workers to stop with their connection", func() bool { return srv.Metrics().RequestWorkers == 0 })
+	testutil.WaitFor(t, 5*time.Second, "workers to stop with their connection", func() bool { return srv.Metrics().RequestWorkers == 0 })
 }

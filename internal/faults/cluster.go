@@ -21,6 +21,7 @@ import (
 
 	"github.com/gocql/gocql"
 
+	"github.com/sibyldb/sibyl/internal/testutil"
 	"github.com/sibyldb/sibyl/node"
 	"github.com/sibyldb/sibyl/ring"
 )
@@ -410,7 +411,7 @@ func (n *Node) Session() (*gocql.Session, error) {
 // WaitSession waits up to timeout for a session through the node.
 func (n *Node) WaitSession(timeout time.Duration) (*gocql.Session, error) {
 	var s *gocql.Session
-	err := poll(timeout, func() error {
+	err := testutil.Poll(timeout, 100*time.Millisecond, func() error {
 		var err error
 		s, err = n.Session()
 		return err
@@ -612,7 +613,7 @@ func (c *Cluster) Converged() error {
 
 // WaitConverged waits up to timeout for Converged.
 func (c *Cluster) WaitConverged(timeout time.Duration) error {
-	return poll(timeout, c.Converged)
+	return testutil.Poll(timeout, 100*time.Millisecond, c.Converged)
 }
 
 // CreateSchema creates the workload's keyspace and table through the
@@ -633,7 +634,7 @@ func (c *Cluster) CreateSchema() {
 	}
 	for _, i := range c.Running() {
 		n := c.Nodes[i]
-		err := poll(30*time.Second, func() error {
+		err := testutil.Poll(30*time.Second, 100*time.Millisecond, func() error {
 			s, err := n.Session()
 			if err != nil {
 				return err
@@ -672,7 +673,7 @@ func (c *Cluster) Repair(ctx context.Context) error {
 
 // WaitHintsDrained waits up to timeout until no running node holds hints.
 func (c *Cluster) WaitHintsDrained(timeout time.Duration) error {
-	return poll(timeout, func() error {
+	return testutil.Poll(timeout, 100*time.Millisecond, func() error {
 		var pending []string
 		for _, i := range c.Running() {
 			k, err := c.Nodes[i].PendingHints()
@@ -725,23 +726,9 @@ func (c *Cluster) Close() {
 	}
 }
 
-// poll calls check every 100 ms until it returns nil or timeout passes,
-// and returns its last error then.
-func poll(timeout time.Duration, check func() error) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("still after %v: %w", timeout, err)
-		}
-		waitFor(100 * time.Millisecond)
-	}
-}
-
-// waitFor blocks for d: pacing between polls, never a synchronisation.
+// waitFor blocks for d: pacing between attempts, or holding a fault for
+// a while; never a synchronisation (a condition is waited for with
+// testutil.Poll).
 func waitFor(d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gocql/gocql"
+
+	"github.com/sibyldb/sibyl/internal/testutil"
 )
 
 // recovery is how long the workload goes on after a schedule heals, so
@@ -177,7 +179,7 @@ func TestRestartedNodeCoordinatesQuorumAtOnce(t *testing.T) {
 
 // waitSeenDown waits until every other running node sees n down.
 func waitSeenDown(c *Cluster, n *Node, timeout time.Duration) error {
-	err := poll(timeout, func() error {
+	err := testutil.Poll(timeout, 100*time.Millisecond, func() error {
 		for _, i := range c.Running() {
 			if i == n.Index {
 				continue
@@ -224,7 +226,7 @@ func TestIsolatedNodeRejoinsAfterHeal(t *testing.T) {
 	c.Logf("re-merged %.1fs after the heal", time.Since(healed).Seconds())
 	h := &History{}
 	var last Op
-	err := poll(15*time.Second, func() error {
+	err := testutil.Poll(15*time.Second, 100*time.Millisecond, func() error {
 		last = Do(c, Op{Kind: Write, Key: 1, Coord: iso.Index}, gocql.Quorum, h)
 		h.Add(last)
 		if last.Outcome != OK {
@@ -267,7 +269,7 @@ func TestKillUnderQuorumLoad(t *testing.T) {
 		stopLoad()
 		<-loadDone
 	}()
-	if err := poll(30*time.Second, func() error {
+	if err := testutil.Poll(30*time.Second, 100*time.Millisecond, func() error {
 		if n := len(h.Ops()); n < 200 {
 			return fmt.Errorf("%d operations so far", n)
 		}

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sibyldb/sibyl/internal/testutil"
 )
 
 const (
@@ -75,25 +77,11 @@ func ctxTimeout(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
-}
-
 // checkNoLeak fails if goroutines started during the test outlive it.
 func checkNoLeak(t *testing.T) {
 	before := runtime.NumGoroutine()
 	t.Cleanup(func() {
-		waitFor(t, 5*time.Second, fmt.Sprintf("goroutines to return to %d", before), func() bool {
+		testutil.WaitFor(t, 5*time.Second, fmt.Sprintf("goroutines to return to %d", before), func() bool {
 			return runtime.NumGoroutine() <= before
 		})
 	})
@@ -204,13 +192,12 @@ func TestDeadlineExpiryReachesHandler(t *testing.T) {
 	}
 	// The handler's work was wasted: it counts as dropped, by verb. The
 	// count is taken after the handler returns, so poll briefly.
-	deadline := time.Now().Add(5 * time.Second)
-	for srv.m.Metrics().Dropped[verbBlock] != 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("dropped = %v, want one %d", srv.m.Metrics().Dropped, verbBlock)
+	testutil.Eventually(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if d := srv.m.Metrics().Dropped; d[verbBlock] != 1 {
+			return fmt.Errorf("dropped = %v, want one %d", d, verbBlock)
 		}
-		<-time.After(10 * time.Millisecond)
-	}
+		return nil
+	})
 	if d := srv.m.Metrics().Dropped; len(d) != 1 {
 		t.Fatalf("dropped = %v, want only verb %d", d, verbBlock)
 	}
@@ -259,7 +246,7 @@ func TestPeerDies(t *testing.T) {
 	}
 	// Bring it back on the same address; the client reconnects.
 	back := startNode(t, Config{LocalID: "server2"}, srv.addr)
-	waitFor(t, 10*time.Second, "reconnect", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "reconnect", func() bool {
 		resp, err := cli.Request(ctx, back.addr, verbEcho, []byte("hi"))
 		return err == nil && string(resp) == "client:hi"
 	})
@@ -374,7 +361,7 @@ func TestCloseFailsPendingAndRefusesNew(t *testing.T) {
 		_, err := cli.Request(ctx, srv.addr, verbBlock, nil)
 		done <- err
 	}()
-	waitFor(t, 5*time.Second, "request in flight", func() bool { return inFlight(cli, srv.addr) == 1 })
+	testutil.WaitFor(t, 5*time.Second, "request in flight", func() bool { return inFlight(cli, srv.addr) == 1 })
 	if err := cli.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -508,9 +495,9 @@ func TestWritesCoalesce(t *testing.T) {
 	if got.OneWaySent == 0 || got.Dials != 1 {
 		t.Fatalf("metrics %+v", got)
 	}
-	waitFor(t, 10*time.Second, "all frames written", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "all frames written", func() bool {
 		m := cli.Metrics()
-		return m.FramesWritten >= m.OneWaySent // the hello bypasses the queue
+		return m.FramesWritten >= m.OneWaySent
 	})
 	m := cli.Metrics()
 	if m.Flushes*2 > m.FramesWritten {

@@ -63,7 +63,7 @@ var virtualTables = map[string]map[string]virtualTable{
 		"views":           virtualFunc(noRows),
 		"functions":       virtualFunc(noRows),
 		"aggregates":      virtualFunc(noRows),
-		"indexes":         virtualFunc(noRows),
+		"indexes":         virtualFunc(schemaIndexesRows),
 	},
 	schema.SystemVirtualSchemaKeyspace: {
 		"keyspaces": virtualFunc(virtualKeyspacesRows),

@@ -26,6 +26,28 @@
 // so they always reflect the schema. DESCRIBE is answered on the server
 // (describe.go) as Cassandra 4.1 does, for cqlsh.
 //
+// # Secondary indexes
+//
+// CREATE INDEX, CREATE CUSTOM INDEX ... USING 'sai' and DROP INDEX
+// (index_ddl.go) change the catalog like other DDL (the index belongs to
+// its table; SCHEMA_CHANGE is UPDATED TABLE, as Cassandra sends), and
+// system_schema.indexes and DESCRIBE show them (index_describe.go). An
+// index changes which SELECTs run without ALLOW FILTERING, by Cassandra's
+// rules (index_select.go): one restriction on a column with a legacy
+// index, or any number of SAI-covered restrictions, SAI ranges on
+// numeric, temporal, uuid and inet columns.
+//
+// Cost model, today: such a SELECT is answered exactly as the same query
+// WITH ALLOW FILTERING — a scan of every token range, at the requested
+// consistency, through Coordinator.Read, with the restrictions applied to
+// each row returned, paged and stopped at LIMIT like any range scan. It
+// reads the whole table (every node, for RF=1), so its cost is the table's
+// size, not the number of matching rows; no index structure is stored or
+// maintained, so writes cost nothing more and no build is needed (an
+// index is usable, and listed as built, as soon as CREATE returns). An
+// SAI option such as case_sensitive is stored and shown but not applied:
+// comparisons are byte-exact.
+//
 // # Caller's duties
 //
 //   - Build one Executor per node with New; it is safe for concurrent use.

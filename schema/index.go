@@ -52,6 +52,9 @@ const (
 type Index struct {
 	Name string    `json:"name"`
 	Kind IndexKind `json:"kind"`
+	// ID names the index's entries in storage, unique within its table
+	// (derived from the table's UUID and the name; see indexID).
+	ID uint32 `json:"id"`
 	// Column and Target are the indexed column and what of it is indexed.
 	Column string          `json:"column"`
 	Target IndexTargetType `json:"target_type"`
@@ -189,6 +192,10 @@ func (c *Catalog) CreateIndex(def IndexDef) (*Catalog, error) {
 			return nil, &DuplicateIndexError{Name: ix.Name, Existing: o.Name}
 		}
 	}
+	ix.ID = indexID(t.ID, ix.Name)
+	for t.IndexByID(ix.ID) != nil {
+		ix.ID++
+	}
 	nt := t.clone()
 	nt.Indexes = append(nt.Indexes, ix)
 	return c.withTable(nt), nil
@@ -309,7 +316,14 @@ func (t *Table) IndexesOn(col string) []string {
 func checkDecodedIndexes(k *Keyspace) error {
 	names := map[string]bool{}
 	for _, t := range k.SortedTables() {
+		ids := map[uint32]bool{}
 		for _, ix := range t.Indexes {
+			if ix != nil && ids[ix.ID] {
+				return fmt.Errorf("table %s: duplicate index id", t.QualifiedName())
+			}
+			if ix != nil {
+				ids[ix.ID] = true
+			}
 			if ix == nil || !wordChars(ix.Name) || names[ix.Name] {
 				return fmt.Errorf("table %s: bad or duplicate index name", t.QualifiedName())
 			}

@@ -192,7 +192,10 @@ func (c *Catalog) CreateIndex(def IndexDef) (*Catalog, error) {
 			return nil, &DuplicateIndexError{Name: ix.Name, Existing: o.Name}
 		}
 	}
-	ix.ID = indexID(t.ID, ix.Name)
+	// The catalog version makes an index dropped and created again under
+	// the same name a new id, so entries and a built mark left by the old
+	// one are never taken for the new one's.
+	ix.ID = indexID(t.ID, ix.Name+"\x00"+c.version.String())
 	for t.IndexByID(ix.ID) != nil {
 		ix.ID++
 	}

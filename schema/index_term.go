@@ -12,14 +12,13 @@ import (
 // order is value order. A collection element's Path is already that
 // encoding of its key (set element, map key).
 
-// indexID derives an index's storage id from its table's UUID and its
-// name: an index dropped and created again under the same name on the
-// same table gets the same id, which is harmless because its entries are
-// rebuilt from the data and re-checked on read.
-func indexID(table UUID, name string) uint32 {
+// indexID derives an index's storage id from its table's UUID and seed
+// (its name and the catalog version it was created in): every node that
+// applies the same CREATE INDEX to the same catalog derives the same id.
+func indexID(table UUID, seed string) uint32 {
 	h := sha256.New()
 	h.Write(table[:])
-	h.Write([]byte(name))
+	h.Write([]byte(seed))
 	return binary.BigEndian.Uint32(h.Sum(nil)[:4])
 }
 

@@ -60,7 +60,7 @@ type counters struct {
 	reads, readPartitions, readRows      atomic.Int64
 	purgeRuns, purgedKeys                atomic.Int64
 	hintsStored, hintsRejected           atomic.Int64
-	staleIndexEntries                    atomic.Int64
+	staleIndexEntries, indexReads        atomic.Int64
 }
 
 // Open opens (creating if needed) the store in opts.Dir.
@@ -225,6 +225,8 @@ type Metrics struct {
 	// StaleIndexEntries counts index entries reads found superseded and
 	// marked (index_read.go).
 	StaleIndexEntries int64
+	// IndexReads counts range reads answered through an index's entries.
+	IndexReads int64
 
 	DiskSpaceUsage   uint64 // bytes of sstables, WAL and manifest
 	MemTableSize     uint64
@@ -244,7 +246,7 @@ func (e *Engine) Metrics() Metrics {
 		Reads: e.m.reads.Load(), ReadPartitions: e.m.readPartitions.Load(), ReadRows: e.m.readRows.Load(),
 		PurgeRuns: e.m.purgeRuns.Load(), PurgedKeys: e.m.purgedKeys.Load(),
 		HintsStored: e.m.hintsStored.Load(), HintsRejected: e.m.hintsRejected.Load(),
-		StaleIndexEntries: e.m.staleIndexEntries.Load(),
+		StaleIndexEntries: e.m.staleIndexEntries.Load(), IndexReads: e.m.indexReads.Load(),
 	}
 	if err := e.enter(); err != nil {
 		return m

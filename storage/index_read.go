@@ -49,6 +49,7 @@ func (e *Engine) readIndexed(ctx context.Context, cmd *schema.ReadCommand) ([]*s
 		plain.Index = nil
 		return e.Read(ctx, &plain)
 	}
+	e.m.indexReads.Add(1)
 	col := tbl.Column(ix.Column)
 	lo, hi, err := indexSpan(cmd, ix, col)
 	if err != nil {

@@ -117,3 +117,106 @@ func (st *selectStmt) indexAnswers() bool {
 	}
 	return queriable && (filters <= 1 || allSAI)
 }
+
+// indexOp is the kind of restriction an index lookup answers.
+type indexOp uint8
+
+const (
+	opEq indexOp = iota + 1
+	opContains
+	opContainsKey
+	opEntry
+	opRange
+)
+
+// indexChoice is the restriction a range read looks its rows up by:
+// storage keeps entries for indexes on regular and static columns
+// (storage/index.go), so an index on a key column is never chosen.
+type indexChoice struct {
+	ix  *schema.Index
+	col string
+	op  indexOp
+}
+
+// chooseIndex picks the index a range read uses, if any: an equality-like
+// restriction (=, CONTAINS, CONTAINS KEY, m[k] = v) before an SAI range,
+// then by column name, so every node and every page choose alike.
+func (st *selectStmt) chooseIndex() *indexChoice {
+	t, w := st.table, st.where
+	if len(t.indexes) == 0 || t.virtual != nil {
+		return nil
+	}
+	var best *indexChoice
+	for _, c := range t.Columns {
+		r := w.col(c.Name)
+		if r == nil || c.isKey() || r.in != nil || r.inList != nil {
+			continue
+		}
+		for _, ix := range t.indexes {
+			if ix.Column != c.Name {
+				continue
+			}
+			op := indexOp(0)
+			switch {
+			case r.eq != nil && (ix.Target == schema.TargetSimple || ix.Target == schema.TargetFull):
+				op = opEq
+			case len(r.contains) > 0 && ix.Target == schema.TargetValues:
+				op = opContains
+			case len(r.containsKey) > 0 && ix.Target == schema.TargetKeys:
+				op = opContainsKey
+			case len(r.entries) > 0 && ix.Target == schema.TargetEntries:
+				op = opEntry
+			case r.isSlice() && ix.IsSAI() && ix.Target == schema.TargetSimple && saiRangeType(c.Type):
+				op = opRange
+			}
+			if op != 0 && (best == nil || (best.op == opRange && op != opRange)) {
+				best = &indexChoice{ix: ix, col: c.Name, op: op}
+			}
+		}
+	}
+	return best
+}
+
+// indexRead is the lookup of the chosen index with the bound values of
+// f, or nil (a null or unset value, no choice): the range read is then a
+// plain scan, whose answer is the same.
+func (ch *indexChoice) indexRead(f *rowFilter) *schema.IndexRead {
+	if ch == nil || f == nil {
+		return nil
+	}
+	for _, p := range f.cols {
+		if p.col.Name != ch.col {
+			continue
+		}
+		ir := &schema.IndexRead{Index: ch.ix.ID}
+		switch {
+		case ch.op == opEq && len(p.vals) == 1:
+			ir.Eq = [][]byte{p.vals[0]}
+		case ch.op == opContains && len(p.contains) > 0:
+			ir.Eq = [][]byte{p.contains[0]}
+		case ch.op == opContainsKey && len(p.containsKey) > 0:
+			ir.Eq = [][]byte{p.containsKey[0]}
+		case ch.op == opEntry && len(p.entries) > 0:
+			ir.Eq = [][]byte{p.entries[0][0], p.entries[0][1]}
+		case ch.op == opRange:
+			if p.lo != nil {
+				ir.Lo = &schema.IndexBound{Value: p.lo.v, Inclusive: p.lo.incl}
+			}
+			if p.hi != nil {
+				ir.Hi = &schema.IndexBound{Value: p.hi.v, Inclusive: p.hi.incl}
+			}
+		default:
+			return nil
+		}
+		for _, v := range ir.Eq {
+			if v == nil {
+				return nil
+			}
+		}
+		if (ir.Lo != nil && ir.Lo.Value == nil) || (ir.Hi != nil && ir.Hi.Value == nil) {
+			return nil
+		}
+		return ir
+	}
+	return nil
+}

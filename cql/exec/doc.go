@@ -37,15 +37,20 @@
 // index, or any number of SAI-covered restrictions, SAI ranges on
 // numeric, temporal, uuid and inet columns.
 //
-// Cost model, today: such a SELECT is answered exactly as the same query
-// WITH ALLOW FILTERING — a scan of every token range, at the requested
-// consistency, through Coordinator.Read, with the restrictions applied to
-// each row returned, paged and stopped at LIMIT like any range scan. It
-// reads the whole table (every node, for RF=1), so its cost is the table's
-// size, not the number of matching rows; no index structure is stored or
-// maintained, so writes cost nothing more and no build is needed (an
-// index is usable, and listed as built, as soon as CREATE returns). An
-// SAI option such as case_sensitive is stored and shown but not applied:
+// Cost model: such a SELECT is a range read over every token range (the
+// coordinator asks each range's replicas at the requested consistency, as
+// for ALLOW FILTERING), but each range read carries an IndexRead for one
+// chosen restriction (an equality before an SAI range): a replica whose
+// entries for the index are built finds the candidate rows in its index
+// key space and reads only those (storage/index_read.go), so a replica's
+// work is O(matching entries in its ranges), not O(rows). Every node is
+// asked even when few rows match (RF=1: all of them). Every returned row
+// is re-checked against all restrictions, so stale entries and a replica
+// still building (which scans) cost time, never correctness. Pages resume
+// after the last row like any range scan; LIMIT stops the scan early.
+// Writes pay one extra merge operand per indexed cell, in the same batch.
+// Indexes on key columns have no entries: their queries scan. An SAI
+// option such as case_sensitive is stored and shown but not applied:
 // comparisons are byte-exact.
 //
 // # Caller's duties

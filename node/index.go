@@ -92,3 +92,8 @@ func (m *indexMaintainer) sync(ctx context.Context) {
 	}
 	m.known = cur
 }
+
+// indexBuilt is exec's view of build state (system."IndexInfo").
+func (n *Node) indexBuilt(t schema.TableID, id uint32) bool {
+	return n.engine == nil || n.engine.IndexBuilt(t, id)
+}

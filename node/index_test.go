@@ -115,6 +115,16 @@ func TestClusterIndexQueries(t *testing.T) {
 		}
 		return true
 	})
+	for _, n := range nodes {
+		res := n.mustQuery(t, exec.One, `SELECT index_name FROM system."IndexInfo" WHERE table_name = 'ks'`).(*exec.RowsResult)
+		var names []string
+		for _, r := range res.Rows {
+			names = append(names, string(r[0]))
+		}
+		if want := []string{"ix_c_sai", "ix_l_idx", "ix_n_idx", "ix_v_idx"}; !slices.Equal(names, want) {
+			t.Errorf("%s: IndexInfo lists %v, want %v", n.addr, names, want)
+		}
+	}
 	indexReads := func() (sum int64) {
 		for _, n := range nodes {
 			sum += n.engine.Metrics().IndexReads

@@ -221,6 +221,7 @@ func (n *Node) openExecutor() error {
 		Now:         n.cfg.Now,
 		Logger:      n.log.With("component", "exec"),
 		Events:      n.publish,
+		IndexBuilt:  n.indexBuilt,
 		// The clock guard: write timestamps too far in the future.
 		MaxTimestampAhead: n.cfg.MaxTimestampAhead,
 		// Who may connect and what they may do (config_auth.go).

@@ -31,7 +31,8 @@
 // CREATE INDEX, CREATE CUSTOM INDEX ... USING 'sai' and DROP INDEX
 // (index_ddl.go) change the catalog like other DDL (the index belongs to
 // its table; SCHEMA_CHANGE is UPDATED TABLE, as Cassandra sends), and
-// system_schema.indexes and DESCRIBE show them (index_describe.go). An
+// system_schema.indexes and DESCRIBE show them, system."IndexInfo" those
+// built on this node (Config.IndexBuilt) (index_describe.go). An
 // index changes which SELECTs run without ALLOW FILTERING, by Cassandra's
 // rules (index_select.go): one restriction on a column with a legacy
 // index, or any number of SAI-covered restrictions, SAI ranges on

@@ -55,3 +55,23 @@ func schemaIndexesRows(v *virtualCtx) []map[string]any {
 	}
 	return out
 }
+
+// indexInfoRows is system."IndexInfo" as Cassandra keeps it: one row per
+// index whose build has completed on this node, table_name holding the
+// keyspace name (a historical quirk Cassandra keeps). An index on a key
+// column has nothing to build and is listed at once.
+func indexInfoRows(v *virtualCtx) []map[string]any {
+	var out []map[string]any
+	for _, k := range schemaKeyspaces(v.cat, false) {
+		for _, t := range k.SortedTables() {
+			for _, ix := range t.SortedIndexes() {
+				col := t.Column(ix.Column)
+				built := v.e.cfg.IndexBuilt == nil || col == nil || col.IsPrimaryKey() || v.e.cfg.IndexBuilt(t.TableID, ix.ID)
+				if built {
+					out = append(out, map[string]any{"table_name": k.Name, "index_name": ix.Name, "value": []byte(nil)})
+				}
+			}
+		}
+	}
+	return out
+}

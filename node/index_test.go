@@ -182,4 +182,22 @@ func TestClusterIndexQueries(t *testing.T) {
 	if len(res.Rows) != 2 {
 		t.Errorf("LIMIT 2: %d rows", len(res.Rows))
 	}
+
+	// DROP INDEX: every node forgets the entries; the query needs ALLOW
+	// FILTERING again.
+	tbl, ix := a.schema.Catalog().IndexOf("ks", "ix_v_idx")
+	nodes[2].mustQuery(t, exec.One, "DROP INDEX ks.ix_v_idx")
+	waitFor(t, "the dropped index forgotten on every node", 10*time.Second, func() bool {
+		for _, n := range nodes {
+			if n.engine.IndexBuilt(tbl.TableID, ix.ID) {
+				return false
+			}
+		}
+		return true
+	})
+	for _, n := range nodes {
+		if _, err := n.query(t, exec.One, "SELECT k, c FROM ks.ix WHERE v = 1"); err == nil {
+			t.Errorf("%s: query on a dropped index ran without ALLOW FILTERING", n.addr)
+		}
+	}
 }

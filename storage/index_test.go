@@ -237,3 +237,51 @@ func TestIndexBuildCoversExistingRows(t *testing.T) {
 		t.Fatal("still built after ForgetIndex")
 	}
 }
+
+// TestIndexBuildWithConcurrentWrites: rows written while an index is
+// being built are found through it, whether the build's scan saw them or
+// their own Apply wrote their entry.
+func TestIndexBuildWithConcurrentWrites(t *testing.T) {
+	f := newIndexFixture(t, false)
+	want := map[string]bool{}
+	put := func(i int) {
+		key := fmt.Sprintf("p%03d", i)
+		f.put(t, key, int64(i*7919%1000), 1, int32(i%3), int32(i), 10)
+		if i%3 == 1 {
+			want[fmt.Sprintf("%s/4001", key)] = true
+		}
+	}
+	for i := 0; i < 200; i++ {
+		put(i)
+	}
+	f.e.SetCatalog(f.catalog(t, true))
+	done := make(chan map[string]bool)
+	go func() {
+		more := map[string]bool{}
+		for i := 200; i < 400; i++ {
+			key := fmt.Sprintf("p%03d", i)
+			if err := f.e.Apply(context.Background(), part(f.tbl.TableID, int64(i*7919%1000), key, row(ck(1), marker(10),
+				schema.Cell{Column: f.v, Timestamp: 10, LocalDeletionTime: schema.NoExpiry, Value: i32(int32(i % 3))}))); err != nil {
+				t.Error(err)
+				break
+			}
+			if i%3 == 1 {
+				more[key+"/4001"] = true
+			}
+		}
+		done <- more
+	}()
+	f.build(t)
+	for k := range <-done {
+		want[k] = true
+	}
+	got := strings.Fields(f.lookup(t, &schema.ReadCommand{Index: eq(f.vIdx, 1)}))
+	if len(got) != len(want) {
+		t.Fatalf("found %d rows through the index, want %d", len(got), len(want))
+	}
+	for _, k := range got {
+		if !want[k] {
+			t.Fatalf("unexpected row %s", k)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,10 @@ import (
 type indexRow struct {
 	k, c, v, n int
 	l          []int
+	m          map[string]int // map<text, int>: keys(), entries() and values() indexes
+	st         []int          // set<int>
+	f          [2]int         // frozen<list<int>>: full()
+	tx         string         // text, SAI
 }
 
 // pagedKeys runs stmt on n page by page (pageSize rows) at ONE and returns
@@ -49,6 +54,14 @@ func pagedKeys(t *testing.T, n *clusterNode, stmt string, pageSize int32) []stri
 	return out
 }
 
+func mapValues(m map[string]int) []int {
+	var out []int
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
+}
+
 // wantKeys returns the "k/c" of the model rows for which match holds.
 func wantKeys(rows map[[2]int]indexRow, match func(indexRow) bool) []string {
 	var out []string
@@ -70,7 +83,16 @@ func insertIndexRow(t *testing.T, n *clusterNode, rows map[[2]int]indexRow, r in
 		}
 		l += fmt.Sprint(x)
 	}
-	n.mustQuery(t, exec.One, fmt.Sprintf("INSERT INTO ks.ix (k, c, v, n, l) VALUES (%d, %d, %d, %d, [%s])", r.k, r.c, r.v, r.n, l))
+	var m []string
+	for k, v := range r.m {
+		m = append(m, fmt.Sprintf("'%s': %d", k, v))
+	}
+	var st []string
+	for _, x := range r.st {
+		st = append(st, fmt.Sprint(x))
+	}
+	n.mustQuery(t, exec.One, fmt.Sprintf("INSERT INTO ks.ix (k, c, v, n, l, m, st, f, tx) VALUES (%d, %d, %d, %d, [%s], {%s}, {%s}, [%d, %d], '%s')",
+		r.k, r.c, r.v, r.n, l, strings.Join(m, ", "), strings.Join(st, ", "), r.f[0], r.f[1], r.tx))
 	rows[[2]int{r.k, r.c}] = r
 }
 
@@ -82,10 +104,12 @@ func TestClusterIndexQueries(t *testing.T) {
 	nodes := startThreeNodes(t)
 	a := nodes[0]
 	a.mustQuery(t, exec.One, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
-	a.mustQuery(t, exec.One, "CREATE TABLE ks.ix (k int, c int, v int, n int, l list<int>, PRIMARY KEY (k, c))")
+	a.mustQuery(t, exec.One, "CREATE TABLE ks.ix (k int, c int, v int, n int, l list<int>, m map<text, int>, st set<int>, f frozen<list<int>>, tx text, PRIMARY KEY (k, c))")
 	rows := map[[2]int]indexRow{}
 	row := func(i int) indexRow {
-		return indexRow{k: i % 17, c: i, v: i % 4, n: i, l: []int{i % 5, 100 + i%3}}
+		return indexRow{k: i % 17, c: i, v: i % 4, n: i, l: []int{i % 5, 100 + i%3},
+			m: map[string]int{fmt.Sprintf("a%d", i%3): i % 2, "z": i % 5}, st: []int{i % 4, 10 + i%2},
+			f: [2]int{i % 2, 7}, tx: fmt.Sprintf("t%d", i%6)}
 	}
 	for i := 0; i < 30; i++ {
 		insertIndexRow(t, nodes[i%3], rows, row(i))
@@ -95,6 +119,12 @@ func TestClusterIndexQueries(t *testing.T) {
 	}
 	a.mustQuery(t, exec.One, "CREATE INDEX ON ks.ix (v)")
 	a.mustQuery(t, exec.One, "CREATE INDEX ON ks.ix (l)")
+	a.mustQuery(t, exec.One, "CREATE INDEX ON ks.ix (keys(m))")
+	a.mustQuery(t, exec.One, "CREATE INDEX ix_m_entries ON ks.ix (entries(m))")
+	a.mustQuery(t, exec.One, "CREATE CUSTOM INDEX ix_m_values ON ks.ix (values(m)) USING 'sai'")
+	a.mustQuery(t, exec.One, "CREATE INDEX ON ks.ix (st)")
+	a.mustQuery(t, exec.One, "CREATE INDEX ON ks.ix (full(f))")
+	a.mustQuery(t, exec.One, "CREATE CUSTOM INDEX ON ks.ix (tx) USING 'sai'")
 	a.mustQuery(t, exec.One, "CREATE CUSTOM INDEX ON ks.ix (n) USING 'sai'")
 	a.mustQuery(t, exec.One, "CREATE CUSTOM INDEX ix_c_sai ON ks.ix (c) USING 'StorageAttachedIndex'")
 	waitFor(t, "schema agreement", 5*time.Second, func() bool { return agreed(nodes) })
@@ -121,7 +151,7 @@ func TestClusterIndexQueries(t *testing.T) {
 		for _, r := range res.Rows {
 			names = append(names, string(r[0]))
 		}
-		if want := []string{"ix_c_sai", "ix_l_idx", "ix_n_idx", "ix_v_idx"}; !slices.Equal(names, want) {
+		if want := []string{"ix_c_sai", "ix_f_idx", "ix_l_idx", "ix_m_entries", "ix_m_idx", "ix_m_values", "ix_n_idx", "ix_st_idx", "ix_tx_idx", "ix_v_idx"}; !slices.Equal(names, want) {
 			t.Errorf("%s: IndexInfo lists %v, want %v", n.addr, names, want)
 		}
 	}
@@ -142,6 +172,12 @@ func TestClusterIndexQueries(t *testing.T) {
 		{"SELECT k, c FROM ks.ix WHERE n >= 10 AND n < 45", func(r indexRow) bool { return r.n >= 10 && r.n < 45 }},
 		{"SELECT k, c FROM ks.ix WHERE n > 20 AND c < 50", func(r indexRow) bool { return r.n > 20 && r.c < 50 }},
 		{"SELECT k, c FROM ks.ix WHERE v = 2 AND k = 3", func(r indexRow) bool { return r.v == 2 && r.k == 3 }},
+		{"SELECT k, c FROM ks.ix WHERE m CONTAINS KEY 'a1'", func(r indexRow) bool { _, ok := r.m["a1"]; return ok }},
+		{"SELECT k, c FROM ks.ix WHERE m['a2'] = 1", func(r indexRow) bool { v, ok := r.m["a2"]; return ok && v == 1 }},
+		{"SELECT k, c FROM ks.ix WHERE m CONTAINS 3", func(r indexRow) bool { return slices.Contains(mapValues(r.m), 3) }},
+		{"SELECT k, c FROM ks.ix WHERE st CONTAINS 11", func(r indexRow) bool { return slices.Contains(r.st, 11) }},
+		{"SELECT k, c FROM ks.ix WHERE f = [1, 7]", func(r indexRow) bool { return r.f == [2]int{1, 7} }},
+		{"SELECT k, c FROM ks.ix WHERE tx = 't4' AND n < 40", func(r indexRow) bool { return r.tx == "t4" && r.n < 40 }},
 	}
 	check := func(when string) {
 		t.Helper()
@@ -163,6 +199,7 @@ func TestClusterIndexQueries(t *testing.T) {
 	for i := 0; i < 60; i += 7 {
 		r := rows[[2]int{i % 17, i}]
 		r.v, r.n, r.l = (r.v+1)%4, r.n+100, []int{101}
+		r.m, r.st, r.f, r.tx = map[string]int{"a1": 3}, []int{11}, [2]int{1, 7}, "t4"
 		insertIndexRow(t, nodes[(i+1)%3], rows, r)
 	}
 	for i := 3; i < 60; i += 11 {

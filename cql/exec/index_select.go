@@ -118,6 +118,25 @@ func (st *selectStmt) indexAnswers() bool {
 	return queriable && (filters <= 1 || allSAI)
 }
 
+// usesIndex is Cassandra's usesSecondaryIndexing: some restriction that
+// the key access does not answer is covered by an index.
+func (st *selectStmt) usesIndex() bool {
+	t, w := st.table, st.where
+	if len(t.indexes) == 0 || t.virtual != nil {
+		return false
+	}
+	pkFilters := st.partitionKeyNeedsFilter()
+	ckFilters := st.clusteringNeedsFilter(hasFullPartitionKey(t, w))
+	for _, r := range w.cols {
+		keyAnswered := r.contains == nil && r.containsKey == nil && r.entries == nil &&
+			(r.col.Kind == kindPartition && !pkFilters || r.col.Kind == kindClustering && !ckFilters)
+		if _, ok := coveringIndexes(t, r); ok && !keyAnswered {
+			return true
+		}
+	}
+	return false
+}
+
 // indexOp is the kind of restriction an index lookup answers.
 type indexOp uint8
 

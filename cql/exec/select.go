@@ -498,6 +498,10 @@ func (a *analyzer) compileOrderBy(st *selectStmt, order []*parser.Ordering) erro
 	if len(order) == 0 {
 		return nil
 	}
+	if st.usesIndex() {
+		// SelectStatement.verifyOrderingIsAllowed, checked first.
+		return invalidf("ORDER BY with 2ndary indexes is not supported.")
+	}
 	t := st.table
 	if len(order) > len(t.Clustering) {
 		return invalidf("Order by is currently only supported on the clustered columns of the PRIMARY KEY, got %s", order[len(t.Clustering)].Column.Name)

@@ -53,6 +53,10 @@
 //   - Writes to a replica that is down or fails to answer are stored as
 //     hints (hints.go) within the hint window, replayed throttled once the
 //     replica is up, deleted once acknowledged; ANY counts a stored hint.
+//   - Secondary indexes (index.go): every catalog the schema store
+//     publishes goes to storage before the next write, and a task builds
+//     new indexes' entries for existing rows and forgets dropped ones;
+//     index queries reach replicas as range reads carrying an IndexRead.
 //   - Schema changes are pushed to every up peer before the DDL returns,
 //     and a node that sees another schema version pulls it; the catalog
 //     with the higher generation (then the larger version) wins

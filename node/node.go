@@ -51,6 +51,10 @@ type Node struct {
 
 	cluster *cluster // gossip, messaging, hints, schema sync (membership.go)
 
+	// indexes keeps storage's index entries in step with the schema
+	// (index.go); nil with the null backend.
+	indexes *indexMaintainer
+
 	drainOnce sync.Once
 	closeOnce sync.Once
 	closeErr  error
@@ -160,6 +164,11 @@ func (n *Node) openStorage() error {
 	if n.schema, err = newSchemaStore(catalog, found, save); err != nil {
 		return err
 	}
+	if n.engine != nil {
+		// Before any write: entries of existing indexes (node/index.go).
+		n.indexes = newIndexMaintainer(n.engine, n.schema.Catalog, n.log.With("component", "index"))
+		n.schema.onChange = n.indexes.schemaChanged
+	}
 	if n.engine == nil {
 		n.local = newNullStore(n.schema.table, n.cfg.Now)
 		n.log.Warn("running with the null backend: writes are dropped and reads are synthetic (benchmark ceiling only)")
@@ -213,6 +222,7 @@ func (n *Node) openExecutor() error {
 		Now:         n.cfg.Now,
 		Logger:      n.log.With("component", "exec"),
 		Events:      n.publish,
+		IndexBuilt:  n.indexBuilt,
 		// The clock guard: write timestamps too far in the future.
 		MaxTimestampAhead: n.cfg.MaxTimestampAhead,
 		// Who may connect and what they may do (config_auth.go).
@@ -321,6 +331,11 @@ func (n *Node) startServers() error {
 	}
 	if n.admin != nil {
 		if err := n.group.Go("node.admin: serve http", n.admin.serve); err != nil {
+			return err
+		}
+	}
+	if n.indexes != nil {
+		if err := n.group.Go("node.index: build and drop secondary indexes", n.indexes.run); err != nil {
 			return err
 		}
 	}

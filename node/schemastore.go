@@ -23,6 +23,9 @@ type schemaStore struct {
 
 	mu        sync.Mutex // serializes Update
 	placement atomic.Pointer[placementIndex]
+	// onChange, when set (before any Update), is called with every
+	// catalog published after the first, under mu; it must not block.
+	onChange func(*schema.Catalog)
 }
 
 var _ exec.SchemaStore = (*schemaStore)(nil)
@@ -65,6 +68,9 @@ func (s *schemaStore) Update(ctx context.Context, change func(*schema.Catalog) (
 		}
 	}
 	s.cur.Store(next)
+	if s.onChange != nil {
+		s.onChange(next)
+	}
 	return next, nil
 }
 

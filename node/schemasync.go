@@ -85,6 +85,9 @@ func (s *schemaStore) adopt(ctx context.Context, data []byte) (*schema.Catalog, 
 		}
 	}
 	s.cur.Store(cat)
+	if s.onChange != nil {
+		s.onChange(cat)
+	}
 	return prev, nil
 }
 

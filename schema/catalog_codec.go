@@ -139,7 +139,7 @@ func checkDecodedKeyspace(k *Keyspace, seen map[string]*Keyspace) error {
 		}
 		t.index()
 	}
-	return nil
+	return checkDecodedIndexes(k)
 }
 
 // checkDecodedColumns checks what CreateTable would have guaranteed about

@@ -3,6 +3,7 @@ package schema
 import (
 	"math"
 	"slices"
+	"strings"
 )
 
 // ColumnDef describes a column to create or add.
@@ -334,6 +335,8 @@ func (c *Catalog) DropColumns(ks, table string, names []string, droppedAt int64)
 			return nil, invalidf("Cannot drop PRIMARY KEY column %s", n)
 		case col.Type.Kind == KindUDT && col.Type.IsMultiCell():
 			return nil, invalidf("Cannot drop non-frozen column %s of user type %s", n, col.Type)
+		case len(t.IndexesOn(n)) > 0:
+			return nil, invalidf("Cannot drop column %s because it has dependent secondary indexes (%s)", n, strings.Join(t.IndexesOn(n), ", "))
 		}
 		t.DroppedColumns = append(t.DroppedColumns, DroppedColumn{Name: n, Type: expandUDTs(col.Type), Kind: col.Kind, DroppedAt: droppedAt, ID: col.ID})
 		t.Columns = slices.DeleteFunc(t.Columns, func(x *Column) bool { return x.Name == n })
@@ -361,6 +364,8 @@ func (c *Catalog) RenameColumns(ks, table string, renames []Rename) (*Catalog, e
 			return nil, invalidf("Cannot rename column %s to %s in table '%s'; another column with that name already exists", r.From, r.To, table)
 		case r.To == "":
 			return nil, invalidf("Column names must not be empty")
+		case len(t.IndexesOn(r.From)) > 0:
+			return nil, invalidf("Cannot rename column %s because it has dependent secondary indexes (%s)", r.From, strings.Join(t.IndexesOn(r.From), ", "))
 		}
 		col.Name = r.To
 		t.index()

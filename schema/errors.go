@@ -23,6 +23,7 @@ const (
 	ObjectType     ObjectKind = "type"
 	ObjectColumn   ObjectKind = "column"
 	ObjectField    ObjectKind = "field"
+	ObjectIndex    ObjectKind = "index"
 )
 
 // AlreadyExistsError reports a CREATE of an object that exists. Table is
@@ -41,6 +42,8 @@ func (e *AlreadyExistsError) Error() string {
 		return fmt.Sprintf("Cannot add already existing table \"%s\" to keyspace \"%s\"", e.Table, e.Keyspace)
 	case ObjectType:
 		return fmt.Sprintf("A user type with name '%s' already exists", e.Table)
+	case ObjectIndex:
+		return fmt.Sprintf("Index '%s' already exists", e.Table)
 	}
 	return fmt.Sprintf("%s %s.%s already exists", e.Kind, e.Keyspace, e.Table)
 }
@@ -65,6 +68,8 @@ func (e *NotFoundError) Error() string {
 		return fmt.Sprintf("Type '%s.%s' doesn't exist", e.Keyspace, e.Name)
 	case ObjectColumn:
 		return fmt.Sprintf("Column with name '%s' doesn't exist in table '%s.%s'", e.Name, e.Keyspace, e.Table)
+	case ObjectIndex:
+		return fmt.Sprintf("Index '%s.%s' doesn't exist", e.Keyspace, e.Name)
 	}
 	return fmt.Sprintf("Unknown field %s in user type %s.%s", e.Name, e.Keyspace, e.Table)
 }

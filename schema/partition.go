@@ -170,4 +170,8 @@ type ReadCommand struct {
 	// NowSeconds is the coordinator's clock, in seconds since the epoch,
 	// used to decide what has expired when counting live rows for limits.
 	NowSeconds int64
+
+	// Index, for a range read, finds the rows through a secondary index
+	// (index_read.go); nil for a plain read.
+	Index *IndexRead
 }

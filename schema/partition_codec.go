@@ -378,7 +378,8 @@ func AppendReadCommand(dst []byte, c *ReadCommand) []byte {
 	dst = binary.AppendVarint(dst, int64(c.Limit))
 	dst = binary.AppendVarint(dst, int64(c.PerPartitionLimit))
 	dst = binary.AppendVarint(dst, int64(c.PartitionLimit))
-	return binary.AppendVarint(dst, c.NowSeconds)
+	dst = binary.AppendVarint(dst, c.NowSeconds)
+	return appendIndexRead(dst, c.Index)
 }
 
 // DecodeReadCommand decodes a ReadCommand encoded by AppendReadCommand.
@@ -429,6 +430,7 @@ func (d *decoder) readCommand() *ReadCommand {
 	c.PerPartitionLimit = d.intField("per partition limit")
 	c.PartitionLimit = d.intField("partition limit")
 	c.NowSeconds = d.varint("now")
+	c.Index = d.indexRead()
 	if d.err != nil {
 		return nil
 	}

@@ -93,6 +93,8 @@ func sampleReadCommands() []*ReadCommand {
 		{Table: 1, Key: []byte("k"), Token: -5, Slices: []Slice{FullSlice, {Start: Bound{Prefix: []byte{0x40, 1}}, End: Bound{Prefix: []byte{0x40, 2}, Inclusive: true}}},
 			Reversed: true, Columns: []ColumnID{1, 65535}, Static: true, AfterClustering: []byte{0x40, 1}, Limit: 10, PerPartitionLimit: 2, NowSeconds: 1700000000},
 		{Table: 2, StartToken: math.MinInt64, EndToken: math.MinInt64, AfterKey: []byte("a"), PartitionLimit: 5, Columns: []ColumnID{}},
+		{Table: 3, StartToken: -7, EndToken: 9, Limit: 3, Index: &IndexRead{Index: 0xfeedbeef, Eq: [][]byte{[]byte("k"), {}}}},
+		{Table: 3, StartToken: -7, EndToken: 9, Index: &IndexRead{Index: 1, Lo: &IndexBound{Value: []byte{0, 0, 0, 1}, Inclusive: true}, Hi: &IndexBound{Value: []byte{0, 0, 0, 9}}}},
 		{},
 	}
 }

@@ -59,6 +59,8 @@ var systemTables = []sysTableDef{
 	{name: "peers_v2", comment: "information about known peers in the cluster", pk: []string{"peer"}, ck: []string{"peer_port"},
 		cols: "peer inet, peer_port int, data_center text, host_id uuid, native_address inet, native_port int, " +
 			"preferred_ip inet, preferred_port int, rack text, release_version text, schema_version uuid, tokens set<text>"},
+	{name: "IndexInfo", comment: "built column indexes", pk: []string{"table_name"}, ck: []string{"index_name"},
+		cols: "table_name text, index_name text, value blob"},
 	{name: "size_estimates", comment: "per-table primary range size estimates, table is deprecated in favor of table_estimates",
 		pk: []string{"keyspace_name"}, ck: []string{"table_name", "range_start", "range_end"},
 		cols: "keyspace_name text, table_name text, range_start text, range_end text, mean_partition_size bigint, partitions_count bigint"},

@@ -93,6 +93,9 @@ type Table struct {
 	DroppedColumns []DroppedColumn `json:"dropped_columns,omitempty"`
 	// NextColumnID is the id the next added column gets.
 	NextColumnID ColumnID `json:"next_column_id"`
+	// Indexes are the table's secondary indexes, in creation order
+	// (schema/index.go).
+	Indexes []*Index `json:"indexes,omitempty"`
 	// Virtual marks tables whose rows the executor produces itself
 	// (system_virtual_schema, system_views).
 	Virtual bool `json:"virtual,omitempty"`
@@ -185,6 +188,7 @@ func (t *Table) clone() *Table {
 		c.Columns[i] = &cc
 	}
 	c.DroppedColumns = slices.Clone(t.DroppedColumns)
+	c.Indexes = slices.Clone(t.Indexes)
 	c.Options = t.Options.Clone()
 	c.index()
 	return &c

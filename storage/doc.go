@@ -33,6 +33,13 @@
 //     token range, complete, in token order: the input of Merkle hashing
 //     and of streaming (the partitions can be Applied elsewhere);
 //     ScanRangeAfter resumes such a stream after a given partition.
+//   - Secondary indexes (index*.go, FORMAT.md "Index entries"): given the
+//     catalog (SetCatalog), Apply writes an entry for every indexed cell
+//     in the same batch; BuildIndex covers the rows stored before the
+//     index; a range read with cmd.Index reads only the rows the entries
+//     point to (candidates, which the caller re-checks), and marks the
+//     entries it finds stale. Truncate and DropTable remove entries with
+//     the data; ForgetIndex removes one index's.
 //   - Truncate, DropTable and Cleanup remove whole key spans with Pebble
 //     range deletions and compact them, reclaiming the space.
 //   - Purge (and a background purger every Options.PurgeInterval) removes

@@ -228,8 +228,16 @@ func FuzzDecodeKey(f *testing.F) {
 	f.Add(appendRangeTombstoneKey(append([]byte(nil), pp...), &schema.RangeTombstone{Start: schema.Bound{Prefix: ck(1)}, End: schema.Bound{Inclusive: true}}))
 	f.Add(append(appendRowPrefix(append([]byte(nil), pp...), true, nil), subHeader))
 	f.Add(hintKey(HostID{1}, 7))
+	f.Add(appendIndexEntryKey(nil, 3, 9, []byte("t\x00"), 42, []byte("pk"), false, ck(1)))
+	f.Add(appendIndexEntryKey(nil, 3, 9, nil, -1, []byte("pk"), true, nil))
 	f.Fuzz(func(t *testing.T, k []byte) {
 		_, _, _ = decodeHintKey(k)
+		if en, err := decodeIndexEntryKey(k, 9); err == nil {
+			// What decodes encodes back to the same key.
+			if got := appendIndexEntryKey(nil, 0, 0, en.term, en.token, en.pk, en.static, en.ck)[9:]; string(got) != string(k[9:]) {
+				t.Fatalf("index entry key %x re-encodes as %x", k[9:], got)
+			}
+		}
 		_, _ = keyTable(k)
 		info, err := splitPartitionKey(k)
 		if err != nil {

@@ -44,6 +44,11 @@ type Engine struct {
 
 	hints hintState
 
+	// indexes is the catalog whose secondary indexes Apply maintains
+	// (index.go).
+	indexes indexState
+	built   builtMarks
+
 	cancel context.CancelFunc
 	tasks  sync.WaitGroup
 
@@ -55,6 +60,7 @@ type counters struct {
 	reads, readPartitions, readRows      atomic.Int64
 	purgeRuns, purgedKeys                atomic.Int64
 	hintsStored, hintsRejected           atomic.Int64
+	staleIndexEntries, indexReads        atomic.Int64
 }
 
 // Open opens (creating if needed) the store in opts.Dir.
@@ -217,6 +223,11 @@ type Metrics struct {
 	Reads, ReadPartitions, ReadRows      int64
 	PurgeRuns, PurgedKeys                int64
 	HintsStored, HintsRejected           int64
+	// StaleIndexEntries counts index entries reads found superseded and
+	// marked (index_read.go).
+	StaleIndexEntries int64
+	// IndexReads counts range reads answered through an index's entries.
+	IndexReads int64
 
 	DiskSpaceUsage   uint64 // bytes of sstables, WAL and manifest
 	MemTableSize     uint64
@@ -241,6 +252,7 @@ func (e *Engine) Metrics() Metrics {
 		Reads: e.m.reads.Load(), ReadPartitions: e.m.readPartitions.Load(), ReadRows: e.m.readRows.Load(),
 		PurgeRuns: e.m.purgeRuns.Load(), PurgedKeys: e.m.purgedKeys.Load(),
 		HintsStored: e.m.hintsStored.Load(), HintsRejected: e.m.hintsRejected.Load(),
+		StaleIndexEntries: e.m.staleIndexEntries.Load(), IndexReads: e.m.indexReads.Load(),
 	}
 	if err := e.enter(); err != nil {
 		return m

@@ -212,7 +212,9 @@ func splitPartitionKey(k []byte) (partitionKeyInfo, error) {
 
 // keyTable returns the table of a table data key, or false.
 func keyTable(k []byte) (schema.TableID, bool) {
-	if len(k) < tablePrefixLen || k[0] != spaceTable {
+	// Index entries carry their table at the same place (index.go), so
+	// they are purged by their table's gc horizon like its cells.
+	if len(k) < tablePrefixLen || (k[0] != spaceTable && k[0] != spaceIndex) {
 		return 0, false
 	}
 	return schema.TableID(binary.BigEndian.Uint32(k[1:5])), true

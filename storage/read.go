@@ -27,6 +27,9 @@ import (
 // With cmd.Columns set, a row whose only live data is in other columns
 // keeps one of those cells as a witness, so the row still reads as live.
 func (e *Engine) Read(ctx context.Context, cmd *schema.ReadCommand) ([]*schema.Partition, error) {
+	if cmd.Index != nil && cmd.Key == nil {
+		return e.readIndexed(ctx, cmd)
+	}
 	var out []*schema.Partition
 	err := e.read(ctx, cmd, func(p *schema.Partition) error {
 		out = append(out, p)

@@ -59,6 +59,15 @@ func (e *Engine) Apply(ctx context.Context, muts ...*schema.Partition) error {
 		s.latches = append(s.latches, e.latchIndex(m.Table, m.Key))
 	}
 	e.rlockLatches(s)
+	// Index entries go in the same batch as the cells, encoded under the
+	// latches so that an index build's barrier (index_build.go) sees
+	// every write either committed or encoded with the new index.
+	for _, m := range muts {
+		if err := e.encodeIndexEntries(b, s, m); err != nil {
+			e.runlockLatches(s)
+			return err
+		}
+	}
 	err := b.Commit(e.writeOpts)
 	e.runlockLatches(s)
 	if err != nil {

@@ -88,6 +88,14 @@ func accessOf(stmt parser.Statement, ks string) []access {
 		return keyspace("ALTER", typeKs(s.Name))
 	case *parser.DropType:
 		return keyspace("DROP", typeKs(s.Name))
+	case *parser.CreateIndex:
+		// CreateIndexStatement.authorize: ALTER on the table.
+		return table("ALTER", s.Table)
+	case *parser.DropIndex:
+		// Cassandra wants ALTER on the index's table; which table that is
+		// needs the catalog, so ALTER on its keyspace (which covers every
+		// table) is asked here.
+		return keyspace("ALTER", typeKs(s.Name))
 	}
 	return nil
 }

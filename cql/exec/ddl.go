@@ -79,9 +79,10 @@ func schemaError(err error) error {
 	case errors.As(err, &xe):
 		return xe
 	case errors.As(err, &ae):
-		if ae.Kind == schema.ObjectType {
-			// Cassandra's CreateTypeStatement refuses an existing type
-			// with an InvalidRequestException, not AlreadyExists.
+		if ae.Kind == schema.ObjectType || ae.Kind == schema.ObjectIndex {
+			// Cassandra's CreateTypeStatement and CreateIndexStatement
+			// refuse an existing type or index with an
+			// InvalidRequestException, not AlreadyExists.
 			return newError(CodeInvalid, ae.Error())
 		}
 		return alreadyExists(ae.Keyspace, ae.Table, ae.Error())
@@ -119,6 +120,10 @@ func (a *analyzer) analyzeDDL(stmt parser.Statement) (plan, error) {
 		return a.alterType(s)
 	case *parser.DropType:
 		return a.dropType(s)
+	case *parser.CreateIndex:
+		return a.createIndex(s)
+	case *parser.DropIndex:
+		return a.dropIndex(s)
 	}
 	return nil, invalidf("Unsupported statement: %s", stmt.String())
 }

@@ -101,6 +101,9 @@ func (d describer) describe(s *parser.Describe, e *Executor) ([][][]byte, []Colu
 	case parser.DescribeName:
 		rows, err := d.name(s.Name)
 		return rows, elementSpecs, err
+	case parser.DescribeIndex:
+		rows, err := d.index(s.Name)
+		return rows, elementSpecs, err
 	}
 	return nil, nil, invalidf("%s not found", describeWhat(s))
 }
@@ -190,7 +193,7 @@ func (d describer) keyspaceRows(k *schema.Keyspace, only bool) [][][]byte {
 		rows = append(rows, textRow(q(k.Name), "type", q(ut.Name), ut.CQL()))
 	}
 	for _, t := range k.SortedTables() {
-		rows = append(rows, textRow(q(k.Name), "table", q(t.Name), d.tableCQL(t)))
+		rows = append(rows, d.tableRows(t)...)
 	}
 	return rows
 }
@@ -243,7 +246,7 @@ func (d describer) table(tn *parser.TableName) ([][][]byte, error) {
 	if t == nil {
 		return nil, invalidf("Table '%s' not found in keyspace '%s'", tn.Name, ks)
 	}
-	return [][][]byte{textRow(q(ks), "table", q(t.Name), d.tableCQL(t))}, nil
+	return d.tableRows(t), nil
 }
 
 func (d describer) userType(tn *parser.TableName) ([][][]byte, error) {
@@ -275,6 +278,9 @@ func (d describer) name(tn *parser.TableName) ([][][]byte, error) {
 	}
 	if d.cat.Table(ks, tn.Name) != nil {
 		return d.table(tn)
+	}
+	if t, ix := d.cat.IndexOf(ks, tn.Name); ix != nil {
+		return [][][]byte{indexRow(t, ix)}, nil
 	}
 	if d.cat.UserType(ks, tn.Name) != nil {
 		return d.userType(tn)

@@ -47,6 +47,39 @@
 // (SERIAL when the options are nil); a SELECT at SERIAL or LOCAL_SERIAL
 // reads one partition, through Coordinator.Read at that level.
 //
+// # Secondary indexes
+//
+// CREATE INDEX, CREATE CUSTOM INDEX ... USING 'sai' and DROP INDEX
+// (index_ddl.go) change the catalog like other DDL (the index belongs to
+// its table; SCHEMA_CHANGE is UPDATED TABLE, as Cassandra sends), and
+// system_schema.indexes and DESCRIBE show them, system."IndexInfo" those
+// built on this node (Config.IndexBuilt) (index_describe.go). An
+// index changes which SELECTs run without ALLOW FILTERING, by Cassandra's
+// rules (index_select.go): one restriction on a column with a legacy
+// index, or any number of SAI-covered restrictions, SAI ranges on
+// numeric, temporal, uuid and inet columns.
+//
+// Cost model: such a SELECT is a range read over every token range (the
+// coordinator asks each range's replicas at the requested consistency, as
+// for ALLOW FILTERING), but each range read carries an IndexRead for one
+// chosen restriction (an equality before an SAI range): a replica whose
+// entries for the index are built finds the candidate rows in its index
+// key space and reads only those (storage/index_read.go), so a replica's
+// work is O(matching entries in its ranges), not O(rows). Every node is
+// asked even when few rows match (RF=1: all of them). Every returned row
+// is re-checked against all restrictions, so stale entries and a replica
+// still building (which scans) cost time, never correctness. Pages resume
+// after the last row like any range scan; LIMIT stops the scan early.
+// Writes pay one extra merge operand per indexed cell, in the same batch.
+// Indexes on key columns have no entries: their queries scan. An SAI
+// option such as case_sensitive is stored and shown but not applied:
+// comparisons are byte-exact. Not done: Cassandra's replica filtering
+// protection. At a consistency level that reads several replicas, a
+// replica that never received a row's old matching value has no entry
+// for it and returns nothing, so another replica's stale copy of the row
+// can be returned (Cassandra before 3.0.21 had the same gap); at ONE, or
+// with RF=1, answers are exact.
+//
 // # Caller's duties
 //
 //   - Build one Executor per node with New; it is safe for concurrent use.

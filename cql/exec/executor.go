@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
+
+	"github.com/sibyldb/sibyl/schema"
 )
 
 // Config is what an Executor needs from the node that runs it.
@@ -48,6 +50,11 @@ type Config struct {
 	// check off.
 	BatchSizeWarnThreshold int
 	BatchSizeFailThreshold int
+
+	// IndexBuilt reports whether this node's entries of a secondary index
+	// are complete (system."IndexInfo" lists those); nil reports every
+	// index built.
+	IndexBuilt func(table schema.TableID, index uint32) bool
 
 	// Authenticator is set when clients log in with a password
 	// (Cassandra's authenticator: PasswordAuthenticator); the node then

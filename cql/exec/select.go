@@ -30,6 +30,9 @@ type selectStmt struct {
 	// needsFilter is set when some restriction is not answered by the
 	// keys and slices read, so rows must be tested.
 	needsFilter bool
+	// index is the secondary index range reads look rows up by
+	// (index_select.go); nil for a plain scan.
+	index *indexChoice
 	// staticOnly: only partition key and static columns are selected.
 	staticOnly bool
 	// defs are the columns the selectors read, in the order they were
@@ -57,6 +60,7 @@ func (a *analyzer) analyzeSelect(s *parser.Select) (*selectStmt, error) {
 	if err := st.checkRestrictions(); err != nil {
 		return nil, err
 	}
+	st.index = st.chooseIndex()
 	if err := a.compileOrderBy(st, s.OrderBy); err != nil {
 		return nil, err
 	}
@@ -499,6 +503,10 @@ func (a *analyzer) compileTokenSelector(st *selectStmt, x *parser.FunctionCall) 
 func (a *analyzer) compileOrderBy(st *selectStmt, order []*parser.Ordering) error {
 	if len(order) == 0 {
 		return nil
+	}
+	if st.usesIndex() {
+		// SelectStatement.verifyOrderingIsAllowed, checked first.
+		return invalidf("ORDER BY with 2ndary indexes is not supported.")
 	}
 	t := st.table
 	if len(order) > len(t.Clustering) {

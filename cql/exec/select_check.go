@@ -12,10 +12,11 @@ func (st *selectStmt) checkRestrictions() error {
 		if err := w.checkClusteringOrder(t); err != nil {
 			return err
 		}
-		if st.partitionKeyNeedsFilter() {
+		indexed := st.indexAnswers()
+		if st.partitionKeyNeedsFilter() && !indexed {
 			return filteringError()
 		}
-		if err := w.checkClusteringGaps(t); err != nil {
+		if err := w.checkClusteringGaps(t); err != nil && !indexed {
 			return err
 		}
 	}
@@ -50,7 +51,7 @@ func (st *selectStmt) checkRestrictions() error {
 		}
 	}
 	st.needsFilter = filter
-	if filter && !st.filtering && t.virtual == nil {
+	if filter && !st.filtering && t.virtual == nil && !st.indexAnswers() {
 		return filteringError()
 	}
 	return nil

@@ -461,6 +461,9 @@ func (st *selectStmt) readRangeChunk(ctx context.Context, e *Executor, run *sele
 	if st.distinct && n > 0 {
 		cmd.PartitionLimit, cmd.Limit = n, 0
 	}
+	// Rows found through an index are candidates: the filter re-checks
+	// them (needsFilter holds whenever an index restriction does).
+	cmd.Index = st.index.indexRead(run.filter)
 	parts, err := e.cfg.Coordinator.Read(ctx, readCL(cl), cmd)
 	if err != nil || len(parts) == 0 {
 		return false, err

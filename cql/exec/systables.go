@@ -46,6 +46,8 @@ var virtualTables = map[string]map[string]virtualTable{
 		"local":    virtualFunc(localRows),
 		"peers":    virtualFunc(peersRows),
 		"peers_v2": virtualFunc(peersV2Rows),
+		// IndexInfo lists the indexes built on this node (index_describe.go).
+		"IndexInfo": virtualFunc(indexInfoRows),
 		// size_estimates is a real table in Cassandra, written by its
 		// SizeEstimatesRecorder; here it is computed when read.
 		"size_estimates": virtualFunc(sizeEstimatesRows),
@@ -63,7 +65,7 @@ var virtualTables = map[string]map[string]virtualTable{
 		"views":           virtualFunc(noRows),
 		"functions":       virtualFunc(noRows),
 		"aggregates":      virtualFunc(noRows),
-		"indexes":         virtualFunc(noRows),
+		"indexes":         virtualFunc(schemaIndexesRows),
 	},
 	schema.SystemVirtualSchemaKeyspace: {
 		"keyspaces": virtualFunc(virtualKeyspacesRows),

@@ -66,6 +66,8 @@ type tableInfo struct {
 	encodeClustering func(vals [][]byte) ([]byte, error)
 	// decodeClustering splits an encoded clustering key into its values.
 	decodeClustering func(enc []byte) ([][]byte, error)
+	// indexes are the table's secondary indexes (index_select.go).
+	indexes []*schema.Index
 }
 
 func (t *tableInfo) column(name string) *colInfo { return t.byName[name] }

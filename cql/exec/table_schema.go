@@ -23,6 +23,7 @@ func tableInfoOf(st *schema.Table) *tableInfo {
 	t.hasDropped = len(st.DroppedColumns) > 0
 	t.encodeClustering = st.EncodeClustering
 	t.decodeClustering = st.DecodeClustering
+	t.indexes = st.Indexes
 	return t
 }
 

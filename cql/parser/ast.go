@@ -34,7 +34,7 @@ func (n *node) Position() Pos { return n.Pos }
 // Statement is one complete CQL statement: *Select, *Insert, *Update,
 // *Delete, *Batch, *Use, *Truncate, *CreateKeyspace, *AlterKeyspace,
 // *DropKeyspace, *CreateTable, *AlterTable, *DropTable, *CreateType,
-// *AlterType, *DropType, *Describe, *CreateRole, *AlterRole, *DropRole,
+// *AlterType, *DropType, *CreateIndex, *DropIndex, *Describe, *CreateRole, *AlterRole, *DropRole,
 // *GrantRole, *ListRoles, *GrantPermissions or *ListPermissions.
 type Statement interface {
 	Node

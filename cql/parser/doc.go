@@ -26,7 +26,7 @@
 // Every error is a *Error with the position, the offending input and what
 // was expected, printed the way Cassandra prints syntax errors:
 // "line 1:10 mismatched input 'FORM' expecting FROM". Statements that are
-// well formed but not implemented (CREATE INDEX, CREATE FUNCTION, ...)
+// well formed but not implemented (CREATE MATERIALIZED VIEW, CREATE FUNCTION, ...)
 // fail with Unsupported set, so the executor can answer Invalid rather
 // than SyntaxError; so do names longer than MaxNameLength (65535 bytes, the
 // most a protocol [string] can carry back to a client). A message quotes at

@@ -47,7 +47,7 @@ type Error struct {
 	Found    string   // the offending input as written, clipped to 128 bytes and "..."; "<EOF>" at the end
 	Expected []string // what would have been accepted, when known
 	// Unsupported is set for well-formed statements Sibyl does not
-	// implement (CREATE INDEX, CREATE FUNCTION, ...) or accept (a name
+	// implement (CREATE MATERIALIZED VIEW, CREATE FUNCTION, ...) or accept (a name
 	// longer than MaxNameLength).
 	Unsupported bool
 }

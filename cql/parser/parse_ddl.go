@@ -41,25 +41,25 @@ func (p *parser) parseCreate() Statement {
 	if p.isKw("role") || p.isKw("user") {
 		return p.parseCreateRole(pos)
 	}
+	if p.isKw("index") || p.isKw("custom") && p.peekKw(1, "index") {
+		return p.parseCreateIndex(pos)
+	}
 	p.unsupportedObject(pos, "CREATE")
 	return nil
 }
 
-// unsupportedObject rejects DDL on objects Sibyl does not have (indexes,
-// views, functions, roles, ...) with a clear message, and anything else as
-// a syntax error.
+// unsupportedObject rejects DDL on objects Sibyl does not have (views,
+// functions, triggers, ...) with a clear message, and anything else as a
+// syntax error.
 func (p *parser) unsupportedObject(pos Pos, verb string) {
 	t := p.tok()
 	if t.kind == tokIdent {
 		switch w := strings.ToLower(t.text); w {
-		case "index", "custom", "materialized", "function", "aggregate", "or",
-			"trigger":
+		case "materialized", "function", "aggregate", "or", "trigger":
 			what := strings.ToUpper(w)
 			switch w {
 			case "materialized":
 				what = "MATERIALIZED VIEW"
-			case "custom":
-				what = "CUSTOM INDEX"
 			case "or":
 				what = "OR REPLACE"
 			}
@@ -189,6 +189,8 @@ func (p *parser) parseDrop() Statement {
 		s.IfExists = p.parseIfExists()
 		s.Name = p.parseTableName()
 		return s
+	case p.acceptKw("index"):
+		return p.parseDropIndex(pos)
 	}
 	if p.isKw("role") || p.isKw("user") {
 		return p.parseDropRole(pos)

@@ -5,6 +5,16 @@ import "testing"
 // roundTripCases are statements that must parse, print, and parse back to
 // the same tree. They double as the fuzz seed corpus.
 var roundTripCases = []string{
+	// Secondary indexes (Cassandra 4.1's and 5.0's SAI syntax).
+	"CREATE INDEX ON t (v)",
+	"CREATE INDEX IF NOT EXISTS i ON ks.t (values(l))",
+	"CREATE INDEX ks.i ON t (KEYS(m))",
+	"create index on t (entries(m))",
+	"CREATE INDEX \"Mixed\" ON t (full(f))",
+	"CREATE INDEX ON t (values)",
+	"CREATE CUSTOM INDEX ON t (v) USING 'StorageAttachedIndex'",
+	"CREATE CUSTOM INDEX IF NOT EXISTS i ON t (v) USING 'sai' WITH OPTIONS = {'case_sensitive': 'false'}",
+	"DROP INDEX i", "DROP INDEX IF EXISTS ks.i",
 	// Roles and permissions (Cassandra 4.1's auth statements).
 	"CREATE ROLE r",
 	"CREATE ROLE IF NOT EXISTS \"Mixed\" WITH PASSWORD = 'p''w' AND LOGIN = true AND SUPERUSER = false",

@@ -142,7 +142,7 @@ func ddlChildren(n Node) []Node {
 	case *Describe:
 		return []Node{n.Name}
 	}
-	return nil
+	return indexChildren(n)
 }
 
 // nodes converts a slice of concrete nodes to []Node.

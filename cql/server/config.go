@@ -65,6 +65,10 @@ type Config struct {
 	// (org.apache.cassandra.auth.PasswordAuthenticator) when not nil;
 	// nil allows every client without authentication.
 	Credentials CredentialsFunc
+	// Tracer runs the tracing sessions of requests with the tracing flag
+	// and of those its probability picks (tracing.go); nil disables
+	// tracing.
+	Tracer Tracer
 	// Logger receives connection-level logs; nil discards them.
 	Logger *slog.Logger
 }

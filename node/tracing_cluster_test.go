@@ -1,0 +1,96 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/cql/server"
+	"github.com/sibyldb/sibyl/schema"
+)
+
+// A traced read at ALL on three nodes records the coordinator's messages
+// and each replica's own events (message received, storage read,
+// response enqueued) under one session, readable from another node.
+func TestClusterTracedReadIncludesReplicaEvents(t *testing.T) {
+	nodes := startThreeNodes(t)
+	a, b := nodes[0], nodes[1]
+	a.mustQuery(t, exec.All, "CREATE KEYSPACE trc WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}")
+	a.mustQuery(t, exec.All, "CREATE TABLE trc.t (k int PRIMARY KEY, v int)")
+	a.mustQuery(t, exec.All, "INSERT INTO trc.t (k, v) VALUES (1, 10)")
+
+	s := a.tracing.Begin(server.TraceStart{Client: netip.MustParseAddr("127.0.0.9"), Request: "Execute CQL3 query",
+		Parameters: map[string]string{"query": "SELECT v FROM trc.t WHERE k = 1"}})
+	ctx, cancel := context.WithTimeout(exec.WithTrace(context.Background(), s), 10*time.Second)
+	res, err := a.exec.Query(ctx, &exec.Session{}, "SELECT v FROM trc.t WHERE k = 1", &exec.QueryOptions{Consistency: exec.All})
+	cancel()
+	if err != nil {
+		t.Fatalf("traced read: %v", err)
+	}
+	if rows, ok := res.(*exec.RowsResult); !ok || len(rows.Rows) != 1 {
+		t.Fatalf("traced read: %#v, want one row", res)
+	}
+	s.Finish()
+
+	id := schema.UUID(s.ID()).String()
+	// Every replica answers before the read does, so each one's events
+	// are queued; the poll waits for them to be written.
+	want := map[string]bool{}
+	for _, n := range nodes[1:] {
+		want[n.addr+" READ message received from /127.0.0.1:"] = false
+		want[n.addr+" Read 1 live rows and 0 tombstone cells"] = false
+		want[n.addr+" Enqueuing response to /127.0.0.1:"] = false
+		want["127.0.0.1 Sending READ message to /"+n.addr+":"] = false
+	}
+	var got []string
+	waitFor(t, "the replicas' trace events", 20*time.Second, func() bool {
+		got = traceEvents(t, b, id)
+		for k := range want {
+			want[k] = false
+			for _, g := range got {
+				if strings.HasPrefix(g, k) {
+					want[k] = true
+				}
+			}
+		}
+		for _, ok := range want {
+			if !ok {
+				return false
+			}
+		}
+		return true
+	})
+
+	// The session row, with its duration, is readable from another node.
+	waitFor(t, "the session row", 20*time.Second, func() bool {
+		res, err := b.query(t, exec.One, fmt.Sprintf("SELECT duration, coordinator FROM system_traces.sessions WHERE session_id = %s", id))
+		if err != nil {
+			t.Fatalf("reading the session: %v", err)
+		}
+		rows := res.(*exec.RowsResult).Rows
+		return len(rows) == 1 && rows[0][0] != nil && netip.AddrFrom4([4]byte(rows[0][1])) == netip.MustParseAddr("127.0.0.1")
+	})
+}
+
+// traceEvents returns "source activity" for each event of a session, as
+// node n reads them at ONE.
+func traceEvents(t *testing.T, n *clusterNode, id string) []string {
+	t.Helper()
+	res, err := n.query(t, exec.One, "SELECT source, activity FROM system_traces.events WHERE session_id = "+id)
+	if err != nil {
+		t.Fatalf("reading trace events: %v", err)
+	}
+	var out []string
+	for _, r := range res.(*exec.RowsResult).Rows {
+		src, ok := netip.AddrFromSlice(r[0])
+		if !ok {
+			t.Fatalf("event source %x is not an address", r[0])
+		}
+		out = append(out, src.String()+" "+string(r[1]))
+	}
+	return out
+}

@@ -94,3 +94,19 @@ func traceEvents(t *testing.T, n *clusterNode, id string) []string {
 	}
 	return out
 }
+
+func FuzzDecodeTracePrefix(f *testing.F) {
+	f.Add(appendTracePrefix(nil, [16]byte{1, 2, 3}, "/127.0.0.1:7000"))
+	f.Add([]byte{0, 1, 2})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		id, coord, rest, err := decodeTracePrefix(b)
+		if err != nil {
+			return
+		}
+		again := append(appendTracePrefix(nil, id, coord), rest...)
+		id2, coord2, rest2, err := decodeTracePrefix(again)
+		if err != nil || id2 != id || coord2 != coord || string(rest2) != string(rest) {
+			t.Fatalf("re-encoding a decoded prefix: %x %q %x, %v", id2, coord2, rest2, err)
+		}
+	})
+}

@@ -219,7 +219,7 @@ func (s *traceSession) Event(activity string) {
 		return
 	}
 	w := traceCells{ts: now.UnixMicro(), expires: now.Unix() + traceTTL}
-	row := schema.Row{Clustering: ck, Marker: schema.NoLiveness, Deletion: schema.LiveDeletion}
+	row := schema.Row{Clustering: ck, Marker: w.marker(), Deletion: schema.LiveDeletion}
 	row.Cells = w.add(row.Cells, events, "activity", []byte(activity))
 	row.Cells = w.add(row.Cells, events, "source", s.t.self.AsSlice())
 	row.Cells = w.add(row.Cells, events, "source_elapsed", int32Bytes(clampInt32(elapsed)))
@@ -243,7 +243,7 @@ func (s *traceSession) Finish() {
 	w := traceCells{ts: now.UnixMicro(), expires: now.Unix() + traceTTL}
 	// A table without clustering columns keys its row []byte{}; nil
 	// would be the static row.
-	row := schema.Row{Clustering: []byte{}, Marker: schema.NoLiveness, Deletion: schema.LiveDeletion}
+	row := schema.Row{Clustering: []byte{}, Marker: w.marker(), Deletion: schema.LiveDeletion}
 	if s.client.IsValid() {
 		row.Cells = w.add(row.Cells, sessions, "client", s.client.AsSlice())
 	}
@@ -261,6 +261,12 @@ func (s *traceSession) Finish() {
 type traceCells struct {
 	ts      int64 // write timestamp, microseconds
 	expires int64 // second the cells expire
+}
+
+// marker is the rows' expiring liveness marker (Cassandra's simple
+// row builder writes one).
+func (w traceCells) marker() schema.Liveness {
+	return schema.Liveness{Timestamp: w.ts, TTL: traceTTL, ExpiresAt: w.expires}
 }
 
 func (w traceCells) cell(col *schema.Column, path, value []byte) schema.Cell {

@@ -97,6 +97,7 @@ func TestTracingQueryThroughGocql(t *testing.T) {
 	}
 	mustExec(t, s, "DELETE v FROM t WHERE k = 1 AND c = 2")
 
+	var tracerID []byte
 	for _, proto := range []int{3, 4} {
 		ps := session(t, tn.port, proto, "tr")
 		tracer := &captureTracer{}
@@ -115,6 +116,7 @@ func TestTracingQueryThroughGocql(t *testing.T) {
 			t.Fatalf("v%d: tracer got session ids %x, want one 16-byte id", proto, tracer.ids)
 		}
 		id := tracer.ids[0]
+		tracerID = id
 		if uuid, err := gocql.UUIDFromBytes(id); err != nil || uuid.Version() != 1 {
 			t.Fatalf("v%d: session id %x is not a time UUID (%v)", proto, id, err)
 		}
@@ -143,6 +145,15 @@ func TestTracingQueryThroughGocql(t *testing.T) {
 		}
 	}
 
+	// Trace rows expire after a day (Cassandra's tracetype_query_ttl).
+	var ttl int
+	if err := s.Query("SELECT ttl(duration) FROM system_traces.sessions WHERE session_id = ?", tracerID).Scan(&ttl); err != nil {
+		t.Fatal(err)
+	}
+	if ttl <= 86400-600 || ttl > 86400 {
+		t.Errorf("session row TTL %d s, want about one day", ttl)
+	}
+
 	// EXECUTE records the prepared query's text.
 	tracer := &captureTracer{}
 	if err := s.Query("UPDATE t SET v = ? WHERE k = ? AND c = ?", "y", 1, 0).Trace(tracer).Exec(); err != nil {
@@ -157,5 +168,45 @@ func TestTracingQueryThroughGocql(t *testing.T) {
 	}
 	if !hasEvent(tr.events, "Writing 1 partitions of tr.t to storage") {
 		t.Errorf("prepared update: no storage event in %+v", tr.events)
+	}
+}
+
+// With a trace probability of 1 every request is traced although no
+// client asked (cql/server's tests check that the client is not told);
+// 0 turns it off again.
+func TestTracingProbability(t *testing.T) {
+	tn := startNode(t)
+	s := newKeyspace(t, tn, "trp")
+	mustExec(t, s, "CREATE TABLE t (k int PRIMARY KEY)")
+	if err := tn.SetTraceProbability(1.5); err == nil {
+		t.Fatal("probability 1.5 accepted")
+	}
+	if err := tn.SetTraceProbability(1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Query("INSERT INTO t (k) VALUES (7)").Exec(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tn.SetTraceProbability(0); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var query string
+		found := false
+		iter := s.Query("SELECT parameters['query'] FROM system_traces.sessions").Iter()
+		for iter.Scan(&query) {
+			found = found || query == "INSERT INTO t (k) VALUES (7)"
+		}
+		if err := iter.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if found {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no session was recorded for the sampled insert within 20s")
+		}
+		<-time.After(20 * time.Millisecond)
 	}
 }

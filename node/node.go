@@ -127,6 +127,7 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.registerMetrics()
+	n.tracing.registerMetrics(n.metrics)
 	return nil
 }
 

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sibyldb/sibyl/cql/exec"
 	"github.com/sibyldb/sibyl/cql/server"
 	"github.com/sibyldb/sibyl/ring"
@@ -72,7 +74,7 @@ type tracing struct {
 	probability atomic.Uint64 // math.Float64bits of the trace probability
 	uuids       timeUUIDs
 
-	// Counters for the metrics (cluster_metrics.go style gauges).
+	// The trace rows' fate, for the metrics.
 	written, dropped, failed atomic.Int64
 }
 
@@ -88,6 +90,18 @@ func newTracing(self netip.Addr, port func() int, now func() time.Time, cat func
 	}
 	t.uuids.init()
 	return t
+}
+
+// registerMetrics exposes the trace rows' fate.
+func (t *tracing) registerMetrics(reg *prometheus.Registry) {
+	counter := func(name, help string, v *atomic.Int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v.Load()) })
+	}
+	reg.MustRegister(
+		counter("sibyl_trace_rows_written_total", "Trace rows (system_traces events and sessions) written.", &t.written),
+		counter("sibyl_trace_rows_dropped_total", "Trace rows dropped because the trace queue was full.", &t.dropped),
+		counter("sibyl_trace_rows_failed_total", "Trace rows whose write failed.", &t.failed),
+	)
 }
 
 // SetProbability sets the share of requests traced without the client

@@ -3,8 +3,10 @@ package node
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -109,4 +111,44 @@ func FuzzDecodeTracePrefix(f *testing.F) {
 			t.Fatalf("re-encoding a decoded prefix: %x %q %x, %v", id2, coord2, rest2, err)
 		}
 	})
+}
+
+// Trace rows never wait: past the queue's bound they are dropped and
+// counted, and the queued ones are written in batches once the writer
+// runs.
+func TestTracingQueueDropsWhenFull(t *testing.T) {
+	cat := schema.NewCatalog()
+	if cat.Table(schema.SystemTracesKeyspace, "events") == nil {
+		t.Fatal("the catalog has no system_traces.events")
+	}
+	var mu sync.Mutex
+	var written []*schema.Partition
+	tr := newTracing(netip.MustParseAddr("127.0.0.1"), func() int { return 7000 }, time.Now,
+		func() *schema.Catalog { return cat },
+		func(_ context.Context, muts []*schema.Partition) error {
+			mu.Lock()
+			defer mu.Unlock()
+			written = append(written, muts...)
+			return nil
+		}, slog.New(slog.DiscardHandler))
+	s := tr.session([16]byte{1}, "test")
+	for i := 0; i < traceQueueSize+5; i++ {
+		s.Event(fmt.Sprint("event ", i))
+	}
+	if got := tr.dropped.Load(); got != 5 {
+		t.Fatalf("dropped %d rows, want 5", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- tr.run(ctx) }()
+	waitFor(t, "the queued rows to be written", 10*time.Second, func() bool { return tr.written.Load() == traceQueueSize })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(written) != traceQueueSize || written[0].Table != cat.Table(schema.SystemTracesKeyspace, "events").TableID {
+		t.Fatalf("wrote %d rows, want %d events", len(written), traceQueueSize)
+	}
 }

@@ -289,6 +289,7 @@ func (n *Node) openCQL() error {
 		Logger:                      n.log.With("component", "cql"),
 		Credentials:                 n.credentials(),
 		Tracer:                      n.tracing,
+		SlowQueryThreshold:          n.cfg.SlowQueryLogTimeout,
 	}, n.exec)
 	if err != nil {
 		return fmt.Errorf("cannot create the CQL server: %w", err)

@@ -69,6 +69,10 @@ type Config struct {
 	// and of those its probability picks (tracing.go); nil disables
 	// tracing.
 	Tracer Tracer
+	// SlowQueryThreshold logs, at WARN, every request (QUERY, PREPARE,
+	// EXECUTE, BATCH) that takes at least this long, with its trace
+	// session id when it was traced; 0 turns the log off.
+	SlowQueryThreshold time.Duration
 	// Logger receives connection-level logs; nil discards them.
 	Logger *slog.Logger
 }

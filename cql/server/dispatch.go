@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sibyldb/sibyl/cql/exec"
 	"github.com/sibyldb/sibyl/cql/protocol"
@@ -314,15 +315,17 @@ func (c *conn) observeAnswer(n int64) {
 // request with the tracing flag (traced) runs in a tracing session whose
 // id precedes its answer (tracing.go).
 func (c *conn) run(m protocol.Message, traced bool, a *answer) (out protocol.Message) {
+	start := time.Now()
 	ctx, trace := c.beginTrace(c.ctx, m, traced)
-	if trace != nil {
-		defer func() {
+	defer func() {
+		if trace != nil {
 			trace.Finish()
 			if traced {
 				out = withTracingID(out, trace.ID())
 			}
-		}()
-	}
+		}
+		c.logIfSlow(m, time.Since(start), trace)
+	}()
 	defer func() {
 		if r := recover(); r != nil {
 			c.log.Error("CQL request handler panicked", "panic", r, "stack", string(debug.Stack()))

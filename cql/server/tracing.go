@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"encoding/hex"
 	"net/netip"
 	"strconv"
+	"time"
 
 	"github.com/sibyldb/sibyl/cql/exec"
 	"github.com/sibyldb/sibyl/cql/protocol"
@@ -114,6 +116,51 @@ func (c *conn) beginTrace(ctx context.Context, m protocol.Message, requested boo
 		return ctx, nil
 	}
 	return exec.WithTrace(ctx, s), s
+}
+
+// logIfSlow logs a request that took d, if that is at least the slow
+// query threshold.
+func (c *conn) logIfSlow(m protocol.Message, d time.Duration, trace TraceSession) {
+	limit := c.srv.cfg.SlowQueryThreshold
+	if limit <= 0 || d < limit {
+		return
+	}
+	attrs := []any{"query", describeRequest(m), "duration", d}
+	if trace != nil {
+		attrs = append(attrs, "trace_id", formatUUID(trace.ID()))
+	}
+	c.log.Warn("slow query", attrs...)
+}
+
+// describeRequest names a request for the slow query log: its text, cut
+// to maxLoggedQuery bytes.
+func describeRequest(m protocol.Message) string {
+	var s string
+	switch m := m.(type) {
+	case *protocol.Query:
+		s = m.Query
+	case *protocol.Prepare:
+		s = "PREPARE " + m.Query
+	case *protocol.Execute:
+		s = "EXECUTE of prepared statement " + hex.EncodeToString(m.ID)
+	case *protocol.Batch:
+		s = "BATCH of " + strconv.Itoa(len(m.Statements)) + " statements"
+	default:
+		s = m.Opcode().String()
+	}
+	if len(s) > maxLoggedQuery {
+		s = s[:maxLoggedQuery] + "..."
+	}
+	return s
+}
+
+// maxLoggedQuery bounds the query text of a slow query log line.
+const maxLoggedQuery = 1024
+
+// formatUUID is the canonical text form of a UUID.
+func formatUUID(u [16]byte) string {
+	h := hex.EncodeToString(u[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // withTracingID puts a session id in front of an answer.

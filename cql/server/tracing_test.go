@@ -2,7 +2,9 @@ package server
 
 import (
 	"io"
+	"log/slog"
 	"maps"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -168,5 +170,49 @@ func TestTracingSampledRequestIsNotAnnounced(t *testing.T) {
 	ss := tr.sessions()
 	if len(ss) != 1 || ss[0].start.Request != "Execute batch of CQL3 queries" || !ss[0].done {
 		t.Fatalf("sampled batch: sessions %+v", ss)
+	}
+}
+
+// lockedBuffer is a log destination safe for the server's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestSlowQueryLog(t *testing.T) {
+	for _, tc := range []struct {
+		threshold time.Duration
+		logged    bool
+	}{{time.Nanosecond, true}, {time.Hour, false}} {
+		var buf lockedBuffer
+		tr := &memTracer{}
+		_, addr := startServer(t, Config{Tracer: tr, SlowQueryThreshold: tc.threshold,
+			Logger: slog.New(slog.NewTextHandler(&buf, nil))}, newTestHandler())
+		c := dial(t, addr)
+		c.startup(nil)
+		c.sendFlags(2, protocol.FlagTracing, &protocol.Query{Query: "select slowly", Params: protocol.QueryParams{Consistency: 1}})
+		c.recvPrefixed()
+		c.sendFlags(3, 0, &protocol.Query{Query: "select untraced", Params: protocol.QueryParams{Consistency: 1}})
+		c.recvPrefixed()
+		// The log line is written before the answer is queued.
+		out := buf.String()
+		id := formatUUID(tr.sessions()[0].id)
+		traced := strings.Contains(out, `query="select slowly" duration=`) && strings.Contains(out, "trace_id="+id) && strings.Contains(out, `msg="slow query"`)
+		untraced := strings.Contains(out, `query="select untraced"`)
+		if traced != tc.logged || untraced != tc.logged {
+			t.Errorf("threshold %v: traced logged %v, untraced logged %v, want %v; log:\n%s", tc.threshold, traced, untraced, tc.logged, out)
+		}
 	}
 }

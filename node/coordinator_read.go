@@ -265,6 +265,7 @@ func (c *Coordinator) readRange(ctx context.Context, cl exec.Consistency, st rin
 	if localOnly {
 		return c.readLocal(ctx, cl, cmd)
 	}
+	exec.Tracef(ctx, "Reading %d token ranges from their replicas at %s", len(plans), clName(cl))
 	return c.readRangePieces(ctx, cl, cmd, plans)
 }
 

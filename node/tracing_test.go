@@ -145,6 +145,32 @@ func TestTracingQueryThroughGocql(t *testing.T) {
 		}
 	}
 
+	// A paged read says which page it served.
+	pt := &captureTracer{}
+	iter := s.Query("/* paged */ SELECT c FROM t WHERE k = 1").PageSize(2).Trace(pt).Iter()
+	if iter.NumRows() != 2 {
+		t.Fatalf("first page has %d rows, want 2", iter.NumRows())
+	}
+	rows := 0
+	for iter.Scan(new(int)) {
+		rows++
+	}
+	if rows != 3 {
+		t.Fatalf("paged read: %d rows, want 3", rows)
+	}
+	if err := iter.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(pt.ids) != 2 {
+		t.Fatalf("paged read: %d traced pages, want 2", len(pt.ids))
+	}
+	if tr := readTrace(t, s, pt.ids[0], 1); !hasEvent(tr.events, "Page of 2 rows (page size 2) read from the start; more pages remain") {
+		t.Errorf("first page: events %+v", tr.events)
+	}
+	if tr := readTrace(t, s, pt.ids[1], 1); !hasEvent(tr.events, "Page of 1 rows (page size 2) read from the paging state; last page") {
+		t.Errorf("second page: events %+v", tr.events)
+	}
+
 	// Trace rows expire after a day (Cassandra's tracetype_query_ttl).
 	var ttl int
 	if err := s.Query("SELECT ttl(duration) FROM system_traces.sessions WHERE session_id = ?", tracerID).Scan(&ttl); err != nil {

@@ -29,7 +29,9 @@ func (st *selectStmt) execute(ctx context.Context, e *Executor, env *bindEnv, o 
 	if err := run.finish(); err != nil {
 		return nil, err
 	}
-	return &RowsResult{Columns: st.specs, Rows: run.rows, PagingState: run.pagingState()}, nil
+	res := &RowsResult{Columns: st.specs, Rows: run.rows, PagingState: run.pagingState()}
+	tracePage(ctx, o, state != nil, res)
+	return res, nil
 }
 
 func (st *selectStmt) newRun(env *bindEnv, o *QueryOptions) (*selectRun, *pagingState, error) {

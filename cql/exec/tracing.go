@@ -54,6 +54,23 @@ func Tracef(ctx context.Context, format string, args ...any) {
 	}
 }
 
+// tracePage records a paged SELECT's page: where it started and whether
+// more pages remain.
+func tracePage(ctx context.Context, o *QueryOptions, resumed bool, res *RowsResult) {
+	t := TraceFrom(ctx)
+	if t == nil || o == nil || o.PageSize <= 0 {
+		return
+	}
+	from, more := "the start", "last page"
+	if resumed {
+		from = "the paging state"
+	}
+	if res.PagingState != nil {
+		more = "more pages remain"
+	}
+	t.Event(fmt.Sprintf("Page of %d rows (page size %d) read from %s; %s", len(res.Rows), o.PageSize, from, more))
+}
+
 // traceParameter sets a session parameter on ctx's trace, if any.
 func traceParameter(ctx context.Context, name, value string) {
 	if t := TraceFrom(ctx); t != nil {

@@ -544,10 +544,11 @@ func (c *conn) sendMessage(hdr protocol.Header, m protocol.Message, comp protoco
 // that cannot be encoded.
 func (c *conn) encode(hdr protocol.Header, m protocol.Message, comp protocol.Compressor) *frame {
 	hdr.Response, hdr.Flags = true, 0
+	inner := m
 	if p, ok := m.(*protocol.Prefixed); ok {
-		hdr.Flags = p.Prefix.Flags()
+		hdr.Flags, inner = p.Prefix.Flags(), p.Message
 	}
-	if pe, ok := m.(*protocol.Error); ok && pe.Code == protocol.CodeProtocolError {
+	if pe, ok := inner.(*protocol.Error); ok && pe.Code == protocol.CodeProtocolError {
 		c.srv.metrics.protocolErrors.Add(1)
 	}
 	f := newFrame()

@@ -204,6 +204,8 @@ func TestTracingProbability(t *testing.T) {
 	tn := startNode(t)
 	s := newKeyspace(t, tn, "trp")
 	mustExec(t, s, "CREATE TABLE t (k int PRIMARY KEY)")
+	// Operators may change system_traces' replication, as in Cassandra.
+	mustExec(t, s, "ALTER KEYSPACE system_traces WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
 	if err := tn.SetTraceProbability(1.5); err == nil {
 		t.Fatal("probability 1.5 accepted")
 	}

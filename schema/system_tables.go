@@ -179,11 +179,6 @@ func SystemKeyspaces() []*Keyspace {
 			Tables: map[string]*Table{}, Types: map[string]*UserType{}, Virtual: s.virtual}
 		for _, d := range s.tables {
 			t := d.build(s.name, s.virtual)
-			if s.name == SystemTracesKeyspace {
-				// Trace rows expire (TTL) and are never deleted: their
-				// tables keep no tombstones (TraceKeyspace's gc_grace 0).
-				t.Options.GCGraceSeconds = 0
-			}
 			t.TableID = deriveTableID(t.ID, func(id TableID) bool { return taken[id] })
 			taken[t.TableID] = true
 			k.Tables[t.Name] = t

@@ -11,6 +11,7 @@ import (
 )
 
 // Internode verbs. The numbering travels on the wire: never reuse a number.
+// Others: 7-8 (streaming.go), 9 (repair.go), 20-21 (tracing_replica.go).
 const (
 	// verbApply: payload a partition list; applies it to the receiver's
 	// storage (mutations, read repair and hint replay alike).

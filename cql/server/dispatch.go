@@ -315,7 +315,10 @@ func (c *conn) observeAnswer(n int64) {
 // request with the tracing flag (traced) runs in a tracing session whose
 // id precedes its answer (tracing.go).
 func (c *conn) run(m protocol.Message, traced bool, a *answer) (out protocol.Message) {
-	start := time.Now()
+	var start time.Time
+	if c.srv.cfg.SlowQueryThreshold > 0 {
+		start = time.Now()
+	}
 	ctx, trace := c.beginTrace(c.ctx, m, traced)
 	defer func() {
 		if trace != nil {
@@ -324,7 +327,9 @@ func (c *conn) run(m protocol.Message, traced bool, a *answer) (out protocol.Mes
 				out = withTracingID(out, trace.ID())
 			}
 		}
-		c.logIfSlow(m, time.Since(start), trace)
+		if !start.IsZero() {
+			c.logIfSlow(m, time.Since(start), trace)
+		}
 	}()
 	defer func() {
 		if r := recover(); r != nil {

@@ -1,12 +1,16 @@
 package node_test
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gocql/gocql"
+
+	"github.com/sibyldb/sibyl/node"
 )
 
 // traceSession is what a driver reads of a finished tracing session.
@@ -236,5 +240,60 @@ func TestTracingProbability(t *testing.T) {
 			t.Fatal("no session was recorded for the sampled insert within 20s")
 		}
 		<-time.After(20 * time.Millisecond)
+	}
+}
+
+// BenchmarkTracing compares one-row reads through gocql with and without
+// the tracing flag: trace rows are written behind the answer, so a traced
+// read costs its events' formatting and queueing, not their writes.
+func BenchmarkTracing(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	n, err := node.New(node.Config{DataDir: b.TempDir(), CQLListener: ln, AdminPort: node.AdminDisabled,
+		NumTokens: 4, Logger: testLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- n.Serve(ctx) }()
+	defer func() {
+		cancel()
+		<-served
+		_ = n.Close()
+	}()
+	c := gocql.NewCluster("127.0.0.1")
+	c.Port = ln.Addr().(*net.TCPAddr).Port
+	c.Timeout = 20 * time.Second
+	s, err := c.CreateSession()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for _, q := range []string{
+		"CREATE KEYSPACE bt WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+		"CREATE TABLE bt.t (k int PRIMARY KEY, v text)",
+		"INSERT INTO bt.t (k, v) VALUES (1, 'x')",
+	} {
+		if err := s.Query(q).Exec(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, traced := range []bool{false, true} {
+		b.Run(fmt.Sprintf("traced=%v", traced), func(b *testing.B) {
+			tracer := &captureTracer{}
+			for i := 0; i < b.N; i++ {
+				q := s.Query("SELECT v FROM bt.t WHERE k = ?", 1)
+				if traced {
+					q = q.Trace(tracer)
+				}
+				var v string
+				if err := q.Scan(&v); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

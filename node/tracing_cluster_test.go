@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/sibyldb/sibyl/cql/exec"
 	"github.com/sibyldb/sibyl/cql/server"
+	"github.com/sibyldb/sibyl/node/messaging"
 	"github.com/sibyldb/sibyl/schema"
 )
 
@@ -150,5 +152,48 @@ func TestTracingQueueDropsWhenFull(t *testing.T) {
 	defer mu.Unlock()
 	if len(written) != traceQueueSize || written[0].Table != cat.Table(schema.SystemTracesKeyspace, "events").TableID {
 		t.Fatalf("wrote %d rows, want %d events", len(written), traceQueueSize)
+	}
+}
+
+// A peer of an earlier version answers a traced verb "no handler": the
+// coordinator sends the request again untraced instead of failing it.
+func TestTracedReadFallsBackForOldPeers(t *testing.T) {
+	old, err := messaging.New(messaging.Config{LocalID: "old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	reads := 0
+	old.Handle(verbRead, func(context.Context, string, []byte) ([]byte, error) {
+		reads++
+		return appendPartitionList(nil, nil), nil
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Serve(ln); err != nil {
+		t.Fatal(err)
+	}
+	client, err := messaging.New(messaging.Config{LocalID: "new"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+
+	cat := schema.NewCatalog()
+	tr := newTracing(netip.MustParseAddr("127.0.0.1"), func() int { return 7000 }, time.Now,
+		func() *schema.Catalog { return cat },
+		func(context.Context, []*schema.Partition) error { return nil }, slog.New(slog.DiscardHandler))
+	s := tr.Begin(server.TraceStart{Request: "Execute CQL3 query"})
+	ctx, cancel := context.WithTimeout(exec.WithTrace(context.Background(), s), 10*time.Second)
+	defer cancel()
+	r := &remoteReplica{msg: client, addr: ln.Addr().String()}
+	parts, err := r.Read(ctx, &schema.ReadCommand{Table: 1, Key: []byte{1}})
+	if err != nil {
+		t.Fatalf("traced read from an old peer: %v", err)
+	}
+	if len(parts) != 0 || reads != 1 {
+		t.Fatalf("read %d partitions, the old peer served %d reads; want 0 and 1", len(parts), reads)
 	}
 }

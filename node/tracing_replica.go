@@ -3,10 +3,13 @@ package node
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/node/messaging"
 	"github.com/sibyldb/sibyl/schema"
 )
 
@@ -68,12 +71,26 @@ func (r *remoteReplica) tracedRequest(ctx context.Context, verb, tracedVerb uint
 	traced := appendTracePrefix(make([]byte, 0, len(payload)+64), s.id, s.t.endpoint())
 	s.Event(fmt.Sprintf("Sending %s message to /%s message size %d bytes", what, r.addr, len(payload)))
 	resp, err := r.msg.Request(ctx, r.addr, tracedVerb, append(traced, payload...))
+	if unknownVerb(err) {
+		// A node of an earlier version (a rolling upgrade) did not run
+		// the request: send it untraced.
+		s.Event(fmt.Sprintf("/%s does not take traced messages; sending %s untraced", r.addr, what))
+		resp, err = r.msg.Request(ctx, r.addr, verb, payload)
+	}
 	if err != nil {
 		s.Event(fmt.Sprintf("%s message to /%s failed: %v", what, r.addr, err))
 		return nil, err
 	}
 	s.Event(fmt.Sprintf("%s response received from /%s", what, r.addr))
 	return resp, nil
+}
+
+// unknownVerb reports whether err is a peer's answer that it has no
+// handler for the verb (messaging's "no handler for verb N"): the request
+// was not run.
+func unknownVerb(err error) bool {
+	var re *messaging.RemoteError
+	return errors.As(err, &re) && strings.HasPrefix(re.Message, "no handler for verb ")
 }
 
 // traced runs a traced verb's handler: it opens the replica's state of

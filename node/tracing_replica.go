@@ -22,8 +22,9 @@ import (
 // requests use the plain verbs and pay nothing.
 
 // Traced internode verbs. A node that does not know them (an older
-// version in a rolling upgrade) fails a traced request's replica calls;
-// untraced requests never use them.
+// version in a rolling upgrade) answers "no handler": the request was not
+// run there, and is sent again with the plain verb (tracedRequest).
+// Untraced requests never use them.
 const (
 	// verbTracedApply: a trace prefix, then verbApply's payload.
 	verbTracedApply uint8 = 20

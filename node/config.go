@@ -141,6 +141,11 @@ type Config struct {
 	// replicas before answering WriteTimeout or ReadTimeout.
 	WriteTimeout time.Duration `yaml:"write_timeout"`
 	ReadTimeout  time.Duration `yaml:"read_timeout"`
+	// SlowQueryLogTimeout logs, at WARN, every client request that takes
+	// at least this long: its query, its duration and its trace session
+	// id when it was traced (Cassandra's slow_query_log_timeout, there
+	// 500ms); 0 turns the log off.
+	SlowQueryLogTimeout time.Duration `yaml:"slow_query_log_timeout"`
 	// MaxTimestampAhead bounds how far ahead of this node's clock a
 	// client-supplied write timestamp may be (USING TIMESTAMP or the
 	// protocol's default timestamp); further is refused with Invalid. 0

@@ -136,6 +136,7 @@ func (c *Coordinator) mutate(ctx context.Context, cl exec.Consistency, wt exec.W
 			perHost[r.id] = append(perHost[r.id], m)
 		}
 	}
+	exec.Tracef(ctx, "Determined %d replicas for %d mutations at %s", len(perHost), len(muts), clName(cl))
 	// The replicas' writes run under their own deadline, detached from the
 	// client's request: once every mutation's level is met the answer goes
 	// out, and slower replicas finish, or are hinted, behind it. A replica

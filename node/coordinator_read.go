@@ -73,6 +73,7 @@ func (c *Coordinator) readPartition(ctx context.Context, cl exec.Consistency, st
 		return c.readLocal(ctx, cl, cmd)
 	}
 	spares := c.spareReplicas(c.cfg.Ring(), st, cmd, chosen)
+	exec.Tracef(ctx, "Reading partition from %d replicas at %s", len(chosen), clName(cl))
 	answers, err := c.askReplicas(ctx, cl, needs, chosen, spares, cmd)
 	if err != nil {
 		return nil, err
@@ -142,6 +143,7 @@ func (c *Coordinator) askReplicas(ctx context.Context, cl exec.Consistency, need
 		if len(spares) == 0 {
 			return false
 		}
+		exec.Tracef(ctx, "Asking a spare replica (speculative retry)")
 		ask(spares[0])
 		spares, pending = spares[1:], pending+1
 		return true
@@ -231,6 +233,7 @@ func (c *Coordinator) readRepair(ctx context.Context, cl exec.Consistency, merge
 		return nil
 	}
 	c.cfg.Metrics.readRepairs.Add(float64(len(perHost)))
+	exec.Tracef(ctx, "Read repair: %d of %d replicas were behind; repairing them before answering", len(perHost), len(answers))
 	results := c.fanOut(ctx, perHost, func(ctx context.Context, r replica, ms []*schema.Partition) error {
 		return r.Apply(ctx, ms...)
 	})
@@ -262,6 +265,7 @@ func (c *Coordinator) readRange(ctx context.Context, cl exec.Consistency, st rin
 	if localOnly {
 		return c.readLocal(ctx, cl, cmd)
 	}
+	exec.Tracef(ctx, "Reading %d token ranges from their replicas at %s", len(plans), clName(cl))
 	return c.readRangePieces(ctx, cl, cmd, plans)
 }
 

@@ -35,6 +35,14 @@
 //     ceiling benchmarks compare against.
 //   - The admin HTTP server on ListenAddress:AdminPort serves JSON status
 //     (/status), Prometheus metrics (/metrics) and, opt-in, /debug/pprof.
+//   - Query tracing (tracing*.go) is cql/server's Tracer: sessions and
+//     events become rows of system_traces (replicated, one-day TTL),
+//     queued without blocking and written through the Coordinator at ANY
+//     by one goroutine; the session row last, with its duration. The
+//     storage replica and remote replicas record their steps on the
+//     request's trace, and replicas get the session id with traced verbs
+//     (verbTracedApply, verbTracedRead) so their events join the
+//     coordinator's session.
 //
 // # The cluster
 //

@@ -39,6 +39,8 @@ type Node struct {
 	ring   atomic.Pointer[ring.Snapshot]
 	coord  *Coordinator
 	exec   *exec.Executor
+	// tracing starts tracing sessions and writes their rows (tracing.go).
+	tracing *tracing
 	// cqlInfo is what system.local shows; its port is known once bound.
 	cqlInfo *clusterInfo
 
@@ -129,6 +131,7 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.registerMetrics()
+	n.tracing.registerMetrics(n.metrics)
 	return nil
 }
 
@@ -200,7 +203,7 @@ func (n *Node) openCluster() error {
 		Self: n.id.hostID, LocalDC: n.cfg.DataCenter,
 		Ring:         n.ring.Load,
 		Placement:    n.schema.placementOf,
-		Local:        n.local,
+		Local:        n.storageReplica(),
 		Peer:         n.peerReplica,
 		Hints:        n.lazyHints(),
 		WriteTimeout: n.cfg.WriteTimeout, ReadTimeout: n.cfg.ReadTimeout,
@@ -236,7 +239,28 @@ func (n *Node) openExecutor() error {
 	}
 	n.exec = ex
 	n.cqlInfo = info
+	n.tracing = newTracing(n.addr, n.messagingPort, n.cfg.Now, n.schema.Catalog,
+		func(ctx context.Context, muts []*schema.Partition) error {
+			// ANY, as Cassandra writes trace rows: a replica that is
+			// down gets a hint instead of failing the trace.
+			return n.coord.Mutate(ctx, exec.Any, exec.WriteSimple, muts)
+		}, n.log.With("component", "tracing"))
 	return nil
+}
+
+// storageReplica is this node's storage as a replica that records what
+// it does on a traced request's trace.
+func (n *Node) storageReplica() replica {
+	return tracedReplica{replica: n.local, table: n.schema.table, now: n.cfg.Now}
+}
+
+// messagingPort is the internode port actually bound (the port trace
+// rows name their source by), or 0 without one.
+func (n *Node) messagingPort() int {
+	if n.cluster == nil {
+		return 0
+	}
+	return n.cluster.msgPort
 }
 
 // publish forwards schema-change events to registered client connections.
@@ -275,6 +299,8 @@ func (n *Node) openCQL() error {
 		FrameTimeout:                n.cfg.FrameTimeout,
 		Logger:                      n.log.With("component", "cql"),
 		Credentials:                 n.credentials(),
+		Tracer:                      n.tracing,
+		SlowQueryThreshold:          n.cfg.SlowQueryLogTimeout,
 	}, n.exec)
 	if err != nil {
 		return fmt.Errorf("cannot create the CQL server: %w", err)
@@ -326,6 +352,9 @@ func (n *Node) startServers() error {
 		return err
 	}
 	n.cqlLn = nil // owned by the server from now on
+	if err := n.group.Go("node.tracing: write trace rows", n.tracing.run); err != nil {
+		return err
+	}
 	if err := n.startMembership(); err != nil {
 		return err
 	}

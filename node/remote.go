@@ -11,6 +11,7 @@ import (
 )
 
 // Internode verbs. The numbering travels on the wire: never reuse a number.
+// Others: 7-8 (streaming.go), 9 (repair.go), 20-21 (tracing_replica.go).
 const (
 	// verbApply: payload a partition list; applies it to the receiver's
 	// storage (mutations, read repair and hint replay alike).
@@ -41,14 +42,14 @@ type remoteReplica struct {
 var _ replica = (*remoteReplica)(nil)
 
 func (r *remoteReplica) Apply(ctx context.Context, muts ...*schema.Partition) error {
-	if _, err := r.msg.Request(ctx, r.addr, verbApply, appendPartitionList(nil, muts)); err != nil {
+	if _, err := r.tracedRequest(ctx, verbApply, verbTracedApply, "MUTATION", appendPartitionList(nil, muts)); err != nil {
 		return fmt.Errorf("cannot apply on %s: %w", r.addr, err)
 	}
 	return nil
 }
 
 func (r *remoteReplica) Read(ctx context.Context, cmd *schema.ReadCommand) ([]*schema.Partition, error) {
-	resp, err := r.msg.Request(ctx, r.addr, verbRead, schema.AppendReadCommand(nil, cmd))
+	resp, err := r.tracedRequest(ctx, verbRead, verbTracedRead, "READ", schema.AppendReadCommand(nil, cmd))
 	if err != nil {
 		return nil, fmt.Errorf("cannot read from %s: %w", r.addr, err)
 	}
@@ -113,6 +114,8 @@ func (c *cluster) registerVerbs() {
 	c.msg.Handle(verbTokens, c.handleTokens)
 	c.msg.Handle(verbSchemaPull, c.handleSchemaPull)
 	c.msg.Handle(verbSchemaPush, c.handleSchemaPush)
+	c.msg.Handle(verbTracedApply, c.traced("MUTATION", "MutationStage", c.handleApply))
+	c.msg.Handle(verbTracedRead, c.traced("READ", "ReadStage", c.handleRead))
 	c.registerStreamVerbs()
 }
 
@@ -121,7 +124,7 @@ func (c *cluster) handleApply(ctx context.Context, _ string, payload []byte) ([]
 	if err != nil {
 		return nil, err
 	}
-	if err := c.n.local.Apply(ctx, muts...); err != nil {
+	if err := c.n.storageReplica().Apply(ctx, muts...); err != nil {
 		return nil, fmt.Errorf("cannot apply %d mutations: %w", len(muts), err)
 	}
 	return nil, nil
@@ -132,7 +135,7 @@ func (c *cluster) handleRead(ctx context.Context, _ string, payload []byte) ([]b
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errBadPayload, err)
 	}
-	parts, err := c.n.local.Read(ctx, cmd)
+	parts, err := c.n.storageReplica().Read(ctx, cmd)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read: %w", err)
 	}

@@ -17,7 +17,7 @@ import (
 // num_tokens, seeds, backend, enable_pprof, max_in_flight, max_frame_size,
 // write_timeout, read_timeout, max_timestamp_ahead, shutdown_timeout,
 // native_transport_max_request_data_in_flight(_per_ip),
-// native_transport_frame_timeout,
+// native_transport_frame_timeout, slow_query_log_timeout,
 // storage_cache_size, client_encryption_options, server_encryption_options)
 // plus
 // the process's logging.

@@ -7,4 +7,6 @@ import "github.com/spf13/cobra"
 func addExtraCommands(root *cobra.Command) {
 	root.AddCommand(newBenchCmd())
 	root.AddCommand(newStatusCmd(), newRingCmd(), newClusterCmd(), newDecommissionCmd(), newDrainCmd(), newRemoveNodeCmd(), newRepairCmd()) // cmd/sibyl/cluster.go
+	// cmd/sibyl/tracing.go
+	root.AddCommand(newSetTraceProbabilityCmd(), newGetTraceProbabilityCmd())
 }

@@ -19,10 +19,12 @@ func (e *Executor) Query(ctx context.Context, s *Session, query string, o *Query
 	if err := e.checkOptions(o); err != nil {
 		return nil, err
 	}
+	Tracef(ctx, "Parsing %s", query)
 	stmt, err := parse(query)
 	if err != nil {
 		return nil, err
 	}
+	Tracef(ctx, "Preparing statement")
 	an, err := e.analyze(stmt, e.cfg.Schema.Catalog(), s.Keyspace())
 	if err != nil {
 		return nil, err
@@ -50,10 +52,12 @@ func (e *Executor) Prepare(ctx context.Context, s *Session, query string) (res *
 		s = e.NewSession()
 	}
 	s.countRequest()
+	Tracef(ctx, "Parsing %s", query)
 	stmt, err := parse(query)
 	if err != nil {
 		return nil, err
 	}
+	Tracef(ctx, "Preparing statement")
 	ks := s.Keyspace()
 	an, err := e.analyze(stmt, e.cfg.Schema.Catalog(), ks)
 	if err != nil {
@@ -83,6 +87,7 @@ func (e *Executor) Execute(ctx context.Context, s *Session, id []byte, o *QueryO
 	if err != nil {
 		return nil, err
 	}
+	traceParameter(ctx, "query", p.query)
 	values, err := resolveValues(an.bind, markerNames(p.stmt), o)
 	if err != nil {
 		return nil, err

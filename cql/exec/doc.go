@@ -93,6 +93,9 @@
 //     SCHEMA_CHANGE event and must not block.
 //   - Errors returned are *Error carrying the CQL error code; map them to
 //     ERROR frames as they are.
+//   - A traced request carries an exec.Trace in its context (WithTrace);
+//     the executor records its steps on it (tracing.go) and never starts
+//     one.
 //   - With authentication on, use Executor.Authenticate as the server's
 //     credentials check (it calls Session.SetUser after it succeeds), and
 //     call EnsureDefaultSuperuser once the cluster answers QUORUM.

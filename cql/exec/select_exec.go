@@ -36,7 +36,9 @@ func (st *selectStmt) execute(ctx context.Context, e *Executor, env *bindEnv, o 
 	if st.jsonOf != nil {
 		rows = jsonRows(st.jsonOf, rows)
 	}
-	return &RowsResult{Columns: st.specs, Rows: rows, PagingState: run.pagingState()}, nil
+	res := &RowsResult{Columns: st.specs, Rows: rows, PagingState: run.pagingState()}
+	tracePage(ctx, o, state != nil, res)
+	return res, nil
 }
 
 func (st *selectStmt) newRun(env *bindEnv, o *QueryOptions) (*selectRun, *pagingState, error) {

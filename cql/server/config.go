@@ -65,6 +65,14 @@ type Config struct {
 	// (org.apache.cassandra.auth.PasswordAuthenticator) when not nil;
 	// nil allows every client without authentication.
 	Credentials CredentialsFunc
+	// Tracer runs the tracing sessions of requests with the tracing flag
+	// and of those its probability picks (tracing.go); nil disables
+	// tracing.
+	Tracer Tracer
+	// SlowQueryThreshold logs, at WARN, every request (QUERY, PREPARE,
+	// EXECUTE, BATCH) that takes at least this long, with its trace
+	// session id when it was traced; 0 turns the log off.
+	SlowQueryThreshold time.Duration
 	// Logger receives connection-level logs; nil discards them.
 	Logger *slog.Logger
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"runtime"
 	"sync"
@@ -113,6 +114,7 @@ type conn struct {
 	compressor protocol.Compressor
 	session    *exec.Session
 	ready      atomic.Pointer[readyState]
+	remote     netip.Addr // the client's address, for tracing sessions
 
 	// Reader only.
 	throwOnOverload bool  // STARTUP had THROW_ON_OVERLOAD=1: answer Overloaded instead of waiting
@@ -141,7 +143,18 @@ func newConn(ctx context.Context, s *Server, nc net.Conn) *conn {
 		stopRead:   make(chan struct{}),
 		work:       make(chan request),
 		workStop:   make(chan struct{}),
+		remote:     remoteAddr(nc),
 	}
+}
+
+// remoteAddr is the client's IP address; the zero Addr when the
+// connection is not over IP.
+func remoteAddr(nc net.Conn) netip.Addr {
+	ap, err := netip.ParseAddrPort(nc.RemoteAddr().String())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
 }
 
 // serve runs the connection until the client leaves, a fatal protocol
@@ -531,10 +544,11 @@ func (c *conn) sendMessage(hdr protocol.Header, m protocol.Message, comp protoco
 // that cannot be encoded.
 func (c *conn) encode(hdr protocol.Header, m protocol.Message, comp protocol.Compressor) *frame {
 	hdr.Response, hdr.Flags = true, 0
+	inner := m
 	if p, ok := m.(*protocol.Prefixed); ok {
-		hdr.Flags = p.Prefix.Flags()
+		hdr.Flags, inner = p.Prefix.Flags(), p.Message
 	}
-	if pe, ok := m.(*protocol.Error); ok && pe.Code == protocol.CodeProtocolError {
+	if pe, ok := inner.(*protocol.Error); ok && pe.Code == protocol.CodeProtocolError {
 		c.srv.metrics.protocolErrors.Add(1)
 	}
 	f := newFrame()

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sibyldb/sibyl/cql/exec"
 	"github.com/sibyldb/sibyl/cql/protocol"
@@ -35,7 +36,9 @@ func (c *conn) handleFrame(h protocol.Header, body []byte) bool {
 		c.version = h.Version
 	}
 	// Answers use the connection's version, even to a frame of another.
-	reply := protocol.Header{Version: c.version, Stream: h.Stream}
+	// The request's tracing flag rides in the answer's header to the
+	// worker (serveRequest); encode sets the answer's own flags.
+	reply := protocol.Header{Version: c.version, Stream: h.Stream, Flags: h.Flags & protocol.FlagTracing}
 	switch {
 	case h.Version != c.version:
 		c.sendMessage(reply, protocolError("Invalid message version. Got %d but previous messages on this connection had version %d", h.Version, c.version), nil)
@@ -282,7 +285,7 @@ func (c *conn) worker(req request) {
 func (c *conn) serveRequest(req request, a *answer) {
 	defer c.inFlight.Add(-1)
 	defer a.reset()
-	f := c.encode(req.reply, c.run(req.m, a), c.compressor)
+	f := c.encode(req.reply, c.run(req.m, req.reply.Flags&protocol.FlagTracing != 0, a), c.compressor)
 	var n int64
 	if f != nil {
 		n = int64(len(f.b))
@@ -308,8 +311,26 @@ func (c *conn) observeAnswer(n int64) {
 
 // run executes one request and returns its answer, a RESULT built in a
 // or an ERROR. A panic in the handler is a bug, but must not take the
-// node down: it becomes a Server error on this request's stream.
-func (c *conn) run(m protocol.Message, a *answer) (out protocol.Message) {
+// node down: it becomes a Server error on this request's stream. A
+// request with the tracing flag (traced) runs in a tracing session whose
+// id precedes its answer (tracing.go).
+func (c *conn) run(m protocol.Message, traced bool, a *answer) (out protocol.Message) {
+	var start time.Time
+	if c.srv.cfg.SlowQueryThreshold > 0 {
+		start = time.Now()
+	}
+	ctx, trace := c.beginTrace(c.ctx, m, traced)
+	defer func() {
+		if trace != nil {
+			trace.Finish()
+			if traced {
+				out = withTracingID(out, trace.ID())
+			}
+		}
+		if !start.IsZero() {
+			c.logIfSlow(m, time.Since(start), trace)
+		}
+	}()
 	defer func() {
 		if r := recover(); r != nil {
 			c.log.Error("CQL request handler panicked", "panic", r, "stack", string(debug.Stack()))
@@ -317,7 +338,7 @@ func (c *conn) run(m protocol.Message, a *answer) (out protocol.Message) {
 		}
 	}()
 	var warnings []string
-	res, err := c.call(c.ctx, m, func(w string) { warnings = append(warnings, w) })
+	res, err := c.call(ctx, m, func(w string) { warnings = append(warnings, w) })
 	if err != nil {
 		return downgradeError(errorMessage(err), c.version)
 	}

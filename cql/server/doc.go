@@ -108,6 +108,19 @@
 // GOMEMLIMIT), between 16 MiB and 256 MiB, and a quarter of it per IP.
 // Metrics report the times readers paused and the bytes in flight.
 //
+// # Tracing
+//
+// A QUERY, PREPARE, EXECUTE or BATCH whose frame has the tracing flag (any
+// version) runs in a tracing session that Config.Tracer begins (node/
+// writes it to system_traces); the session travels to the executor in
+// the request's context (exec.WithTrace) and is finished when the answer
+// is built. The answer, RESULT or ERROR, then has the tracing flag and
+// starts with the session's [uuid], before any warnings (tracing.go). A
+// request the tracer's probability picks is traced the same way but its
+// answer says nothing, as in Cassandra. Handshake messages are never
+// traced. With Config.SlowQueryThreshold set, a request that took at
+// least that long is logged at WARN with its trace id.
+//
 // # Errors
 //
 // errorMessage (errors.go) is the one place where errors become ERROR

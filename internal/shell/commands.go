@@ -24,7 +24,7 @@ func (s *Shell) runStatement(ctx context.Context, stmt string) error {
 	case "serial":
 		s.serialCmd(words[1:])
 	case "tracing":
-		s.printErr("TRACING is not supported by Sibyl: the server keeps no system_traces tables.")
+		s.tracingCmd(words[1:])
 	case "capture":
 		s.printErr("CAPTURE is not supported by this shell; redirect its output instead.")
 	case "login":

@@ -15,7 +15,8 @@
 // BEGIN BATCH ... APPLY BATCH. cql/parser.SplitStatements cuts the text,
 // and each statement is either a shell command (CONSISTENCY, SERIAL
 // CONSISTENCY, EXPAND, PAGING, SHOW VERSION|HOST, SOURCE, COPY, CLEAR,
-// HELP, EXIT; TRACING is refused, Sibyl keeps no traces), USE (gocql
+// HELP, EXIT, TRACING, which prints each statement's trace from
+// system_traces as cqlsh does), USE (gocql
 // refuses USE on a pooled session, so the shell checks the keyspace and
 // reconnects with it), DESCRIBE (sent to the server, which answers with
 // rows, printed as cqlsh prints server-side DESCRIBE), or CQL sent as is.

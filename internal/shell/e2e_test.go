@@ -229,7 +229,7 @@ func TestMultiLineAndPrompts(t *testing.T) {
 func TestErrorsKeepShellAlive(t *testing.T) {
 	s, out := dial(t, "errs")
 	err := s.RunScript(context.Background(), "SELEC * FROM t;\nSELECT * FROM nope;\nUSE nope;\n"+
-		"CONSISTENCY BOGUS\nTRACING ON\nCREATE TABLE t (k int PRIMARY KEY);\nCREATE TABLE t (k int PRIMARY KEY);\nSELECT k FROM t;\n")
+		"CONSISTENCY BOGUS\nTRACING BOGUS\nCREATE TABLE t (k int PRIMARY KEY);\nCREATE TABLE t (k int PRIMARY KEY);\nSELECT k FROM t;\n")
 	if !errors.Is(err, ErrStatementsFailed) {
 		t.Errorf("RunScript = %v, want ErrStatementsFailed", err)
 	}
@@ -239,13 +239,46 @@ func TestErrorsKeepShellAlive(t *testing.T) {
 		`InvalidRequest: Error from server: code=2200 [Invalid query] message="`,
 		`InvalidRequest: Error from server: code=2200 [Invalid query] message="Keyspace 'nope' does not exist"`,
 		"Improper CONSISTENCY command.",
-		"TRACING is not supported",
+		"Improper TRACING command.",
 		"AlreadyExists: Table 'errs.t' already exists",
 		"\n k\n---\n\n(0 rows)\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
+	}
+}
+
+// TRACING ON prints each statement's trace after its result, as cqlsh's
+// tracing.py prints it.
+func TestTracing(t *testing.T) {
+	s, out := dial(t, "trc")
+	run(t, s, "TRACING\nCREATE TABLE t (k int PRIMARY KEY, v int);\nINSERT INTO t (k, v) VALUES (1, 2);\nTRACING ON\nSELECT v FROM t WHERE k = 1;\nTRACING OFF\nSELECT v FROM t WHERE k = 1;\n")
+	got := out.String()
+	for _, want := range []string{
+		"Tracing is currently disabled. Use TRACING ON to enable.\n",
+		"Now Tracing is enabled\n",
+		"\n v\n---\n 2\n\n(1 rows)\n\n\nTracing session: ",
+		" activity ", " | timestamp ", " | source ", " | source_elapsed | client\n",
+		// gocql prepares the SELECT, with the flag, then executes it.
+		"Preparing CQL3 query | ",
+		"Execute CQL3 prepared query | ",
+		"Parsing SELECT v FROM t WHERE k = 1 | ",
+		"Executing single-partition query on trc.t | ",
+		"Read 1 live rows and 0 tombstone cells from 1 partitions | ",
+		"Request complete | ",
+		"Disabled Tracing.\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Count(got, "Tracing session: ") != 2 {
+		t.Errorf("want two traces (the SELECT's PREPARE and EXECUTE):\n%s", got)
+	}
+	// The untraced SELECT after TRACING OFF prints its rows and nothing more.
+	if !strings.HasSuffix(got, "Disabled Tracing.\n\n v\n---\n 2\n\n(1 rows)\n\n") {
+		t.Errorf("output after TRACING OFF:\n%s", got)
 	}
 }
 

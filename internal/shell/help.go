@@ -12,7 +12,7 @@ var helpTopics = map[string]string{
 	"SOURCE":             "SOURCE 'file'\n  Runs the statements in a file.",
 	"COPY":               "COPY ks.t [(col, ...)] TO 'file.csv' [WITH HEADER = true [AND DELIMITER = ',' [AND NULL = '']]]\nCOPY ks.t [(col, ...)] FROM 'file.csv' [WITH HEADER = true [AND ... AND MAXREQUESTS = 16]]\n  Exports rows to CSV, or imports them with prepared INSERTs.",
 	"DESCRIBE":           "DESCRIBE [FULL] SCHEMA | KEYSPACES | KEYSPACE [ks] | TABLES | TABLE t | TYPES | TYPE t | CLUSTER | name\n  Prints schema, as the server describes it.",
-	"TRACING":            "TRACING is not supported: Sibyl keeps no system_traces tables.",
+	"TRACING":            "TRACING [ON|OFF]\n  Shows or sets tracing: with it on, each statement's trace (its session in\n  system_traces) is printed after its result.",
 	"CLEAR":              "CLEAR (or CLS)\n  Clears the terminal.",
 	"EXIT":               "EXIT (or QUIT)\n  Leaves the shell.",
 	"USE":                "USE ks;\n  Makes ks the keyspace of unqualified table names.",

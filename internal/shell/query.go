@@ -28,7 +28,7 @@ func (s *Shell) newQuery(ctx context.Context, stmt string, values ...any) *gocql
 // fetchPage runs stmt for one page from state when paging, or for the
 // whole result otherwise.
 func (s *Shell) fetchPage(ctx context.Context, stmt string, state []byte, paging bool) (page, []byte, error) {
-	q := s.newQuery(ctx, stmt)
+	q := s.traceQuery(s.newQuery(ctx, stmt))
 	if paging {
 		q = q.PageSize(s.pageSize).PageState(state)
 	} else {
@@ -69,6 +69,9 @@ func readRows(iter *gocql.Iter) (page, error) {
 // query sends a CQL statement and prints its result as cqlsh does.
 func (s *Shell) query(ctx context.Context, stmt string) {
 	paging := s.paging && s.pause && isSelect(stmt)
+	if s.traces != nil {
+		s.traces.ids = nil // a failed statement's sessions are not printed
+	}
 	p, next, err := s.fetchPage(ctx, stmt, nil, paging)
 	if err != nil {
 		s.reportErr(ctx, err)
@@ -77,6 +80,7 @@ func (s *Shell) query(ctx context.Context, stmt string) {
 	if isSchemaChange(stmt) {
 		s.meta.invalidate()
 	}
+	defer s.printTraces(ctx)
 	defer s.printWarnings(p.warnings)
 	if len(p.names) == 0 {
 		return // a write or DDL: cqlsh prints nothing

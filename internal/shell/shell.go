@@ -88,6 +88,10 @@ type Shell struct {
 	expand      bool
 	paging      bool
 	pageSize    int
+	// tracing sends CQL with the tracing flag (TRACING ON); traces
+	// collects the session ids of the statement running (tracing.go).
+	tracing bool
+	traces  *traceCapture
 	// in supplies lines to ---MORE--- prompts, when pause is set (Run on
 	// a user's input, not RunScript or RunReader on a script).
 	in    LineReader

@@ -376,8 +376,44 @@ class InteropTest(unittest.TestCase):
             s.execute(huge)
         self.assertIn("Batch too large", str(cm.exception))
 
+    def test_13_tracing(self):
+        # What cqlsh's TRACING ON does: execute with trace=True, then
+        # get_query_trace(), which polls system_traces.sessions until the
+        # session's duration is set and then reads its events.
+        s = self.session
+        s.execute("CREATE TABLE tr (k int, c int, v text, PRIMARY KEY (k, c))")
+        for c in range(3):
+            s.execute("INSERT INTO tr (k, c, v) VALUES (1, %s, 'x')", (c,))
+        rs = s.execute("SELECT * FROM tr WHERE k = 1", trace=True)
+        self.assertEqual(len(list(rs)), 3)
+        trace = rs.get_query_trace(max_wait_sec=20)
+        self.assertEqual(trace.trace_id.version, 1)
+        self.assertEqual(trace.request_type, "Execute CQL3 query")
+        self.assertEqual(str(trace.coordinator), HOST)
+        self.assertEqual(str(trace.client), "127.0.0.1")
+        self.assertEqual(trace.parameters["query"], "SELECT * FROM tr WHERE k = 1")
+        self.assertEqual(trace.parameters["consistency_level"], "LOCAL_ONE")
+        self.assertGreater(trace.duration, datetime.timedelta(0))
+        self.assertIsNotNone(trace.started_at)
+        activities = [e.description for e in trace.events]
+        self.assertIn("Parsing SELECT * FROM tr WHERE k = 1", activities)
+        self.assertIn("Executing single-partition query on %s.tr" % KS, activities)
+        self.assertTrue(any(a.startswith("Read 3 live rows and 0 tombstone cells") for a in activities), activities)
+        for e in trace.events:
+            self.assertEqual(str(e.source), HOST)
+            self.assertGreaterEqual(e.source_elapsed, datetime.timedelta(0))
+            self.assertTrue(e.thread_name)
+        # A prepared statement's session names its query text.
+        ps = s.prepare("UPDATE tr SET v = ? WHERE k = ? AND c = ?")
+        rs = s.execute(ps, ("y", 1, 0), trace=True)
+        trace = rs.get_query_trace(max_wait_sec=20)
+        self.assertEqual(trace.request_type, "Execute CQL3 prepared query")
+        self.assertEqual(trace.parameters["query"], "UPDATE tr SET v = ? WHERE k = ? AND c = ?")
+        self.assertTrue(any(e.description.startswith("Writing 1 partitions of %s.tr" % KS) for e in trace.events),
+                        [e.description for e in trace.events])
 
-    def test_13_json(self):
+
+    def test_14_json(self):
         s = self.session
         s.execute("CREATE TYPE IF NOT EXISTS jaddr (street text, \"Zip\" int)")
         s.execute("CREATE TABLE j13 (k int, c text, a ascii, bi bigint, b blob, bo boolean, "

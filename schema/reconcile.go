@@ -423,9 +423,7 @@ func mergeCells(a, b []Cell) []Cell {
 	out := all[:0]
 	for _, c := range all {
 		if n := len(out); n > 0 && CompareCellPositions(&out[n-1], &c) == 0 {
-			if CompareCells(c, out[n-1]) > 0 {
-				out[n-1] = c
-			}
+			out[n-1] = ReconcileCells(out[n-1], c)
 			continue
 		}
 		out = append(out, c)
@@ -609,7 +607,7 @@ func diffRow(m, r *Row) (Row, bool) {
 		for j < len(r.Cells) && CompareCellPositions(&r.Cells[j], c) < 0 {
 			j++
 		}
-		if j < len(r.Cells) && CompareCellPositions(&r.Cells[j], c) == 0 && CompareCells(r.Cells[j], *c) >= 0 {
+		if j < len(r.Cells) && CompareCellPositions(&r.Cells[j], c) == 0 && cellCovers(r.Cells[j], *c) {
 			continue
 		}
 		d.Cells = append(d.Cells, *c)

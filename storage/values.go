@@ -17,6 +17,10 @@ import (
 //	row header: 0x02 flags [marker: ts(i64) ttl(i32) expiresAt(i64)] [deletion: markedAt(i64) ldt(i64)]
 //	cell:       0x03 flags ts(i64) [ldt(i64) if tombstone or ttl] [ttl(i32) if ttl] value...
 //
+// A counter cell sets flag bit 3: its value is a counter context
+// (schema.AppendCounterContext) and it has no TTL; merging two of them
+// merges their shards (counter.go).
+//
 // Integers are big-endian two's complement.
 const (
 	tagDeletion  byte = 0x01
@@ -29,6 +33,7 @@ const (
 	cellTombstone byte = 1 << 0
 	cellTTL       byte = 1 << 1
 	cellHasValue  byte = 1 << 2
+	cellCounter   byte = 1 << 3
 
 	deletionValueLen = 1 + 8 + 8
 )
@@ -119,6 +124,9 @@ func appendCellValue(dst []byte, c *schema.Cell) []byte {
 		if c.Value != nil {
 			flags |= cellHasValue
 		}
+		if c.Counter == schema.CounterShards {
+			flags |= cellCounter
+		}
 	}
 	dst = append(dst, tagCell, flags)
 	dst = appendI64(dst, c.Timestamp)
@@ -137,12 +145,19 @@ func appendCellValue(dst []byte, c *schema.Cell) []byte {
 // decodeCellValue decodes a cell payload into c (Column and Path are left
 // alone). c.Value aliases v.
 func decodeCellValue(v []byte, c *schema.Cell) error {
-	if len(v) < 10 || v[0] != tagCell || v[1]&^(cellTombstone|cellTTL|cellHasValue) != 0 {
+	if len(v) < 10 || v[0] != tagCell || v[1]&^(cellTombstone|cellTTL|cellHasValue|cellCounter) != 0 {
 		return fmt.Errorf("%w: bad cell", errBadValue)
 	}
 	flags := v[1]
 	if flags&cellTombstone != 0 && flags != cellTombstone {
 		return fmt.Errorf("%w: tombstone with value or ttl", errBadValue)
+	}
+	c.Counter = schema.NotCounter
+	if flags&cellCounter != 0 {
+		if flags != cellCounter|cellHasValue {
+			return fmt.Errorf("%w: counter cell with ttl or without context", errBadValue)
+		}
+		c.Counter = schema.CounterShards
 	}
 	c.Timestamp = getI64(v[2:])
 	c.Tombstone = flags&cellTombstone != 0
@@ -169,6 +184,11 @@ func decodeCellValue(v []byte, c *schema.Cell) error {
 	}
 	if flags&cellHasValue != 0 {
 		c.Value = v
+		if c.Counter == schema.CounterShards {
+			if _, err := schema.DecodeCounterContext(v); err != nil {
+				return fmt.Errorf("%w: %v", errBadValue, err)
+			}
+		}
 	} else if len(v) != 0 {
 		return fmt.Errorf("%w: trailing bytes in cell without value", errBadValue)
 	}

@@ -16,12 +16,18 @@ func (st *selectStmt) run(ctx context.Context, e *Executor, _ *Session, env *bin
 }
 
 func (w *writeStmt) run(ctx context.Context, e *Executor, _ *Session, env *bindEnv, o *QueryOptions) (Result, error) {
+	wt := writeTypeOf(w, WriteSimple)
+	if wt == WriteCounter {
+		if err := checkCounterConsistency(w.table, o.Consistency); err != nil {
+			return nil, err
+		}
+	}
 	p := e.writeParams(o.HasTimestamp, o.Timestamp)
 	muts, err := w.mutations(ctx, e, env, p, o.Consistency)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.cfg.Coordinator.Mutate(ctx, o.Consistency, WriteSimple, muts); err != nil {
+	if err := e.cfg.Coordinator.Mutate(ctx, o.Consistency, wt, muts); err != nil {
 		return nil, err
 	}
 	return VoidResult{}, nil

@@ -23,6 +23,8 @@ const (
 	opDelete                        // DELETE c
 	opDeleteElem                    // DELETE c[k]: map key or list index
 	opDeleteField                   // DELETE c.f
+	opCounterAdd                    // c = c + n on a counter (counter.go)
+	opCounterSub                    // c = c - n on a counter
 )
 
 // colOp is one operation on one column of every row a statement writes.

@@ -405,8 +405,7 @@ func findCell(r *Row, col ColumnID, path []byte) *Cell {
 func CounterReadCommand(mut *Partition, nowSeconds int64) *ReadCommand {
 	cmd := &ReadCommand{Table: mut.Table, Key: mut.Key, Token: mut.Token, NowSeconds: nowSeconds}
 	cols := map[ColumnID]bool{}
-	var slices []Slice
-	mut.eachRow(func(r *Row) {
+	hasDeltas := func(r *Row) bool {
 		has := false
 		for i := range r.Cells {
 			if r.Cells[i].Counter == CounterDelta {
@@ -414,16 +413,19 @@ func CounterReadCommand(mut *Partition, nowSeconds int64) *ReadCommand {
 				has = true
 			}
 		}
-		if !has {
-			return
+		return has
+	}
+	// The static row is told apart by its place, not by a nil clustering:
+	// the one row of a table without clustering columns has an empty one,
+	// which the codec decodes as nil.
+	cmd.Static = mut.Static != nil && hasDeltas(mut.Static)
+	var slices []Slice
+	for i := range mut.Rows {
+		if hasDeltas(&mut.Rows[i]) {
+			b := Bound{Prefix: mut.Rows[i].Clustering, Inclusive: true}
+			slices = append(slices, Slice{Start: b, End: b})
 		}
-		if r.Clustering == nil {
-			cmd.Static = true
-			return
-		}
-		b := Bound{Prefix: r.Clustering, Inclusive: true}
-		slices = append(slices, Slice{Start: b, End: b})
-	})
+	}
 	sort.Slice(slices, func(i, j int) bool { return bytes.Compare(slices[i].Start.Prefix, slices[j].Start.Prefix) < 0 })
 	slices = slicesCompact(slices)
 	cmd.Slices = slices

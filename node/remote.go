@@ -113,6 +113,7 @@ func (c *cluster) registerVerbs() {
 	c.msg.Handle(verbTokens, c.handleTokens)
 	c.msg.Handle(verbSchemaPull, c.handleSchemaPull)
 	c.msg.Handle(verbSchemaPush, c.handleSchemaPush)
+	c.msg.Handle(verbCounterMutation, c.handleCounterMutation)
 	c.registerStreamVerbs()
 }
 

@@ -38,10 +38,17 @@ import (
 // cell, whatever their timestamps, so a counter deleted by DELETE c stays
 // deleted (until the tombstone is purged after gc_grace_seconds, when
 // what is left may reappear: Cassandra's rule is "do not reuse a deleted
-// counter"). Row, range and partition deletions shadow counter cells by
-// timestamp, as for any cell; an increment after such a deletion starts
-// the leader's shard again from the delta (see ApplyCounterDeltas), but
-// other leaders' older shards in the same cell may reappear with it.
+// counter"). Such a tombstone is marked as a counter's (Counter set) and,
+// unlike other tombstones, is kept when a newer row or partition deletion
+// covers it: the deletion would not shadow a newer counter cell, the
+// tombstone does. Row, range and partition deletions shadow counter data by
+// timestamp shard by shard (shadowCounterShards): a shard whose latest
+// increment is not newer than the deletion is gone, the others stay. So
+// an increment after a row deletion starts the counter again from that
+// increment (where Cassandra lets older shards of other leaders come
+// back), and merging stays associative when tombstones are applied at
+// different steps: the merged cell's newest shard cannot keep an older
+// shard alive.
 
 // CounterKind says whether a cell is a counter cell, and in which form.
 type CounterKind uint8
@@ -66,10 +73,14 @@ type CounterShard struct {
 	ID    CounterID
 	Clock int64
 	Count int64
+	// Timestamp is the write timestamp of the shard's latest increment
+	// (microseconds): what a row or partition deletion is compared with.
+	Timestamp int64
 }
 
-// CounterShardSize is the encoded size of one shard: id, clock, count.
-const CounterShardSize = 16 + 8 + 8
+// CounterShardSize is the encoded size of one shard: id, clock, count,
+// timestamp.
+const CounterShardSize = 16 + 8 + 8 + 8
 
 // AppendCounterContext appends the encoding of shards, which must be
 // sorted by ID without duplicates (as DecodeCounterContext returns and
@@ -81,6 +92,7 @@ func AppendCounterContext(dst []byte, shards []CounterShard) []byte {
 		dst = append(dst, s.ID[:]...)
 		dst = binary.BigEndian.AppendUint64(dst, uint64(s.Clock))
 		dst = binary.BigEndian.AppendUint64(dst, uint64(s.Count))
+		dst = binary.BigEndian.AppendUint64(dst, uint64(s.Timestamp))
 	}
 	return dst
 }
@@ -99,6 +111,7 @@ func DecodeCounterContext(b []byte) ([]CounterShard, error) {
 		copy(s.ID[:], b[off:off+16])
 		s.Clock = int64(binary.BigEndian.Uint64(b[off+16:]))
 		s.Count = int64(binary.BigEndian.Uint64(b[off+24:]))
+		s.Timestamp = int64(binary.BigEndian.Uint64(b[off+32:]))
 		if i > 0 && bytes.Compare(shards[i-1].ID[:], s.ID[:]) >= 0 {
 			return nil, fmt.Errorf("%w: counter shards out of order", ErrCorrupt)
 		}
@@ -130,12 +143,59 @@ func FindCounterShard(shards []CounterShard, id CounterID) (CounterShard, bool) 
 }
 
 // shardWins reports whether a beats b for the same counter id: the larger
-// clock, then the larger count.
+// clock, then the larger count, then the later timestamp (a total order,
+// though only a broken leader writes one clock twice).
 func shardWins(a, b CounterShard) bool {
 	if a.Clock != b.Clock {
 		return a.Clock > b.Clock
 	}
-	return a.Count > b.Count
+	if a.Count != b.Count {
+		return a.Count > b.Count
+	}
+	return a.Timestamp > b.Timestamp
+}
+
+// shardsTimestamp is the timestamp of a counter cell holding shards: the
+// latest of theirs.
+func shardsTimestamp(shards []CounterShard) int64 {
+	ts := NoTimestamp
+	for _, s := range shards {
+		ts = max(ts, s.Timestamp)
+	}
+	return ts
+}
+
+// isCounterTombstone reports whether c is the tombstone of a counter cell
+// (see the file comment on why it outlives a newer row deletion).
+func isCounterTombstone(c *Cell) bool { return c.Tombstone && c.Counter != NotCounter }
+
+// shadowCounterShards removes from the counter cell c, in place, the
+// shards a deletion marked at markedAt shadows, and reports whether any
+// is left. Other cells are left alone (true). The cell keeps its
+// timestamp rule: the latest of its remaining shards'.
+func shadowCounterShards(c *Cell, markedAt int64) bool {
+	if c.Counter != CounterShards || c.Tombstone {
+		return true
+	}
+	shards, err := DecodeCounterContext(c.Value)
+	if err != nil {
+		return true
+	}
+	kept := shards[:0]
+	for _, s := range shards {
+		if s.Timestamp > markedAt {
+			kept = append(kept, s)
+		}
+	}
+	if len(kept) == len(shards) {
+		return true
+	}
+	if len(kept) == 0 {
+		return false
+	}
+	c.Value = AppendCounterContext(nil, kept)
+	c.Timestamp = shardsTimestamp(kept)
+	return true
 }
 
 // MergeCounterShards merges two canonical shard lists: the union of their
@@ -203,7 +263,8 @@ func CounterDeltaOf(c *Cell) (int64, error) {
 // which is a counter cell (see the file comment):
 //   - a tombstone beats a counter cell whatever the timestamps;
 //   - two tombstones: the usual rule (CompareCells);
-//   - two contexts: merged shard by shard, at the larger timestamp;
+//   - two contexts: merged shard by shard, at the latest timestamp of
+//     the shards kept;
 //   - two deltas (two statements of one counter batch on one counter):
 //     summed, as Cassandra sums them. Deltas are never stored, so this
 //     is the only rule that is not idempotent and it never meets stored
@@ -217,10 +278,16 @@ func CounterDeltaOf(c *Cell) (int64, error) {
 func reconcileCounterCells(a, b Cell) Cell {
 	if a.Tombstone || b.Tombstone {
 		if a.Tombstone && b.Tombstone {
-			if CompareCells(a, b) >= 0 {
-				return a
+			if c := CompareCells(a, b); c != 0 {
+				if c > 0 {
+					return a
+				}
+				return b
 			}
-			return b
+			if b.Counter > a.Counter { // the same deletion; keep the counter's mark
+				return b
+			}
+			return a
 		}
 		if a.Tombstone {
 			return a
@@ -264,7 +331,9 @@ func reconcileCounterCells(a, b Cell) Cell {
 		case errB != nil:
 			return a
 		}
-		out.Value = AppendCounterContext(nil, MergeCounterShards(sa, sb))
+		merged := MergeCounterShards(sa, sb)
+		out.Value = AppendCounterContext(nil, merged)
+		out.Timestamp = shardsTimestamp(merged)
 	}
 	return out
 }
@@ -323,11 +392,13 @@ func (p *Partition) eachRow(f func(r *Row)) {
 // applied; nil when it holds nothing), it returns mut with every delta
 // replaced by the leader's new shard
 //
-//	(self, clock', count + delta)
+//	(self, clock', count + delta, timestamp')
 //
-// where (clock, count) is the leader's current shard of that cell (zero
-// when the cell is absent or deleted), and clock' = max(clock+1, the
-// write's timestamp). Taking the timestamp as a floor keeps clocks rising
+// where (clock, count, timestamp) is the leader's current shard of that
+// cell (zero when the cell is absent or deleted), clock' = max(clock+1,
+// the write's timestamp) and timestamp' = max(timestamp, the write's
+// timestamp), so that a later clock never has an earlier timestamp even
+// when coordinators' clocks disagree. Taking the timestamp as a floor keeps clocks rising
 // even when the leader's shard was shadowed by a row or partition
 // deletion (the read shows no shard, but the deleted one is still on
 // disk with its clock, and the new shard must beat it). The context
@@ -359,8 +430,10 @@ func ApplyCounterDeltas(mut, current *Partition, self CounterID, nowSeconds int6
 					shard, _ = FindCounterShard(shards, self)
 				}
 			}
-			next := CounterShard{ID: self, Clock: max(shard.Clock+1, c.Timestamp), Count: shard.Count + delta}
+			next := CounterShard{ID: self, Clock: max(shard.Clock+1, c.Timestamp), Count: shard.Count + delta,
+				Timestamp: max(shard.Timestamp, c.Timestamp)}
 			c.Counter = CounterShards
+			c.Timestamp = next.Timestamp
 			c.Value = AppendCounterContext(nil, []CounterShard{next})
 			c.TTL, c.LocalDeletionTime = 0, NoExpiry
 		}

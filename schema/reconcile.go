@@ -29,6 +29,8 @@ import (
 //  4. then the later LocalDeletionTime (expiry, or deletion time) wins;
 //  5. then the larger value in byte order wins;
 //  6. then the larger TTL (only so that the order is total).
+//
+// Counter cells are not ordered but merged: see ReconcileCells.
 func CompareCells(a, b Cell) int {
 	if a.Timestamp != b.Timestamp {
 		return cmpInt64(a.Timestamp, b.Timestamp)
@@ -508,7 +510,10 @@ func ShadowRow(r *Row, top Deletion) bool {
 		if k < len(cds) && cds[k].Column == c.Column {
 			limit = MaxDeletion(limit, cds[k].Deletion)
 		}
-		if !limit.Live() && c.Timestamp <= limit.MarkedAt {
+		if !limit.Live() && c.Timestamp <= limit.MarkedAt && !isCounterTombstone(&c) {
+			continue
+		}
+		if !limit.Live() && !shadowCounterShards(&c, limit.MarkedAt) {
 			continue
 		}
 		cells = append(cells, c)
@@ -692,6 +697,9 @@ func liveRow(src *Row, top Deletion, now int64, slab []Cell) (Row, []Cell) {
 			continue
 		}
 		slab = append(slab, *c)
+		if !limit.Live() && !shadowCounterShards(&slab[len(slab)-1], limit.MarkedAt) {
+			slab = slab[:len(slab)-1]
+		}
 	}
 	if len(slab) > start {
 		r.Cells = slab[start:len(slab):len(slab)]

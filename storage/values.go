@@ -19,7 +19,8 @@ import (
 //
 // A counter cell sets flag bit 3: its value is a counter context
 // (schema.AppendCounterContext) and it has no TTL; merging two of them
-// merges their shards (counter.go).
+// merges their shards (counter.go). A counter's tombstone sets bits 0
+// and 3 (schema: it outlives a newer row deletion).
 //
 // Integers are big-endian two's complement.
 const (
@@ -96,6 +97,9 @@ func decodeRowHeaderValue(v []byte) (rowHeader, error) {
 			return h, fmt.Errorf("%w: short row marker", errBadValue)
 		}
 		h.marker = schema.Liveness{Timestamp: getI64(v), TTL: int32(binary.BigEndian.Uint32(v[8:])), ExpiresAt: getI64(v[12:])}
+		if h.marker.Timestamp == schema.NoTimestamp {
+			return h, fmt.Errorf("%w: row marker flagged but absent", errBadValue)
+		}
 		v = v[20:]
 	}
 	if flags&headerHasDeletion != 0 {
@@ -103,6 +107,9 @@ func decodeRowHeaderValue(v []byte) (rowHeader, error) {
 			return h, fmt.Errorf("%w: short row deletion", errBadValue)
 		}
 		h.deletion = schema.Deletion{MarkedAt: getI64(v), LocalDeletionTime: getI64(v[8:])}
+		if h.deletion.Live() {
+			return h, fmt.Errorf("%w: row deletion flagged but absent", errBadValue)
+		}
 		v = v[16:]
 	}
 	if len(v) != 0 {
@@ -117,6 +124,9 @@ func appendCellValue(dst []byte, c *schema.Cell) []byte {
 	var flags byte
 	if c.Tombstone {
 		flags |= cellTombstone
+		if c.Counter != schema.NotCounter {
+			flags |= cellCounter
+		}
 	} else {
 		if c.TTL > 0 {
 			flags |= cellTTL
@@ -149,12 +159,12 @@ func decodeCellValue(v []byte, c *schema.Cell) error {
 		return fmt.Errorf("%w: bad cell", errBadValue)
 	}
 	flags := v[1]
-	if flags&cellTombstone != 0 && flags != cellTombstone {
+	if flags&cellTombstone != 0 && flags&^cellCounter != cellTombstone {
 		return fmt.Errorf("%w: tombstone with value or ttl", errBadValue)
 	}
 	c.Counter = schema.NotCounter
 	if flags&cellCounter != 0 {
-		if flags != cellCounter|cellHasValue {
+		if flags != cellCounter|cellHasValue && flags != cellCounter|cellTombstone {
 			return fmt.Errorf("%w: counter cell with ttl or without context", errBadValue)
 		}
 		c.Counter = schema.CounterShards

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -9,8 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
+
 	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/ring"
 	"github.com/sibyldb/sibyl/schema"
+	"github.com/sibyldb/sibyl/storage"
 )
 
 // counterValue reads ks.c's counter n of key k through node at cl; ok is
@@ -184,4 +189,57 @@ func FuzzCounterMutationPayload(f *testing.F) {
 			}
 		}
 	})
+}
+
+// silentReplica never answers a write: it returns when the write's
+// deadline passes, as a replica that stopped responding does.
+type silentReplica struct{ *memReplica }
+
+func (silentReplica) Apply(ctx context.Context, _ ...*schema.Partition) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestCounterLeaderReplicatesShardsAndTimesOutAsCounter: the leader (here
+// the coordinator, a replica, over a real engine) replicates its shard,
+// not the delta, and a level its replicas miss times out with WriteType
+// COUNTER and the leader's own write counted.
+func TestCounterLeaderReplicatesShardsAndTimesOutAsCounter(t *testing.T) {
+	tc := newTestCluster(t, 3, 3)
+	eng, err := storage.Open(storage.Options{Dir: "db", FS: vfs.NewMem(), PurgeInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Close() })
+	self, silent := ring.HostID{15: 1}, ring.HostID{15: 3}
+	tc.coord.cfg.Local = eng
+	tc.coord.cfg.Peer = func(id ring.HostID) (replica, bool) {
+		if id == silent {
+			return silentReplica{tc.replicas[id]}, true
+		}
+		return tc.replicas[id], true
+	}
+	t.Cleanup(tc.coord.Wait)
+	mut := func(delta int64) []*schema.Partition {
+		m := cellMutation("k", 100, "")
+		m.Static.Cells[0].Counter, m.Static.Cells[0].Value = schema.CounterDelta, schema.CounterDeltaValue(delta)
+		return []*schema.Partition{m}
+	}
+	ctx := context.Background()
+	if err := tc.coord.Mutate(ctx, exec.Quorum, exec.WriteCounter, mut(5)); err != nil {
+		t.Fatalf("QUORUM increment with one replica silent: %v", err)
+	}
+	err = tc.coord.Mutate(ctx, exec.All, exec.WriteCounter, mut(2))
+	var ee *exec.Error
+	if !errors.As(err, &ee) || ee.Code != exec.CodeWriteTimeout || ee.WriteType != exec.WriteCounter || ee.Received != 2 || ee.BlockFor != 3 {
+		t.Fatalf("ALL increment with one replica silent: %v, want a COUNTER WriteTimeout with 2 of 3 received", err)
+	}
+	got := tc.replicas[ring.HostID{15: 2}].get("k")
+	if got == nil || got.Static == nil || len(got.Static.Cells) != 1 || got.Static.Cells[0].Counter != schema.CounterShards {
+		t.Fatalf("the other replica holds %+v, want a counter context", got)
+	}
+	shards, err := schema.DecodeCounterContext(got.Static.Cells[0].Value)
+	if err != nil || len(shards) != 1 || shards[0].ID != schema.CounterID(self) || shards[0].Count != 7 {
+		t.Fatalf("the other replica holds shards %+v (%v), want the leader's with count 7", shards, err)
+	}
 }

@@ -42,7 +42,7 @@ import (
 // unlike other tombstones, is kept when a newer row or partition deletion
 // covers it: the deletion would not shadow a newer counter cell, the
 // tombstone does. Row, range and partition deletions shadow counter data by
-// timestamp shard by shard (shadowCounterShards): a shard whose latest
+// timestamp shard by shard (ShadowCounterShards): a shard whose latest
 // increment is not newer than the deletion is gone, the others stay. So
 // an increment after a row deletion starts the counter again from that
 // increment (where Cassandra lets older shards of other leaders come
@@ -165,15 +165,15 @@ func shardsTimestamp(shards []CounterShard) int64 {
 	return ts
 }
 
-// isCounterTombstone reports whether c is the tombstone of a counter cell
+// IsCounterTombstone reports whether c is the tombstone of a counter cell
 // (see the file comment on why it outlives a newer row deletion).
-func isCounterTombstone(c *Cell) bool { return c.Tombstone && c.Counter != NotCounter }
+func IsCounterTombstone(c *Cell) bool { return c.Tombstone && c.Counter != NotCounter }
 
-// shadowCounterShards removes from the counter cell c, in place, the
+// ShadowCounterShards removes from the counter cell c, in place, the
 // shards a deletion marked at markedAt shadows, and reports whether any
 // is left. Other cells are left alone (true). The cell keeps its
 // timestamp rule: the latest of its remaining shards'.
-func shadowCounterShards(c *Cell, markedAt int64) bool {
+func ShadowCounterShards(c *Cell, markedAt int64) bool {
 	if c.Counter != CounterShards || c.Tombstone {
 		return true
 	}

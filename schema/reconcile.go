@@ -510,10 +510,10 @@ func ShadowRow(r *Row, top Deletion) bool {
 		if k < len(cds) && cds[k].Column == c.Column {
 			limit = MaxDeletion(limit, cds[k].Deletion)
 		}
-		if !limit.Live() && c.Timestamp <= limit.MarkedAt && !isCounterTombstone(&c) {
+		if !limit.Live() && c.Timestamp <= limit.MarkedAt && !IsCounterTombstone(&c) {
 			continue
 		}
-		if !limit.Live() && !shadowCounterShards(&c, limit.MarkedAt) {
+		if !limit.Live() && !ShadowCounterShards(&c, limit.MarkedAt) {
 			continue
 		}
 		cells = append(cells, c)
@@ -697,7 +697,7 @@ func liveRow(src *Row, top Deletion, now int64, slab []Cell) (Row, []Cell) {
 			continue
 		}
 		slab = append(slab, *c)
-		if !limit.Live() && !shadowCounterShards(&slab[len(slab)-1], limit.MarkedAt) {
+		if !limit.Live() && !ShadowCounterShards(&slab[len(slab)-1], limit.MarkedAt) {
 			slab = slab[:len(slab)-1]
 		}
 	}

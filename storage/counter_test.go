@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sibyldb/sibyl/schema"
 )
@@ -147,5 +148,76 @@ func TestLeadCounterWriteConcurrent(t *testing.T) {
 	v, err := schema.CounterValue(got[0].Rows[0].Cells[0].Value)
 	if err != nil || v != 100+2*workers*each {
 		t.Fatalf("counter = %d (%v), want %d", v, err, 100+2*workers*each)
+	}
+}
+
+// TestCounterPurgeKeepsShardsShadowed: a row deletion shadows a counter's
+// shards one by one; when the deletion is purged after gc_grace, the
+// shards it shadowed are purged with it instead of counting again. A
+// counter's tombstone under a newer row deletion is returned by reads
+// (it outlives the deletion) until it is purged itself.
+func TestCounterPurgeKeepsShardsShadowed(t *testing.T) {
+	clock := newTestClock()
+	e := openMem(t, func(o *Options) {
+		o.Now = clock.Now
+		o.GCGrace = func(schema.TableID) (int64, bool) { return 100, true }
+	})
+	ctx := context.Background()
+	now := clock.Now().Unix()
+	apply := func(m *schema.Partition) {
+		t.Helper()
+		if err := e.Apply(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(counterMutation("k", counterShardsCell(shard(1, 1, 5, 10))))
+	apply(counterMutation("k", counterShardsCell(shard(2, 1, 7, 30))))
+	tomb := counterMutation("k", schema.Cell{Column: 2, Timestamp: 15, Tombstone: true, LocalDeletionTime: now, Counter: schema.CounterShards})
+	apply(tomb)
+	del := counterMutation("k", counterShardsCell(shard(3, 1, 1, 1)))
+	del.Rows[0].Cells = nil
+	del.Rows[0].Deletion = schema.Deletion{MarkedAt: 20, LocalDeletionTime: now}
+	apply(del)
+
+	read := func() (*schema.Row, []schema.Row) {
+		t.Helper()
+		got, err := e.Read(ctx, &schema.ReadCommand{Table: 1, Key: []byte("k"), Token: 5, NowSeconds: clock.Now().Unix()})
+		if err != nil || len(got) != 1 || len(got[0].Rows) != 1 {
+			t.Fatalf("read: %+v, %v", got, err)
+		}
+		_, live := schema.LiveRows(got[0], clock.Now().Unix())
+		return &got[0].Rows[0], live
+	}
+	value := func(rows []schema.Row) int64 {
+		t.Helper()
+		if len(rows) != 1 || len(rows[0].Cells) != 1 {
+			t.Fatalf("live rows %+v, want one counter", rows)
+		}
+		v, err := schema.CounterValue(rows[0].Cells[0].Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	raw, live := read()
+	if len(raw.Cells) != 2 || !raw.Cells[1].Tombstone {
+		t.Fatalf("before purge the row holds %+v, want the counter and the counter's tombstone", raw.Cells)
+	}
+	if v := value(live); v != 7 {
+		t.Fatalf("before purge the counter reads %d, want 7 (the shard older than the deletion is shadowed)", v)
+	}
+	clock.Advance(200 * time.Second)
+	if err := e.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Compact(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	raw, live = read()
+	if !raw.Deletion.Live() || len(raw.Cells) != 1 {
+		t.Fatalf("after purge the row holds %+v, want the counter alone", raw)
+	}
+	if v := value(live); v != 7 {
+		t.Fatalf("after purge the counter reads %d, want 7: a shadowed shard came back", v)
 	}
 }

@@ -196,7 +196,7 @@ func decodeCellValue(v []byte, c *schema.Cell) error {
 		c.Value = v
 		if c.Counter == schema.CounterShards {
 			if _, err := schema.DecodeCounterContext(v); err != nil {
-				return fmt.Errorf("%w: %v", errBadValue, err)
+				return fmt.Errorf("%w: %w", errBadValue, err)
 			}
 		}
 	} else if len(v) != 0 {

@@ -21,9 +21,12 @@ import (
 // shard, raised by every increment it applies. The counter's value is the
 // sum of the counts.
 //
-// Two contexts merge shard by shard: per counter id the larger clock wins
-// (the larger count on an equal clock, which only a broken leader could
-// produce, so that the rule stays a total order). That merge is
+// Two contexts merge shard by shard: per counter id the later shard wins
+// (shardWins). A leader's successive shards of a cell have rising clocks
+// and never falling timestamps (ApplyCounterDeltas), so "later" is "the
+// larger clock" — but it is decided by the timestamp first, so that a
+// shard a leader starts afresh after a row deletion shadowed its old one
+// (clock 1 again) still beats it. That merge is
 // commutative, associative and idempotent, which is what lets counters
 // travel the normal write path afterwards: a shard replicated twice,
 // replayed from a hint, streamed or repaired is never counted twice.
@@ -142,17 +145,17 @@ func FindCounterShard(shards []CounterShard, id CounterID) (CounterShard, bool) 
 	return CounterShard{}, false
 }
 
-// shardWins reports whether a beats b for the same counter id: the larger
-// clock, then the larger count, then the later timestamp (a total order,
-// though only a broken leader writes one clock twice).
+// shardWins reports whether a beats b for the same counter id: the later
+// timestamp, then the larger clock, then the larger count (a total order,
+// though only a broken leader writes one (timestamp, clock) twice).
 func shardWins(a, b CounterShard) bool {
+	if a.Timestamp != b.Timestamp {
+		return a.Timestamp > b.Timestamp
+	}
 	if a.Clock != b.Clock {
 		return a.Clock > b.Clock
 	}
-	if a.Count != b.Count {
-		return a.Count > b.Count
-	}
-	return a.Timestamp > b.Timestamp
+	return a.Count > b.Count
 }
 
 // shardsTimestamp is the timestamp of a counter cell holding shards: the
@@ -395,13 +398,12 @@ func (p *Partition) eachRow(f func(r *Row)) {
 //	(self, clock', count + delta, timestamp')
 //
 // where (clock, count, timestamp) is the leader's current shard of that
-// cell (zero when the cell is absent or deleted), clock' = max(clock+1,
-// the write's timestamp) and timestamp' = max(timestamp, the write's
-// timestamp), so that a later clock never has an earlier timestamp even
-// when coordinators' clocks disagree. Taking the timestamp as a floor keeps clocks rising
-// even when the leader's shard was shadowed by a row or partition
-// deletion (the read shows no shard, but the deleted one is still on
-// disk with its clock, and the new shard must beat it). The context
+// cell (zero when the cell is absent or shadowed by a deletion), clock' =
+// clock+1 and timestamp' = max(timestamp, the write's timestamp), so that
+// a later clock never has an earlier timestamp even when coordinators'
+// clocks disagree. A shard started afresh after a deletion (clock 1) has
+// a timestamp newer than the deletion, so it beats the shadowed one
+// still on disk, whose timestamp is not (shardWins). The context
 // written holds only the leader's shard: the other shards are unchanged,
 // and merging puts them back together. The caller must hold the leader's
 // lock on these cells from its read to its local write, or two
@@ -430,7 +432,7 @@ func ApplyCounterDeltas(mut, current *Partition, self CounterID, nowSeconds int6
 					shard, _ = FindCounterShard(shards, self)
 				}
 			}
-			next := CounterShard{ID: self, Clock: max(shard.Clock+1, c.Timestamp), Count: shard.Count + delta,
+			next := CounterShard{ID: self, Clock: shard.Clock + 1, Count: shard.Count + delta,
 				Timestamp: max(shard.Timestamp, c.Timestamp)}
 			c.Counter = CounterShards
 			c.Timestamp = next.Timestamp

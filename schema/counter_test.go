@@ -185,8 +185,8 @@ func TestApplyCounterDeltas(t *testing.T) {
 		}
 	}
 	check(out.Rows[0].Cells[0], CounterShard{ID: self, Clock: 71, Count: 7, Timestamp: 50})
-	// No shard yet: the clock starts at the write's timestamp.
-	check(out.Static.Cells[0], CounterShard{ID: self, Clock: 50, Count: 4, Timestamp: 50})
+	// No shard yet: the first one.
+	check(out.Static.Cells[0], CounterShard{ID: self, Clock: 1, Count: 4, Timestamp: 50})
 	merged := Merge(current, out)
 	if v, _ := CounterValue(merged.Rows[0].Cells[0].Value); v != 107 {
 		t.Fatalf("merged counter = %d, want 107", v)
@@ -271,4 +271,31 @@ func dump(p *Partition) string {
 		}
 	}
 	return b.String()
+}
+
+// TestCounterRestartAfterRowDeletion: once a row deletion shadows the
+// leader's shard, the leader starts a new one (clock 1) that beats the old
+// one wherever they meet, with or without the deletion.
+func TestCounterRestartAfterRowDeletion(t *testing.T) {
+	self := CounterID{1}
+	old := counterCell(1, AppendCounterContext(nil, []CounterShard{{ID: self, Clock: 1000, Count: 5, Timestamp: 40}}))
+	held := &Partition{Table: 7, Key: []byte("k"), Deletion: LiveDeletion, Rows: []Row{{Clustering: []byte{1}, Marker: NoLiveness,
+		Deletion: Deletion{MarkedAt: 50, LocalDeletionTime: 1}, Cells: []Cell{old}}}}
+	mut := &Partition{Table: 7, Key: []byte("k"), Deletion: LiveDeletion, Rows: []Row{{Clustering: []byte{1}, Marker: NoLiveness, Deletion: LiveDeletion,
+		Cells: []Cell{{Column: 1, Timestamp: 60, LocalDeletionTime: NoExpiry, Counter: CounterDelta, Value: CounterDeltaValue(3)}}}}}
+	out, err := ApplyCounterDeltas(mut, held, self, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A replica that missed the deletion but holds the old shard.
+	stale := &Partition{Table: 7, Key: []byte("k"), Deletion: LiveDeletion, Rows: []Row{{Clustering: []byte{1}, Marker: NoLiveness, Deletion: LiveDeletion, Cells: []Cell{old}}}}
+	for _, p := range []*Partition{Merge(held, out), Merge(stale, out), Merge(Merge(stale, out), held)} {
+		_, rows := LiveRows(p, 0)
+		if len(rows) != 1 || len(rows[0].Cells) != 1 {
+			t.Fatalf("live rows %+v", rows)
+		}
+		if v, _ := CounterValue(rows[0].Cells[0].Value); v != 3 {
+			t.Fatalf("after the deletion and +3 the counter reads %d, want 3", v)
+		}
+	}
 }

@@ -21,6 +21,11 @@ const (
 	ModeMixed Mode = "mixed"
 	// ModeScan reads whole partitions, page by page.
 	ModeScan Mode = "scan"
+	// ModeCounter increments one counter per operation (UPDATE ... SET n =
+	// n + 1 on the counter table beside the workload's table, same keys):
+	// the counter write path, a leader's read and write then replication,
+	// to compare with ModeWrite.
+	ModeCounter Mode = "counter"
 )
 
 // Distribution is how keys are chosen.
@@ -214,9 +219,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf(format, args...))
 	}
 	switch c.Mode {
-	case ModeWrite, ModeRead, ModeMixed, ModeScan:
+	case ModeWrite, ModeRead, ModeMixed, ModeScan, ModeCounter:
 	default:
-		add("unknown mode %q (want write, read, mixed or scan)", c.Mode)
+		add("unknown mode %q (want write, read, mixed, scan or counter)", c.Mode)
 	}
 	switch c.Distribution {
 	case DistUniform, DistSequential, DistZipf:

@@ -29,7 +29,10 @@
 //
 // write is a prepared INSERT of one row; read a prepared SELECT of one row
 // by its full primary key; mixed either, ReadRatio of them reads; scan a
-// SELECT of a whole partition, paged by the driver PageSize rows at a time.
+// SELECT of a whole partition, paged by the driver PageSize rows at a time;
+// counter an UPDATE ... SET n = n + 1 of the same key in a second table,
+// <table>_counters (pk bigint, ck bigint, n counter), created in that mode
+// only, never retried by the driver (an increment is not idempotent).
 // Every statement carries the partition key, so gocql's token-aware policy
 // sends it to a replica.
 //

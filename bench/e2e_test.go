@@ -76,12 +76,49 @@ func TestEndToEnd(t *testing.T) {
 	if m.Errors != 0 || m.Ops < 400 {
 		t.Fatalf("mixed: %d ops, errors %v", m.Ops, m.ErrorSamples)
 	}
+	cn := run("counter", func(c *Config) { c.Mode, c.Distribution, c.Ops = ModeCounter, DistSequential, 1500 })
+	if cn.Ops != 1500 || cn.Errors != 0 {
+		t.Fatalf("counter: %d ops, errors %v", cn.Ops, cn.ErrorSamples)
+	}
+	// 1,500 increments over 1,000 keys in order: 500 keys twice.
+	if sum, twos := counterTotals(t, &base); sum != 1500 || twos != 500 {
+		t.Fatalf("counter: the counters sum to %d with %d at 2, want 1500 and 500", sum, twos)
+	}
 	miss := run("read unwritten", func(c *Config) {
 		c.Mode, c.Ops, c.ValidateData, c.PartitionOffset = ModeRead, 50, true, 1_000_000
 	})
 	if miss.ErrorsByKind["missing"] != 50 {
 		t.Fatalf("reading 50 unwritten rows found %d missing", miss.ErrorsByKind["missing"])
 	}
+}
+
+// counterTotals reads every counter of the counter workload's table: their
+// sum and how many are 2.
+func counterTotals(t *testing.T, cfg *Config) (sum, twos int64) {
+	t.Helper()
+	c := cfg.Clone()
+	c.EnsureDefaults()
+	cc, err := clusterConfig(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := cc.CreateSession()
+	if err != nil {
+		t.Fatalf("cannot connect: %v", err)
+	}
+	defer s.Close()
+	iter := s.Query(fmt.Sprintf("SELECT n FROM %s.%s_counters", c.Keyspace, c.Table)).Iter()
+	var n int64
+	for iter.Scan(&n) {
+		sum += n
+		if n == 2 {
+			twos++
+		}
+	}
+	if err := iter.Close(); err != nil {
+		t.Fatalf("reading the counters: %v", err)
+	}
+	return sum, twos
 }
 
 // dropKeyspace removes the test's keyspace, so a shared node is left as

@@ -20,6 +20,8 @@ const (
 	OpRead
 	// OpScan reads all of partition PK.
 	OpScan
+	// OpIncrement adds 1 to the counter of row (PK, CK) (ModeCounter).
+	OpIncrement
 )
 
 // Op is one operation: a kind and the key it addresses (CK is unused by
@@ -158,6 +160,8 @@ func (r *runner) nextOp(rng *rand.Rand) Op {
 	switch r.cfg.Mode {
 	case ModeScan:
 		return Op{Kind: OpScan, PK: r.cfg.PartitionOffset + idx}
+	case ModeCounter:
+		return r.pointOp(OpIncrement, idx)
 	case ModeRead:
 		return r.pointOp(OpRead, idx)
 	case ModeMixed:

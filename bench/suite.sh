@@ -3,7 +3,7 @@
 # `make bench`. On one machine, in one run, it:
 #
 #   1. records the machine (CPU model, cores, memory, disk, kernel, Go);
-#   2. runs write, read and mixed workloads against a `--backend null` node
+#   2. runs write, read and mixed workloads (and counter increments) against a `--backend null` node
 #      (the protocol ceiling), a real single node, and raw Pebble with the
 #      same record shapes (bench/cmd/pebblebench);
 #   3. measures latency at half the maximum rate, open loop (latency from
@@ -250,6 +250,11 @@ run_single() {
 	bench "$kind-read" --hosts "$ip" --port "$PORT" --mode read "${TIMED[@]}" "${KEYS[@]}" "${validate[@]}" || true
 	allocs "$kind-after-read" "$ip"
 	bench "$kind-mixed" --hosts "$ip" --port "$PORT" --mode mixed "${TIMED[@]}" "${KEYS[@]}" "${validate[@]}" || true
+	if [[ $kind == sibyl ]]; then
+		# Counter increments over the same keys: a leader's locked read and
+		# write per operation, against the plain writes above.
+		bench "$kind-counter" --hosts "$ip" --port "$PORT" --mode counter "${TIMED[@]}" "${KEYS[@]}" || true
+	fi
 	if [[ $kind == sibyl ]] && ! skipped half; then
 		run_half "$ip"
 	fi
@@ -318,6 +323,7 @@ run_cluster() {
 	bench cluster-write --hosts "$hosts" --port "$PORT" --mode write --distribution sequential --ops "$CLUSTER_ROWS" "${keys[@]}" || true
 	bench cluster-read --hosts "$hosts" --port "$PORT" --mode read "${TIMED[@]}" "${keys[@]}" --validate || true
 	bench cluster-mixed --hosts "$hosts" --port "$PORT" --mode mixed "${TIMED[@]}" "${keys[@]}" --validate || true
+	bench cluster-counter --hosts "$hosts" --port "$PORT" --mode counter "${TIMED[@]}" "${keys[@]}" || true
 	stop_nodes
 }
 
@@ -475,6 +481,15 @@ $(if have cluster-write || have cluster-read; then
 	else
 		echo "_Skipped: the notes say why._"
 	fi)
+
+## Counters: increments beside plain writes
+
+One \`UPDATE ... SET n = n + 1\` per operation on a counter table with the
+same keys (uniform), against the plain writes: on one node, then on the
+three nodes at RF=3, QUORUM, where each increment is led by the replica the
+token-aware driver sent it to, which then replicates its shard.
+
+$(table sibyl-write sibyl-counter cluster-write cluster-counter)
 
 ## Growth: write throughput and p99 as the data set grows
 

@@ -21,13 +21,17 @@ var (
 	ErrCorrupt = errors.New("bench: value differs from the one written")
 )
 
-// The workload's schema: one table of (pk bigint, ck bigint, v blob).
+// The workload's schema: one table of (pk bigint, ck bigint, v blob), and
+// beside it, for ModeCounter, <table>_counters of (pk bigint, ck bigint,
+// n counter): the same keys, a counter instead of a blob.
 const (
-	createKeyspaceCQL = "CREATE KEYSPACE IF NOT EXISTS %s WITH replication = {'class': 'SimpleStrategy', 'replication_factor': %d}"
-	createTableCQL    = "CREATE TABLE IF NOT EXISTS %s.%s (pk bigint, ck bigint, v blob, PRIMARY KEY (pk, ck))"
-	insertCQL         = "INSERT INTO %s.%s (pk, ck, v) VALUES (?, ?, ?)"
-	selectRowCQL      = "SELECT v FROM %s.%s WHERE pk = ? AND ck = ?"
-	selectPartCQL     = "SELECT ck, v FROM %s.%s WHERE pk = ?"
+	createKeyspaceCQL     = "CREATE KEYSPACE IF NOT EXISTS %s WITH replication = {'class': 'SimpleStrategy', 'replication_factor': %d}"
+	createTableCQL        = "CREATE TABLE IF NOT EXISTS %s.%s (pk bigint, ck bigint, v blob, PRIMARY KEY (pk, ck))"
+	createCounterTableCQL = "CREATE TABLE IF NOT EXISTS %s.%s_counters (pk bigint, ck bigint, n counter, PRIMARY KEY (pk, ck))"
+	incrementCQL          = "UPDATE %s.%s_counters SET n = n + 1 WHERE pk = ? AND ck = ?"
+	insertCQL             = "INSERT INTO %s.%s (pk, ck, v) VALUES (?, ?, ?)"
+	selectRowCQL          = "SELECT v FROM %s.%s WHERE pk = ? AND ck = ?"
+	selectPartCQL         = "SELECT ck, v FROM %s.%s WHERE pk = ?"
 )
 
 func parseConsistency(s string) (gocql.Consistency, error) {
@@ -93,6 +97,9 @@ func ensureSchema(ctx context.Context, s *gocql.Session, cfg *Config) error {
 		fmt.Sprintf(createKeyspaceCQL, cfg.Keyspace, cfg.ReplicationFactor),
 		fmt.Sprintf(createTableCQL, cfg.Keyspace, cfg.Table),
 	}
+	if cfg.Mode == ModeCounter {
+		stmts = append(stmts, fmt.Sprintf(createCounterTableCQL, cfg.Keyspace, cfg.Table))
+	}
 	for _, stmt := range stmts {
 		if err := s.Query(stmt).WithContext(ctx).Consistency(gocql.All).Exec(); err != nil {
 			return fmt.Errorf("bench: cannot create schema (%s): %w", stmt, err)
@@ -107,6 +114,7 @@ type cqlTarget struct {
 	session              *gocql.Session
 	cl                   gocql.Consistency
 	insert, row, scanAll string
+	increment            string
 }
 
 func newCQLTarget(cfg *Config, s *gocql.Session) *cqlTarget {
@@ -118,6 +126,8 @@ func newCQLTarget(cfg *Config, s *gocql.Session) *cqlTarget {
 		insert:  fmt.Sprintf(insertCQL, cfg.Keyspace, cfg.Table),
 		row:     fmt.Sprintf(selectRowCQL, cfg.Keyspace, cfg.Table),
 		scanAll: fmt.Sprintf(selectPartCQL, cfg.Keyspace, cfg.Table),
+
+		increment: fmt.Sprintf(incrementCQL, cfg.Keyspace, cfg.Table),
 	}
 }
 
@@ -136,6 +146,8 @@ func (w *cqlWorker) Do(ctx context.Context, o Op) (int, error) {
 		return 0, w.write(ctx, o)
 	case OpRead:
 		return w.read(ctx, o)
+	case OpIncrement:
+		return 0, w.incr(ctx, o)
 	default:
 		return w.scan(ctx, o)
 	}
@@ -144,6 +156,15 @@ func (w *cqlWorker) Do(ctx context.Context, o Op) (int, error) {
 func (w *cqlWorker) write(ctx context.Context, o Op) error {
 	w.value = Value(w.value, o.PK, o.CK, w.t.cfg.ValueSize)
 	q := w.t.session.Query(w.t.insert, o.PK, o.CK, w.value).WithContext(ctx).Consistency(w.t.cl).Idempotent(true)
+	err := q.Exec()
+	q.Release()
+	return err
+}
+
+// incr adds 1 to a counter. It is not idempotent: a retry after a
+// timeout could count twice, so the driver must never retry it.
+func (w *cqlWorker) incr(ctx context.Context, o Op) error {
+	q := w.t.session.Query(w.t.increment, o.PK, o.CK).WithContext(ctx).Consistency(w.t.cl).Idempotent(false)
 	err := q.Exec()
 	q.Release()
 	return err

@@ -123,6 +123,9 @@ func (c *Coordinator) mutate(ctx context.Context, cl exec.Consistency, wt exec.W
 	if len(muts) == 0 {
 		return nil
 	}
+	if wt == exec.WriteCounter {
+		return c.mutateCounters(ctx, cl, muts) // through a leader: counter.go
+	}
 	snap := c.cfg.Ring()
 	targets := make([]target, len(muts))
 	perHost := make(map[ring.HostID][]*schema.Partition)

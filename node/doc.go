@@ -65,6 +65,12 @@
 //     publishes goes to storage before the next write, and a task builds
 //     new indexes' entries for existing rows and forgets dropped ones;
 //     index queries reach replicas as range reads carrying an IndexRead.
+//   - A counter write (counter.go) goes to one leader per partition: this
+//     node when it is a replica, else a live replica of the local data
+//     center first (verb COUNTER_MUTATION). The leader turns each delta
+//     into its own next shard under a per-partition lock, then replicates
+//     the shard like a normal write, hints included; shards merge
+//     idempotently, so replays never count twice.
 //   - Schema changes are pushed to every up peer before the DDL returns,
 //     and a node that sees another schema version pulls it; the catalog
 //     with the higher generation (then the larger version) wins

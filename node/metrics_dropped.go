@@ -9,11 +9,14 @@ import (
 )
 
 // verbNames names the internode verbs in metrics, as Cassandra's dropped
-// message counts name its verbs.
+// message counts name its verbs. Every verb is a key here, so two verbs
+// given the same number fail to compile (a duplicate map key).
 var verbNames = map[uint8]string{
 	verbApply: "MUTATION", verbRead: "READ", verbTruncate: "TRUNCATE", verbTokens: "TOKENS",
 	verbSchemaPull: "SCHEMA_PULL", verbSchemaPush: "SCHEMA_PUSH", verbStreamRange: "STREAM_RANGE",
 	verbRemoveNode: "REMOVE_NODE", verbRepairTree: "REPAIR_TREE",
+	verbTracedApply: "MUTATION_TRACED", verbTracedRead: "READ_TRACED",
+	verbCounterMutation: "COUNTER_MUTATION",
 }
 
 func verbName(v uint8) string {

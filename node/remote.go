@@ -11,7 +11,9 @@ import (
 )
 
 // Internode verbs. The numbering travels on the wire: never reuse a number.
-// Others: 7-8 (streaming.go), 9 (repair.go), 20-21 (tracing_replica.go).
+// Others: 7-8 (streaming.go), 9 (repair.go), 20-21 (tracing_replica.go),
+// 23 (counter.go). metrics_dropped.go names every verb: a number used twice
+// does not compile.
 const (
 	// verbApply: payload a partition list; applies it to the receiver's
 	// storage (mutations, read repair and hint replay alike).
@@ -116,6 +118,7 @@ func (c *cluster) registerVerbs() {
 	c.msg.Handle(verbSchemaPush, c.handleSchemaPush)
 	c.msg.Handle(verbTracedApply, c.traced("MUTATION", "MutationStage", c.handleApply))
 	c.msg.Handle(verbTracedRead, c.traced("READ", "ReadStage", c.handleRead))
+	c.msg.Handle(verbCounterMutation, c.handleCounterMutation)
 	c.registerStreamVerbs()
 }
 

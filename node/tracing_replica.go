@@ -201,3 +201,16 @@ func rowTombstones(r *schema.Row) int {
 	}
 	return n
 }
+
+var _ counterLeader = tracedReplica{}
+
+// LeadCounterWrite forwards to the storage below when it can lead counter
+// writes (counter.go): the wrapper must not hide that ability, since the
+// coordinator finds it by a type assertion on its local replica.
+func (r tracedReplica) LeadCounterWrite(ctx context.Context, mut *schema.Partition, self schema.CounterID, nowSeconds int64) (*schema.Partition, error) {
+	lead, ok := r.replica.(counterLeader)
+	if !ok {
+		return nil, exec.Errorf(exec.CodeServerError, "this node's storage cannot lead counter writes")
+	}
+	return lead.LeadCounterWrite(ctx, mut, self, nowSeconds)
+}

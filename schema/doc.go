@@ -7,6 +7,10 @@
 //   - The data model every layer exchanges (partition.go: Partition, Row,
 //     Cell, tombstones, ReadCommand), with its reconciliation (reconcile.go)
 //     and binary codec (partition_codec.go), which storage maintains.
+//   - Counters (counter.go): a counter cell holds a context of per-leader
+//     shards (counter id, clock, count, timestamp) that merge per id by
+//     keeping the later shard, and ApplyCounterDeltas, the leader's step that
+//     turns an increment into its own next shard.
 //   - CQL types (Type, Kind numbered as native-protocol option ids),
 //     ParseType for CQL type syntax and Type.String for the form Cassandra
 //     writes in system_schema.columns.type.

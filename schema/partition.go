@@ -79,6 +79,9 @@ type Cell struct {
 	// a live cell without TTL.
 	LocalDeletionTime int64
 	Value             []byte
+	// Counter is NotCounter for a regular cell; for a counter cell it says
+	// whether Value is a delta or a counter context (counter.go).
+	Counter CounterKind
 }
 
 // ColumnDeletion is a tombstone over every cell of one non-frozen

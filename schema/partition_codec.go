@@ -102,12 +102,39 @@ func appendRow(dst []byte, r *Row) []byte {
 		dst = binary.AppendUvarint(dst, uint64(c.Column))
 		dst = appendBytes(dst, c.Path)
 		dst = binary.AppendVarint(dst, c.Timestamp)
-		dst = appendBool(dst, c.Tombstone)
+		dst = append(dst, cellFlags(c))
 		dst = binary.AppendVarint(dst, int64(c.TTL))
 		dst = binary.AppendVarint(dst, c.LocalDeletionTime)
 		dst = appendOptBytes(dst, c.Value)
 	}
 	return dst
+}
+
+// A cell's flags byte: bit 0 tombstone, bits 1-2 its CounterKind. Version
+// 1 wrote a bool here (0 or 1), which decodes as a regular cell, so old
+// hints read unchanged.
+const (
+	cellFlagTombstone  = 1 << 0
+	cellFlagCounterBit = 1
+	cellFlagsKnown     = cellFlagTombstone | 3<<cellFlagCounterBit
+)
+
+func cellFlags(c *Cell) byte {
+	f := byte(c.Counter) << cellFlagCounterBit
+	if c.Tombstone {
+		f |= cellFlagTombstone
+	}
+	return f
+}
+
+func (d *decoder) cellFlags() (tombstone bool, counter CounterKind) {
+	f := d.byte("cell flags")
+	k := CounterKind(f >> cellFlagCounterBit & 3)
+	if f&^cellFlagsKnown != 0 || k > CounterShards {
+		d.fail("cell flags")
+		return false, NotCounter
+	}
+	return f&cellFlagTombstone != 0, k
 }
 
 // decoder reads the binary form; the first error sticks and every later
@@ -253,7 +280,7 @@ func (d *decoder) bound(what string) Bound {
 const (
 	minRangeTombstoneSize = 6 // 2 bounds (2 bytes each) + deletion (2)
 	minRowSize            = 8 // clustering, marker (3), deletion (2), 2 counts
-	minCellSize           = 7 // column, path, ts, tombstone, ttl, ldt, value flag
+	minCellSize           = 7 // column, path, ts, flags, ttl, ldt, value flag
 	minColumnDelSize      = 3 // column + deletion
 	minSliceSize          = 4 // 2 bounds
 	minColumnIDSize       = 1 // uvarint
@@ -335,7 +362,7 @@ func (d *decoder) row() Row {
 			c.Column = ColumnID(d.uint16("cell column"))
 			c.Path = d.bytes("cell path")
 			c.Timestamp = d.varint("cell timestamp")
-			c.Tombstone = d.bool("cell tombstone flag")
+			c.Tombstone, c.Counter = d.cellFlags()
 			c.TTL = d.int32("cell ttl")
 			c.LocalDeletionTime = d.varint("cell local deletion time")
 			c.Value = d.optBytes("cell value")

@@ -29,6 +29,8 @@ import (
 //  4. then the later LocalDeletionTime (expiry, or deletion time) wins;
 //  5. then the larger value in byte order wins;
 //  6. then the larger TTL (only so that the order is total).
+//
+// Counter cells are not ordered but merged: see ReconcileCells.
 func CompareCells(a, b Cell) int {
 	if a.Timestamp != b.Timestamp {
 		return cmpInt64(a.Timestamp, b.Timestamp)
@@ -423,9 +425,7 @@ func mergeCells(a, b []Cell) []Cell {
 	out := all[:0]
 	for _, c := range all {
 		if n := len(out); n > 0 && CompareCellPositions(&out[n-1], &c) == 0 {
-			if CompareCells(c, out[n-1]) > 0 {
-				out[n-1] = c
-			}
+			out[n-1] = ReconcileCells(out[n-1], c)
 			continue
 		}
 		out = append(out, c)
@@ -510,7 +510,10 @@ func ShadowRow(r *Row, top Deletion) bool {
 		if k < len(cds) && cds[k].Column == c.Column {
 			limit = MaxDeletion(limit, cds[k].Deletion)
 		}
-		if !limit.Live() && c.Timestamp <= limit.MarkedAt {
+		if !limit.Live() && c.Timestamp <= limit.MarkedAt && !IsCounterTombstone(&c) {
+			continue
+		}
+		if !limit.Live() && !ShadowCounterShards(&c, limit.MarkedAt) {
 			continue
 		}
 		cells = append(cells, c)
@@ -609,7 +612,7 @@ func diffRow(m, r *Row) (Row, bool) {
 		for j < len(r.Cells) && CompareCellPositions(&r.Cells[j], c) < 0 {
 			j++
 		}
-		if j < len(r.Cells) && CompareCellPositions(&r.Cells[j], c) == 0 && CompareCells(r.Cells[j], *c) >= 0 {
+		if j < len(r.Cells) && CompareCellPositions(&r.Cells[j], c) == 0 && cellCovers(r.Cells[j], *c) {
 			continue
 		}
 		d.Cells = append(d.Cells, *c)
@@ -694,6 +697,9 @@ func liveRow(src *Row, top Deletion, now int64, slab []Cell) (Row, []Cell) {
 			continue
 		}
 		slab = append(slab, *c)
+		if !limit.Live() && !ShadowCounterShards(&slab[len(slab)-1], limit.MarkedAt) {
+			slab = slab[:len(slab)-1]
+		}
 	}
 	if len(slab) > start {
 		r.Cells = slab[start:len(slab):len(slab)]

@@ -29,6 +29,11 @@
 //     so a coordinator can schema.Merge several replicas' answers and
 //     schema.Diff them for read repair; the executor shows
 //     schema.LiveRows of the result.
+//   - Counter cells are stored as their contexts of shards and merged
+//     shard by shard by the same rule (schema.ReconcileCells); Apply
+//     refuses a counter delta. LeadCounterWrite is a counter leader's
+//     local step: under a per-partition lock, read this replica's shard,
+//     write the next one, return it for replication.
 //   - ScanRange(ctx, table, start, end, fn) streams every partition of a
 //     token range, complete, in token order: the input of Merkle hashing
 //     and of streaming (the partitions can be Applied elsewhere);

@@ -284,6 +284,9 @@ func FuzzDecodeValue(f *testing.F) {
 	f.Add(appendCellValue(nil, &schema.Cell{Timestamp: 9, Tombstone: true, LocalDeletionTime: 99}))
 	f.Add(appendRowHeaderValue(nil, rowHeader{marker: marker(1), deletion: schema.Deletion{MarkedAt: 1, LocalDeletionTime: 2}}))
 	f.Add(appendDeletionValue(nil, schema.Deletion{MarkedAt: 1, LocalDeletionTime: 2}))
+	cc := counterShardsCell(shard(1, 2, 3, 4), shard(2, 1, -1, 5))
+	f.Add(appendCellValue(nil, &cc))
+	f.Add(appendCellValue(nil, &schema.Cell{Timestamp: 9, Tombstone: true, LocalDeletionTime: 99, Counter: schema.CounterShards}))
 	m := newMerger(func(schema.TableID) int64 { return 0 })
 	key := appendPartitionPrefix(nil, 1, 0, []byte("k"))
 	f.Fuzz(func(t *testing.T, v []byte) {

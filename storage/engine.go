@@ -41,6 +41,9 @@ type Engine struct {
 	// operand written in between).
 	latches   [numLatches]sync.RWMutex
 	latchSeed maphash.Seed
+	// counterLocks serialize a counter leader's read of its shards with
+	// its write of the next ones, per partition (counter.go).
+	counterLocks [numLatches]sync.Mutex
 
 	hints hintState
 

@@ -163,6 +163,9 @@ type purgeState struct {
 	cds   []schema.ColumnDeletion
 	total int
 	dels  int
+	// rewrites counts counter cells written back without their shadowed
+	// shards.
+	rewrites int
 }
 
 func (s *purgeState) purgeable(d schema.Deletion) bool {
@@ -197,7 +200,7 @@ func (e *Engine) purgePartition(t schema.TableID, pp []byte, h int64) error {
 	if err := it.Close(); err != nil {
 		return fmt.Errorf("cannot purge: %w", err)
 	}
-	if s.dels == 0 {
+	if s.dels == 0 && s.rewrites == 0 {
 		return nil
 	}
 	if s.dels == s.total {
@@ -291,6 +294,19 @@ func (s *purgeState) visit(b *pebble.Batch, it *pebble.Iterator, pp []byte) erro
 	}
 	if !s.row.Live() && c.Timestamp <= s.row.MarkedAt {
 		return del()
+	}
+	if !s.row.Live() && c.Counter == schema.CounterShards && !c.Tombstone {
+		// A counter cell newer than the deletion may still hold older
+		// shards, which the deletion shadows one by one: once it is
+		// gone they must be gone too, or they would count again.
+		n := len(c.Value)
+		if !schema.ShadowCounterShards(&c, s.row.MarkedAt) {
+			return del()
+		}
+		if len(c.Value) != n {
+			s.rewrites++
+			return wrapPurge(b.Set(k, appendCellValue(nil, &c), nil))
+		}
 	}
 	for _, cd := range s.cds {
 		if cd.Column == c.Column && c.Timestamp <= cd.Deletion.MarkedAt {

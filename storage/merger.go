@@ -106,6 +106,9 @@ func (m *valueMerger) merge(v []byte) error {
 		if err := decodeCellValue(v, &c); err != nil {
 			return err
 		}
+		if c.Counter != schema.NotCounter || m.cell.Counter != schema.NotCounter {
+			return m.mergeCounter(c)
+		}
 		if schema.CompareCells(c, m.cell) > 0 {
 			m.buf = append(m.buf[:0], v...)
 			return decodeCellValue(m.buf, &m.cell)
@@ -163,4 +166,15 @@ func (m *valueMerger) horizonNow() int64 {
 		return minHorizon
 	}
 	return m.horizon(m.table)
+}
+
+// mergeCounter reconciles a counter cell operand with the winner so far by
+// schema.ReconcileCells: shards are merged, which is no longer "keep one
+// operand", so the result is encoded afresh. c may alias its operand; the
+// result is copied into m.buf before the operand goes away.
+func (m *valueMerger) mergeCounter(c schema.Cell) error {
+	r := schema.ReconcileCells(m.cell, c)
+	enc := appendCellValue(make([]byte, 0, 32+len(r.Value)), &r)
+	m.buf = append(m.buf[:0], enc...)
+	return decodeCellValue(m.buf, &m.cell)
 }

@@ -740,6 +740,9 @@ func (r *reader) readRow(top schema.Deletion, static bool) (schema.Row, bool, er
 // shadowed reports whether c is covered by eff or by a collection
 // deletion of its column read earlier in the row.
 func (r *reader) shadowed(c *schema.Cell, eff schema.Deletion) bool {
+	if schema.IsCounterTombstone(c) {
+		return false // it outlives a newer row deletion (schema/counter.go)
+	}
 	if !eff.Live() && c.Timestamp <= eff.MarkedAt {
 		return true
 	}

@@ -17,6 +17,11 @@ import (
 //	row header: 0x02 flags [marker: ts(i64) ttl(i32) expiresAt(i64)] [deletion: markedAt(i64) ldt(i64)]
 //	cell:       0x03 flags ts(i64) [ldt(i64) if tombstone or ttl] [ttl(i32) if ttl] value...
 //
+// A counter cell sets flag bit 3: its value is a counter context
+// (schema.AppendCounterContext) and it has no TTL; merging two of them
+// merges their shards (counter.go). A counter's tombstone sets bits 0
+// and 3 (schema: it outlives a newer row deletion).
+//
 // Integers are big-endian two's complement.
 const (
 	tagDeletion  byte = 0x01
@@ -29,6 +34,7 @@ const (
 	cellTombstone byte = 1 << 0
 	cellTTL       byte = 1 << 1
 	cellHasValue  byte = 1 << 2
+	cellCounter   byte = 1 << 3
 
 	deletionValueLen = 1 + 8 + 8
 )
@@ -91,6 +97,9 @@ func decodeRowHeaderValue(v []byte) (rowHeader, error) {
 			return h, fmt.Errorf("%w: short row marker", errBadValue)
 		}
 		h.marker = schema.Liveness{Timestamp: getI64(v), TTL: int32(binary.BigEndian.Uint32(v[8:])), ExpiresAt: getI64(v[12:])}
+		if h.marker.Timestamp == schema.NoTimestamp {
+			return h, fmt.Errorf("%w: row marker flagged but absent", errBadValue)
+		}
 		v = v[20:]
 	}
 	if flags&headerHasDeletion != 0 {
@@ -98,6 +107,9 @@ func decodeRowHeaderValue(v []byte) (rowHeader, error) {
 			return h, fmt.Errorf("%w: short row deletion", errBadValue)
 		}
 		h.deletion = schema.Deletion{MarkedAt: getI64(v), LocalDeletionTime: getI64(v[8:])}
+		if h.deletion.Live() {
+			return h, fmt.Errorf("%w: row deletion flagged but absent", errBadValue)
+		}
 		v = v[16:]
 	}
 	if len(v) != 0 {
@@ -112,12 +124,18 @@ func appendCellValue(dst []byte, c *schema.Cell) []byte {
 	var flags byte
 	if c.Tombstone {
 		flags |= cellTombstone
+		if c.Counter != schema.NotCounter {
+			flags |= cellCounter
+		}
 	} else {
 		if c.TTL > 0 {
 			flags |= cellTTL
 		}
 		if c.Value != nil {
 			flags |= cellHasValue
+		}
+		if c.Counter == schema.CounterShards {
+			flags |= cellCounter
 		}
 	}
 	dst = append(dst, tagCell, flags)
@@ -137,12 +155,19 @@ func appendCellValue(dst []byte, c *schema.Cell) []byte {
 // decodeCellValue decodes a cell payload into c (Column and Path are left
 // alone). c.Value aliases v.
 func decodeCellValue(v []byte, c *schema.Cell) error {
-	if len(v) < 10 || v[0] != tagCell || v[1]&^(cellTombstone|cellTTL|cellHasValue) != 0 {
+	if len(v) < 10 || v[0] != tagCell || v[1]&^(cellTombstone|cellTTL|cellHasValue|cellCounter) != 0 {
 		return fmt.Errorf("%w: bad cell", errBadValue)
 	}
 	flags := v[1]
-	if flags&cellTombstone != 0 && flags != cellTombstone {
+	if flags&cellTombstone != 0 && flags&^cellCounter != cellTombstone {
 		return fmt.Errorf("%w: tombstone with value or ttl", errBadValue)
+	}
+	c.Counter = schema.NotCounter
+	if flags&cellCounter != 0 {
+		if flags != cellCounter|cellHasValue && flags != cellCounter|cellTombstone {
+			return fmt.Errorf("%w: counter cell with ttl or without context", errBadValue)
+		}
+		c.Counter = schema.CounterShards
 	}
 	c.Timestamp = getI64(v[2:])
 	c.Tombstone = flags&cellTombstone != 0
@@ -169,6 +194,11 @@ func decodeCellValue(v []byte, c *schema.Cell) error {
 	}
 	if flags&cellHasValue != 0 {
 		c.Value = v
+		if c.Counter == schema.CounterShards {
+			if _, err := schema.DecodeCounterContext(v); err != nil {
+				return fmt.Errorf("%w: %w", errBadValue, err)
+			}
+		}
 	} else if len(v) != 0 {
 		return fmt.Errorf("%w: trailing bytes in cell without value", errBadValue)
 	}

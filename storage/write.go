@@ -91,6 +91,9 @@ func validateMutation(m *schema.Partition) error {
 			if r.Cells[i].TTL < 0 {
 				return fmt.Errorf("%w: negative ttl on column %d", ErrInvalidMutation, r.Cells[i].Column)
 			}
+			if err := validateCounterCell(&r.Cells[i]); err != nil {
+				return err
+			}
 		}
 		if r.Marker.TTL < 0 {
 			return fmt.Errorf("%w: negative row marker ttl", ErrInvalidMutation)

@@ -168,8 +168,12 @@ func (e *Executor) Batch(ctx context.Context, s *Session, b *Batch) (res Result,
 	if err := e.checkDefaultTimestamp(b.HasTimestamp, b.Timestamp); err != nil {
 		return nil, err
 	}
-	if b.Type == CounterBatch {
-		return nil, invalidf("Counter batches are not supported by this server")
+	kind := batchLogged
+	switch b.Type {
+	case UnloggedBatch:
+		kind = batchUnlogged
+	case CounterBatch:
+		kind = batchCounter
 	}
 	items := make([]batchItem, 0, len(b.Statements))
 	for i := range b.Statements {
@@ -182,12 +186,12 @@ func (e *Executor) Batch(ctx context.Context, s *Session, b *Batch) (res Result,
 		}
 		items = append(items, it)
 	}
+	stmts := make([]*writeStmt, len(items))
+	for i := range items {
+		stmts[i] = items[i].w
+	}
 	if hasCAS(items) {
-		ws := make([]*writeStmt, len(items))
-		for i, it := range items {
-			ws[i] = it.w
-		}
-		if err := checkCASBatch(ws, false); err != nil {
+		if err := checkCASBatch(stmts, false); err != nil {
 			return nil, err
 		}
 		if res, err = e.runCAS(ctx, items, true, b.SerialConsistency, b.Consistency); err != nil {
@@ -195,10 +199,10 @@ func (e *Executor) Batch(ctx context.Context, s *Session, b *Batch) (res Result,
 		}
 		return res, nil
 	}
-	if err := checkWriteConsistency(b.Consistency); err != nil {
+	if err := checkBatchCounters(kind, stmts, false); err != nil {
 		return nil, err
 	}
-	res, err = e.runBatch(ctx, items, b.Type == LoggedBatch, e.writeParams(b.HasTimestamp, b.Timestamp), b.Consistency, b.Warn)
+	res, err = e.runBatch(ctx, items, kind, e.writeParams(b.HasTimestamp, b.Timestamp), b.Consistency, b.Warn)
 	if err != nil {
 		return nil, e.clientError(ctx, err)
 	}

@@ -120,13 +120,16 @@ type Coordinator interface {
 	// that missed it learn it from the next transaction).
 	CAS(ctx context.Context, req *CASRequest) (CASResult, error)
 
-	// Counter writes: Mutate with WriteCounter. Each counter cell of muts
-	// carries a delta (schema.Cell.Counter, see schema/counter.go); the
-	// coordinator sends the mutation to one live replica, the leader,
-	// which adds the delta to its own shard and replicates the resulting
-	// shard state to the other replicas at cl. A counter write is not
-	// idempotent: a timeout leaves it applied or not, and retrying may
-	// count it twice.
+	// Counter writes: Mutate with WriteCounter, for every write to a
+	// counter table (UPDATE, and DELETE, which carries no delta). Each
+	// increment is a cell with Counter == schema.CounterDelta and the
+	// amount as its value (schema/counter.go); the coordinator sends the
+	// mutation to one live replica, the leader, which turns the delta into
+	// its own next shard (schema.ApplyCounterDeltas) and replicates that
+	// shard, never the delta, to the other replicas at cl. cl is never
+	// ANY or a serial level (the executor refuses them). Timeouts report
+	// WriteCounter. A counter write is not idempotent: a timeout leaves it
+	// applied or not, and retrying may count it twice.
 
 	// Truncate removes every row of a table on every replica.
 	Truncate(ctx context.Context, table schema.TableID) error

@@ -11,15 +11,18 @@ import (
 // statements share the batch's bind markers, numbered across them.
 type batchPlan struct {
 	stmts     []*writeStmt
-	logged    bool
+	kind      batchKind
 	timestamp term // USING TIMESTAMP of the batch
 }
 
 func (a *analyzer) analyzeBatch(b *parser.Batch) (*batchPlan, error) {
-	if b.Kind == parser.BatchCounter {
-		return nil, invalidf("Counter batches are not supported by this server")
+	bp := &batchPlan{kind: batchLogged}
+	switch b.Kind {
+	case parser.BatchUnlogged:
+		bp.kind = batchUnlogged
+	case parser.BatchCounter:
+		bp.kind = batchCounter
 	}
-	bp := &batchPlan{logged: b.Kind != parser.BatchUnlogged}
 	if b.Using.TTL() != nil {
 		return nil, invalidf("Global TTL on the BATCH statement is not supported.")
 	}
@@ -30,12 +33,10 @@ func (a *analyzer) analyzeBatch(b *parser.Batch) (*batchPlan, error) {
 		}
 		bp.stmts = append(bp.stmts, w)
 	}
+	if err := checkBatchCounters(bp.kind, bp.stmts, b.Using.Timestamp() != nil); err != nil {
+		return nil, err
+	}
 	if x := b.Using.Timestamp(); x != nil {
-		for _, w := range bp.stmts {
-			if w.timestamp != nil {
-				return nil, invalidf("Timestamp must be set either on BATCH or individual statements")
-			}
-		}
 		spec := ColumnSpec{Name: "[timestamp]", Type: bigintType()}
 		tm, err := a.compileTerm(x, spec)
 		if err != nil {
@@ -70,10 +71,7 @@ func (bp *batchPlan) run(ctx context.Context, e *Executor, _ *Session, env *bind
 	if hasCAS(items) {
 		return e.runCAS(ctx, items, true, o.SerialConsistency, o.Consistency)
 	}
-	if err := checkWriteConsistency(o.Consistency); err != nil {
-		return nil, err
-	}
-	return e.runBatch(ctx, items, bp.logged, p, o.Consistency, o.Warn)
+	return e.runBatch(ctx, items, bp.kind, p, o.Consistency, o.Warn)
 }
 
 // batchItem is one statement of a batch with its values.
@@ -86,7 +84,21 @@ type batchItem struct {
 // runBatch builds every statement's mutations with the batch's write
 // parameters (its timestamp unless a statement has its own), merges them
 // per partition and writes them in one Mutate.
-func (e *Executor) runBatch(ctx context.Context, items []batchItem, logged bool, p writeParams, cl Consistency, warn func(string)) (Result, error) {
+func (e *Executor) runBatch(ctx context.Context, items []batchItem, kind batchKind, p writeParams, cl Consistency, warn func(string)) (Result, error) {
+	logged := kind == batchLogged
+	wt := WriteBatch
+	if !logged {
+		wt = WriteUnloggedBatch
+	}
+	if len(items) > 0 && items[0].w.table.isCounter() {
+		// checkBatchCounters made every statement a counter one.
+		wt = WriteCounter
+		if err := checkCounterConsistency(items[0].w.table, cl); err != nil {
+			return nil, err
+		}
+	} else if err := checkWriteConsistency(cl); err != nil {
+		return nil, err
+	}
 	var all []*schemaPartition
 	tables := map[schema.TableID]*tableInfo{}
 	for _, it := range items {
@@ -96,10 +108,6 @@ func (e *Executor) runBatch(ctx context.Context, items []batchItem, logged bool,
 		}
 		all = append(all, muts...)
 		tables[it.w.table.ID] = it.w.table
-	}
-	wt := WriteBatch
-	if !logged {
-		wt = WriteUnloggedBatch
 	}
 	merged := mergeMutations(all)
 	if err := e.checkBatchSize(merged, tables, logged, warn); err != nil {

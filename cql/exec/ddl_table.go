@@ -21,14 +21,7 @@ func (a *analyzer) createTable(s *parser.CreateTable) (plan, error) {
 		ifNotExists: s.IfNotExists,
 		result:      tableChange(ChangeCreated, ks, s.Table.Name),
 		change: func(_ *Executor, cat *schema.Catalog) (*schema.Catalog, error) {
-			next, err := cat.CreateTable(def)
-			if err != nil {
-				return nil, err
-			}
-			if c := counterColumn(def.Columns); c != "" {
-				return nil, errCountersUnsupported(c)
-			}
-			return next, nil
+			return cat.CreateTable(def)
 		},
 	}, nil
 }
@@ -121,22 +114,25 @@ func (a *analyzer) tableDef(ks string, s *parser.CreateTable) (schema.TableDef, 
 	return def, nil
 }
 
-// errCountersUnsupported refuses a counter column: this server cannot
-// write counters yet, so a table holding one would only fail later, at
-// its first UPDATE. It is checked after everything Cassandra checks, so a
-// definition Cassandra refuses gets Cassandra's message.
-func errCountersUnsupported(column string) error {
-	return invalidf("Counter columns are not supported yet by this server (column '%s'): counters cannot be written", column)
-}
-
-// counterColumn returns the name of a counter column of defs, or "".
-func counterColumn(defs []schema.ColumnDef) string {
-	for _, d := range defs {
-		if d.Type != nil && d.Type.IsCounter() {
-			return d.Name
+// checkAddCounterColumns refuses ALTER TABLE ADD of a counter column to
+// a table that is not a counter table, and of any other column to a
+// counter table, as Cassandra's TableMetadata.validate does (whether a
+// table is a counter table was decided when it was created).
+func checkAddCounterColumns(ks, name string, t *schema.Table, add []schema.ColumnDef) error {
+	if t == nil {
+		return nil
+	}
+	counter := t.IsCounter()
+	for _, d := range add {
+		switch {
+		case d.Type == nil:
+		case counter && !d.Type.IsCounter():
+			return configf("%s.%s: Cannot have a non counter column (\"%s\") in a counter table", ks, name, d.Name)
+		case !counter && d.Type.IsCounter():
+			return configf("%s.%s: Cannot have a counter column (\"%s\") in a non counter table", ks, name, d.Name)
 		}
 	}
-	return ""
+	return nil
 }
 
 func (a *analyzer) columnDef(ks string, c *parser.ColumnDef) (schema.ColumnDef, error) {
@@ -192,11 +188,8 @@ func (a *analyzer) alterTable(s *parser.AlterTable) (plan, error) {
 			if s.IfColumnExists {
 				add = missingColumns(cat.Table(ks, name), defs)
 			}
-			// No table is a counter table (CREATE refuses counters), so a
-			// counter column added is refused as Cassandra's
-			// TableMetadata.validate refuses one in a non counter table.
-			if c := counterColumn(add); c != "" && cat.Table(ks, name) != nil {
-				return nil, configf("%s.%s: Cannot have a counter column (\"%s\") in a non counter table", ks, name, c)
+			if err := checkAddCounterColumns(ks, name, cat.Table(ks, name), add); err != nil {
+				return nil, err
 			}
 			return cat.AddColumns(ks, name, add)
 		}

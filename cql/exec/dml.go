@@ -18,6 +18,9 @@ func (a *analyzer) analyzeInsert(s *parser.Insert) (*writeStmt, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.isCounter() {
+		return nil, errInsertIntoCounterTable()
+	}
 	if len(s.Columns) != len(s.Values) {
 		return nil, invalidf("Unmatched column names/values")
 	}
@@ -54,9 +57,6 @@ func (a *analyzer) insertValue(w *writeStmt, c *colInfo, x parser.Expr) error {
 		w.where.cols[c.Name] = &restriction{col: c, eq: tm}
 		a.notePK(w.table, c, x)
 		return nil
-	}
-	if c.Type.IsCounter() {
-		return invalidf("Cannot insert a value into counter column %s: counters are not supported", c.Name)
 	}
 	w.ops = append(w.ops, &colOp{col: c, kind: opSet, value: tm})
 	return nil
@@ -336,10 +336,10 @@ func (a *analyzer) compileAssignment(t *tableInfo, as *parser.Assignment) (*colO
 	if c.isKey() {
 		return nil, invalidf("PRIMARY KEY part %s found in SET part", c.Name)
 	}
-	if c.Type.IsCounter() {
-		return nil, invalidf("Counter columns are not supported by this server: %s", c.Name)
-	}
 	spec := specOf(t, c)
+	if c.Type.IsCounter() {
+		return a.compileCounterAssignment(c, as, spec)
+	}
 	switch {
 	case as.Target.Key != nil:
 		return a.compileElementSet(t, c, as)

@@ -28,6 +28,12 @@
 // Cassandra 4.1's toJSONString/fromJSONObject, value by value
 // (json_encode.go, json_values.go).
 //
+// Counter tables (counter.go) follow Cassandra 4.1: written only by UPDATE
+// c = c +/- n (deltas, Mutated with WriteCounter so that a leader replica
+// applies them) and DELETE, in COUNTER (or unlogged) batches of counters
+// only, never with USING TTL or TIMESTAMP, never at ANY; they read as
+// bigints, the sum of each counter's shards.
+//
 // The system tables that drivers read at connect (system.local, peers,
 // peers_v2, system_schema.*, system_virtual_schema.*) are virtual: they are
 // computed from the catalog and ClusterInfo on every read (systables*.go),

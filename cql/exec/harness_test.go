@@ -28,7 +28,13 @@ import (
 // their expectations with: go test ./cql/exec -run TestScripts -rewrite
 
 // localCoordinator is a single-replica Coordinator over one Engine.
-type localCoordinator struct{ eng *storage.Engine }
+// Being the only replica, it is every counter's leader: counter writes go
+// through the engine's leader step, as on a node.
+type localCoordinator struct {
+	eng   *storage.Engine
+	self  schema.CounterID // the local host id
+	clock *testutil.Clock
+}
 
 // casMu serializes the harness's transactions: with one replica, a lock
 // held across read, decide and write is all Paxos has to guarantee.
@@ -62,8 +68,16 @@ func (c localCoordinator) CAS(ctx context.Context, req *exec.CASRequest) (exec.C
 	return exec.CASResult{Current: cur, Applied: true}, nil
 }
 
-func (c localCoordinator) Mutate(ctx context.Context, _ exec.Consistency, _ exec.WriteType, muts []*schema.Partition) error {
-	return c.eng.Apply(ctx, muts...)
+func (c localCoordinator) Mutate(ctx context.Context, _ exec.Consistency, wt exec.WriteType, muts []*schema.Partition) error {
+	if wt != exec.WriteCounter {
+		return c.eng.Apply(ctx, muts...)
+	}
+	for _, m := range muts {
+		if _, err := c.eng.LeadCounterWrite(ctx, m, c.self, c.clock.Now().Unix()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c localCoordinator) Read(ctx context.Context, _ exec.Consistency, cmd *schema.ReadCommand) ([]*schema.Partition, error) {
@@ -147,7 +161,7 @@ func newHarnessWith(t testing.TB, tweak func(*exec.Config)) *harness {
 		Tokens: []int64{-100, 100},
 	}
 	cfg := exec.Config{
-		Coordinator: localCoordinator{eng}, Schema: h.schema, Cluster: staticCluster{local: local},
+		Coordinator: localCoordinator{eng: eng, self: local.HostID, clock: clock}, Schema: h.schema, Cluster: staticCluster{local: local},
 		Token: testToken, Now: clock.Now,
 		Events: func(ev exec.Event) {
 			h.eventMu.Lock()
@@ -169,6 +183,11 @@ func newHarnessWith(t testing.TB, tweak func(*exec.Config)) *harness {
 
 // run executes query and returns the printed result (or error).
 func (h *harness) run(query string, o *exec.QueryOptions) string {
+	if o == nil {
+		// ONE, as drivers default to (the zero value is ANY, which
+		// counter writes refuse).
+		o = &exec.QueryOptions{Consistency: exec.One}
+	}
 	res, err := h.ex.Query(context.Background(), h.sess, query, o)
 	return formatResult(res, err)
 }

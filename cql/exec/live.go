@@ -59,6 +59,7 @@ type livePartition struct {
 func liveView(p *schema.Partition, nowSeconds int64, t *tableInfo) livePartition {
 	lp := livePartition{Key: p.Key, Token: p.Token}
 	static, rows := schema.LiveRows(p, nowSeconds)
+	counterValues(static, rows)
 	lp.Fetched = len(rows)
 	if len(rows) > 0 {
 		lp.LastFetched = rows[len(rows)-1].Clustering

@@ -19,7 +19,12 @@ func (w *writeStmt) run(ctx context.Context, e *Executor, _ *Session, env *bindE
 	if w.cas != nil {
 		return e.runCAS(ctx, []batchItem{{w: w, env: env}}, false, o.SerialConsistency, o.Consistency)
 	}
-	if err := checkWriteConsistency(o.Consistency); err != nil {
+	wt := writeTypeOf(w, WriteSimple)
+	if wt == WriteCounter {
+		if err := checkCounterConsistency(w.table, o.Consistency); err != nil {
+			return nil, err
+		}
+	} else if err := checkWriteConsistency(o.Consistency); err != nil {
 		return nil, err
 	}
 	p := e.writeParams(o.HasTimestamp, o.Timestamp)
@@ -27,7 +32,7 @@ func (w *writeStmt) run(ctx context.Context, e *Executor, _ *Session, env *bindE
 	if err != nil {
 		return nil, err
 	}
-	if err := e.cfg.Coordinator.Mutate(ctx, o.Consistency, WriteSimple, muts); err != nil {
+	if err := e.cfg.Coordinator.Mutate(ctx, o.Consistency, wt, muts); err != nil {
 		return nil, err
 	}
 	return VoidResult{}, nil

@@ -111,16 +111,24 @@ func checkSpecNames(an *analyzed) error {
 	return nil
 }
 
-func (a *analyzer) analyzeWrite(stmt parser.Statement) (*writeStmt, error) {
+func (a *analyzer) analyzeWrite(stmt parser.Statement) (w *writeStmt, err error) {
 	switch s := stmt.(type) {
 	case *parser.Insert:
-		return a.analyzeInsert(s)
+		w, err = a.analyzeInsert(s)
 	case *parser.Update:
-		return a.analyzeUpdate(s)
+		w, err = a.analyzeUpdate(s)
 	case *parser.Delete:
-		return a.analyzeDelete(s)
+		w, err = a.analyzeDelete(s)
+	default:
+		return nil, invalidf("Only INSERT, UPDATE and DELETE statements are allowed in a BATCH")
 	}
-	return nil, invalidf("Only INSERT, UPDATE and DELETE statements are allowed in a BATCH")
+	if err == nil {
+		err = checkCounterWrite(w)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
 }
 
 // pkIndexes returns the bind positions of the partition key columns when

@@ -65,6 +65,10 @@ func schemaTablesRows(v *virtualCtx) []map[string]any {
 			row := tableOptionsRow(t)
 			row["keyspace_name"], row["table_name"] = k.Name, t.Name
 			row["flags"] = []any{"compound"}
+			if t.IsCounter() {
+				// Cassandra's TableMetadata.Flag.COUNTER, which drivers read.
+				row["flags"] = []any{"compound", "counter"}
+			}
 			out = append(out, row)
 		}
 	}

@@ -43,6 +43,8 @@ func (op *colOp) apply(env *bindEnv, wc *writeCtx, b *rowBuilder, current []sche
 		return op.add(wc, b, v)
 	case opRemove:
 		return op.remove(wc, b, v, current)
+	case opCounterAdd, opCounterSub:
+		return op.addCounter(wc, b, v)
 	}
 	return invalidf("Unsupported operation on column %s", op.col.Name)
 }

@@ -23,6 +23,8 @@ const (
 	opDelete                        // DELETE c
 	opDeleteElem                    // DELETE c[k]: map key or list index
 	opDeleteField                   // DELETE c.f
+	opCounterAdd                    // c = c + n on a counter (counter.go)
+	opCounterSub                    // c = c - n on a counter
 )
 
 // colOp is one operation on one column of every row a statement writes.
@@ -64,7 +66,11 @@ func (w *writeCtx) cell(col *colInfo, path, value []byte) schema.Cell {
 }
 
 func (w *writeCtx) tombstone(col *colInfo, path []byte) schema.Cell {
-	return schema.Cell{Column: col.ID, Path: path, Timestamp: w.ts, Tombstone: true, LocalDeletionTime: w.now}
+	c := schema.Cell{Column: col.ID, Path: path, Timestamp: w.ts, Tombstone: true, LocalDeletionTime: w.now}
+	if col.Type.IsCounter() {
+		c.Counter = schema.CounterShards // a counter's tombstone (schema/counter.go)
+	}
+	return c
 }
 
 func (w *writeCtx) deletion(ts int64) schema.Deletion {

@@ -316,3 +316,22 @@ test('issue 16: write WHERE shapes, batch list appends, tuple slices, batch warn
     return true;
   });
 });
+
+test('counters: increments, a counter batch, refusals', async () => {
+  await client.execute('CREATE TABLE hits (page text PRIMARY KEY, n counter)');
+  const inc = 'UPDATE hits SET n = n + ? WHERE page = ?';
+  await Promise.all(Array.from({ length: 100 }, (_, i) =>
+    client.execute(inc, [types.Long.fromNumber(1), i % 2 ? 'a' : 'b'], { prepare: true })));
+  await client.execute("UPDATE hits SET n = n - 7 WHERE page = 'a'");
+  await client.batch([{ query: inc, params: [types.Long.fromNumber(5), 'c'] }], { prepare: true, counter: true });
+  const rs = await client.execute("SELECT page, n FROM hits WHERE page IN ('a', 'b', 'c')");
+  assert.deepEqual(rs.rows.map((r) => [r.page, r.n.toNumber()]).sort(), [['a', 43], ['b', 50], ['c', 5]]);
+  assert.equal(rs.columns[1].type.code, types.dataTypes.counter);
+  await expectCode("INSERT INTO hits (page, n) VALUES ('x', 1)", types.responseErrorCodes.invalid);
+  await expectCode("UPDATE hits SET n = 1 WHERE page = 'x'", types.responseErrorCodes.invalid);
+  await assert.rejects(client.batch([{ query: inc, params: [types.Long.fromNumber(1), 'x'] }], { prepare: true }),
+    (err) => {
+      assert.match(err.message, /Cannot include a counter statement in a logged batch/);
+      return true;
+    });
+});

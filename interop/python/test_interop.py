@@ -475,5 +475,38 @@ class InteropTest(unittest.TestCase):
             s.execute(ins, ['{"c": "x"}'])
         self.assertIn("Invalid null value in condition for column k", str(cm.exception))
 
+    def test_15_counters(self):
+        s = self.session
+        s.execute("CREATE TABLE hits (page text, day int, n counter, PRIMARY KEY (page, day))")
+        meta = self.cluster.metadata.keyspaces[KS].tables["hits"]
+        self.assertEqual(meta.columns["n"].cql_type, "counter")
+        inc = s.prepare("UPDATE hits SET n = n + ? WHERE page = ? AND day = ?")
+        execute_concurrent_with_args(s, inc, [(1, "home", d % 3) for d in range(300)], concurrency=20)
+        s.execute("UPDATE hits SET n = n - 5 WHERE page = 'home' AND day = 0")
+        s.execute("UPDATE hits SET n += 2 WHERE page = 'home' AND day = 1")
+        b = BatchStatement(batch_type=BatchType.COUNTER)
+        b.add(inc, (10, "about", 0))
+        b.add(SimpleStatement("UPDATE hits SET n = n + 1 WHERE page = 'about' AND day = 0"))
+        s.execute(b)
+        rows = [(r.page, r.day, r.n) for r in s.execute("SELECT page, day, n FROM hits WHERE page IN ('about', 'home')")]
+        self.assertEqual(rows, [("about", 0, 11), ("home", 0, 95), ("home", 1, 102), ("home", 2, 100)])
+        self.assertEqual(s.execute("SELECT sum(n) FROM hits WHERE page = 'home'").one()[0], 297)
+        for stmt, msg in (
+                ("INSERT INTO hits (page, day, n) VALUES ('x', 1, 1)", "INSERT statements are not allowed on counter tables"),
+                ("UPDATE hits SET n = 3 WHERE page = 'x' AND day = 1", "Cannot set the value of counter column n"),
+                ("UPDATE hits USING TTL 5 SET n = n + 1 WHERE page = 'x' AND day = 1", "Cannot provide custom TTL for counter updates"),
+                ("CREATE TABLE mixed (k int PRIMARY KEY, n counter, v int)", "Cannot mix counter and non counter columns")):
+            with self.assertRaises(InvalidRequest) as cm:
+                s.execute(stmt)
+            self.assertIn(msg, str(cm.exception))
+        logged = BatchStatement(batch_type=BatchType.LOGGED)
+        logged.add(inc, (1, "x", 1))
+        with self.assertRaises(InvalidRequest) as cm:
+            s.execute(logged)
+        self.assertIn("Cannot include a counter statement in a logged batch", str(cm.exception))
+        s.execute("DELETE FROM hits WHERE page = 'home' AND day = 2")
+        self.assertIsNone(s.execute("SELECT n FROM hits WHERE page = 'home' AND day = 2").one())
+
+
 if __name__ == "__main__":
     unittest.main()

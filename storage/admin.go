@@ -41,14 +41,16 @@ func tokenRangeSpans(t schema.TableID, rg TokenRange) [][2][]byte {
 // may be kept or not.
 func (e *Engine) Truncate(ctx context.Context, t schema.TableID) error {
 	start, end := tableSpan(t)
-	return e.deleteSpans(ctx, [][2][]byte{{start, end}}, "truncate table")
+	pstart, pend := paxosTableSpan(t)
+	return e.deleteSpans(ctx, [][2][]byte{{start, end}, {pstart, pend}}, "truncate table")
 }
 
 // DropTable removes every key of table t and reclaims their space. The
 // table id must not be reused afterwards.
 func (e *Engine) DropTable(ctx context.Context, t schema.TableID) error {
 	start, end := tableSpan(t)
-	return e.deleteSpans(ctx, [][2][]byte{{start, end}}, "drop table")
+	pstart, pend := paxosTableSpan(t)
+	return e.deleteSpans(ctx, [][2][]byte{{start, end}, {pstart, pend}}, "drop table")
 }
 
 // Cleanup removes the partitions of table t whose tokens are outside

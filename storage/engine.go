@@ -43,6 +43,7 @@ type Engine struct {
 	latchSeed maphash.Seed
 
 	hints hintState
+	paxos paxosLocks
 
 	cancel context.CancelFunc
 	tasks  sync.WaitGroup
@@ -64,6 +65,7 @@ func Open(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{opts: opts, log: opts.Logger, latchSeed: maphash.MakeSeed()}
+	e.paxos.seed = maphash.MakeSeed()
 	e.writeOpts = pebble.Sync
 	if opts.UnsafePeriodicSync > 0 {
 		e.writeOpts = pebble.NoSync

@@ -76,7 +76,10 @@ func (e *Engine) Purge(ctx context.Context) error {
 		next = prefixSuccessor(next[:0], pp)
 		it.SeekGE(next)
 	}
-	return it.Error()
+	if err := it.Error(); err != nil {
+		return err
+	}
+	return e.purgePaxos(ctx)
 }
 
 // hasPurgeable scans the partition pp from the iterator's position and

@@ -20,6 +20,8 @@ type coordinatorMetrics struct {
 	// hintsDropped counts hints not stored, by reason (past_window,
 	// store_failed): each is a replica write only repair restores.
 	hintsDropped *prometheus.CounterVec
+	// cas are the lightweight transactions' metrics (paxos_metrics.go).
+	cas *casMetrics
 }
 
 // newCoordinatorMetrics creates the metrics and registers them with reg
@@ -43,6 +45,7 @@ func newCoordinatorMetrics(reg prometheus.Registerer) *coordinatorMetrics {
 	if reg != nil {
 		reg.MustRegister(m.writeSeconds, m.readSeconds, m.errors, m.readRepairs, m.hintsDropped)
 	}
+	m.cas = newCASMetrics(reg, buckets)
 	return m
 }
 

@@ -114,6 +114,7 @@ func (c *cluster) registerVerbs() {
 	c.msg.Handle(verbSchemaPull, c.handleSchemaPull)
 	c.msg.Handle(verbSchemaPush, c.handleSchemaPush)
 	c.registerStreamVerbs()
+	c.registerPaxosVerbs()
 }
 
 func (c *cluster) handleApply(ctx context.Context, _ string, payload []byte) ([]byte, error) {

@@ -586,3 +586,13 @@ func (c *Coordinator) serialRead(ctx context.Context, cl exec.Consistency, cmd *
 	}
 	return []*schema.Partition{res.Current}, nil
 }
+
+// Coordinator returns the node's coordinator, for in-process harnesses
+// (internal/faults' linearizability test) that drive lightweight
+// transactions below CQL.
+func (n *Node) Coordinator() exec.Coordinator { return n.coord }
+
+// TableSchema returns a table of the node's current catalog, or nil.
+func (n *Node) TableSchema(keyspace, table string) *schema.Table {
+	return n.schema.Catalog().Table(keyspace, table)
+}

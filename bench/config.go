@@ -21,6 +21,10 @@ const (
 	ModeMixed Mode = "mixed"
 	// ModeScan reads whole partitions, page by page.
 	ModeScan Mode = "scan"
+	// ModeCAS inserts rows with IF NOT EXISTS: one lightweight transaction
+	// per operation (applied on a fresh key space, a full Paxos round
+	// that writes nothing on rows that exist).
+	ModeCAS Mode = "cas"
 )
 
 // Distribution is how keys are chosen.
@@ -214,9 +218,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf(format, args...))
 	}
 	switch c.Mode {
-	case ModeWrite, ModeRead, ModeMixed, ModeScan:
+	case ModeWrite, ModeRead, ModeMixed, ModeScan, ModeCAS:
 	default:
-		add("unknown mode %q (want write, read, mixed or scan)", c.Mode)
+		add("unknown mode %q (want write, read, mixed, scan or cas)", c.Mode)
 	}
 	switch c.Distribution {
 	case DistUniform, DistSequential, DistZipf:

@@ -28,7 +28,11 @@
 //	CREATE TABLE <keyspace>.<table> (pk bigint, ck bigint, v blob, PRIMARY KEY (pk, ck))
 //
 // write is a prepared INSERT of one row; read a prepared SELECT of one row
-// by its full primary key; mixed either, ReadRatio of them reads; scan a
+// by its full primary key; mixed either, ReadRatio of them reads; cas a
+// prepared INSERT ... IF NOT EXISTS of one row (a lightweight transaction
+// at SERIAL, committed at the run's consistency: on a fresh key space it
+// applies, over rows a write run left it is a Paxos round that writes
+// nothing, so compare it with write on the same flags); scan a
 // SELECT of a whole partition, paged by the driver PageSize rows at a time.
 // Every statement carries the partition key, so gocql's token-aware policy
 // sends it to a replica.

@@ -20,6 +20,9 @@ const (
 	OpRead
 	// OpScan reads all of partition PK.
 	OpScan
+	// OpCAS inserts row (PK, CK) only if it does not exist: a lightweight
+	// transaction (a Paxos round at SERIAL) whether or not it applies.
+	OpCAS
 )
 
 // Op is one operation: a kind and the key it addresses (CK is unused by
@@ -160,6 +163,8 @@ func (r *runner) nextOp(rng *rand.Rand) Op {
 		return Op{Kind: OpScan, PK: r.cfg.PartitionOffset + idx}
 	case ModeRead:
 		return r.pointOp(OpRead, idx)
+	case ModeCAS:
+		return r.pointOp(OpCAS, idx)
 	case ModeMixed:
 		if rng.Float64() < r.cfg.ReadRatio {
 			return r.pointOp(OpRead, idx)

@@ -26,6 +26,7 @@ const (
 	createKeyspaceCQL = "CREATE KEYSPACE IF NOT EXISTS %s WITH replication = {'class': 'SimpleStrategy', 'replication_factor': %d}"
 	createTableCQL    = "CREATE TABLE IF NOT EXISTS %s.%s (pk bigint, ck bigint, v blob, PRIMARY KEY (pk, ck))"
 	insertCQL         = "INSERT INTO %s.%s (pk, ck, v) VALUES (?, ?, ?)"
+	insertCASCQL      = "INSERT INTO %s.%s (pk, ck, v) VALUES (?, ?, ?) IF NOT EXISTS"
 	selectRowCQL      = "SELECT v FROM %s.%s WHERE pk = ? AND ck = ?"
 	selectPartCQL     = "SELECT ck, v FROM %s.%s WHERE pk = ?"
 )
@@ -107,17 +108,19 @@ type cqlTarget struct {
 	session              *gocql.Session
 	cl                   gocql.Consistency
 	insert, row, scanAll string
+	insertCAS            string
 }
 
 func newCQLTarget(cfg *Config, s *gocql.Session) *cqlTarget {
 	cl, _ := parseConsistency(cfg.Consistency) // validated by Config.Validate
 	return &cqlTarget{
-		cfg:     cfg,
-		session: s,
-		cl:      cl,
-		insert:  fmt.Sprintf(insertCQL, cfg.Keyspace, cfg.Table),
-		row:     fmt.Sprintf(selectRowCQL, cfg.Keyspace, cfg.Table),
-		scanAll: fmt.Sprintf(selectPartCQL, cfg.Keyspace, cfg.Table),
+		cfg:       cfg,
+		session:   s,
+		cl:        cl,
+		insert:    fmt.Sprintf(insertCQL, cfg.Keyspace, cfg.Table),
+		insertCAS: fmt.Sprintf(insertCASCQL, cfg.Keyspace, cfg.Table),
+		row:       fmt.Sprintf(selectRowCQL, cfg.Keyspace, cfg.Table),
+		scanAll:   fmt.Sprintf(selectPartCQL, cfg.Keyspace, cfg.Table),
 	}
 }
 
@@ -136,6 +139,8 @@ func (w *cqlWorker) Do(ctx context.Context, o Op) (int, error) {
 		return 0, w.write(ctx, o)
 	case OpRead:
 		return w.read(ctx, o)
+	case OpCAS:
+		return 0, w.cas(ctx, o)
 	default:
 		return w.scan(ctx, o)
 	}
@@ -145,6 +150,18 @@ func (w *cqlWorker) write(ctx context.Context, o Op) error {
 	w.value = Value(w.value, o.PK, o.CK, w.t.cfg.ValueSize)
 	q := w.t.session.Query(w.t.insert, o.PK, o.CK, w.value).WithContext(ctx).Consistency(w.t.cl).Idempotent(true)
 	err := q.Exec()
+	q.Release()
+	return err
+}
+
+// cas inserts the row if it does not exist, at the run's consistency for
+// the commit and SERIAL for the Paxos round. Applied or not, it is one
+// transaction; neither outcome is an error.
+func (w *cqlWorker) cas(ctx context.Context, o Op) error {
+	w.value = Value(w.value, o.PK, o.CK, w.t.cfg.ValueSize)
+	q := w.t.session.Query(w.t.insertCAS, o.PK, o.CK, w.value).WithContext(ctx).Consistency(w.t.cl).
+		SerialConsistency(gocql.Serial)
+	_, err := q.MapScanCAS(map[string]any{})
 	q.Release()
 	return err
 }

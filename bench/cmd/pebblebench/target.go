@@ -54,6 +54,8 @@ func (w *worker) Do(_ context.Context, o bench.Op) (int, error) {
 		return 0, w.write(o.PK, o.CK)
 	case bench.OpRead:
 		return w.read(o.PK, o.CK)
+	case bench.OpCAS:
+		return 0, errors.New("pebblebench: raw Pebble has no lightweight transactions")
 	default:
 		return w.scan(o.PK)
 	}

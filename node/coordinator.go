@@ -83,7 +83,10 @@ type coordinatorConfig struct {
 	Hints hintStore
 
 	WriteTimeout, ReadTimeout time.Duration
-	Metrics                   *coordinatorMetrics
+	// Now is the clock of Paxos ballots (and so of LWT write timestamps),
+	// the node's like the executor's; nil means time.Now.
+	Now     func() time.Time
+	Metrics *coordinatorMetrics
 	// Logger receives what the coordinator cannot tell a client, such as
 	// a hint it failed to store behind an answer.
 	Logger *slog.Logger
@@ -110,7 +113,11 @@ type Coordinator struct {
 var _ exec.Coordinator = (*Coordinator)(nil)
 
 func newCoordinator(cfg coordinatorConfig) *Coordinator {
-	return &Coordinator{cfg: cfg, ballots: newBallotClock(cfg.Self, time.Now)}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Coordinator{cfg: cfg, ballots: newBallotClock(cfg.Self, now)}
 }
 
 // target is a mutation's replicas and what its level needs of them.

@@ -123,6 +123,13 @@ soak:
 		| tee $(SOAK_LOG) \
 		| grep --line-buffered -E '^(=== RUN|\s*--- |FAIL|ok|PASS)|faults seed|anomalies|failing seeds'
 
+## soak-lwt: the linearizability test of lightweight transactions under random faults for SOAK_TIME; replay with SIBYL_FAULTS_SEED=<seed> go test ./internal/faults -run TestLWTLinearizable -v
+.PHONY: soak-lwt
+soak-lwt:
+	SIBYL_SOAK_TIME=$(SOAK_TIME) $(GO) test ./internal/faults -run '^TestLWTLinearizable$$' -count=1 -timeout 0 -v 2>&1 \
+		| tee $(SOAK_LOG) \
+		| grep --line-buffered -E '^(=== RUN|\s*--- |FAIL|ok|PASS)|faults seed|operations|not linearizable|failing seeds'
+
 ## bench: the benchmark suite (writes BENCHMARKS.md)
 bench: build
 	@if [ -x bench/suite.sh ]; then ./bench/suite.sh; \

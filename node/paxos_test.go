@@ -300,3 +300,46 @@ func TestPaxosVerbNumbersAreUnique(t *testing.T) {
 		verbs[v.n] = v.name
 	}
 }
+
+// A proposal accepted by a quorum is decided even if its coordinator died
+// before committing: the next transaction on the partition, through any
+// node, must finish it and see its value, and every replica then holds it.
+func TestPaxosFinishesADecidedProposal(t *testing.T) {
+	nodes := startThreeNodes(t)
+	reg := newCASRegister(t, nodes)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := reg.read(3)
+	ballot := storage.Ballot{Micros: time.Now().UnixMicro(), Node: [16]byte{0xdd}}
+	update := &schema.Partition{Table: cmd.Table, Token: cmd.Token, Key: cmd.Key, Deletion: schema.LiveDeletion,
+		Rows: []schema.Row{{Marker: schema.Liveness{Timestamp: ballot.Micros, ExpiresAt: schema.NoExpiry}, Deletion: schema.LiveDeletion,
+			Cells: []schema.Cell{{Column: reg.v, Timestamp: ballot.Micros, LocalDeletionTime: schema.NoExpiry,
+				Value: binary.BigEndian.AppendUint64(nil, 42)}}}}}
+	// A coordinator that is gone got promises and acceptances from the
+	// second and third nodes, and no further.
+	for _, n := range nodes[1:] {
+		if p, err := n.engine.PaxosPrepare(ctx, ballot, cmd); err != nil || !p.Promised {
+			t.Fatalf("prepare on %s: %+v %v", n.addr, p, err)
+		}
+		if ok, _, err := n.engine.PaxosPropose(ctx, ballot, update); err != nil || !ok {
+			t.Fatalf("propose on %s: %v %v", n.addr, ok, err)
+		}
+	}
+	if v, err := reg.serialRead(ctx, nodes[0].coord, 3); err != nil || v != 42 {
+		t.Fatalf("SERIAL read after a decided proposal = %d, %v; want 42", v, err)
+	}
+	if ok, err := reg.cas(ctx, nodes[0].coord, 3, 0, 7); err != nil || ok {
+		t.Fatalf("CAS from the value before the decided proposal: applied=%v err=%v, want not applied", ok, err)
+	}
+	// The finishing commit went to every replica.
+	for _, n := range nodes {
+		waitFor(t, n.addr+" to hold the finished proposal", 10*time.Second, func() bool {
+			parts, err := n.engine.Read(ctx, cmd)
+			if err != nil || len(parts) == 0 {
+				return false
+			}
+			v, ok := reg.value(parts[0])
+			return ok && v == 42
+		})
+	}
+}

@@ -368,7 +368,10 @@ func (c *Coordinator) paxosPrepare(ctx context.Context, plan paxosPlan, ballot s
 // paxosPropose asks the participants to accept proposal at ballot.
 // accepted reports a quorum of acceptances; when there is none, maybe
 // reports whether the proposal may still take effect (some replica
-// accepted it, or did not answer): a later round could then complete it.
+// accepted it, or failed to answer): a later round could then complete
+// it. Once a quorum is out of reach and nobody accepted, it still waits
+// for the replicas yet to answer, since only their refusals prove the
+// proposal dead (a retry is then safe, an unknown outcome is not).
 func (c *Coordinator) paxosPropose(ctx context.Context, plan paxosPlan, ballot storage.Ballot, proposal *schema.Partition) (accepted, maybe bool, err error) {
 	type acceptance struct {
 		ok      bool
@@ -382,8 +385,8 @@ func (c *Coordinator) paxosPropose(ctx context.Context, plan paxosPlan, ballot s
 	pending := slices.Clone(plan.participants)
 	failed := false
 	for !satisfied(plan.needs, yes) {
-		if !satisfied(plan.needs, append(slices.Clone(yes), pending...)) {
-			return false, len(yes) > 0 || len(pending) > 0 || failed, nil
+		if !satisfied(plan.needs, append(slices.Clone(yes), pending...)) && (len(yes) > 0 || failed || len(pending) == 0) {
+			return false, len(yes) > 0 || failed, nil
 		}
 		select {
 		case rp := <-replies:

@@ -343,3 +343,54 @@ func TestPaxosFinishesADecidedProposal(t *testing.T) {
 		})
 	}
 }
+
+// SERIAL counts a quorum of every data center's replicas, LOCAL_SERIAL of
+// the local data center's only, and each is Unavailable with Cassandra's
+// counts when its replicas are down.
+func TestPaxosPlanQuorums(t *testing.T) {
+	b := ring.NewBuilder(nil)
+	for i := 1; i <= 4; i++ {
+		dc := "dc1"
+		if i > 2 {
+			dc = "dc2"
+		}
+		b.Upsert(ring.Node{ID: ring.HostID{15: byte(i)}, DC: dc, Rack: "r1", Status: ring.StatusNormal,
+			Tokens: []ring.Token{ring.Token(int64(i) * 1000)}})
+	}
+	snap, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := map[ring.HostID]bool{}
+	c := newCoordinator(coordinatorConfig{
+		Self: ring.HostID{15: 1}, LocalDC: "dc1",
+		Ring: func() *ring.Snapshot { return snap },
+		Placement: func(schema.TableID) (placement, error) {
+			return placement{keyspace: "ks", strategy: ring.NetworkTopologyStrategy{RF: map[string]int{"dc1": 2, "dc2": 2}}}, nil
+		},
+		Peer:    func(id ring.HostID) (replica, bool) { return nil, !down[id] },
+		Metrics: newCoordinatorMetrics(nil),
+	})
+	cmd := &schema.ReadCommand{Table: 1, Key: []byte("k"), Token: 1}
+	plan, err := c.paxosPlan(cmd, exec.Serial, exec.Quorum)
+	if err != nil || len(plan.participants) != 4 || blockFor(plan.needs) != 3 {
+		t.Fatalf("SERIAL plan: %d participants, block for %d, %v; want 4 and 3", len(plan.participants), blockFor(plan.needs), err)
+	}
+	plan, err = c.paxosPlan(cmd, exec.LocalSerial, exec.LocalQuorum)
+	if err != nil || len(plan.participants) != 2 || blockFor(plan.needs) != 2 || len(plan.everyone) != 4 {
+		t.Fatalf("LOCAL_SERIAL plan: %d participants, block for %d, commit to %d, %v; want 2, 2 and 4",
+			len(plan.participants), blockFor(plan.needs), len(plan.everyone), err)
+	}
+	down[ring.HostID{15: 3}], down[ring.HostID{15: 4}] = true, true
+	if _, err := c.paxosPlan(cmd, exec.LocalSerial, exec.LocalQuorum); err != nil {
+		t.Fatalf("LOCAL_SERIAL with the other data center down: %v", err)
+	}
+	_, err = c.paxosPlan(cmd, exec.Serial, exec.LocalQuorum)
+	wantUnavailable(t, err, 3, 2)
+	down[ring.HostID{15: 3}], down[ring.HostID{15: 4}], down[ring.HostID{15: 2}] = false, false, true
+	_, err = c.paxosPlan(cmd, exec.LocalSerial, exec.One)
+	wantUnavailable(t, err, 2, 1)
+	// The commit's own level is checked before any round.
+	_, err = c.paxosPlan(cmd, exec.Serial, exec.All)
+	wantUnavailable(t, err, 4, 3)
+}

@@ -26,6 +26,10 @@ const (
 	// the counter write path, a leader's read and write then replication,
 	// to compare with ModeWrite.
 	ModeCounter Mode = "counter"
+	// ModeCAS inserts rows with IF NOT EXISTS: one lightweight transaction
+	// per operation (applied on a fresh key space, a full Paxos round
+	// that writes nothing on rows that exist).
+	ModeCAS Mode = "cas"
 )
 
 // Distribution is how keys are chosen.
@@ -219,9 +223,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf(format, args...))
 	}
 	switch c.Mode {
-	case ModeWrite, ModeRead, ModeMixed, ModeScan, ModeCounter:
+	case ModeWrite, ModeRead, ModeMixed, ModeScan, ModeCounter, ModeCAS:
 	default:
-		add("unknown mode %q (want write, read, mixed, scan or counter)", c.Mode)
+		add("unknown mode %q (want write, read, mixed, scan, counter or cas)", c.Mode)
 	}
 	switch c.Distribution {
 	case DistUniform, DistSequential, DistZipf:

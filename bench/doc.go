@@ -32,7 +32,11 @@
 // SELECT of a whole partition, paged by the driver PageSize rows at a time;
 // counter an UPDATE ... SET n = n + 1 of the same key in a second table,
 // <table>_counters (pk bigint, ck bigint, n counter), created in that mode
-// only, never retried by the driver (an increment is not idempotent).
+// only, never retried by the driver (an increment is not idempotent); cas a
+// prepared INSERT ... IF NOT EXISTS of one row (a lightweight transaction
+// at SERIAL, committed at the run's consistency: on a fresh key space it
+// applies, over rows a write run left it is a Paxos round that writes
+// nothing, so compare it with write on the same flags).
 // Every statement carries the partition key, so gocql's token-aware policy
 // sends it to a replica.
 //

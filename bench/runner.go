@@ -22,6 +22,9 @@ const (
 	OpScan
 	// OpIncrement adds 1 to the counter of row (PK, CK) (ModeCounter).
 	OpIncrement
+	// OpCAS inserts row (PK, CK) only if it does not exist: a lightweight
+	// transaction (a Paxos round at SERIAL) whether or not it applies.
+	OpCAS
 )
 
 // Op is one operation: a kind and the key it addresses (CK is unused by
@@ -164,6 +167,8 @@ func (r *runner) nextOp(rng *rand.Rand) Op {
 		return r.pointOp(OpIncrement, idx)
 	case ModeRead:
 		return r.pointOp(OpRead, idx)
+	case ModeCAS:
+		return r.pointOp(OpCAS, idx)
 	case ModeMixed:
 		if rng.Float64() < r.cfg.ReadRatio {
 			return r.pointOp(OpRead, idx)

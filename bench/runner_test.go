@@ -96,7 +96,7 @@ func TestKeysOfReadMatchWrite(t *testing.T) {
 		}
 		out := map[[2]int64]bool{}
 		for _, o := range tgt.mu.ops {
-			wantKind := map[Mode]OpKind{ModeWrite: OpWrite, ModeRead: OpRead}[mode]
+			wantKind := map[Mode]OpKind{ModeWrite: OpWrite, ModeRead: OpRead, ModeCAS: OpCAS}[mode]
 			if o.Kind != wantKind {
 				t.Fatalf("%s run issued op kind %d", mode, o.Kind)
 			}
@@ -111,6 +111,11 @@ func TestKeysOfReadMatchWrite(t *testing.T) {
 	for k := range keys(ModeRead, DistZipf, 2000) {
 		if !written[k] {
 			t.Fatalf("read addressed row %v, which the write run did not write", k)
+		}
+	}
+	for k := range keys(ModeCAS, DistSequential, 100) {
+		if !written[k] {
+			t.Fatalf("cas addressed row %v, which the write run did not write", k)
 		}
 	}
 }

@@ -255,6 +255,9 @@ run_single() {
 		# write per operation, against the plain writes above.
 		bench "$kind-counter" --hosts "$ip" --port "$PORT" --mode counter "${TIMED[@]}" "${KEYS[@]}" || true
 	fi
+	# Lightweight transactions over the rows the write run left: each is a
+	# Paxos round (prepare with read, empty proposal) that applies nothing.
+	[[ $kind == sibyl ]] && { bench "$kind-cas" --hosts "$ip" --port "$PORT" --mode cas "${TIMED[@]}" "${KEYS[@]}" || true; }
 	if [[ $kind == sibyl ]] && ! skipped half; then
 		run_half "$ip"
 	fi
@@ -324,6 +327,7 @@ run_cluster() {
 	bench cluster-read --hosts "$hosts" --port "$PORT" --mode read "${TIMED[@]}" "${keys[@]}" --validate || true
 	bench cluster-mixed --hosts "$hosts" --port "$PORT" --mode mixed "${TIMED[@]}" "${keys[@]}" --validate || true
 	bench cluster-counter --hosts "$hosts" --port "$PORT" --mode counter "${TIMED[@]}" "${keys[@]}" || true
+	bench cluster-cas --hosts "$hosts" --port "$PORT" --mode cas "${TIMED[@]}" "${keys[@]}" || true
 	stop_nodes
 }
 
@@ -469,6 +473,10 @@ $(table null-read sibyl-read pebble-read)
 ## Single node: mixed, 50% reads
 
 $(table null-mixed sibyl-mixed pebble-mixed)
+
+## Lightweight transactions (IF NOT EXISTS over existing rows) beside plain writes
+
+$(table sibyl-write sibyl-cas cluster-write cluster-cas)
 
 ## Latency at the maximum rate and at half of it (open loop)
 

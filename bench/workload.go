@@ -30,6 +30,7 @@ const (
 	createCounterTableCQL = "CREATE TABLE IF NOT EXISTS %s.%s_counters (pk bigint, ck bigint, n counter, PRIMARY KEY (pk, ck))"
 	incrementCQL          = "UPDATE %s.%s_counters SET n = n + 1 WHERE pk = ? AND ck = ?"
 	insertCQL             = "INSERT INTO %s.%s (pk, ck, v) VALUES (?, ?, ?)"
+	insertCASCQL          = "INSERT INTO %s.%s (pk, ck, v) VALUES (?, ?, ?) IF NOT EXISTS"
 	selectRowCQL          = "SELECT v FROM %s.%s WHERE pk = ? AND ck = ?"
 	selectPartCQL         = "SELECT ck, v FROM %s.%s WHERE pk = ?"
 )
@@ -115,17 +116,19 @@ type cqlTarget struct {
 	cl                   gocql.Consistency
 	insert, row, scanAll string
 	increment            string
+	insertCAS            string
 }
 
 func newCQLTarget(cfg *Config, s *gocql.Session) *cqlTarget {
 	cl, _ := parseConsistency(cfg.Consistency) // validated by Config.Validate
 	return &cqlTarget{
-		cfg:     cfg,
-		session: s,
-		cl:      cl,
-		insert:  fmt.Sprintf(insertCQL, cfg.Keyspace, cfg.Table),
-		row:     fmt.Sprintf(selectRowCQL, cfg.Keyspace, cfg.Table),
-		scanAll: fmt.Sprintf(selectPartCQL, cfg.Keyspace, cfg.Table),
+		cfg:       cfg,
+		session:   s,
+		cl:        cl,
+		insert:    fmt.Sprintf(insertCQL, cfg.Keyspace, cfg.Table),
+		insertCAS: fmt.Sprintf(insertCASCQL, cfg.Keyspace, cfg.Table),
+		row:       fmt.Sprintf(selectRowCQL, cfg.Keyspace, cfg.Table),
+		scanAll:   fmt.Sprintf(selectPartCQL, cfg.Keyspace, cfg.Table),
 
 		increment: fmt.Sprintf(incrementCQL, cfg.Keyspace, cfg.Table),
 	}
@@ -148,6 +151,8 @@ func (w *cqlWorker) Do(ctx context.Context, o Op) (int, error) {
 		return w.read(ctx, o)
 	case OpIncrement:
 		return 0, w.incr(ctx, o)
+	case OpCAS:
+		return 0, w.cas(ctx, o)
 	default:
 		return w.scan(ctx, o)
 	}
@@ -166,6 +171,18 @@ func (w *cqlWorker) write(ctx context.Context, o Op) error {
 func (w *cqlWorker) incr(ctx context.Context, o Op) error {
 	q := w.t.session.Query(w.t.increment, o.PK, o.CK).WithContext(ctx).Consistency(w.t.cl).Idempotent(false)
 	err := q.Exec()
+	q.Release()
+	return err
+}
+
+// cas inserts the row if it does not exist, at the run's consistency for
+// the commit and SERIAL for the Paxos round. Applied or not, it is one
+// transaction; neither outcome is an error.
+func (w *cqlWorker) cas(ctx context.Context, o Op) error {
+	w.value = Value(w.value, o.PK, o.CK, w.t.cfg.ValueSize)
+	q := w.t.session.Query(w.t.insertCAS, o.PK, o.CK, w.value).WithContext(ctx).Consistency(w.t.cl).
+		SerialConsistency(gocql.Serial)
+	_, err := q.MapScanCAS(map[string]any{})
 	q.Release()
 	return err
 }

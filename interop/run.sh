@@ -83,11 +83,7 @@ echo "== interop: Node.js cassandra-driver against 127.0.0.1:$CQL_PORT"
 echo "== interop: Python cassandra-driver against 127.0.0.1:$CQL_PORT"
 "$PYTHON" -B "$HERE/python/test_interop.py" -v
 "$PYTHON" -B "$HERE/python/test_overload.py" -v
-# Lightweight transactions need the node's Paxos (node/paxos.go): on by
-# default once it is merged.
-if [ "${SIBYL_INTEROP_LWT:-0}" = "1" ]; then
-	"$PYTHON" -B "$HERE/python/test_lwt.py" -v
-fi
+"$PYTHON" -B "$HERE/python/test_lwt.py" -v
 
 if [ "${SIBYL_INTEROP_TLS:-1}" = "0" ]; then
 	exit 0

@@ -120,8 +120,12 @@ func requirements(cl exec.Consistency, rfs map[string]int, localDC string, write
 	case exec.EachQuorum:
 		return eachQuorum(rfs, localDC, write, pendingByDC, pendAll)
 	case exec.Serial, exec.LocalSerial:
-		return nil, exec.Errorf(exec.CodeInvalid,
-			"%s consistency is only for lightweight transactions (IF conditions), which this node does not support yet", clName(cl))
+		// Serial levels run Paxos (paxos.go), which computes its own
+		// quorums; a plain write or range read cannot use them.
+		if write {
+			return nil, exec.Errorf(exec.CodeInvalid, "You must use conditional updates for serializable writes")
+		}
+		return nil, exec.Errorf(exec.CodeInvalid, "SERIAL/LOCAL_SERIAL consistency may only be requested for one partition at a time")
 	}
 	return nil, exec.Errorf(exec.CodeProtocolError, "unknown consistency level 0x%04x", uint16(cl))
 }

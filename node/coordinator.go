@@ -12,6 +12,7 @@ import (
 	"github.com/sibyldb/sibyl/cql/exec"
 	"github.com/sibyldb/sibyl/ring"
 	"github.com/sibyldb/sibyl/schema"
+	"github.com/sibyldb/sibyl/storage"
 )
 
 // replica is one node's data, as the coordinator reaches it: the local
@@ -24,6 +25,12 @@ type replica interface {
 	Apply(ctx context.Context, muts ...*schema.Partition) error
 	Read(ctx context.Context, cmd *schema.ReadCommand) ([]*schema.Partition, error)
 	Truncate(ctx context.Context, table schema.TableID) error
+
+	// Paxos acceptor (lightweight transactions; storage/paxos.go has the
+	// rules, node/paxos.go the protocol).
+	PaxosPrepare(ctx context.Context, ballot storage.Ballot, cmd *schema.ReadCommand) (storage.PaxosPromise, error)
+	PaxosPropose(ctx context.Context, ballot storage.Ballot, proposal *schema.Partition) (accepted bool, highest storage.Ballot, err error)
+	PaxosCommit(ctx context.Context, ballot storage.Ballot, update *schema.Partition) error
 }
 
 // placement is how a table's partitions are placed: the keyspace's
@@ -76,7 +83,10 @@ type coordinatorConfig struct {
 	Hints hintStore
 
 	WriteTimeout, ReadTimeout time.Duration
-	Metrics                   *coordinatorMetrics
+	// Now is the clock of Paxos ballots (and so of LWT write timestamps),
+	// the node's like the executor's; nil means time.Now.
+	Now     func() time.Time
+	Metrics *coordinatorMetrics
 	// Logger receives what the coordinator cannot tell a client, such as
 	// a hint it failed to store behind an answer.
 	Logger *slog.Logger
@@ -96,12 +106,18 @@ type Coordinator struct {
 	// client was answered (slower replicas, their hints); Wait waits for
 	// them, as the node's Close must before storage closes.
 	behind sync.WaitGroup
+	// ballots makes the Paxos ballots of lightweight transactions.
+	ballots *ballotClock
 }
 
 var _ exec.Coordinator = (*Coordinator)(nil)
 
 func newCoordinator(cfg coordinatorConfig) *Coordinator {
-	return &Coordinator{cfg: cfg}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Coordinator{cfg: cfg, ballots: newBallotClock(cfg.Self, now)}
 }
 
 // target is a mutation's replicas and what its level needs of them.

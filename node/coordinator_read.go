@@ -22,6 +22,9 @@ func (c *Coordinator) Read(ctx context.Context, cl exec.Consistency, cmd *schema
 }
 
 func (c *Coordinator) read(ctx context.Context, cl exec.Consistency, cmd *schema.ReadCommand) ([]*schema.Partition, error) {
+	if cl == exec.Serial || cl == exec.LocalSerial {
+		return c.serialRead(ctx, cl, cmd)
+	}
 	pl, err := c.cfg.Placement(cmd.Table)
 	if err != nil {
 		return nil, err

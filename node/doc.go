@@ -29,6 +29,11 @@
 //     metadata space holds the node's identity: host id and tokens, chosen
 //     at first start and reused on every restart, so drivers' token maps
 //     and prepared-statement routing stay valid.
+//   - Lightweight transactions (Coordinator.CAS, and reads at SERIAL or
+//     LOCAL_SERIAL) run Paxos over the partition's replicas: paxos.go
+//     explains the protocol, its timestamps, how it mixes with plain
+//     writes and how its state meets gc_grace and repair; the verbs are in
+//     paxos_remote.go, the replica's durable half in storage/paxos.go.
 //   - With Backend "null", a nullStore replaces the engine: writes are
 //     dropped and reads answer with a synthetic row of the requested shape.
 //     Everything above it is unchanged, which makes it the protocol

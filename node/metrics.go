@@ -23,6 +23,8 @@ type coordinatorMetrics struct {
 	hintsDropped *prometheus.CounterVec
 	// requests are the per-table and per-consistency-level series.
 	requests *requestMetrics
+	// cas are the lightweight transactions' metrics (paxos_metrics.go).
+	cas *casMetrics
 }
 
 // newCoordinatorMetrics creates the metrics and registers them with reg
@@ -58,6 +60,7 @@ func newCoordinatorMetrics(reg prometheus.Registerer) *coordinatorMetrics {
 		reg.MustRegister(m.writeSeconds, m.readSeconds, m.errors, m.readRepairs, m.hintsDropped)
 		reg.MustRegister(m.requests.collectors()...)
 	}
+	m.cas = newCASMetrics(reg, buckets)
 	return m
 }
 

@@ -17,6 +17,7 @@ var verbNames = map[uint8]string{
 	verbRemoveNode: "REMOVE_NODE", verbRepairTree: "REPAIR_TREE",
 	verbTracedApply: "MUTATION_TRACED", verbTracedRead: "READ_TRACED",
 	verbCounterMutation: "COUNTER_MUTATION",
+	verbPaxosPrepare:    "PAXOS_PREPARE", verbPaxosPropose: "PAXOS_PROPOSE", verbPaxosCommit: "PAXOS_COMMIT",
 }
 
 func verbName(v uint8) string {

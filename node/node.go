@@ -207,6 +207,7 @@ func (n *Node) openCluster() error {
 		Peer:         n.peerReplica,
 		Hints:        n.lazyHints(),
 		WriteTimeout: n.cfg.WriteTimeout, ReadTimeout: n.cfg.ReadTimeout,
+		Now:     n.cfg.Now,
 		Metrics: newCoordinatorMetrics(n.metrics),
 		Logger:  n.log.With("component", "coordinator"),
 	})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sibyldb/sibyl/ring"
 	"github.com/sibyldb/sibyl/schema"
+	"github.com/sibyldb/sibyl/storage"
 )
 
 // nullStore is the storage of `--backend null`: it keeps nothing. Writes
@@ -221,4 +222,29 @@ func syntheticValue(t *schema.Type) []byte {
 		return out
 	}
 	return []byte{}
+}
+
+// PaxosPrepare promises every ballot and answers the synthetic read: the
+// null backend keeps no Paxos state, so lightweight transactions against
+// it measure the protocol's cost, not its guarantees.
+func (s *nullStore) PaxosPrepare(ctx context.Context, _ storage.Ballot, cmd *schema.ReadCommand) (storage.PaxosPromise, error) {
+	parts, err := s.Read(ctx, cmd)
+	if err != nil {
+		return storage.PaxosPromise{}, err
+	}
+	p := storage.PaxosPromise{Promised: true}
+	if len(parts) > 0 {
+		p.Read = parts[0]
+	}
+	return p, nil
+}
+
+// PaxosPropose accepts every proposal.
+func (s *nullStore) PaxosPropose(ctx context.Context, ballot storage.Ballot, _ *schema.Partition) (bool, storage.Ballot, error) {
+	return ctx.Err() == nil, ballot, ctx.Err()
+}
+
+// PaxosCommit drops the update.
+func (s *nullStore) PaxosCommit(ctx context.Context, _ storage.Ballot, _ *schema.Partition) error {
+	return ctx.Err()
 }

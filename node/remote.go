@@ -12,7 +12,7 @@ import (
 
 // Internode verbs. The numbering travels on the wire: never reuse a number.
 // Others: 7-8 (streaming.go), 9 (repair.go), 20-21 (tracing_replica.go),
-// 23 (counter.go). metrics_dropped.go names every verb: a number used twice
+// 23 (counter.go), 24-26 (paxos_remote.go). metrics_dropped.go names every verb: a number used twice
 // does not compile.
 const (
 	// verbApply: payload a partition list; applies it to the receiver's
@@ -120,6 +120,7 @@ func (c *cluster) registerVerbs() {
 	c.msg.Handle(verbTracedRead, c.traced("READ", "ReadStage", c.handleRead))
 	c.msg.Handle(verbCounterMutation, c.handleCounterMutation)
 	c.registerStreamVerbs()
+	c.registerPaxosVerbs()
 }
 
 func (c *cluster) handleApply(ctx context.Context, _ string, payload []byte) ([]byte, error) {

@@ -41,16 +41,18 @@ func tokenRangeSpans(t schema.TableID, rg TokenRange) [][2][]byte {
 // may be kept or not.
 func (e *Engine) Truncate(ctx context.Context, t schema.TableID) error {
 	start, end := tableSpan(t)
+	pstart, pend := paxosTableSpan(t)
 	istart, iend := indexTableSpan(t)
-	return e.deleteSpans(ctx, [][2][]byte{{istart, iend}, {start, end}}, "truncate table")
+	return e.deleteSpans(ctx, [][2][]byte{{pstart, pend}, {istart, iend}, {start, end}}, "truncate table")
 }
 
 // DropTable removes every key of table t and reclaims their space. The
 // table id must not be reused afterwards.
 func (e *Engine) DropTable(ctx context.Context, t schema.TableID) error {
 	start, end := tableSpan(t)
+	pstart, pend := paxosTableSpan(t)
 	istart, iend := indexTableSpan(t)
-	return e.deleteSpans(ctx, [][2][]byte{{istart, iend}, {start, end}}, "drop table")
+	return e.deleteSpans(ctx, [][2][]byte{{pstart, pend}, {istart, iend}, {start, end}}, "drop table")
 }
 
 // Cleanup removes the partitions of table t whose tokens are outside

@@ -50,6 +50,11 @@
 //   - Purge (and a background purger every Options.PurgeInterval) removes
 //     tombstones past gc_grace_seconds with everything they shadow; the
 //     merger drops expired cells and old cell tombstones at compaction.
+//   - PaxosPrepare, PaxosPropose and PaxosCommit are a replica's half of
+//     lightweight transactions (paxos.go): durable per-partition acceptor
+//     state in key space 0x04, each operation a read-modify-write synced
+//     before it answers; a prepare answers with the partition's read, and a
+//     commit applies the update and records it in one batch.
 //   - SaveCatalog/LoadCatalog, SetLocal/GetLocal and the hint store
 //     (StoreHint, Hints, DeleteHint, DropHints, HintStatsFor,
 //     AllHintStats) live in reserved key spaces of the same Pebble.
@@ -80,7 +85,7 @@
 //
 // # Invariants
 //
-//   - Table data keys start with 0x10, reserved spaces with 0x01..0x03, so
+//   - Table data keys start with 0x10, reserved spaces with 0x01..0x04, so
 //     they never collide; every key of a partition starts with the
 //     partition's prefix, and a token range of a table is one contiguous
 //     key span.

@@ -46,6 +46,7 @@ type Engine struct {
 	counterLocks [numLatches]sync.Mutex
 
 	hints hintState
+	paxos paxosLocks
 
 	// indexes is the catalog whose secondary indexes Apply maintains
 	// (index.go).
@@ -73,6 +74,7 @@ func Open(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{opts: opts, log: opts.Logger, latchSeed: maphash.MakeSeed()}
+	e.paxos.seed = maphash.MakeSeed()
 	e.writeOpts = pebble.Sync
 	if opts.UnsafePeriodicSync > 0 {
 		e.writeOpts = pebble.NoSync

@@ -40,9 +40,19 @@ func (e *Engine) purgeLoop(ctx context.Context, every time.Duration) {
 }
 
 // Purge removes, from every table, the tombstones whose gc_grace has
-// passed and the data they shadow. Pebble reclaims the space at its next
-// compactions (or call Compact).
+// passed and the data they shadow, then the settled Paxos records past
+// gc_grace (paxos.go). Pebble reclaims the space at its next compactions
+// (or call Compact).
 func (e *Engine) Purge(ctx context.Context) error {
+	if err := e.purgeTables(ctx); err != nil {
+		return err
+	}
+	// Outside purgeTables' hold on the close lock: purgePaxos takes it
+	// itself, and a nested read lock would deadlock with a waiting Close.
+	return e.purgePaxos(ctx)
+}
+
+func (e *Engine) purgeTables(ctx context.Context) error {
 	if err := e.enter(); err != nil {
 		return err
 	}

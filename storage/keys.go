@@ -16,6 +16,7 @@ import (
 //	0x01 name                                  node-local metadata
 //	0x02                                       schema catalog blob
 //	0x03 host[16] seq(u64)                     hints, per target, in time order
+//	0x04 table(u32) token(u64^1<<63) esc(pk)   a partition's Paxos state (paxos.go)
 //	0x10 table(u32) token(u64^1<<63) esc(pk)   a partition's prefix, followed by
 //	     0x10                                  partition header (partition deletion)
 //	     0x18 esc(start) sk esc(end) ek        range tombstone
@@ -27,6 +28,7 @@ const (
 	spaceLocal   byte = 0x01
 	spaceCatalog byte = 0x02
 	spaceHints   byte = 0x03
+	spacePaxos   byte = 0x04
 	spaceTable   byte = 0x10
 	spaceEnd     byte = 0x11 // first byte after every table key
 

@@ -82,7 +82,7 @@ func (f *benchFlags) register(fs *pflag.FlagSet) {
 	c := &f.cfg
 	fs.StringVar(&f.hosts, "hosts", "127.0.0.1", "comma-separated contact points (host or host:port)")
 	fs.IntVar(&c.Port, "port", 9042, "CQL port of hosts that name none")
-	fs.StringVar(&f.mode, "mode", "write", "workload: write, read, mixed, scan or counter (increments of a counter table beside the written one)")
+	fs.StringVar(&f.mode, "mode", "write", "workload: write, read, mixed, scan, counter (increments of a counter table beside the written one) or cas (INSERT ... IF NOT EXISTS)")
 	fs.DurationVar(&c.Duration, "duration", 0, "measured run time after --warmup (default 30s unless --ops is given)")
 	fs.Int64Var(&c.Ops, "ops", 0, "number of operations, warmup included (0: bounded by --duration)")
 	fs.IntVar(&c.Concurrency, "concurrency", 128, "requests in flight at most")

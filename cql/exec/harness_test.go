@@ -185,8 +185,9 @@ func newHarnessWith(t testing.TB, tweak func(*exec.Config)) *harness {
 func (h *harness) run(query string, o *exec.QueryOptions) string {
 	if o == nil {
 		// ONE, as drivers default to (the zero value is ANY, which
-		// counter writes refuse).
-		o = &exec.QueryOptions{Consistency: exec.One}
+		// counter writes refuse), and SERIAL, the protocol's default
+		// serial consistency.
+		o = &exec.QueryOptions{Consistency: exec.One, SerialConsistency: exec.Serial}
 	}
 	res, err := h.ex.Query(context.Background(), h.sess, query, o)
 	return formatResult(res, err)

@@ -24,6 +24,10 @@ func (a *analyzer) analyzeInsertJSON(s *parser.Insert) (*writeStmt, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.isCounter() {
+		// Cassandra's ParsedInsertJson checks the table before the document.
+		return nil, errInsertIntoCounterTable()
+	}
 	w := &writeStmt{table: t, insert: true, where: &whereClause{cols: map[string]*restriction{}}}
 	var literal map[string][]byte
 	switch x := s.JSON.(type) {

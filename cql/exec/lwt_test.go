@@ -173,7 +173,8 @@ func TestCASConsistencies(t *testing.T) {
 		}
 	}
 	// Without options (internal callers), the serial consistency is SERIAL.
-	if got := h.run("UPDATE t SET v = 2 WHERE k = 1 AND c = 1 IF v = 1", nil); got != "[applied] boolean\ntrue" {
+	res, err := h.ex.Query(context.Background(), h.sess, "UPDATE t SET v = 2 WHERE k = 1 AND c = 1 IF v = 1", nil)
+	if got := formatResult(res, err); got != "[applied] boolean\ntrue" {
 		t.Errorf("default serial consistency: %s", got)
 	}
 }

@@ -56,6 +56,8 @@ func (w *worker) Do(_ context.Context, o bench.Op) (int, error) {
 		return w.read(o.PK, o.CK)
 	case bench.OpIncrement:
 		return 0, errors.New("pebblebench has no counters: use --mode write")
+	case bench.OpCAS:
+		return 0, errors.New("pebblebench: raw Pebble has no lightweight transactions")
 	default:
 		return w.scan(o.PK)
 	}

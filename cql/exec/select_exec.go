@@ -124,7 +124,7 @@ func (st *selectStmt) partitionRows(e *Executor, run *selectRun, lp livePartitio
 		row := &lp.Rows[i]
 		ck, err := st.table.decodeClustering(row.Clustering)
 		if err != nil {
-			return nil, 0, Errorf(CodeServerError, "cannot decode clustering key: %s", err.Error())
+			return nil, 0, Errorf(CodeServerError, "cannot decode clustering key: %s", err).WithCause(err)
 		}
 		r := base
 		r.ck, r.ckEnc, r.row = ck, row.Clustering, row
@@ -289,7 +289,7 @@ func (st *selectStmt) readKeysOrdered(ctx context.Context, e *Executor, run *sel
 		}
 		ck, err := st.table.decodeClustering(it.lp.Rows[it.row].Clustering)
 		if err != nil {
-			return Errorf(CodeServerError, "cannot decode clustering key: %s", err.Error())
+			return Errorf(CodeServerError, "cannot decode clustering key: %s", err).WithCause(err)
 		}
 		keyOf[i] = ck
 	}

@@ -511,7 +511,11 @@ func stopLocalCluster(cmd *cobra.Command, dataDir string) error {
 			errs = append(errs, fmt.Errorf("cannot stop %s (pid %d): %w", addr, pid, err))
 			continue
 		}
-		_ = os.Remove(filepath.Join(dir, "sibyl.pid"))
+		// A pid file left behind would name whatever process reuses the
+		// pid, and the next stop would signal it: say so.
+		if err := os.Remove(filepath.Join(dir, "sibyl.pid")); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("stopped %s (pid %d) but cannot remove its pid file: %w", addr, pid, err))
+		}
 		fmt.Fprintf(cmd.OutOrStdout(), "%s: stopped (pid %d)\n", addr, pid)
 	}
 	return errors.Join(errs...)

@@ -349,6 +349,8 @@ func (c *conn) readLoop() error {
 		case stopped:
 			return errReadStopped
 		case tooManyReqs, tooManyBytes:
+			// admit has answered Overloaded; the body is still on the
+			// wire, and skipping it keeps the next read on a header.
 			if _, err := r.Discard(int(h.Length)); err != nil {
 				return fmt.Errorf("cannot read frame body: %w", err)
 			}

@@ -438,6 +438,9 @@ func (c *Coordinator) Truncate(ctx context.Context, table schema.TableID) error 
 		}
 		perHost[n.ID] = nil
 	}
+	// Truncating deletes and compacts a whole table on every node, far
+	// slower than a write: Cassandra gives it its own, longer timeout
+	// (truncate_request_timeout); here a multiple of the write's.
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.WriteTimeout*5)
 	defer cancel()
 	results := c.fanOut(ctx, perHost, func(ctx context.Context, r replica, _ []*schema.Partition) error {

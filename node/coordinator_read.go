@@ -127,6 +127,8 @@ func (c *Coordinator) askReplicas(ctx context.Context, cl exec.Consistency, need
 		parts []*schema.Partition
 		err   error
 	}
+	// Room for every replica that may be asked, so one that answers after
+	// this returns never blocks its goroutine.
 	replies := make(chan reply, len(chosen)+len(spares))
 	ask := func(r replicaInfo) {
 		go func() {
@@ -290,6 +292,8 @@ func (c *Coordinator) readRangePieces(ctx context.Context, cl exec.Consistency, 
 		sub := *cmd
 		sub.StartToken, sub.EndToken = int64(p.r.Start), int64(p.r.End)
 		if i > 0 {
+			// Where to resume lies in the first piece; later pieces
+			// are read whole.
 			sub.AfterKey, sub.AfterClustering = nil, nil
 		}
 		parts, err := c.readPiece(ctx, cl, &sub, p)

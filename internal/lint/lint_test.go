@@ -209,6 +209,9 @@ var errorTextExceptions = map[[2]string]string{
 	// cannot decode or a version it cannot speak.
 	{"cql/server/conn.go", "protocolError"}:     "the CQL ProtocolError's text",
 	{"cql/server/dispatch.go", "protocolError"}: "the CQL ProtocolError's text",
+	// A ServerError's message is all the client gets of an error that is
+	// not an *exec.Error; the error itself is logged where it is mapped.
+	{"cql/server/errors.go", "protocol.Error"}: "the CQL ServerError's text",
 }
 
 // causeBuilders are the constructors of errors that keep only a message
@@ -231,6 +234,16 @@ var causeBuilders = map[string]bool{
 // Error that returns an error (pebble's Iterator.Error) would be a false
 // positive; none is passed to such a call today.
 func errorTextDropsCause(f goFile) []violation {
+	return errorTextViolations(f, func(k [2]string) bool {
+		_, ok := errorTextExceptions[k]
+		return ok
+	})
+}
+
+// errorTextViolations is errorTextDropsCause with the exception test
+// given: excepted is asked about each (file, callee or type) that would
+// be flagged.
+func errorTextViolations(f goFile, excepted func([2]string) bool) []violation {
 	caused := map[*ast.CallExpr]bool{}
 	ast.Inspect(f.file, func(n ast.Node) bool {
 		if c, ok := n.(*ast.CallExpr); ok {
@@ -253,24 +266,90 @@ func errorTextDropsCause(f goFile) []violation {
 		if pkg == fmtName && name == "Errorf" {
 			return true
 		}
-		if _, ok := errorTextExceptions[[2]string{f.rel, name}]; ok {
-			return true
-		}
 		builds := strings.HasSuffix(name, "f") || strings.Contains(strings.ToLower(name), "error") ||
 			(pkg != "" && pkg == errorsName && name == "New")
+		buildsCaused := causeBuilders[name] && (pkg == "" || pkg == "exec")
 		for _, arg := range c.Args {
+			var msg string
 			switch {
 			case builds && isErrorText(arg):
-				vs = append(vs, violation{f.fset.Position(arg.Pos()),
-					name + " is given an error's text: pass the error and keep it as the cause (WithCause, %w)"})
-			case causeBuilders[name] && (pkg == "" || pkg == "exec") && looksLikeError(arg):
-				vs = append(vs, violation{f.fset.Position(arg.Pos()),
-					name + " formats an error into a message: keep it as the cause (.WithCause(err), invalidCause)"})
+				msg = name + " is given an error's text: pass the error and keep it as the cause (WithCause, %w)"
+			case buildsCaused && looksLikeError(arg):
+				msg = name + " formats an error into a message: keep it as the cause (.WithCause(err), invalidCause)"
+			}
+			if msg != "" && !excepted([2]string{f.rel, name}) {
+				vs = append(vs, violation{f.fset.Position(arg.Pos()), msg})
 			}
 		}
 		return true
 	})
+	ast.Inspect(f.file, func(n ast.Node) bool {
+		lit, ok := n.(*ast.CompositeLit)
+		if !ok {
+			return true
+		}
+		typ := errorTypeName(lit.Type)
+		if typ == "" {
+			return true
+		}
+		var msg ast.Expr
+		for _, e := range lit.Elts {
+			kv, ok := e.(*ast.KeyValueExpr)
+			if !ok {
+				continue
+			}
+			switch key, _ := kv.Key.(*ast.Ident); {
+			case key == nil:
+			case key.Name == "Cause":
+				return true
+			case key.Name == "Message":
+				msg = kv.Value
+			}
+		}
+		if msg != nil && quotesError(msg) && !excepted([2]string{f.rel, typ}) {
+			vs = append(vs, violation{f.fset.Position(msg.Pos()),
+				typ + "'s Message quotes an error: keep it as the Cause"})
+		}
+		return true
+	})
 	return vs
+}
+
+// errorTypeName returns the name (pkg.Error or Error) of a composite
+// literal's type, possibly behind &, when it is a type named Error; "".
+func errorTypeName(t ast.Expr) string {
+	switch t := t.(type) {
+	case *ast.Ident:
+		if t.Name == "Error" {
+			return "Error"
+		}
+	case *ast.SelectorExpr:
+		if id, ok := t.X.(*ast.Ident); ok && t.Sel.Name == "Error" {
+			return id.Name + ".Error"
+		}
+	}
+	return ""
+}
+
+// quotesError reports whether a message expression is an error's text
+// (x.Error()) or formats an error (err, fooErr, cause) into a ...f call.
+func quotesError(e ast.Expr) bool {
+	if isErrorText(e) {
+		return true
+	}
+	c, ok := e.(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	if _, name := calleeName(c); !strings.HasSuffix(name, "f") {
+		return false
+	}
+	for _, arg := range c.Args {
+		if id, ok := arg.(*ast.Ident); isErrorText(arg) || looksLikeError(arg) || ok && id.Name == "cause" {
+			return true
+		}
+	}
+	return false
 }
 
 // calleeName returns the package (or receiver) identifier and the name of

@@ -117,10 +117,17 @@ func (n *Node) handleStatus(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, n.Status())
 }
 
+// writeJSON answers code with v as indented JSON. v is encoded before the
+// status goes out, so a value that does not encode (a bug) is a 500 that
+// says why, not the status with a cut body.
 func writeJSON(w http.ResponseWriter, code int, v any) {
+	body, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		http.Error(w, fmt.Sprintf("cannot encode the answer: %v", err), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	// A failed write means the client left: nobody is left to tell.
+	_, _ = w.Write(append(body, '\n'))
 }

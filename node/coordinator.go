@@ -162,6 +162,9 @@ func (c *Coordinator) mutate(ctx context.Context, cl exec.Consistency, wt exec.W
 	// that hangs therefore costs the client nothing at QUORUM.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.WriteTimeout)
 	w := c.startWrites(wctx, perHost)
+	// writeAllIn falls through the switch: nothing is left to wait for,
+	// so the hints are stored and the outcome decided inline, whether the
+	// levels were met or not.
 	switch w.await(ctx, targets) {
 	case writeSatisfied:
 		c.goBehind(func() { c.finishBehind(wctx, cancel, w, muts, targets) })
@@ -238,6 +241,12 @@ const (
 
 // await collects answers until every target is satisfied, every replica
 // has answered, or the client's ctx ends.
+//
+// It checks satisfaction only while answers are pending: with none (a
+// write only the local replica takes, or the last remote answer just in)
+// it returns writeAllIn even when the levels are met, since no goroutine
+// is left to go behind and the caller's inline path decides the outcome
+// from the full results anyway.
 func (w *writeRound) await(ctx context.Context, targets []target) int {
 	for w.pending > 0 {
 		if allSatisfied(targets, w.results) {
@@ -430,9 +439,10 @@ func writeError(ctx context.Context, cl exec.Consistency, wt exec.WriteType, rec
 	if ctx.Err() != nil {
 		return fmt.Errorf("write abandoned: %w", ctx.Err())
 	}
+	cause := errors.Join(failures...)
 	return &exec.Error{Code: exec.CodeWriteFailure, WriteType: wt, Consistency: cl, Received: received, BlockFor: block,
-		NumFailures: len(failures),
-		Message:     fmt.Sprintf("Operation failed - received %d responses and %d failures: %v", received, len(failures), errors.Join(failures...))}
+		NumFailures: len(failures), Cause: cause,
+		Message: fmt.Sprintf("Operation failed - received %d responses and %d failures: %v", received, len(failures), cause)}
 }
 
 // Truncate removes every row of table on every node. Like Cassandra, it
@@ -448,6 +458,9 @@ func (c *Coordinator) Truncate(ctx context.Context, table schema.TableID) error 
 		}
 		perHost[n.ID] = nil
 	}
+	// Truncating deletes and compacts a whole table on every node, far
+	// slower than a write: Cassandra gives it its own, longer timeout
+	// (truncate_request_timeout); here a multiple of the write's.
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.WriteTimeout*5)
 	defer cancel()
 	results := c.fanOut(ctx, perHost, func(ctx context.Context, r replica, _ []*schema.Partition) error {
@@ -460,7 +473,8 @@ func (c *Coordinator) Truncate(ctx context.Context, table schema.TableID) error 
 		}
 	}
 	if len(errs) > 0 {
-		return exec.Errorf(exec.CodeTruncateError, "%v", errors.Join(errs...))
+		cause := errors.Join(errs...)
+		return exec.Errorf(exec.CodeTruncateError, "%v", cause).WithCause(cause)
 	}
 	return nil
 }

@@ -131,6 +131,8 @@ func (c *Coordinator) askReplicas(ctx context.Context, cl exec.Consistency, need
 		parts []*schema.Partition
 		err   error
 	}
+	// Room for every replica that may be asked, so one that answers after
+	// this returns never blocks its goroutine.
 	replies := make(chan reply, len(chosen)+len(spares))
 	ask := func(r replicaInfo) {
 		go func() {
@@ -201,7 +203,7 @@ func readError(ctx context.Context, cl exec.Consistency, received, block int, ca
 		return fmt.Errorf("read abandoned: %w", ctx.Err())
 	}
 	return &exec.Error{Code: exec.CodeReadFailure, Consistency: cl, Received: received, BlockFor: block, NumFailures: 1,
-		DataPresent: received > 0, Message: fmt.Sprintf("Operation failed - received %d responses: %v", received, cause)}
+		DataPresent: received > 0, Cause: cause, Message: fmt.Sprintf("Operation failed - received %d responses: %v", received, cause)}
 }
 
 // reconcile merges the replicas' answers by the reconciliation contract.
@@ -254,10 +256,19 @@ func (c *Coordinator) readRepair(ctx context.Context, cl exec.Consistency, merge
 // from its chosen replicas in token order and the answers reconciled.
 func (c *Coordinator) readRange(ctx context.Context, cl exec.Consistency, st ring.Strategy, cmd *schema.ReadCommand) ([]*schema.Partition, error) {
 	snap := c.cfg.Ring()
-	pieces := splitByRing(snap, ring.Range{Start: ring.Token(cmd.StartToken), End: ring.Token(cmd.EndToken)})
+	rg := ring.Range{Start: ring.Token(cmd.StartToken), End: ring.Token(cmd.EndToken)}
+	// A read resumed at its range's last token has start == end with
+	// AfterKey: the rest of that one token's partitions (storage reads it
+	// so), not the whole ring that start == end means without AfterKey.
+	pieces := []ring.Range{rg}
+	if cmd.AfterKey == nil || rg.Start != rg.End {
+		pieces = splitByRing(snap, rg)
+	}
 	plans := make([]rangePlan, 0, len(pieces))
 	localOnly := true
 	for _, p := range pieces {
+		// A piece crosses no ring token, so every token in it has the
+		// replicas of its end (a range (t_i, t_i+1] belongs to t_i+1).
 		needs, chosen, err := c.readReplicas(snap, cl, st, p.End)
 		if err != nil {
 			return nil, err
@@ -288,6 +299,8 @@ func (c *Coordinator) readRangePieces(ctx context.Context, cl exec.Consistency, 
 		sub := *cmd
 		sub.StartToken, sub.EndToken = int64(p.r.Start), int64(p.r.End)
 		if i > 0 {
+			// Where to resume lies in the first piece; later pieces
+			// are read whole.
 			sub.AfterKey, sub.AfterClustering = nil, nil
 		}
 		parts, err := c.readPiece(ctx, cl, &sub, p)
@@ -390,7 +403,10 @@ func splitByRing(snap *ring.Snapshot, r ring.Range) []ring.Range {
 }
 
 // unwrapRange splits a possibly wrapping range (start, end] into ranges
-// with start < end, in token order.
+// with start < end, in token order (so a wrapping range's low part comes
+// first). MinInt64 is no key's token, which makes (MinInt64, MaxInt64]
+// the whole ring, and a wrapping range that ends at MinInt64 just
+// (start, MaxInt64].
 func unwrapRange(r ring.Range) []ring.Range {
 	minT, maxT := ring.Token(math.MinInt64), ring.Token(math.MaxInt64)
 	switch {

@@ -154,7 +154,7 @@ func (c *Coordinator) forwardCounters(ctx context.Context, id ring.HostID, cl ex
 		return fmt.Errorf("counter write abandoned: %w", ctx.Err())
 	}
 	return &exec.Error{Code: exec.CodeWriteFailure, WriteType: exec.WriteCounter, Consistency: cl, BlockFor: block, NumFailures: 1,
-		Message: fmt.Sprintf("Operation failed - the counter write's leader failed: %v", err)}
+		Message: fmt.Sprintf("Operation failed - the counter write's leader failed: %v", err), Cause: err}
 }
 
 func counterTimeout(cl exec.Consistency, block int, why string) error {

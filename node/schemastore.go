@@ -119,7 +119,7 @@ func (p *placementIndex) get(cat *schema.Catalog, keyspace string) (placement, e
 	default:
 		st, err := ring.ParseStrategy(k.Replication)
 		if err != nil {
-			return placement{}, exec.Errorf(exec.CodeConfigError, "keyspace %s has an unusable replication %v: %v", keyspace, k.Replication, err)
+			return placement{}, exec.Errorf(exec.CodeConfigError, "keyspace %s has an unusable replication %v: %v", keyspace, k.Replication, err).WithCause(err)
 		}
 		pl.strategy = st
 	}

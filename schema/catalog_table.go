@@ -143,7 +143,7 @@ func (c *Catalog) checkColumnType(t *Table, col *Column) error {
 		return invalidf("Column '%s' has no type", col.Name)
 	}
 	if err := checkTypeShape(ct, 0); err != nil {
-		return invalidf("Column '%s': %s", col.Name, err.Error())
+		return invalidCause(err, "Column '%s'", col.Name)
 	}
 	if err := c.checkUDTRefs(t.Keyspace, ct); err != nil {
 		return err

@@ -80,7 +80,7 @@ func (c *Catalog) checkUserType(ut *UserType) error {
 		seen[f] = true
 		ft := ut.FieldTypes[i]
 		if err := checkTypeShape(ft, 0); err != nil {
-			return invalidf("Field %s: %s", QuoteIdent(f), err.Error())
+			return invalidCause(err, "Field %s", QuoteIdent(f))
 		}
 		if ft.Contains((*Type).IsCounter) {
 			return invalidf("A user type cannot contain counters")

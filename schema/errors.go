@@ -74,15 +74,30 @@ func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("Unknown field %s in user type %s.%s", e.Name, e.Keyspace, e.Table)
 }
 
-// InvalidError reports a schema change that is not allowed.
-type InvalidError struct{ Msg string }
+// InvalidError reports a schema change that is not allowed. Cause, when
+// set, is the error whose text Msg quotes (a malformed type).
+type InvalidError struct {
+	Msg   string
+	Cause error
+}
 
 func (e *InvalidError) Error() string { return e.Msg }
 
-// ConfigError reports bad options: replication, table options.
-type ConfigError struct{ Msg string }
+// Unwrap returns e.Cause.
+func (e *InvalidError) Unwrap() error { return e.Cause }
+
+// ConfigError reports bad options: replication, table options. Cause,
+// when set, is the error whose text Msg quotes (a number that did not
+// parse).
+type ConfigError struct {
+	Msg   string
+	Cause error
+}
 
 func (e *ConfigError) Error() string { return e.Msg }
+
+// Unwrap returns e.Cause.
+func (e *ConfigError) Unwrap() error { return e.Cause }
 
 // UnauthorizedError reports a change to a system keyspace.
 type UnauthorizedError struct{ Msg string }
@@ -95,4 +110,16 @@ func invalidf(format string, args ...any) error {
 
 func configf(format string, args ...any) error {
 	return &ConfigError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// invalidCause is invalidf for a message ending in ": " and cause's text;
+// cause stays reachable through Unwrap.
+func invalidCause(cause error, format string, args ...any) error {
+	return &InvalidError{Msg: fmt.Sprintf(format, args...) + ": " + cause.Error(), Cause: cause}
+}
+
+// configCause is configf for a message ending in ": " and cause's text;
+// cause stays reachable through Unwrap.
+func configCause(cause error, format string, args ...any) error {
+	return &ConfigError{Msg: fmt.Sprintf(format, args...) + ": " + cause.Error(), Cause: cause}
 }

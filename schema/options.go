@@ -124,7 +124,7 @@ func (o *TableOptions) Set(name string, value any) error {
 		return ce
 	}
 	if err != nil {
-		return configf("Invalid value for property '%s': %s", name, err.Error())
+		return configCause(err, "Invalid value for property '%s'", name)
 	}
 	return nil
 }

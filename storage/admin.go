@@ -20,7 +20,11 @@ type TokenRange struct {
 }
 
 // tokenRangeSpans returns the key spans of table t holding the tokens of
-// rg, in key order.
+// rg, in key order. Keys sort by token, so (Start, End] is the span
+// [afterTokenKey(Start), afterTokenKey(End)); a wrapping range is
+// [MinInt64, End] and (Start, MaxInt64], and an End of MinInt64 (no key's
+// token) leaves only the second. reader.rangeSpans is the same
+// arithmetic in token order, for reads.
 func tokenRangeSpans(t schema.TableID, rg TokenRange) [][2][]byte {
 	_, tableEnd := tableSpan(t)
 	switch {

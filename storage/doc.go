@@ -104,8 +104,10 @@
 //     recover from the WAL, as databases have since "fsyncgate". This is
 //     the one panic the package can raise, and only on a disk failure.
 //
-// Import rules: storage imports schema (and Pebble); it must not import
-// node, cql/..., repair, memberlist or net. It does not import ring: token
-// ranges are plain int64 pairs (TokenRange), so the engine stays usable by
-// tests and tools without a ring.
+// Import rules: storage imports schema, ring (only for ring.HostID, the
+// key of hints, which ring owns and imports nothing of sibyl's but
+// internal/uuidtext) and Pebble; it must not import node, cql/...,
+// repair, memberlist or net. Token ranges are plain int64 pairs
+// (TokenRange), not ring types, so the engine stays usable by tests and
+// tools without a ring.
 package storage

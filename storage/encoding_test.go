@@ -310,3 +310,25 @@ func FuzzDecodeValue(f *testing.F) {
 		}
 	})
 }
+
+// A kept deletion that no longer decodes fails the merge instead of
+// losing to whatever comes next as if it were no deletion at all.
+func TestMergerRefusesACorruptKeptDeletion(t *testing.T) {
+	m := newMerger(func(schema.TableID) int64 { return minHorizon })
+	key := appendPartitionPrefix(nil, 1, 0, []byte("k"))
+	newer := appendDeletionValue(nil, schema.Deletion{MarkedAt: 9, LocalDeletionTime: 100})
+	older := appendDeletionValue(nil, schema.Deletion{MarkedAt: 5, LocalDeletionTime: 100})
+	vm, err := m.Merge(key, newer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = vm.(*valueMerger).Close() }()
+	if err := vm.MergeOlder(older); err != nil {
+		t.Fatal(err)
+	}
+	kept := vm.(*valueMerger)
+	kept.buf = kept.buf[:1] // the tag alone: the deletion is cut off
+	if err := vm.MergeOlder(older); err == nil {
+		t.Fatal("merging into a kept deletion that does not decode succeeded")
+	}
+}

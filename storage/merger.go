@@ -119,7 +119,14 @@ func (m *valueMerger) merge(v []byte) error {
 		if err != nil {
 			return err
 		}
-		cur, _ := decodeDeletionValue(m.buf)
+		// m.buf decoded when it was kept (first, or the branch below), so
+		// this cannot fail; were it corrupted since, the merge fails (Pebble
+		// reports it from the read or the compaction) rather than letting
+		// an unknown deletion lose to any newer one.
+		cur, err := decodeDeletionValue(m.buf)
+		if err != nil {
+			return fmt.Errorf("kept deletion no longer decodes: %w", err)
+		}
 		if schema.CompareDeletions(d, cur) > 0 {
 			m.buf = append(m.buf[:0], v...)
 		}
@@ -127,6 +134,13 @@ func (m *valueMerger) merge(v []byte) error {
 	}
 }
 
+// Finish is the plain ValueMerger's finish. Pebble never calls it, since
+// valueMerger is a DeletableValueMerger (reads and compactions both go
+// through DeletableFinish); it exists for the interface and for callers
+// that merge operands by hand. It ignores includesBase on purpose: Finish
+// has no way to say "delete the key", and returning the purged value as
+// an empty one would store an empty operand that no later read decodes.
+// So it never purges.
 func (m *valueMerger) Finish(includesBase bool) ([]byte, io.Closer, error) {
 	v, _, c, err := m.DeletableFinish(false)
 	return v, c, err
@@ -146,6 +160,9 @@ func (m *valueMerger) DeletableFinish(includesBase bool) ([]byte, bool, io.Close
 				m.header.marker = schema.NoLiveness
 			}
 		}
+		// A header with neither marker nor deletion says nothing, whatever
+		// older operands hold (merging it is the identity), so it goes even
+		// without the base: the row then lives or dies by its cells.
 		if m.header.marker.Timestamp == schema.NoTimestamp && m.header.deletion.Live() {
 			_ = m.Close()
 			return nil, true, nil, nil

@@ -187,6 +187,12 @@ func (r *reader) readSingle(emit func(*schema.Partition) error) error {
 
 // rangeSpans returns the key spans of the command's token range, in
 // token order.
+//
+// Keys sort by (table, token, key), so (start, end] is the key span
+// [afterTokenKey(start), afterTokenKey(end)). A range that wraps (start
+// >= end) is (start, MaxInt64] then [MinInt64, end], read in that order:
+// the ring's order from start. MinInt64 is no key's token, so an end of
+// MinInt64 adds no second span.
 func (r *reader) rangeSpans() [][2][]byte {
 	c := r.cmd
 	_, tableEnd := tableSpan(c.Table)
@@ -204,6 +210,9 @@ func (r *reader) rangeSpans() [][2][]byte {
 			spans = append(spans, [2][]byte{tokenKey(nil, c.Table, math.MinInt64), afterTokenKey(nil, c.Table, c.EndToken)})
 		}
 	}
+	// A resumed read starts inside its first span, at the partition
+	// (StartToken, AfterKey): after it when it was finished, at it when
+	// AfterClustering says where in it to go on.
 	if c.AfterKey != nil {
 		pp := appendPartitionPrefix(nil, c.Table, c.StartToken, c.AfterKey)
 		if c.AfterClustering == nil {
@@ -657,9 +666,18 @@ func (r *reader) readRow(top schema.Deletion, static bool) (schema.Row, bool, er
 			row.Clustering = []byte{}
 		}
 	}
+	// rk walks the row's keys; r.rk keeps describing the row's first.
 	eff := top
+	// Collection deletions of every column, selected or not: shadowed
+	// needs them for the witness below, the row keeps only the selected.
 	r.allCDs = r.allCDs[:0]
 	r.cellsFrom = len(r.cells)
+	// A row exists while its marker or any cell of any column is live, so
+	// a projection that leaves out the only live columns must still see
+	// the row. The first live cell of an unselected column is kept as a
+	// witness, and returned (in column order) only when neither the marker
+	// nor a selected cell shows the row alive (its column was not asked
+	// for, so no result shows it).
 	var witness schema.Cell
 	hasWitness := false
 	for {
@@ -674,6 +692,10 @@ func (r *reader) readRow(top schema.Deletion, static bool) (schema.Row, bool, er
 				return row, false, fmt.Errorf("cannot read row header: %w", err)
 			}
 			row.Marker, row.Deletion = h.marker, h.deletion
+			// A row deletion under an as-new or newer partition or range
+			// tombstone says nothing more; a marker no newer than what
+			// deletes the row is dead. Both are dropped so the result
+			// holds only what still decides something.
 			if !row.Deletion.Live() && !top.Live() && row.Deletion.MarkedAt <= top.MarkedAt {
 				row.Deletion = schema.LiveDeletion
 			}
@@ -699,6 +721,7 @@ func (r *reader) readRow(top schema.Deletion, static bool) (schema.Row, bool, er
 					c.Path, c.Value = r.copyBytes(c.Path), r.copyBytes(c.Value)
 					r.cells, r.cellsFrom = appendChunked(r.cells, r.cellsFrom, c)
 				} else if !hasWitness && c.LiveAt(r.now) {
+					// Copied: v is the iterator's and invalid after Next.
 					witness, hasWitness = c, true
 					witness.Path, witness.Value = r.copyBytes(c.Path), r.copyBytes(c.Value)
 				}
@@ -729,6 +752,8 @@ func (r *reader) readRow(top schema.Deletion, static bool) (schema.Row, bool, er
 		r.cells = insertCell(r.cells, r.cellsFrom, r.cells[len(r.cells)-1], len(r.cells)-1)
 	}
 	if len(r.cells) > r.cellsFrom {
+		// Capped, so an append to one row's cells cannot overwrite the
+		// next row's, which follow in the same chunk.
 		row.Cells = r.cells[r.cellsFrom:len(r.cells):len(r.cells)]
 	}
 	if row.Marker.Timestamp == schema.NoTimestamp && row.Deletion.Live() && len(row.ColumnDeletions) == 0 && len(row.Cells) == 0 {

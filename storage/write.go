@@ -187,6 +187,14 @@ func (e *Engine) encodeMutation(b *pebble.Batch, s *writeScratch, m *schema.Part
 	return nil
 }
 
+// encodeRow adds r's header, collection deletions and cells to b.
+//
+// Every key of the row is built in one buffer: rowKey[:n] is the row's
+// prefix, and each entry's key overwrites the previous entry's suffix in
+// place. That is safe because b.Merge copies key and value into the batch
+// before it returns. An append may move the buffer to a larger array, so
+// rowKey follows s.key after each one (rowKey[:n] is then the prefix in
+// the new array), and the largest array goes back to s for the next row.
 func encodeRow(b *pebble.Batch, s *writeScratch, r *schema.Row, static bool) error {
 	rowKey := appendRowPrefix(append(s.key[:0], s.prefix...), static, r.Clustering)
 	n := len(rowKey)
@@ -194,6 +202,9 @@ func encodeRow(b *pebble.Batch, s *writeScratch, r *schema.Row, static bool) err
 	if isZeroDeletion(h.deletion) {
 		h.deletion = schema.LiveDeletion
 	}
+	// A header that carries neither is not written: an UPDATE has no row
+	// marker, and its row exists only through its cells (and dies with
+	// them), as in Cassandra.
 	if h.marker.Timestamp != schema.NoTimestamp || !h.deletion.Live() {
 		s.key = append(rowKey[:n], subHeader)
 		s.val = appendRowHeaderValue(s.val[:0], h)
@@ -214,7 +225,7 @@ func encodeRow(b *pebble.Batch, s *writeScratch, r *schema.Row, static bool) err
 		rowKey = s.key
 	}
 	for i := range r.Cells {
-		c := r.Cells[i]
+		c := r.Cells[i] // a copy: normalising it must not change the caller's mutation
 		if c.Tombstone {
 			c.Value, c.TTL = nil, 0
 		} else if c.TTL <= 0 {

@@ -318,6 +318,11 @@ func (a *adminFlags) callLong(ctx context.Context, method, path string) error {
 	return a.callLongJSON(ctx, method, path, nil)
 }
 
+// maxAdminAnswer bounds an admin API answer the CLI reads: far above any
+// status or repair report, low enough that a wrong URL serving a large
+// file cannot exhaust the CLI's memory.
+const maxAdminAnswer = 16 << 20
+
 // callLongJSON is callLong decoding the answer into out (when non-nil).
 func (a *adminFlags) callLongJSON(ctx context.Context, method, path string, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, a.url(path), nil)
@@ -328,10 +333,17 @@ func (a *adminFlags) callLongJSON(ctx context.Context, method, path string, out 
 	if err != nil {
 		return err
 	}
+	// Close's error cannot change what the caller learns: the answer is
+	// read (or refused as too long) before it runs, and a failed Close
+	// only costs the pooled connection.
 	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAdminAnswer+1))
 	if err != nil {
 		return fmt.Errorf("cannot read the answer of %s: %w", a.host, err)
+	}
+	if len(body) > maxAdminAnswer {
+		// Cut, it would fail to decode with a misleading syntax error.
+		return fmt.Errorf("the answer of %s %s from %s exceeds %d bytes", method, path, a.host, maxAdminAnswer)
 	}
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(body)))
@@ -499,7 +511,11 @@ func stopLocalCluster(cmd *cobra.Command, dataDir string) error {
 			errs = append(errs, fmt.Errorf("cannot stop %s (pid %d): %w", addr, pid, err))
 			continue
 		}
-		_ = os.Remove(filepath.Join(dir, "sibyl.pid"))
+		// A pid file left behind would name whatever process reuses the
+		// pid, and the next stop would signal it: say so.
+		if err := os.Remove(filepath.Join(dir, "sibyl.pid")); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("stopped %s (pid %d) but cannot remove its pid file: %w", addr, pid, err))
+		}
 		fmt.Fprintf(cmd.OutOrStdout(), "%s: stopped (pid %d)\n", addr, pid)
 	}
 	return errors.Join(errs...)

@@ -83,17 +83,17 @@ func schemaError(err error) error {
 			// Cassandra's CreateTypeStatement and CreateIndexStatement
 			// refuse an existing type or index with an
 			// InvalidRequestException, not AlreadyExists.
-			return newError(CodeInvalid, ae.Error())
+			return newError(CodeInvalid, ae.Error()).WithCause(ae)
 		}
-		return alreadyExists(ae.Keyspace, ae.Table, ae.Error())
+		return alreadyExists(ae.Keyspace, ae.Table, ae.Error()).WithCause(ae)
 	case errors.As(err, &nf):
-		return newError(CodeInvalid, nf.Error())
+		return newError(CodeInvalid, nf.Error()).WithCause(nf)
 	case errors.As(err, &ie):
-		return newError(CodeInvalid, ie.Error())
+		return newError(CodeInvalid, ie.Error()).WithCause(ie)
 	case errors.As(err, &ce):
-		return newError(CodeConfigError, ce.Error())
+		return newError(CodeConfigError, ce.Error()).WithCause(ce)
 	case errors.As(err, &ue):
-		return Errorf(CodeUnauthorized, "%s", ue.Error())
+		return newError(CodeUnauthorized, ue.Error()).WithCause(ue)
 	}
 	return internalError("change the schema", err)
 }

@@ -92,7 +92,7 @@ func keyspaceOptions(props []*parser.Property) (ksOptions, error) {
 		case "durable_writes":
 			b, err := boolProperty(v)
 			if err != nil {
-				return o, configf("Invalid value for property 'durable_writes': %s", err.Error())
+				return o, configf("Invalid value for property 'durable_writes': %s", err).WithCause(err)
 			}
 			o.durable = &b
 		default:

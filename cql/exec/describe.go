@@ -148,7 +148,7 @@ func (d describer) cluster(e *Executor) ([][][]byte, []ColumnSpec, error) {
 	}
 	b, err := schema.Marshal(rangeOwnershipType, entries)
 	if err != nil {
-		return nil, nil, Errorf(CodeServerError, "cannot encode range ownership: %s", err.Error())
+		return nil, nil, Errorf(CodeServerError, "cannot encode range ownership: %s", err).WithCause(err)
 	}
 	specs := append(slices.Clone(clusterSpecs), ColumnSpec{Keyspace: "system", Table: "describe", Name: "range_ownership", Type: rangeOwnershipType})
 	return [][][]byte{append(row, b)}, specs, nil

@@ -98,7 +98,9 @@
 //     exec never assumes one. Config.Events, when set, receives every
 //     SCHEMA_CHANGE event and must not block.
 //   - Errors returned are *Error carrying the CQL error code; map them to
-//     ERROR frames as they are.
+//     ERROR frames as they are. One built from another error's text keeps
+//     that error as its Cause (errors.Is/As and logs reach it); the client
+//     sees only the Message.
 //   - A traced request carries an exec.Trace in its context (WithTrace);
 //     the executor records its steps on it (tracing.go) and never starts
 //     one.

@@ -57,10 +57,31 @@ type Error struct {
 
 	// Unprepared.
 	UnpreparedID []byte
+
+	// Cause is the error this one reports, when Message was built from
+	// another error's text: the client sees only Message, but logs,
+	// errors.Is/As and tests can still reach the original (a storage
+	// failure, a context cancellation, a schema refusal).
+	Cause error
 }
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Unwrap returns e.Cause, so errors.Is and errors.As see through an
+// *Error to the failure it reports.
+func (e *Error) Unwrap() error { return e.Cause }
+
+// WithCause sets e.Cause to cause and returns e. It is for an *Error just
+// built around cause's text, as in
+//
+//	invalidf("Invalid clustering value: %s", err).WithCause(err)
+//
+// and must not be called on an *Error that may be shared.
+func (e *Error) WithCause(cause error) *Error {
+	e.Cause = cause
+	return e
 }
 
 // Errorf returns an *Error with the given code and a formatted message.

@@ -193,8 +193,8 @@ func (e *Executor) clientError(ctx context.Context, err error) error {
 		return ce
 	}
 	if ctx.Err() != nil {
-		return Errorf(CodeServerError, "request cancelled: %s", err.Error())
+		return Errorf(CodeServerError, "request cancelled: %s", err).WithCause(err)
 	}
 	e.log.Warn("statement failed", "err", err)
-	return Errorf(CodeServerError, "%s", err.Error())
+	return Errorf(CodeServerError, "%s", err).WithCause(err)
 }

@@ -65,7 +65,7 @@ func (a *analyzer) createIndex(s *parser.CreateIndex) (plan, error) {
 				if s.IfNotExists {
 					return nil, errNoChange
 				}
-				return nil, invalidf("%s", dup.Error())
+				return nil, invalidf("%s", dup.Error()).WithCause(dup)
 			}
 			return next, err
 		},

@@ -257,7 +257,7 @@ func tupleValue(t term, env *bindEnv) ([]byte, error) {
 func encodePrefix(t *tableInfo, vals [][]byte) ([]byte, error) {
 	enc, err := t.encodeClustering(vals)
 	if err != nil {
-		return nil, invalidf("Invalid clustering value: %s", err.Error())
+		return nil, invalidf("Invalid clustering value: %s", err).WithCause(err)
 	}
 	return enc, nil
 }

@@ -104,11 +104,11 @@ func durationLiteral(s string) ([]byte, error) {
 	}
 	d, err := schema.ParseDuration(s)
 	if err != nil {
-		return nil, invalidf("%s", err.Error())
+		return nil, invalidf("%s", err).WithCause(err)
 	}
 	b, err := schema.EncodeDuration(d)
 	if err != nil {
-		return nil, invalidf("%s", err.Error())
+		return nil, invalidf("%s", err).WithCause(err)
 	}
 	return b, nil
 }

@@ -58,7 +58,7 @@ func (a *analyzer) resolveType(tr *parser.TypeRef, ks string) (*schema.Type, err
 		if name, ok := strings.CutPrefix(msg, "Unknown type "); ok && ks != "" && !strings.Contains(name, ".") {
 			msg = "Unknown type " + ks + "." + name
 		}
-		return nil, newError(CodeInvalid, msg)
+		return nil, newError(CodeInvalid, msg).WithCause(err)
 	}
 	return t, nil
 }

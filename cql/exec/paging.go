@@ -3,7 +3,6 @@ package exec
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 )
 
 // pagingState is where a paged SELECT stopped: the position of the last
@@ -107,5 +106,5 @@ func (r *pagingReader) bytes() []byte {
 
 // pagingError is what the client sees for a state it didn't get from us.
 func pagingError(err error) *Error {
-	return Errorf(CodeProtocolError, "%s", fmt.Errorf("cannot decode paging state: %w", err).Error())
+	return Errorf(CodeProtocolError, "cannot decode paging state: %s", err).WithCause(err)
 }

@@ -76,7 +76,7 @@ func (st *selectStmt) newRun(env *bindEnv, o *QueryOptions) (*selectRun, *paging
 	return run, state, nil
 }
 
-// chunk is how many live rows to ask a replica for next.
+// chunk is how many live rows to ask a replica for next; 0 asks for all.
 func (run *selectRun) chunk() int {
 	n := 0
 	if run.pageSize > 0 {
@@ -86,9 +86,19 @@ func (run *selectRun) chunk() int {
 		n = run.remaining
 	}
 	if run.st.needsFilter && n > 0 {
+		// The filter rejects rows after the read, so asking for just the
+		// rows the page still needs would cost a round trip per handful
+		// of matches near the end of a page; 100 bounds that, and a
+		// chunk's extra rows are cheap next to a round trip.
 		n = max(n, 100)
 	}
 	if run.st.aggregate {
+		// LIMIT and the page size count output rows (groups), which say
+		// nothing about how many rows feed them, so neither bounds the
+		// read. An aggregate without GROUP BY is not paged (pageSize 0)
+		// and reads everything at once, as its one row needs; GROUP BY
+		// pages read 1000 rows a round trip, to keep each answer's memory
+		// bounded whatever the groups' sizes.
 		n = 0
 		if run.pageSize > 0 {
 			n = 1000
@@ -130,7 +140,7 @@ func (st *selectStmt) partitionRows(e *Executor, run *selectRun, lp livePartitio
 		row := &lp.Rows[i]
 		ck, err := st.table.decodeClustering(row.Clustering)
 		if err != nil {
-			return nil, 0, Errorf(CodeServerError, "cannot decode clustering key: %s", err.Error())
+			return nil, 0, Errorf(CodeServerError, "cannot decode clustering key: %s", err).WithCause(err)
 		}
 		r := base
 		r.ck, r.ckEnc, r.row = ck, row.Clustering, row
@@ -295,7 +305,7 @@ func (st *selectStmt) readKeysOrdered(ctx context.Context, e *Executor, run *sel
 		}
 		ck, err := st.table.decodeClustering(it.lp.Rows[it.row].Clustering)
 		if err != nil {
-			return Errorf(CodeServerError, "cannot decode clustering key: %s", err.Error())
+			return Errorf(CodeServerError, "cannot decode clustering key: %s", err).WithCause(err)
 		}
 		keyOf[i] = ck
 	}
@@ -368,6 +378,12 @@ func (st *selectStmt) compareOrdering(a, b [][]byte) int {
 }
 
 // tokenRange is the (start, end] token range a range read covers.
+//
+// MinInt64 is the ring's sentinel: no key has it as its token (Murmur3
+// maps that hash to MaxInt64), so as a start it excludes nothing, and as
+// an end it means "to the end of the ring"; (MinInt64, MinInt64] is the
+// whole ring. Token restrictions never wrap around the ring: a start at
+// or past the end selects nothing, as in Cassandra.
 func (st *selectStmt) tokenRange(f *rowFilter) (start, end int64, empty bool) {
 	start, end = math.MinInt64, math.MinInt64
 	if f.token == nil {
@@ -376,6 +392,9 @@ func (st *selectStmt) tokenRange(f *rowFilter) (start, end int64, empty bool) {
 	if lo := f.token.lo; lo != nil {
 		start = lo.v
 		if lo.incl {
+			// token >= v is token > v-1, but MinInt64-1 would wrap to
+			// MaxInt64; token >= MinInt64 excludes nothing, which the
+			// sentinel start already says.
 			if lo.v == math.MinInt64 {
 				start = math.MinInt64
 			} else {
@@ -386,11 +405,15 @@ func (st *selectStmt) tokenRange(f *rowFilter) (start, end int64, empty bool) {
 	if hi := f.token.hi; hi != nil {
 		end = hi.v
 		if !hi.incl {
+			// token < v is token <= v-1; nothing is below MinInt64.
 			if hi.v == math.MinInt64 {
 				return 0, 0, true
 			}
 			end = hi.v - 1
 		}
+		// An end of MinInt64 here is a real bound (token <= MinInt64,
+		// which no key has), not the end-of-ring sentinel: empty. Without
+		// a lower bound start is MinInt64 and below any other end.
 		if end == math.MinInt64 || (f.token.lo != nil && start >= end) {
 			return 0, 0, true
 		}

@@ -81,7 +81,7 @@ func virtualRow(t *tableInfo, m map[string]any, e *Executor) (rowCtx, error) {
 		}
 		b, err := schema.Marshal(c.Type, gv)
 		if err != nil {
-			return r, Errorf(CodeServerError, "cannot build %s.%s: %s", t.Keyspace, t.Name, err.Error())
+			return r, Errorf(CodeServerError, "cannot build %s.%s: %s", t.Keyspace, t.Name, err).WithCause(err)
 		}
 		r.virtual[c.Name] = b
 	}
@@ -95,7 +95,7 @@ func virtualRow(t *tableInfo, m map[string]any, e *Executor) (rowCtx, error) {
 	r.token = e.cfg.Token(r.key)
 	enc, err := t.encodeClustering(r.ck)
 	if err != nil {
-		return r, Errorf(CodeServerError, "cannot build %s.%s: %s", t.Keyspace, t.Name, err.Error())
+		return r, Errorf(CodeServerError, "cannot build %s.%s: %s", t.Keyspace, t.Name, err).WithCause(err)
 	}
 	r.ckEnc = enc
 	return r, nil

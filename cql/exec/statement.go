@@ -39,11 +39,11 @@ func parse(query string) (parser.Statement, error) {
 	var pe *parser.Error
 	if errors.As(err, &pe) {
 		if pe.Unsupported {
-			return nil, newError(CodeInvalid, pe.Error())
+			return nil, newError(CodeInvalid, pe.Error()).WithCause(pe)
 		}
-		return nil, newError(CodeSyntaxError, pe.Error())
+		return nil, newError(CodeSyntaxError, pe.Error()).WithCause(pe)
 	}
-	return nil, newError(CodeSyntaxError, err.Error())
+	return nil, newError(CodeSyntaxError, err.Error()).WithCause(err)
 }
 
 // analyze checks stmt against cat and compiles it.

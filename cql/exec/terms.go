@@ -52,7 +52,7 @@ func (m markerTerm) eval(env *bindEnv) ([]byte, bool, error) {
 	// frozen sets must store and compare as the same bytes.
 	b, err := schema.Normalize(m.typ, v.Bytes)
 	if err != nil {
-		return nil, false, invalidf("Invalid value for %s of type %s: %s", m.name, m.typ, err.Error())
+		return nil, false, invalidf("Invalid value for %s of type %s: %s", m.name, m.typ, err).WithCause(err)
 	}
 	return b, false, nil
 }

@@ -89,7 +89,7 @@ func (w *writeCtx) marker() schema.Liveness {
 func elementPath(t *schema.Type, key []byte) ([]byte, error) {
 	p, err := schema.AppendOrdered(nil, t, key, false)
 	if err != nil {
-		return nil, invalidf("Invalid collection element: %s", err.Error())
+		return nil, invalidf("Invalid collection element: %s", err).WithCause(err)
 	}
 	return p, nil
 }

@@ -174,9 +174,9 @@ func (c *conn) serve() {
 	defer stop()
 
 	err := c.readLoop()
-	fatal := err == nil
+	fatal := errors.Is(err, errFatalAnswered)
 	switch {
-	case err == nil, c.draining.Load():
+	case fatal, c.draining.Load():
 		// A fatal header was answered, or Shutdown drains: requests in
 		// flight finish and their answers are flushed.
 	case errors.Is(err, io.EOF), c.ctx.Err() != nil:
@@ -329,8 +329,10 @@ func (c *conn) writeFailed(err error) {
 	c.cancel()
 }
 
-// readLoop reads frames until the connection must stop. It returns nil
-// after a fatal protocol error has been answered.
+// readLoop reads frames until the connection must stop, and returns why:
+// errFatalAnswered after a fatal protocol error has been answered (the
+// answer must still be flushed), errReadStopped for a drain or
+// cancellation, or the read error. It never returns nil.
 func (c *conn) readLoop() error {
 	r := bufio.NewReaderSize(stallReader{c}, bufferSize)
 	var hdr [protocol.HeaderSize]byte
@@ -346,7 +348,7 @@ func (c *conn) readLoop() error {
 		c.inFrame = true
 		if err := protocol.CheckVersion(first[0]); err != nil {
 			c.refuseVersion(err)
-			return nil
+			return errFatalAnswered
 		}
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
 			return fmt.Errorf("cannot read frame header: %w", err)
@@ -354,12 +356,14 @@ func (c *conn) readLoop() error {
 		h, err := protocol.DecodeHeader(hdr[:], c.srv.cfg.MaxFrameSize)
 		if err != nil {
 			c.fatalHeader(h, err)
-			return nil
+			return errFatalAnswered
 		}
 		switch c.admit(h) {
 		case stopped:
 			return errReadStopped
 		case tooManyReqs, tooManyBytes:
+			// admit has answered Overloaded; the body is still on the
+			// wire, and skipping it keeps the next read on a header.
 			if _, err := r.Discard(int(h.Length)); err != nil {
 				return fmt.Errorf("cannot read frame body: %w", err)
 			}
@@ -369,14 +373,11 @@ func (c *conn) readLoop() error {
 		if err != nil {
 			return fmt.Errorf("cannot read frame body: %w", err)
 		}
-		ok := c.handleFrame(h, body)
+		c.handleFrame(h, body)
 		if c.pending != 0 {
 			// The frame reserved bytes for a request that did not run.
 			c.acct.cancel(c.pending)
 			c.pending = 0
-		}
-		if !ok {
-			return nil
 		}
 	}
 }
@@ -384,6 +385,13 @@ func (c *conn) readLoop() error {
 // errReadStopped ends a reader that a drain or cancellation stopped while
 // it waited for the budget.
 var errReadStopped = errors.New("stopped reading")
+
+// errFatalAnswered ends a reader after a frame header it cannot go on
+// after (an unsupported version, a bad or oversized header) has been
+// answered with a ProtocolError: unlike the other ends, the connection
+// flushes its answers and lingers before it closes, so the client reads
+// the error instead of a reset.
+var errFatalAnswered = errors.New("fatal protocol error answered")
 
 // isRequest reports whether op is run by a request worker.
 func isRequest(op protocol.Opcode) bool {

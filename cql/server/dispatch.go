@@ -29,9 +29,11 @@ var supported = &protocol.Supported{Options: map[string][]string{
 	"PROTOCOL_VERSIONS": {"3/v3", "4/v4"},
 }}
 
-// handleFrame handles one frame whose header was valid. It reports
-// whether the connection can go on.
-func (c *conn) handleFrame(h protocol.Header, body []byte) bool {
+// handleFrame handles one frame whose header was valid. Nothing a body
+// holds ends the connection: a bad body is answered with a ProtocolError
+// on its stream and the next frame is read (only a bad header, handled by
+// readLoop, is fatal).
+func (c *conn) handleFrame(h protocol.Header, body []byte) {
 	if c.version == 0 {
 		c.version = h.Version
 	}
@@ -42,18 +44,17 @@ func (c *conn) handleFrame(h protocol.Header, body []byte) bool {
 	switch {
 	case h.Version != c.version:
 		c.sendMessage(reply, protocolError("Invalid message version. Got %d but previous messages on this connection had version %d", h.Version, c.version), nil)
-		return true
+		return
 	case h.Response:
 		c.sendMessage(reply, protocolError("Received a response frame (opcode %s) from a client", h.Opcode), nil)
-		return true
+		return
 	}
 	m, err := c.decode(h, body)
 	if err != nil {
 		c.sendMessage(reply, protocolError("%s", err.Error()), c.compressor)
-		return true
+		return
 	}
 	c.dispatch(reply, m)
-	return true
 }
 
 // decode decompresses, strips and decodes a request body.
@@ -80,8 +81,10 @@ func (c *conn) decode(h protocol.Header, body []byte) (protocol.Message, error) 
 	return protocol.DecodeRequest(h.Opcode, h.Version, body)
 }
 
-// dispatch answers handshake messages in the reader, in order, and starts
-// a goroutine for each request.
+// dispatch answers handshake messages in the reader, in order, and hands
+// each request to a worker (startRequest): an idle one if there is one,
+// else a new one, so goroutines are reused rather than started per
+// request.
 func (c *conn) dispatch(reply protocol.Header, m protocol.Message) {
 	switch m := m.(type) {
 	case *protocol.Options:

@@ -11,6 +11,12 @@
 //     loaded machine nor slow on an idle one;
 //   - fmt.Errorf wraps error values with %w, never %v or %s, so callers can
 //     still errors.Is/As through the chain;
+//   - an error is not turned into text where an error or message is built
+//     (x.Error() passed to a ...f or ...Error call, an err formatted by
+//     exec's Errorf/invalidf/..., an Error literal whose Message quotes
+//     one) unless the result keeps it (WithCause, a Cause field); a short
+//     list excepts the wire formats whose message is the text by design
+//     (a CQL ProtocolError or ServerError);
 //   - atomics use the typed wrappers (atomic.Int64, ...), not the
 //     function-style sync/atomic calls.
 //

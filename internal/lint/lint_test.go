@@ -49,6 +49,10 @@ func TestTypedAtomics(t *testing.T) {
 	report(t, check(t, func(goFile) bool { return true }, rawAtomics))
 }
 
+func TestErrorTextKeepsCause(t *testing.T) {
+	report(t, check(t, func(f goFile) bool { return !f.test }, errorTextDropsCause))
+}
+
 func report(t *testing.T, vs []violation) {
 	t.Helper()
 	for _, v := range vs {
@@ -195,6 +199,182 @@ func formatVerbs(format string) []byte {
 		i = j
 	}
 	return verbs
+}
+
+// errorTextExceptions are the calls (file, callee) whose argument is an
+// error's text by design: the text is the message of a wire format that
+// has no room for a cause.
+var errorTextExceptions = map[[2]string]string{
+	// A ProtocolError's message is all the client gets of a frame it
+	// cannot decode or a version it cannot speak.
+	{"cql/server/conn.go", "protocolError"}:     "the CQL ProtocolError's text",
+	{"cql/server/dispatch.go", "protocolError"}: "the CQL ProtocolError's text",
+	// A ServerError's message is all the client gets of an error that is
+	// not an *exec.Error; the error itself is logged where it is mapped.
+	{"cql/server/errors.go", "protocol.Error"}: "the CQL ServerError's text",
+}
+
+// causeBuilders are the constructors of errors that keep only a message
+// unless given a cause: exec's Errorf and shorthands (an *exec.Error takes
+// its cause with WithCause) and schema's shorthands (invalidCause and
+// configCause take one).
+var causeBuilders = map[string]bool{
+	"Errorf": true, "invalidf": true, "syntaxf": true, "configf": true, "newError": true,
+}
+
+// errorTextDropsCause finds an error turned into text where an error or a
+// message is built, so the error itself is lost to errors.Is/As and logs:
+//   - x.Error() passed to a formatting call (a name ending in f) or an
+//     error-building call (a name containing "error", errors.New), and
+//   - an error (err, fooErr) passed to one of causeBuilders,
+//
+// unless the call's result is given the error back with .WithCause(...),
+// or the call is in errorTextExceptions. fmt.Errorf is left to
+// errorfWithoutW, t.Errorf and the like to the tests. A method named
+// Error that returns an error (pebble's Iterator.Error) would be a false
+// positive; none is passed to such a call today.
+func errorTextDropsCause(f goFile) []violation {
+	return errorTextViolations(f, func(k [2]string) bool {
+		_, ok := errorTextExceptions[k]
+		return ok
+	})
+}
+
+// errorTextViolations is errorTextDropsCause with the exception test
+// given: excepted is asked about each (file, callee or type) that would
+// be flagged.
+func errorTextViolations(f goFile, excepted func([2]string) bool) []violation {
+	caused := map[*ast.CallExpr]bool{}
+	ast.Inspect(f.file, func(n ast.Node) bool {
+		if c, ok := n.(*ast.CallExpr); ok {
+			if sel, ok := c.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "WithCause" {
+				if inner, ok := sel.X.(*ast.CallExpr); ok {
+					caused[inner] = true
+				}
+			}
+		}
+		return true
+	})
+	fmtName, errorsName := importName(f.file, "fmt"), importName(f.file, "errors")
+	var vs []violation
+	ast.Inspect(f.file, func(n ast.Node) bool {
+		c, ok := n.(*ast.CallExpr)
+		if !ok || caused[c] {
+			return true
+		}
+		pkg, name := calleeName(c)
+		if pkg == fmtName && name == "Errorf" {
+			return true
+		}
+		builds := strings.HasSuffix(name, "f") || strings.Contains(strings.ToLower(name), "error") ||
+			(pkg != "" && pkg == errorsName && name == "New")
+		buildsCaused := causeBuilders[name] && (pkg == "" || pkg == "exec")
+		for _, arg := range c.Args {
+			var msg string
+			switch {
+			case builds && isErrorText(arg):
+				msg = name + " is given an error's text: pass the error and keep it as the cause (WithCause, %w)"
+			case buildsCaused && looksLikeError(arg):
+				msg = name + " formats an error into a message: keep it as the cause (.WithCause(err), invalidCause)"
+			}
+			if msg != "" && !excepted([2]string{f.rel, name}) {
+				vs = append(vs, violation{f.fset.Position(arg.Pos()), msg})
+			}
+		}
+		return true
+	})
+	ast.Inspect(f.file, func(n ast.Node) bool {
+		lit, ok := n.(*ast.CompositeLit)
+		if !ok {
+			return true
+		}
+		typ := errorTypeName(lit.Type)
+		if typ == "" {
+			return true
+		}
+		var msg ast.Expr
+		for _, e := range lit.Elts {
+			kv, ok := e.(*ast.KeyValueExpr)
+			if !ok {
+				continue
+			}
+			switch key, _ := kv.Key.(*ast.Ident); {
+			case key == nil:
+			case key.Name == "Cause":
+				return true
+			case key.Name == "Message":
+				msg = kv.Value
+			}
+		}
+		if msg != nil && quotesError(msg) && !excepted([2]string{f.rel, typ}) {
+			vs = append(vs, violation{f.fset.Position(msg.Pos()),
+				typ + "'s Message quotes an error: keep it as the Cause"})
+		}
+		return true
+	})
+	return vs
+}
+
+// errorTypeName returns the name (pkg.Error or Error) of a composite
+// literal's type, possibly behind &, when it is a type named Error; "".
+func errorTypeName(t ast.Expr) string {
+	switch t := t.(type) {
+	case *ast.Ident:
+		if t.Name == "Error" {
+			return "Error"
+		}
+	case *ast.SelectorExpr:
+		if id, ok := t.X.(*ast.Ident); ok && t.Sel.Name == "Error" {
+			return id.Name + ".Error"
+		}
+	}
+	return ""
+}
+
+// quotesError reports whether a message expression is an error's text
+// (x.Error()) or formats an error (err, fooErr, cause) into a ...f call.
+func quotesError(e ast.Expr) bool {
+	if isErrorText(e) {
+		return true
+	}
+	c, ok := e.(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	if _, name := calleeName(c); !strings.HasSuffix(name, "f") {
+		return false
+	}
+	for _, arg := range c.Args {
+		if id, ok := arg.(*ast.Ident); isErrorText(arg) || looksLikeError(arg) || ok && id.Name == "cause" {
+			return true
+		}
+	}
+	return false
+}
+
+// calleeName returns the package (or receiver) identifier and the name of
+// the function c calls; pkg is "" for a plain identifier.
+func calleeName(c *ast.CallExpr) (pkg, name string) {
+	switch fn := c.Fun.(type) {
+	case *ast.Ident:
+		return "", fn.Name
+	case *ast.SelectorExpr:
+		if id, ok := fn.X.(*ast.Ident); ok {
+			return id.Name, fn.Sel.Name
+		}
+		return "?", fn.Sel.Name
+	}
+	return "?", ""
+}
+
+// isErrorText reports whether e is a call x.Error() with no arguments.
+func isErrorText(e ast.Expr) bool {
+	c, ok := e.(*ast.CallExpr)
+	if !ok || len(c.Args) != 0 {
+		return false
+	}
+	sel, ok := c.Fun.(*ast.SelectorExpr)
+	return ok && sel.Sel.Name == "Error"
 }
 
 func rawAtomics(f goFile) []violation {

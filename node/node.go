@@ -51,6 +51,8 @@ type Node struct {
 
 	cluster *cluster // gossip, messaging, hints, schema sync (membership.go)
 
+	ops operations // long operations' progress (admin_ops_progress.go)
+
 	drainOnce sync.Once
 	closeOnce sync.Once
 	closeErr  error
@@ -85,6 +87,7 @@ func NewContext(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, fmt.Errorf("invalid node configuration: %w", err)
 	}
 	n = &Node{cfg: c, log: c.Logger, started: c.Now(), group: stop.New(context.Background())}
+	n.ops.log = n.log.With("component", "operations")
 	n.addr, _ = netip.ParseAddr(c.ListenAddress) // checked by Validate
 	defer func() {
 		if err != nil {

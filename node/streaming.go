@@ -167,7 +167,7 @@ func (c *cluster) scanPage(ctx context.Context, table schema.TableID, cur stream
 	return page, err
 }
 
-func (c *cluster) handleStreamRange(ctx context.Context, _ string, payload []byte) ([]byte, error) {
+func (c *cluster) handleStreamRange(ctx context.Context, from string, payload []byte) ([]byte, error) {
 	table, cur, err := decodeStreamRequest(payload)
 	if err != nil {
 		return nil, err
@@ -179,7 +179,9 @@ func (c *cluster) handleStreamRange(ctx context.Context, _ string, payload []byt
 	if err != nil {
 		return nil, fmt.Errorf("cannot scan table %d range %v: %w", table, cur.r, err)
 	}
-	return appendStreamPage(nil, page), nil
+	out := appendStreamPage(nil, page)
+	c.n.ops.peerActivity("stream-out", from, "partitions", int64(len(page.parts)), int64(len(out)))
+	return out, nil
 }
 
 func (c *cluster) handleRemoveNode(_ context.Context, _ string, payload []byte) ([]byte, error) {
@@ -207,6 +209,7 @@ func (c *cluster) pullRange(ctx context.Context, addr string, table schema.Table
 		if err != nil {
 			return fmt.Errorf("cannot decode a stream page from %s: %w", addr, err)
 		}
+		opOf(ctx).add(0, int64(len(resp)))
 		if len(page.parts) > 0 {
 			actx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			err := dst.Apply(actx, page.parts...)
@@ -289,6 +292,9 @@ func (c *cluster) copyLocal(ctx context.Context, table schema.TableID, r ring.Ra
 			if err != nil {
 				return fmt.Errorf("cannot stream table %d range %v: %w", table, r, err)
 			}
+			if op := opOf(ctx); op != nil {
+				op.add(0, int64(partitionsSize(page.parts)))
+			}
 		}
 		if !page.more {
 			return nil
@@ -366,15 +372,26 @@ func (c *cluster) ringComplete() bool {
 	return up > 0
 }
 
-func (c *cluster) streamJoin(ctx context.Context) error {
+func (c *cluster) streamJoin(ctx context.Context) (err error) {
 	snap := c.n.ring.Load()
 	self := c.n.id.hostID
-	for table, st := range c.replicatedTables() {
+	tables := c.replicatedTables()
+	total := 0
+	for _, st := range tables {
+		for _, fr := range snap.FutureRanges(self, st) {
+			total += len(streamRanges(fr))
+		}
+	}
+	op := c.n.ops.start("bootstrap", "streaming in", "ranges", int64(total))
+	defer func() { op.finish(err) }()
+	ctx = withOp(ctx, op)
+	for table, st := range tables {
 		for _, fr := range snap.FutureRanges(self, st) {
 			for _, r := range streamRanges(fr) {
 				if err := c.fetchFrom(ctx, snap.Replicas(r.End, st), table, r, c.n.local); err != nil {
 					return err
 				}
+				op.add(1, 0)
 			}
 		}
 	}
@@ -428,9 +445,19 @@ func (n *Node) Decommission(ctx context.Context) error {
 	return nil
 }
 
-func (c *cluster) streamLeave(ctx context.Context) error {
+func (c *cluster) streamLeave(ctx context.Context) (err error) {
 	snap := c.n.ring.Load()
-	for table, st := range c.replicatedTables() {
+	tables := c.replicatedTables()
+	total := 0
+	for _, st := range tables {
+		for _, cr := range snap.Ranges(c.n.id.hostID, st) {
+			total += len(streamRanges(cr))
+		}
+	}
+	op := c.n.ops.start("decommission", "streaming out", "ranges", int64(total))
+	defer func() { op.finish(err) }()
+	ctx = withOp(ctx, op)
+	for table, st := range tables {
 		for _, cr := range snap.Ranges(c.n.id.hostID, st) {
 			for _, r := range streamRanges(cr) {
 				for _, id := range snap.PendingReplicas(r.End, st) {
@@ -442,6 +469,7 @@ func (c *cluster) streamLeave(ctx context.Context) error {
 						return err
 					}
 				}
+				op.add(1, 0)
 			}
 		}
 	}

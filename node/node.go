@@ -148,7 +148,7 @@ func (n *Node) openStorage() error {
 			Now:       n.cfg.Now,
 		})
 		if err != nil {
-			return fmt.Errorf("cannot open storage in %s: %w", n.cfg.DataDir, err)
+			return storageOpenError(n.cfg.DataDir, err) // node_errors.go
 		}
 		n.engine, n.local, meta, save = eng, eng, eng, eng.SaveCatalog
 		if catalog, found, err = eng.LoadCatalog(); err != nil {

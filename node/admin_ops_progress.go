@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sibyldb/sibyl/ring"
 	"github.com/sibyldb/sibyl/schema"
 )
 
@@ -254,4 +255,17 @@ func partitionsSize(parts []*schema.Partition) int {
 		n += len(schema.AppendPartition(nil, p))
 	}
 	return n
+}
+
+// peerLabel names the sender of a message (its messaging LocalID, the
+// host id) by its address when this node knows it.
+func (n *Node) peerLabel(from string) string {
+	id, err := ring.ParseHostID(from)
+	if err != nil || n.cluster == nil {
+		return from
+	}
+	if p := n.cluster.view.Load().peers[id]; p != nil {
+		return p.meta.Addr.String()
+	}
+	return from
 }

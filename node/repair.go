@@ -172,7 +172,7 @@ func (c *cluster) handleRepairTree(ctx context.Context, from string, payload []b
 	if err != nil {
 		return nil, err
 	}
-	c.n.ops.peerActivity("repair-tree", from, "trees", 1, 0)
+	c.n.ops.peerActivity("repair-tree", c.n.peerLabel(from), "trees", 1, 0)
 	out, err := tree.AppendBinary(nil)
 	if err != nil {
 		return nil, fmt.Errorf("cannot encode the tree: %w", err)

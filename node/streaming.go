@@ -180,7 +180,7 @@ func (c *cluster) handleStreamRange(ctx context.Context, from string, payload []
 		return nil, fmt.Errorf("cannot scan table %d range %v: %w", table, cur.r, err)
 	}
 	out := appendStreamPage(nil, page)
-	c.n.ops.peerActivity("stream-out", from, "partitions", int64(len(page.parts)), int64(len(out)))
+	c.n.ops.peerActivity("stream-out", c.n.peerLabel(from), "partitions", int64(len(page.parts)), int64(len(out)))
 	return out, nil
 }
 

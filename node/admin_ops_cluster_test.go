@@ -1,0 +1,107 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sibyldb/sibyl/cql/exec"
+)
+
+// syncBuffer is a log sink safe for the node's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startLoggedNode is startClusterNode with the node's log kept in a buffer.
+func startLoggedNode(t *testing.T, addr string, logs *syncBuffer, seeds ...string) *clusterNode {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
+	if err != nil {
+		t.Skipf("cannot listen on %s (loopback aliases unavailable?): %v", addr, err)
+	}
+	cfg := Config{DataDir: t.TempDir(), ListenAddress: addr, CQLListener: ln, AdminPort: AdminDisabled,
+		NumTokens: 8, Seeds: seeds, Logger: slog.New(slog.NewTextHandler(logs, nil)), WriteTimeout: time.Second, ReadTimeout: 2 * time.Second}
+	n, err := New(cfg)
+	if err != nil {
+		t.Fatalf("cannot start node %s: %v", addr, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cn := &clusterNode{Node: n, addr: addr, dir: cfg.DataDir, cancel: cancel, served: make(chan error, 1)}
+	go func() { cn.served <- n.Serve(ctx) }()
+	t.Cleanup(cn.stop)
+	return cn
+}
+
+// TestClusterRepairProgressOnBothNodes: a repair's progress is in the
+// operations and the log of the node that runs it (start, progress, end,
+// every range counted) and of the peer that builds trees and streams for
+// it.
+func TestClusterRepairProgressOnBothNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two nodes; skipped with -short")
+	}
+	var logA, logB syncBuffer
+	a := startLoggedNode(t, "127.0.0.1", &logA)
+	b := startLoggedNode(t, "127.0.0.2", &logB, a.seed())
+	for _, n := range []*clusterNode{a, b} {
+		waitFor(t, n.addr+" to see its peer up", 10*time.Second, func() bool { return n.upPeers() == 1 })
+	}
+	a.mustQuery(t, exec.One, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 2}")
+	a.mustQuery(t, exec.One, "CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
+	waitFor(t, "schema agreement", 5*time.Second, func() bool { return agreed([]*clusterNode{a, b}) })
+	for k := range 30 {
+		a.mustQuery(t, exec.All, fmt.Sprintf("INSERT INTO ks.t (k, v) VALUES (%d, 'v')", k))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := a.Repair(ctx, "ks", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep *Operation
+	for _, o := range a.Operations() {
+		if o.Kind == "repair" {
+			rep = &o
+		}
+	}
+	if rep == nil || rep.State != "done" || rep.Total == 0 || rep.Done != rep.Total || int(rep.Total) != res.Sessions || rep.Detail != "ks" {
+		t.Fatalf("repair operation on the coordinator: %+v (result %+v)", rep, res)
+	}
+	var tree *Operation
+	for _, o := range b.Operations() {
+		if o.Kind == "repair-tree" && strings.Contains(o.Detail, "127.0.0.1") {
+			tree = &o
+		}
+	}
+	if tree == nil || tree.Done != int64(res.Sessions) {
+		t.Fatalf("repair on the peer: %+v, want %d trees", tree, res.Sessions)
+	}
+	for _, want := range []string{"repair started", "repair progress", "repair finished"} {
+		if !strings.Contains(logA.String(), want) {
+			t.Errorf("the coordinator's log lacks %q", want)
+		}
+	}
+	if !strings.Contains(logB.String(), "repair-tree started") {
+		t.Errorf("the peer's log lacks the start of its part of the repair")
+	}
+}

@@ -33,6 +33,9 @@
 //     token range, complete, in token order: the input of Merkle hashing
 //     and of streaming (the partitions can be Applied elsewhere);
 //     ScanRangeAfter resumes such a stream after a given partition.
+//   - Checkpoint writes a snapshot of some tables (a Pebble checkpoint of
+//     hard links); OpenCheckpoint reads one back read-only, and
+//     RekeyPartition maps its partitions onto a table created again.
 //   - Truncate, DropTable and Cleanup remove whole key spans with Pebble
 //     range deletions and compact them, reclaiming the space.
 //   - Purge (and a background purger every Options.PurgeInterval) removes

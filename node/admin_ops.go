@@ -43,6 +43,7 @@ func (n *Node) registerOpsAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("POST /ops/truncatehints", n.handleTruncateHints)
 	mux.HandleFunc("GET /ops/compactionstats", n.handleCompactionStats)
 	mux.HandleFunc("POST /ops/logginglevel", n.handleLoggingLevel)
+	n.registerStatsAdmin(mux) // admin_ops_stats.go
 }
 
 func writeErr(w http.ResponseWriter, code int, err error) {

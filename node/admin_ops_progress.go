@@ -64,6 +64,8 @@ type operations struct {
 	finished []Operation
 	peers    map[string]*peerSession // kind+" "+peer
 	log      *slog.Logger
+
+	stream streamThrottle // setstreamthroughput (admin_ops_stats.go)
 }
 
 // opProgress is one running operation; its counters are atomic so the

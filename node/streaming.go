@@ -102,6 +102,7 @@ type streamPage struct {
 	more  bool
 	last  streamCursor // r.Start and afterKey: the page's last partition
 	parts []*schema.Partition
+	size  int // encoded bytes of parts, when scanPage read them (not sent)
 }
 
 func appendStreamPage(dst []byte, p streamPage) []byte {
@@ -148,6 +149,7 @@ func (c *cluster) scanPage(ctx context.Context, table schema.TableID, cur stream
 	fn := func(p *schema.Partition) error {
 		page.parts = append(page.parts, p)
 		size += len(schema.AppendPartition(nil, p))
+		page.size = size
 		if size >= streamPageBytes {
 			return errPageFull
 		}
@@ -210,6 +212,9 @@ func (c *cluster) pullRange(ctx context.Context, addr string, table schema.Table
 			return fmt.Errorf("cannot decode a stream page from %s: %w", addr, err)
 		}
 		opOf(ctx).add(0, int64(len(resp)))
+		if err := c.n.ops.stream.wait(ctx, len(resp)); err != nil {
+			return err
+		}
 		if len(page.parts) > 0 {
 			actx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			err := dst.Apply(actx, page.parts...)
@@ -292,8 +297,9 @@ func (c *cluster) copyLocal(ctx context.Context, table schema.TableID, r ring.Ra
 			if err != nil {
 				return fmt.Errorf("cannot stream table %d range %v: %w", table, r, err)
 			}
-			if op := opOf(ctx); op != nil {
-				op.add(0, int64(partitionsSize(page.parts)))
+			opOf(ctx).add(0, int64(page.size))
+			if err := c.n.ops.stream.wait(ctx, page.size); err != nil {
+				return err
 			}
 		}
 		if !page.more {

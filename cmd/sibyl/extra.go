@@ -9,5 +9,6 @@ func addExtraCommands(root *cobra.Command) {
 	cluster := newClusterCmd()
 	cluster.AddCommand(newClusterStartCmd())                                                                                        // cmd/sibyl/nodetool_cluster.go
 	root.AddCommand(newStatusCmd(), newRingCmd(), cluster, newDecommissionCmd(), newDrainCmd(), newRemoveNodeCmd(), newRepairCmd()) // cmd/sibyl/cluster.go
-	root.AddCommand(newNodetoolCmds()...)                                                                                           // cmd/sibyl/nodetool*.go
+	root.AddCommand(newNodetoolCmds()...)
+	root.AddCommand(newNodetoolStatsCmds()...) // cmd/sibyl/nodetool*.go
 }

@@ -128,6 +128,12 @@ func TestNodetoolVerbsAgainstANode(t *testing.T) {
 	mustSibyl(t, port, "Mode: NORMAL", "netstats")
 	mustSibyl(t, port, "cleaned up 1 tables", "cleanup", "ops")
 	mustSibyl(t, port, "storage: DEBUG", "setlogginglevel", "storage", "debug")
+	mustSibyl(t, port, "MutationStage", "tpstats")
+	mustSibyl(t, port, "ops/t histograms (50 partitions)", "tablehistograms", "ops", "t")
+	mustSibyl(t, port, "stream throughput: 16 MB/s", "setstreamthroughput", "16")
+	if _, _, err := sibyl(t, port, "setstreamthroughput", "fast"); err == nil {
+		t.Fatal("setstreamthroughput accepted a word")
+	}
 
 	mustSibyl(t, port, "snapshot name [s1]", "snapshot", "-t", "s1", "ops")
 	mustSibyl(t, port, "s1", "listsnapshots")

@@ -102,13 +102,6 @@ func (r *operations) logger() *slog.Logger {
 	return r.log
 }
 
-// setTotal sets the size of the work once it is known.
-func (p *opProgress) setTotal(n int64) {
-	if p != nil {
-		p.total.Store(n)
-	}
-}
-
 // add records n more units done and b more bytes moved, and logs the
 // progress when it crosses a tenth of the total (or, with no total, when
 // progressLogEvery has passed since the last line).

@@ -17,7 +17,7 @@ var errDataDirLocked = errors.New("another sibyl process holds the data director
 // nothing of the cause.
 func storageOpenError(dir string, err error) error {
 	if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || errors.Is(err, syscall.EACCES) && strings.Contains(err.Error(), "LOCK") {
-		return fmt.Errorf("cannot open storage in %s: %w (stop it, or give this node another --data-dir): %v", dir, errDataDirLocked, err)
+		return fmt.Errorf("cannot open storage in %s: %w (stop it, or give this node another --data-dir): %w", dir, errDataDirLocked, err)
 	}
 	// Pebble keeps its own table of the locks this process holds.
 	if strings.Contains(err.Error(), "lock held by current process") {

@@ -617,9 +617,12 @@ func (c *cluster) ringSettled(snap *ring.Snapshot) bool {
 	return true
 }
 
-func (c *cluster) cleanup(ctx context.Context, snap *ring.Snapshot) error {
+func (c *cluster) cleanup(ctx context.Context, snap *ring.Snapshot) (err error) {
 	var errs []error
-	for table, st := range c.replicatedTables() {
+	tables := c.replicatedTables()
+	op := c.n.ops.start("cleanup", "automatic: the ring settled", "tables", int64(len(tables)))
+	defer func() { op.finish(err) }()
+	for table, st := range tables {
 		var keep []storage.TokenRange
 		for _, r := range snap.Ranges(c.n.id.hostID, st) {
 			keep = append(keep, storage.TokenRange{Start: int64(r.Start), End: int64(r.End)})
@@ -627,6 +630,7 @@ func (c *cluster) cleanup(ctx context.Context, snap *ring.Snapshot) error {
 		if err := c.n.engine.Cleanup(ctx, table, keep); err != nil {
 			errs = append(errs, fmt.Errorf("cannot clean up table %d: %w", table, err))
 		}
+		op.add(1, 0)
 	}
 	return errors.Join(errs...)
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
+
 	"github.com/sibyldb/sibyl/schema"
 )
 
@@ -57,5 +59,45 @@ func TestRekeyPartition(t *testing.T) {
 	cells := p.Rows[0].Cells
 	if len(cells) != 2 || cells[0].Column != 4 || string(cells[0].Value) != "y" || cells[1].Column != 5 || string(cells[1].Value) != "x" {
 		t.Fatalf("cells %+v", cells)
+	}
+}
+
+// TestStoreWithSnapshotsDirReopens: the node keeps its snapshots inside
+// the store's directory; Pebble must open the store with them there, and
+// the checkpoint must survive the store's compactions.
+func TestStoreWithSnapshotsDirReopens(t *testing.T) {
+	ctx := context.Background()
+	fs := vfs.NewMem()
+	opts := Options{Dir: "db", FS: fs, PurgeInterval: -1, CacheSize: 8 << 20, MemTableSize: 4 << 20}
+	e, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, e, part(1, 10, "a", row(ck(1), marker(100), liveCell(1, 100, "x"))))
+	if err := e.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Checkpoint(ctx, "db/snapshots/t1/data", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.DropTable(ctx, 1); err != nil { // compacts the table's sstables away
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e, err = Open(opts)
+	if err != nil {
+		t.Fatalf("reopen with a snapshot inside: %v", err)
+	}
+	defer func() { _ = e.Close() }()
+	cp, err := OpenCheckpoint("db/snapshots/t1/data", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cp.Close() }()
+	n := 0
+	if err := cp.ScanTable(ctx, 1, func(*schema.Partition) error { n++; return nil }); err != nil || n != 1 {
+		t.Fatalf("checkpoint after the table was dropped: %d partitions, %v", n, err)
 	}
 }

@@ -154,7 +154,7 @@ func (p *opProgress) finish(err error) {
 	}
 	r.mu.Unlock()
 	attrs := []any{"operation", o.ID, "detail", o.Detail, "done", o.Done, "total", o.Total, "unit", o.Unit,
-		"bytes", o.Bytes, "took", o.Ended.Sub(o.Started).Round(time.Millisecond)}
+		"bytes", o.Bytes, "took", o.Ended.Sub(o.Started).Round(time.Millisecond).String()}
 	if err != nil {
 		r.logger().Error(o.Kind+" failed", append(attrs, "err", err)...)
 		return

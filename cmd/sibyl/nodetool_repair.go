@@ -42,8 +42,11 @@ type barView struct {
 }
 
 func (b *barView) show(op node.Operation) {
+	if op.Total == 0 {
+		return // nothing to repair here: no bar to draw
+	}
 	if b.bar == nil {
-		b.bar = progressbar.NewOptions64(max(op.Total, 1), progressbar.OptionSetWriter(b.w),
+		b.bar = progressbar.NewOptions64(op.Total, progressbar.OptionSetWriter(b.w),
 			progressbar.OptionSetDescription(op.Kind+" "+op.Detail), progressbar.OptionShowCount(),
 			progressbar.OptionSetItsString(op.Unit), progressbar.OptionSetPredictTime(true),
 			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionFullWidth())

@@ -20,6 +20,25 @@ func (n *Node) registerStatsAdmin(mux *http.ServeMux) {
 	mux.HandleFunc("GET /ops/tablehistograms", n.handleTableHistograms)
 	mux.HandleFunc("GET /ops/tpstats", n.handleTPStats)
 	mux.HandleFunc("POST /ops/streamthroughput", n.handleStreamThroughput)
+	mux.HandleFunc("POST /ops/compactionthroughput", n.handleCompactionThroughput)
+}
+
+// handleCompactionThroughput sets ?mbps= as the limit of the bytes per
+// second compactions write (0: unlimited), as nodetool
+// setcompactionthroughput.
+func (n *Node) handleCompactionThroughput(w http.ResponseWriter, r *http.Request) {
+	mbps, err := strconv.ParseFloat(r.URL.Query().Get("mbps"), 64)
+	if err != nil || mbps < 0 {
+		writeErr(w, http.StatusBadRequest, fmt.Errorf("compaction throughput %q: want megabytes per second, 0 for unlimited", r.URL.Query().Get("mbps")))
+		return
+	}
+	if n.engine == nil {
+		writeErr(w, http.StatusConflict, fmt.Errorf("this node keeps no data (backend %s)", n.cfg.Backend))
+		return
+	}
+	n.engine.SetCompactionThroughput(int64(mbps * (1 << 20)))
+	n.log.Info("compaction throughput set", "component", "storage", "mb_per_sec", mbps)
+	writeJSON(w, http.StatusOK, map[string]float64{"mb_per_sec": mbps})
 }
 
 // Histogram is tablehistograms' answer: percentiles of the table's

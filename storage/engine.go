@@ -44,6 +44,8 @@ type Engine struct {
 
 	hints hintState
 
+	throttle *compactionThrottle // setcompactionthroughput (throttle.go)
+
 	cancel context.CancelFunc
 	tasks  sync.WaitGroup
 
@@ -63,15 +65,17 @@ func Open(opts Options) (*Engine, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{opts: opts, log: opts.Logger, latchSeed: maphash.MakeSeed()}
+	e := &Engine{opts: opts, log: opts.Logger, latchSeed: maphash.MakeSeed(), throttle: newCompactionThrottle()}
 	e.writeOpts = pebble.Sync
 	if opts.UnsafePeriodicSync > 0 {
 		e.writeOpts = pebble.NoSync
 	}
 	cache := pebble.NewCache(opts.CacheSize)
 	defer cache.Unref()
+	listener := e.throttle.listener()
 	popts := &pebble.Options{
-		FS:                 opts.FS,
+		FS:                 throttledFS{FS: opts.FS, t: e.throttle},
+		EventListener:      &listener,
 		Cache:              cache,
 		MemTableSize:       opts.MemTableSize,
 		Merger:             newMerger(e.horizon),
@@ -125,6 +129,7 @@ func (e *Engine) exit() { e.closeMu.RUnlock() }
 // and closes the store. It is safe to call more than once.
 func (e *Engine) Close() error {
 	e.cancel()
+	e.throttle.close() // compactions waiting on the limit finish at once
 	e.tasks.Wait()
 	e.closeMu.Lock()
 	defer e.closeMu.Unlock()

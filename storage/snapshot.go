@@ -66,7 +66,7 @@ func OpenCheckpoint(dir string, opts Options) (*Checkpoint, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{opts: opts, log: opts.Logger, latchSeed: maphash.MakeSeed(), writeOpts: pebble.Sync}
+	e := &Engine{opts: opts, log: opts.Logger, latchSeed: maphash.MakeSeed(), writeOpts: pebble.Sync, throttle: newCompactionThrottle()}
 	cache := pebble.NewCache(8 << 20)
 	defer cache.Unref()
 	db, err := pebble.Open(dir, &pebble.Options{

@@ -11,7 +11,8 @@ type CompactionStats struct {
 	Flushes         int64  `json:"flushes"`
 	L0Files         int64  `json:"l0_files"`
 	ReadAmp         int    `json:"read_amplification"`
-	CompactionNanos int64  `json:"compaction_nanos"` // cumulative time spent compacting
+	CompactionNanos int64  `json:"compaction_nanos"`               // cumulative time spent compacting
+	ThroughputLimit int64  `json:"throughput_limit_bytes_per_sec"` // 0: unlimited
 }
 
 // CompactionStats returns the state of the store's compactions.
@@ -25,5 +26,6 @@ func (e *Engine) CompactionStats() CompactionStats {
 		Pending: m.Compact.EstimatedDebt, Running: m.Compact.NumInProgress, RunningBytes: m.Compact.InProgressBytes,
 		Completed: m.Compact.Count, Failed: m.Compact.FailedCount, Flushes: m.Flush.Count,
 		L0Files: m.Levels[0].TablesCount, ReadAmp: m.ReadAmp(), CompactionNanos: int64(m.Compact.Duration),
+		ThroughputLimit: e.CompactionThroughput(),
 	}
 }

@@ -513,6 +513,11 @@ func newCompactionStatsCmd() *cobra.Command {
 			return v.emit(cmd.OutOrStdout(), cs, func() error {
 				w := cmd.OutOrStdout()
 				fmt.Fprintf(w, "pending tasks: %d (%s to compact)\n", cs.Running, formatLoad(int64(cs.Pending)))
+				limit := "unlimited"
+				if cs.ThroughputLimit > 0 {
+					limit = "limit " + formatLoad(cs.ThroughputLimit) + "/s"
+				}
+				fmt.Fprintf(w, "compaction throughput: %s\n", limit)
 				fmt.Fprintf(w, "completed: %d compactions, %d flushes, %d failed; L0 files %d, read amplification %d\n",
 					cs.Completed, cs.Flushes, cs.Failed, cs.L0Files, cs.ReadAmp)
 				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -14,7 +14,9 @@ import (
 )
 
 func newNodetoolStatsCmds() []*cobra.Command {
-	return []*cobra.Command{newTableHistogramsCmd(), newTPStatsCmd(), newSetStreamThroughputCmd()}
+	return []*cobra.Command{newTableHistogramsCmd(), newTPStatsCmd(),
+		throughputVerb("setstreamthroughput", "stream", "Limit the bytes per second the node streams (bootstrap, decommission, repair); 0 = unlimited", "/ops/streamthroughput"),
+		throughputVerb("setcompactionthroughput", "compaction", "Limit the bytes per second compactions write (flushes are never limited); 0 = unlimited", "/ops/compactionthroughput")}
 }
 
 func newTableHistogramsCmd() *cobra.Command {
@@ -89,22 +91,22 @@ func newTPStatsCmd() *cobra.Command {
 	return cmd
 }
 
-func newSetStreamThroughputCmd() *cobra.Command {
+func throughputVerb(name, what, short, path string) *cobra.Command {
 	var v verb
 	cmd := &cobra.Command{
-		Use:   "setstreamthroughput MB_PER_SEC",
-		Short: "Limit the bytes per second the node streams (bootstrap, decommission, repair); 0 = unlimited",
+		Use:   name + " MB_PER_SEC",
+		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if _, err := strconv.ParseFloat(args[0], 64); err != nil {
 				return fmt.Errorf("%q is not a number of megabytes per second", args[0])
 			}
 			var out map[string]float64
-			if err := v.a.call(cmd.Context(), http.MethodPost, "/ops/streamthroughput?mbps="+url.QueryEscape(args[0]), &out); err != nil {
+			if err := v.a.call(cmd.Context(), http.MethodPost, path+"?mbps="+url.QueryEscape(args[0]), &out); err != nil {
 				return err
 			}
 			return v.emit(cmd.OutOrStdout(), out, func() error {
-				_, err := fmt.Fprintf(cmd.OutOrStdout(), "stream throughput: %g MB/s\n", out["mb_per_sec"])
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s throughput: %g MB/s\n", what, out["mb_per_sec"])
 				return err
 			})
 		},

@@ -6,8 +6,6 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
-
-	"github.com/sibyldb/sibyl/node"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=v1.2.3".
@@ -20,7 +18,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	node.SoftwareVersion = version // what /status reports besides the emulated Cassandra version
 	root.AddCommand(newServeCmd(), newVersionCmd(), newShellCmd())
 	addExtraCommands(root)
 	return root

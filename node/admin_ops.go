@@ -182,8 +182,16 @@ func keyspaceDetail(ks string) string {
 }
 
 func (n *Node) handleSnapshot(w http.ResponseWriter, r *http.Request) {
-	ks, tables := tableArgs(r)
-	m, err := n.Snapshot(r.Context(), r.URL.Query().Get("tag"), ks, tables)
+	_, tables := tableArgs(r)
+	var keyspaces []string
+	for _, v := range r.URL.Query()["keyspace"] {
+		for _, ks := range strings.Split(v, ",") {
+			if ks = strings.TrimSpace(ks); ks != "" {
+				keyspaces = append(keyspaces, ks)
+			}
+		}
+	}
+	m, err := n.Snapshot(r.Context(), r.URL.Query().Get("tag"), keyspaces, tables)
 	if err != nil {
 		writeErr(w, http.StatusConflict, err)
 		return

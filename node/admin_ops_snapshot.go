@@ -113,9 +113,9 @@ func selectTables(cat *schema.Catalog, keyspace string, tables []string) ([]*sch
 	return out, nil
 }
 
-// Snapshot takes a snapshot named tag of the tables selected by keyspace
-// and tables (every user table when both are empty).
-func (n *Node) Snapshot(ctx context.Context, tag, keyspace string, tables []string) (SnapshotManifest, error) {
+// Snapshot takes a snapshot named tag of the keyspaces' tables (only
+// tables, with one keyspace; every user table when both are empty).
+func (n *Node) Snapshot(ctx context.Context, tag string, keyspaces, tables []string) (SnapshotManifest, error) {
 	if n.engine == nil {
 		return SnapshotManifest{}, fmt.Errorf("cannot snapshot: this node keeps no data (backend %s)", n.cfg.Backend)
 	}
@@ -125,9 +125,19 @@ func (n *Node) Snapshot(ctx context.Context, tag, keyspace string, tables []stri
 	if !validTag.MatchString(tag) {
 		return SnapshotManifest{}, fmt.Errorf("snapshot tag %q: use letters, digits, '_', '-' and '.'", tag)
 	}
-	sel, err := selectTables(n.schema.Catalog(), keyspace, tables)
-	if err != nil {
-		return SnapshotManifest{}, fmt.Errorf("cannot snapshot: %w", err)
+	if len(tables) > 0 && len(keyspaces) != 1 {
+		return SnapshotManifest{}, errors.New("cannot snapshot: tables need exactly one keyspace")
+	}
+	if len(keyspaces) == 0 {
+		keyspaces = []string{""} // every user table
+	}
+	var sel []*schema.Table
+	for _, ks := range keyspaces {
+		s, err := selectTables(n.schema.Catalog(), ks, tables)
+		if err != nil {
+			return SnapshotManifest{}, fmt.Errorf("cannot snapshot: %w", err)
+		}
+		sel = append(sel, s...)
 	}
 	dir := filepath.Join(n.snapshotRoot(), tag)
 	if _, err := os.Stat(dir); err == nil {

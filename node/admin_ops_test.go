@@ -52,14 +52,14 @@ func TestSnapshotRestoreAfterTruncateAndRecreate(t *testing.T) {
 		mustExec(t, s, "INSERT INTO t (k, c, a, b) VALUES (?, ?, ?, ?)", i%5, i, fmt.Sprint("a", i), fmt.Sprint("b", i))
 	}
 	want := tableRows(t, s)
-	m, err := tn.Snapshot(ctx, "before", "snapks", nil)
+	m, err := tn.Snapshot(ctx, "before", []string{"snapks"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(m.Tables) != 1 || m.Tables[0].Name != "t" {
 		t.Fatalf("manifest tables: %+v", m.Tables)
 	}
-	if _, err := tn.Snapshot(ctx, "before", "snapks", nil); err == nil {
+	if _, err := tn.Snapshot(ctx, "before", []string{"snapks"}, nil); err == nil {
 		t.Fatal("a second snapshot with the same tag was accepted")
 	}
 
@@ -116,7 +116,7 @@ func TestRestoreRefusesChangedKey(t *testing.T) {
 	s := newKeyspace(t, tn, "keyks")
 	mustExec(t, s, "CREATE TABLE t (k int, c int, a text, b text, PRIMARY KEY (k, c))")
 	mustExec(t, s, "INSERT INTO t (k, c, a, b) VALUES (1, 1, 'x', 'y')")
-	if _, err := tn.Snapshot(ctx, "s1", "keyks", []string{"t"}); err != nil {
+	if _, err := tn.Snapshot(ctx, "s1", []string{"keyks"}, []string{"t"}); err != nil {
 		t.Fatal(err)
 	}
 	mustExec(t, s, "DROP TABLE t")
@@ -127,7 +127,7 @@ func TestRestoreRefusesChangedKey(t *testing.T) {
 	if _, err := tn.Restore(ctx, "s1", "keyks", "t"); err == nil || !strings.Contains(err.Error(), "primary key changed") {
 		t.Fatalf("restore into a table with another key: %v", err)
 	}
-	if _, err := tn.Snapshot(ctx, "s2", "nosuch", nil); err == nil {
+	if _, err := tn.Snapshot(ctx, "s2", []string{"nosuch"}, nil); err == nil {
 		t.Fatal("a snapshot of an unknown keyspace was accepted")
 	}
 }
@@ -252,5 +252,26 @@ func TestConfigRefusesBadSeeds(t *testing.T) {
 		if err := cfg.Validate(); err != nil {
 			t.Errorf("seed %q refused: %v", seed, err)
 		}
+	}
+}
+
+// TestSnapshotOfTwoKeyspaces: one tag covers the tables of several
+// keyspaces, as nodetool snapshot ks1 ks2; tables need one keyspace.
+func TestSnapshotOfTwoKeyspaces(t *testing.T) {
+	ctx := context.Background()
+	tn := startNode(t)
+	for _, ks := range []string{"ks1", "ks2"} {
+		s := newKeyspace(t, tn, ks)
+		mustExec(t, s, "CREATE TABLE t (k int PRIMARY KEY, v text)")
+	}
+	m, err := tn.Snapshot(ctx, "both", []string{"ks1", "ks2"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Tables) != 2 || m.Tables[0].Keyspace != "ks1" || m.Tables[1].Keyspace != "ks2" {
+		t.Fatalf("tables: %+v", m.Tables)
+	}
+	if _, err := tn.Snapshot(ctx, "bad", []string{"ks1", "ks2"}, []string{"t"}); err == nil {
+		t.Fatal("tables with two keyspaces were accepted")
 	}
 }

@@ -113,17 +113,16 @@ func newSnapshotCmd() *cobra.Command {
 	var tag string
 	var tables []string
 	cmd := &cobra.Command{
-		Use:   "snapshot [keyspace]",
-		Short: "Take a snapshot of this node's tables (all, the keyspace's, or --table's)",
+		Use:   "snapshot [keyspaces...]",
+		Short: "Take a snapshot of this node's tables (all, the keyspaces', or --table's of one keyspace)",
 		Long: `Take a snapshot named --tag of the node's tables: a Pebble checkpoint (hard
 links, no copy) under <data_dir>/snapshots/<tag>/ with a manifest of the tables'
 schema. For a backup of the whole cluster, run it on every node with one tag.`,
-		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q := url.Values{}
 			q.Set("tag", tag)
-			if len(args) == 1 {
-				q.Set("keyspace", args[0])
+			for _, ks := range args {
+				q.Add("keyspace", ks)
 			}
 			for _, t := range tables {
 				q.Add("table", t)

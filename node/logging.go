@@ -109,7 +109,7 @@ func (h *LogHandler) Handle(ctx context.Context, r slog.Record) error {
 	var own []slog.Attr
 	r.Attrs(func(a slog.Attr) bool {
 		if a.Key == "component" && !h.grouped {
-			component = a.Value.String()
+			component = a.Value.Resolve().String()
 			return true
 		}
 		own = append(own, a)
@@ -140,7 +140,7 @@ func (h *LogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	c.attrs = slices.Clone(h.attrs)
 	for _, a := range attrs {
 		if a.Key == "component" {
-			c.component = a.Value.String()
+			c.component = a.Value.Resolve().String()
 			continue
 		}
 		c.attrs = append(c.attrs, a)

@@ -105,3 +105,66 @@ func TestClusterRepairProgressOnBothNodes(t *testing.T) {
 		t.Errorf("the peer's log lacks the start of its part of the repair")
 	}
 }
+
+// opOf returns the last operation of kind on n, or nil.
+func lastOp(n *clusterNode, kind string) *Operation {
+	var out *Operation
+	for _, o := range n.Operations() {
+		if o.Kind == kind {
+			out = &o
+		}
+	}
+	return out
+}
+
+// TestClusterBootstrapAndDecommissionProgress: a joining node's streaming
+// is an operation on it (bootstrap) and on the node it streams from
+// (stream-out); a leaving node's is one on it (decommission) and on the
+// node that receives its ranges (stream-in), each with bytes counted.
+func TestClusterBootstrapAndDecommissionProgress(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two nodes, a join and a decommission; skipped with -short")
+	}
+	var logA, logB syncBuffer
+	a := startLoggedNode(t, "127.0.0.1", &logA)
+	a.mustQuery(t, exec.One, "CREATE KEYSPACE ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+	a.mustQuery(t, exec.One, "CREATE TABLE ks.t (k int PRIMARY KEY, v text)")
+	for k := range 200 {
+		a.mustQuery(t, exec.One, fmt.Sprintf("INSERT INTO ks.t (k, v) VALUES (%d, 'value')", k))
+	}
+	b := startLoggedNode(t, "127.0.0.2", &logB, a.seed())
+	waitFor(t, "127.0.0.2 to join", 30*time.Second, func() bool {
+		o := lastOp(b, "bootstrap")
+		return o != nil && o.State == "done"
+	})
+	boot := lastOp(b, "bootstrap")
+	if boot.Total == 0 || boot.Done != boot.Total || boot.Bytes == 0 {
+		t.Fatalf("bootstrap on the joining node: %+v", boot)
+	}
+	if out := lastOp(a, "stream-out"); out == nil || out.Done == 0 || !strings.Contains(out.Detail, "127.0.0.2") {
+		t.Fatalf("the streaming node's side of the bootstrap: %+v", out)
+	}
+	waitFor(t, "both nodes normal", 20*time.Second, func() bool { return a.upPeers() == 1 && b.upPeers() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := b.Decommission(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dec := lastOp(b, "decommission")
+	if dec == nil || dec.State != "done" || dec.Total == 0 || dec.Done != dec.Total || dec.Bytes == 0 {
+		t.Fatalf("decommission on the leaving node: %+v", dec)
+	}
+	if in := lastOp(a, "stream-in"); in == nil || in.Done == 0 || !strings.Contains(in.Detail, "127.0.0.2") {
+		t.Fatalf("the receiving node's side of the decommission: %+v", in)
+	}
+	for _, want := range []string{"bootstrap started", "bootstrap finished", "decommission started", "decommission finished"} {
+		if !strings.Contains(logB.String(), want) {
+			t.Errorf("the moving node's log lacks %q", want)
+		}
+	}
+	for _, want := range []string{"stream-out started", "stream-in started"} {
+		if !strings.Contains(logA.String(), want) {
+			t.Errorf("the other node's log lacks %q", want)
+		}
+	}
+}

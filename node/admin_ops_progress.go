@@ -32,7 +32,7 @@ const keepFinished = 32
 // Operation is the state of one long operation, as GET /operations shows it.
 type Operation struct {
 	ID      string    `json:"id"`
-	Kind    string    `json:"kind"`             // repair, bootstrap, decommission, cleanup, restore, stream-out, repair-tree
+	Kind    string    `json:"kind"`             // repair, bootstrap, decommission, cleanup, restore, stream-out, stream-in, repair-tree
 	Detail  string    `json:"detail,omitempty"` // keyspace, peer, tag...
 	State   string    `json:"state"`            // running, done, failed
 	Done    int64     `json:"done"`             // units of Unit finished
@@ -263,4 +263,23 @@ func (n *Node) peerLabel(from string) string {
 		return p.meta.Addr.String()
 	}
 	return from
+}
+
+// noteApplyFrom counts, as a "stream-in" operation, the mutations a
+// leaving peer (decommission) sends this node: its streamed ranges, and
+// the client writes it still coordinates while it leaves, which the
+// messages do not tell apart. Writes from other peers are not counted.
+func (n *Node) noteApplyFrom(from string, parts, bytes int) {
+	if n.cluster == nil {
+		return
+	}
+	id, err := ring.ParseHostID(from)
+	if err != nil {
+		return
+	}
+	p := n.cluster.view.Load().peers[id]
+	if p == nil || p.meta.Status != ring.StatusLeaving {
+		return
+	}
+	n.ops.peerActivity("stream-in", p.meta.Addr.String()+" (leaving)", "partitions", int64(parts), int64(bytes))
 }

@@ -153,7 +153,7 @@ func (n *Node) TPStats() TPStats {
 			Stage{Name: "HintsDispatcher", Completed: m.HintsStored, Blocked: 0, AllBlock: m.HintsRejected})
 		st.Dropped["HINT"] = m.HintsRejected
 	}
-	kinds := map[string]string{"repair": "Repair-Task", "repair-tree": "ValidationExecutor", "stream-out": "StreamingOut",
+	kinds := map[string]string{"repair": "Repair-Task", "repair-tree": "ValidationExecutor", "stream-out": "StreamingOut", "stream-in": "StreamingIn",
 		"bootstrap": "StreamingIn", "decommission": "StreamingOut", "cleanup": "CompactionExecutor(cleanup)", "restore": "Restore"}
 	byName := map[string]*Stage{}
 	var names []string

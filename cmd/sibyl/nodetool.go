@@ -537,7 +537,7 @@ func newCompactionStatsCmd() *cobra.Command {
 
 // streamKinds are the operations netstats shows.
 var streamKinds = map[string]string{
-	"bootstrap": "Receiving", "decommission": "Sending", "stream-out": "Sending",
+	"bootstrap": "Receiving", "decommission": "Sending", "stream-out": "Sending", "stream-in": "Receiving",
 	"repair": "Repair", "repair-tree": "Repair", "restore": "Restore",
 }
 

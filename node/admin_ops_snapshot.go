@@ -36,8 +36,10 @@ const snapshotsDir = "snapshots"
 // manifestFile is the name of a snapshot's manifest.
 const manifestFile = "manifest.json"
 
-// validTag is what a snapshot tag may be: it names a directory.
-var validTag = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
+// validTag is what a snapshot tag may be: it names a directory under
+// snapshots/, so no separator and no leading dot ("." and ".." are not
+// tags).
+var validTag = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$`)
 
 // SnapshotManifest describes one snapshot.
 type SnapshotManifest struct {

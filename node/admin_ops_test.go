@@ -130,6 +130,14 @@ func TestRestoreRefusesChangedKey(t *testing.T) {
 	if _, err := tn.Snapshot(ctx, "s2", []string{"nosuch"}, nil); err == nil {
 		t.Fatal("a snapshot of an unknown keyspace was accepted")
 	}
+	for _, tag := range []string{"..", ".", "a/b", "../x"} {
+		if _, err := tn.Snapshot(ctx, tag, []string{"keyks"}, nil); err == nil {
+			t.Errorf("snapshot tag %q accepted", tag)
+		}
+		if _, err := tn.ClearSnapshot(tag, false); err == nil {
+			t.Errorf("clearsnapshot of tag %q accepted", tag)
+		}
+	}
 }
 
 func TestRepairUnknownKeyspaceFails(t *testing.T) {

@@ -189,3 +189,15 @@ func TestLocalNodeAddr(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterStartNeedsTheNodesDirectory: cluster start restarts a node
+// of an existing local cluster only; it refuses a node it never started.
+func TestClusterStartNeedsTheNodesDirectory(t *testing.T) {
+	root := newRootCmd()
+	root.SetOut(io.Discard)
+	root.SetArgs([]string{"cluster", "start", "2", "--data-dir", t.TempDir()})
+	err := root.ExecuteContext(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "node 127.0.0.2 has no directory") {
+		t.Fatalf("cluster start of a node never started: %v", err)
+	}
+}

@@ -64,6 +64,7 @@ func (n *Node) newAdminServer(reg *prometheus.Registry) *adminServer {
 	mux.HandleFunc("GET /health", n.handleHealth)
 	n.registerClusterAdmin(mux)
 	n.registerTracingAdmin(mux)
+	n.registerOpsAdmin(mux) // admin_ops.go: the nodetool-like verbs
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	if n.cfg.EnablePprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)

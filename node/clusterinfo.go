@@ -8,6 +8,10 @@ import (
 	"github.com/sibyldb/sibyl/schema"
 )
 
+// SoftwareVersion is Sibyl's own version, as /status reports it; `sibyl`
+// sets it from its build version (main.version).
+var SoftwareVersion = "dev"
+
 // ReleaseVersion is the Cassandra version Sibyl reports in system.local.
 // It must start with 4 or more so that drivers read system_schema and
 // cqlsh uses server-side DESCRIBE, and be

@@ -289,11 +289,7 @@ func (c *Config) Validate() error {
 	if c.Auth.AdminTLS && !c.ClientEncryption.Enabled {
 		add("admin_tls needs client_encryption_options (its certificate)")
 	}
-	for _, s := range c.Seeds {
-		if strings.TrimSpace(s) == "" {
-			add("seeds contains an empty address")
-		}
-	}
+	validateSeeds(add, c.Seeds) // config_seeds.go
 	return errors.Join(errs...)
 }
 

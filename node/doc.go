@@ -39,7 +39,14 @@
 //     Everything above it is unchanged, which makes it the protocol
 //     ceiling benchmarks compare against.
 //   - The admin HTTP server on ListenAddress:AdminPort serves JSON status
-//     (/status), Prometheus metrics (/metrics) and, opt-in, /debug/pprof.
+//     (/status), Prometheus metrics (/metrics) and, opt-in, /debug/pprof,
+//     the cluster operations of cluster_admin.go and the nodetool-like
+//     verbs of admin_ops*.go: flush, compact, cleanup, snapshots and
+//     their restore (admin_ops_snapshot.go), table and node statistics,
+//     log levels (logging.go's LogHandler) and GET /operations, where
+//     every long operation (repair, bootstrap, decommission, cleanup,
+//     restore, and a peer's part in them) reports its progress, which it
+//     also logs (admin_ops_progress.go).
 //   - Query tracing (tracing*.go) is cql/server's Tracer: sessions and
 //     events become rows of system_traces (replicated, one-day TTL),
 //     queued without blocking and written through the Coordinator at ANY

@@ -56,6 +56,7 @@ type Node struct {
 	// indexes keeps storage's index entries in step with the schema
 	// (index.go); nil with the null backend.
 	indexes *indexMaintainer
+	ops operations // long operations' progress (admin_ops_progress.go)
 
 	drainOnce sync.Once
 	closeOnce sync.Once
@@ -91,6 +92,7 @@ func NewContext(ctx context.Context, cfg Config) (n *Node, err error) {
 		return nil, fmt.Errorf("invalid node configuration: %w", err)
 	}
 	n = &Node{cfg: c, log: c.Logger, started: c.Now(), group: stop.New(context.Background())}
+	n.ops.log = n.log.With("component", "operations")
 	n.addr, _ = netip.ParseAddr(c.ListenAddress) // checked by Validate
 	defer func() {
 		if err != nil {
@@ -152,7 +154,7 @@ func (n *Node) openStorage() error {
 			Now:       n.cfg.Now,
 		})
 		if err != nil {
-			return fmt.Errorf("cannot open storage in %s: %w", n.cfg.DataDir, err)
+			return storageOpenError(n.cfg.DataDir, err) // node_errors.go
 		}
 		n.engine, n.local, meta, save = eng, eng, eng, eng.SaveCatalog
 		if catalog, found, err = eng.LoadCatalog(); err != nil {

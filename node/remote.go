@@ -123,7 +123,7 @@ func (c *cluster) registerVerbs() {
 	c.registerPaxosVerbs()
 }
 
-func (c *cluster) handleApply(ctx context.Context, _ string, payload []byte) ([]byte, error) {
+func (c *cluster) handleApply(ctx context.Context, from string, payload []byte) ([]byte, error) {
 	muts, err := decodePartitionList(payload)
 	if err != nil {
 		return nil, err
@@ -131,6 +131,7 @@ func (c *cluster) handleApply(ctx context.Context, _ string, payload []byte) ([]
 	if err := c.n.storageReplica().Apply(ctx, muts...); err != nil {
 		return nil, fmt.Errorf("cannot apply %d mutations: %w", len(muts), err)
 	}
+	c.n.noteApplyFrom(from, len(muts), len(payload)) // admin_ops_progress.go: a leaving node's stream
 	return nil, nil
 }
 

@@ -44,16 +44,30 @@ func (n *Node) Repair(ctx context.Context, keyspace string, primaryOnly bool) (R
 	}
 	snap := n.ring.Load()
 	cat := n.schema.Catalog()
+	if keyspace != "" && cat.Keyspace(keyspace) == nil {
+		return res, fmt.Errorf("cannot repair: keyspace %s does not exist", keyspace)
+	}
+	var plan []repair.SessionConfig
 	for table, st := range c.replicatedTables() {
 		if t := cat.TableByID(table); t == nil || (keyspace != "" && t.Keyspace != keyspace) {
 			continue
 		}
-		for _, cfg := range repair.Plan(snap, st, n.id.hostID, table, repairDepth, primaryOnly) {
-			if err := c.repairSession(ctx, cfg, &res); err != nil {
-				return res, err
-			}
-		}
+		plan = append(plan, repair.Plan(snap, st, n.id.hostID, table, repairDepth, primaryOnly)...)
 	}
+	detail := keyspace
+	if detail == "" {
+		detail = "all keyspaces"
+	}
+	op := n.ops.start("repair", detail, "ranges", int64(len(plan)))
+	ctx = withOp(ctx, op)
+	for _, cfg := range plan {
+		if err := c.repairSession(ctx, cfg, &res); err != nil {
+			op.finish(err)
+			return res, err
+		}
+		op.add(1, 0)
+	}
+	op.finish(nil)
 	return res, nil
 }
 
@@ -146,7 +160,7 @@ func decodeTreeRequest(b []byte) (schema.TableID, ring.Range, int, error) {
 	return schema.TableID(id), r, depth, nil
 }
 
-func (c *cluster) handleRepairTree(ctx context.Context, _ string, payload []byte) ([]byte, error) {
+func (c *cluster) handleRepairTree(ctx context.Context, from string, payload []byte) ([]byte, error) {
 	table, r, depth, err := decodeTreeRequest(payload)
 	if err != nil {
 		return nil, err
@@ -158,6 +172,7 @@ func (c *cluster) handleRepairTree(ctx context.Context, _ string, payload []byte
 	if err != nil {
 		return nil, err
 	}
+	c.n.ops.peerActivity("repair-tree", c.n.peerLabel(from), "trees", 1, 0)
 	out, err := tree.AppendBinary(nil)
 	if err != nil {
 		return nil, fmt.Errorf("cannot encode the tree: %w", err)

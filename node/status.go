@@ -21,7 +21,11 @@ type Status struct {
 	SchemaVersion string   `json:"schema_version,omitempty"`
 	LoadBytes     int64    `json:"load_bytes"`
 	UptimeSeconds int64    `json:"uptime_seconds"`
-	Version       string   `json:"version,omitempty"`
+	// Version is Sibyl's own version (SoftwareVersion); CassandraVersion
+	// is the Cassandra release it emulates (release_version in
+	// system.local), which drivers use to pick features.
+	Version          string `json:"version,omitempty"`
+	CassandraVersion string `json:"cassandra_version,omitempty"`
 }
 
 // Status returns the node's current status.
@@ -48,7 +52,7 @@ func (n *Node) fillStatus(s *Status) {
 		s.Tokens[i] = t.String()
 	}
 	s.SchemaVersion = uuidString(n.schema.Catalog().Version())
-	s.Version = ReleaseVersion
+	s.Version, s.CassandraVersion = SoftwareVersion, ReleaseVersion
 	if n.engine != nil {
 		s.LoadBytes = int64(n.engine.Metrics().DiskSpaceUsage)
 	}

@@ -102,6 +102,7 @@ type streamPage struct {
 	more  bool
 	last  streamCursor // r.Start and afterKey: the page's last partition
 	parts []*schema.Partition
+	size  int // encoded bytes of parts, when scanPage read them (not sent)
 }
 
 func appendStreamPage(dst []byte, p streamPage) []byte {
@@ -148,6 +149,7 @@ func (c *cluster) scanPage(ctx context.Context, table schema.TableID, cur stream
 	fn := func(p *schema.Partition) error {
 		page.parts = append(page.parts, p)
 		size += len(schema.AppendPartition(nil, p))
+		page.size = size
 		if size >= streamPageBytes {
 			return errPageFull
 		}
@@ -167,7 +169,7 @@ func (c *cluster) scanPage(ctx context.Context, table schema.TableID, cur stream
 	return page, err
 }
 
-func (c *cluster) handleStreamRange(ctx context.Context, _ string, payload []byte) ([]byte, error) {
+func (c *cluster) handleStreamRange(ctx context.Context, from string, payload []byte) ([]byte, error) {
 	table, cur, err := decodeStreamRequest(payload)
 	if err != nil {
 		return nil, err
@@ -179,7 +181,9 @@ func (c *cluster) handleStreamRange(ctx context.Context, _ string, payload []byt
 	if err != nil {
 		return nil, fmt.Errorf("cannot scan table %d range %v: %w", table, cur.r, err)
 	}
-	return appendStreamPage(nil, page), nil
+	out := appendStreamPage(nil, page)
+	c.n.ops.peerActivity("stream-out", c.n.peerLabel(from), "partitions", int64(len(page.parts)), int64(len(out)))
+	return out, nil
 }
 
 func (c *cluster) handleRemoveNode(_ context.Context, _ string, payload []byte) ([]byte, error) {
@@ -206,6 +210,10 @@ func (c *cluster) pullRange(ctx context.Context, addr string, table schema.Table
 		page, err := decodeStreamPage(resp)
 		if err != nil {
 			return fmt.Errorf("cannot decode a stream page from %s: %w", addr, err)
+		}
+		opOf(ctx).add(0, int64(len(resp)))
+		if err := c.n.ops.stream.wait(ctx, len(resp)); err != nil {
+			return err
 		}
 		if len(page.parts) > 0 {
 			actx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -289,6 +297,10 @@ func (c *cluster) copyLocal(ctx context.Context, table schema.TableID, r ring.Ra
 			if err != nil {
 				return fmt.Errorf("cannot stream table %d range %v: %w", table, r, err)
 			}
+			opOf(ctx).add(0, int64(page.size))
+			if err := c.n.ops.stream.wait(ctx, page.size); err != nil {
+				return err
+			}
 		}
 		if !page.more {
 			return nil
@@ -366,15 +378,26 @@ func (c *cluster) ringComplete() bool {
 	return up > 0
 }
 
-func (c *cluster) streamJoin(ctx context.Context) error {
+func (c *cluster) streamJoin(ctx context.Context) (err error) {
 	snap := c.n.ring.Load()
 	self := c.n.id.hostID
-	for table, st := range c.replicatedTables() {
+	tables := c.replicatedTables()
+	total := 0
+	for _, st := range tables {
+		for _, fr := range snap.FutureRanges(self, st) {
+			total += len(streamRanges(fr))
+		}
+	}
+	op := c.n.ops.start("bootstrap", "streaming in", "ranges", int64(total))
+	defer func() { op.finish(err) }()
+	ctx = withOp(ctx, op)
+	for table, st := range tables {
 		for _, fr := range snap.FutureRanges(self, st) {
 			for _, r := range streamRanges(fr) {
 				if err := c.fetchFrom(ctx, snap.Replicas(r.End, st), table, r, c.n.local); err != nil {
 					return err
 				}
+				op.add(1, 0)
 			}
 		}
 	}
@@ -428,9 +451,19 @@ func (n *Node) Decommission(ctx context.Context) error {
 	return nil
 }
 
-func (c *cluster) streamLeave(ctx context.Context) error {
+func (c *cluster) streamLeave(ctx context.Context) (err error) {
 	snap := c.n.ring.Load()
-	for table, st := range c.replicatedTables() {
+	tables := c.replicatedTables()
+	total := 0
+	for _, st := range tables {
+		for _, cr := range snap.Ranges(c.n.id.hostID, st) {
+			total += len(streamRanges(cr))
+		}
+	}
+	op := c.n.ops.start("decommission", "streaming out", "ranges", int64(total))
+	defer func() { op.finish(err) }()
+	ctx = withOp(ctx, op)
+	for table, st := range tables {
 		for _, cr := range snap.Ranges(c.n.id.hostID, st) {
 			for _, r := range streamRanges(cr) {
 				for _, id := range snap.PendingReplicas(r.End, st) {
@@ -442,6 +475,7 @@ func (c *cluster) streamLeave(ctx context.Context) error {
 						return err
 					}
 				}
+				op.add(1, 0)
 			}
 		}
 	}
@@ -583,9 +617,12 @@ func (c *cluster) ringSettled(snap *ring.Snapshot) bool {
 	return true
 }
 
-func (c *cluster) cleanup(ctx context.Context, snap *ring.Snapshot) error {
+func (c *cluster) cleanup(ctx context.Context, snap *ring.Snapshot) (err error) {
 	var errs []error
-	for table, st := range c.replicatedTables() {
+	tables := c.replicatedTables()
+	op := c.n.ops.start("cleanup", "automatic: the ring settled", "tables", int64(len(tables)))
+	defer func() { op.finish(err) }()
+	for table, st := range tables {
 		var keep []storage.TokenRange
 		for _, r := range snap.Ranges(c.n.id.hostID, st) {
 			keep = append(keep, storage.TokenRange{Start: int64(r.Start), End: int64(r.End)})
@@ -593,6 +630,7 @@ func (c *cluster) cleanup(ctx context.Context, snap *ring.Snapshot) error {
 		if err := c.n.engine.Cleanup(ctx, table, keep); err != nil {
 			errs = append(errs, fmt.Errorf("cannot clean up table %d: %w", table, err))
 		}
+		op.add(1, 0)
 	}
 	return errors.Join(errs...)
 }

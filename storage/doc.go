@@ -45,6 +45,9 @@
 //     point to (candidates, which the caller re-checks), and marks the
 //     entries it finds stale. Truncate and DropTable remove entries with
 //     the data; ForgetIndex removes one index's.
+//   - Checkpoint writes a snapshot of some tables (a Pebble checkpoint of
+//     hard links); OpenCheckpoint reads one back read-only, and
+//     RekeyPartition maps its partitions onto a table created again.
 //   - Truncate, DropTable and Cleanup remove whole key spans with Pebble
 //     range deletions and compact them, reclaiming the space.
 //   - Purge (and a background purger every Options.PurgeInterval) removes

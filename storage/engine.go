@@ -53,6 +53,8 @@ type Engine struct {
 	indexes indexState
 	built   builtMarks
 
+	throttle *compactionThrottle // setcompactionthroughput (throttle.go)
+
 	cancel context.CancelFunc
 	tasks  sync.WaitGroup
 
@@ -73,7 +75,7 @@ func Open(opts Options) (*Engine, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{opts: opts, log: opts.Logger, latchSeed: maphash.MakeSeed()}
+	e := &Engine{opts: opts, log: opts.Logger, latchSeed: maphash.MakeSeed(), throttle: newCompactionThrottle()}
 	e.paxos.seed = maphash.MakeSeed()
 	e.writeOpts = pebble.Sync
 	if opts.UnsafePeriodicSync > 0 {
@@ -81,8 +83,10 @@ func Open(opts Options) (*Engine, error) {
 	}
 	cache := pebble.NewCache(opts.CacheSize)
 	defer cache.Unref()
+	listener := e.throttle.listener()
 	popts := &pebble.Options{
-		FS:                 opts.FS,
+		FS:                 throttledFS{FS: opts.FS, t: e.throttle},
+		EventListener:      &listener,
 		Cache:              cache,
 		MemTableSize:       opts.MemTableSize,
 		Merger:             newMerger(e.horizon),
@@ -137,6 +141,7 @@ func (e *Engine) exit() { e.closeMu.RUnlock() }
 // and closes the store. It is safe to call more than once.
 func (e *Engine) Close() error {
 	e.cancel()
+	e.throttle.close() // compactions waiting on the limit finish at once
 	e.tasks.Wait()
 	e.closeMu.Lock()
 	defer e.closeMu.Unlock()

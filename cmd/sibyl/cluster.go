@@ -299,7 +299,8 @@ and the parts that differ are streamed both ways.`,
 				q.Set("pr", "true")
 			}
 			var res node.RepairResult
-			if err := a.callLongJSON(ctx, http.MethodPost, "/cluster/repair?"+q.Encode(), &res); err != nil {
+			// Progress on stderr, so stdout keeps the one result line.
+			if err := runRepair(ctx, &a, "/cluster/repair?"+q.Encode(), cmd.ErrOrStderr(), &res); err != nil {
 				return err
 			}
 			_, err := fmt.Fprintf(cmd.OutOrStdout(), "repaired %d ranges; %d sub-ranges differed and were streamed\n", res.Sessions, res.Mismatched)

@@ -10,9 +10,12 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/sibyldb/sibyl/node"
 )
 
 func main() {
+	node.SoftwareVersion = version // what /status reports besides the emulated Cassandra version
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -195,12 +194,11 @@ func newLogger(level, format string) (*slog.Logger, error) {
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("invalid log level %q: %w", level, err)
 	}
-	opts := &slog.HandlerOptions{Level: lvl}
-	switch strings.ToLower(format) {
-	case "text", "":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	// node's handler: one component key per line, levels per component
+	// changeable at run time (sibyl setlogginglevel).
+	h, err := node.NewLogHandler(os.Stderr, format, lvl)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("invalid log format %q: want text or json", format)
+	return slog.New(h), nil
 }

@@ -64,6 +64,9 @@ type operations struct {
 	finished []Operation
 	peers    map[string]*peerSession // kind+" "+peer
 	log      *slog.Logger
+	// totals accumulates finished operations by kind, for the Prometheus
+	// counters (metrics_operations.go).
+	totals map[string]*kindTotals
 
 	stream streamThrottle // setstreamthroughput (admin_ops_stats.go)
 }
@@ -148,6 +151,7 @@ func (p *opProgress) finish(err error) {
 	r := p.reg
 	r.mu.Lock()
 	delete(r.running, o.ID)
+	r.addTotals(o)
 	r.finished = append(r.finished, o)
 	if len(r.finished) > keepFinished {
 		r.finished = slices.Delete(r.finished, 0, len(r.finished)-keepFinished)

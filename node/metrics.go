@@ -102,7 +102,7 @@ func (n *Node) registerMetrics() {
 	cql := func(f func(m server.Metrics) int64) func() float64 {
 		return func() float64 { return float64(f(n.cql.Metrics())) }
 	}
-	n.metrics.MustRegister(
+	n.metrics.MustRegister(newOperationsCollector(&n.ops),
 		gauge("sibyl_cql_open_connections", "Open client connections.", cql(func(m server.Metrics) int64 { return m.OpenConnections })),
 		counter("sibyl_cql_requests_total", "CQL requests started.", cql(func(m server.Metrics) int64 { return m.Requests })),
 		counter("sibyl_cql_overloaded_total", "Requests answered Overloaded (only clients that asked with THROW_ON_OVERLOAD).", cql(func(m server.Metrics) int64 { return m.Overloaded })),

@@ -56,7 +56,7 @@ type Node struct {
 	// indexes keeps storage's index entries in step with the schema
 	// (index.go); nil with the null backend.
 	indexes *indexMaintainer
-	ops operations // long operations' progress (admin_ops_progress.go)
+	ops     operations // long operations' progress (admin_ops_progress.go)
 
 	drainOnce sync.Once
 	closeOnce sync.Once

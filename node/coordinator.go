@@ -76,7 +76,10 @@ type coordinatorConfig struct {
 	Hints hintStore
 
 	WriteTimeout, ReadTimeout time.Duration
-	Metrics                   *coordinatorMetrics
+	// FilteringWarnRows and FilteringFailRows bound replica filtering
+	// protection per read (coordinator_filter.go); 0 means the defaults.
+	FilteringWarnRows, FilteringFailRows int
+	Metrics                              *coordinatorMetrics
 	// Logger receives what the coordinator cannot tell a client, such as
 	// a hint it failed to store behind an answer.
 	Logger *slog.Logger

@@ -64,7 +64,9 @@
 //   - Secondary indexes (index.go): every catalog the schema store
 //     publishes goes to storage before the next write, and a task builds
 //     new indexes' entries for existing rows and forgets dropped ones;
-//     index queries reach replicas as range reads carrying an IndexRead.
+//     index queries reach replicas as range reads carrying an IndexRead;
+//     read from several replicas, they are completed by replica filtering
+//     protection (coordinator_filter.go).
 //   - Schema changes are pushed to every up peer before the DDL returns,
 //     and a node that sees another schema version pulls it; the catalog
 //     with the higher generation (then the larger version) wins

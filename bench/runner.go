@@ -20,6 +20,12 @@ const (
 	OpRead
 	// OpScan reads all of partition PK.
 	OpScan
+	// OpIndexPoint reads row (PK, CK) through the index on its unique
+	// number u.
+	OpIndexPoint
+	// OpIndexGroup reads a page of the rows sharing row (PK, CK)'s
+	// low-cardinality value g, through its index.
+	OpIndexGroup
 )
 
 // Op is one operation: a kind and the key it addresses (CK is unused by
@@ -160,6 +166,10 @@ func (r *runner) nextOp(rng *rand.Rand) Op {
 		return Op{Kind: OpScan, PK: r.cfg.PartitionOffset + idx}
 	case ModeRead:
 		return r.pointOp(OpRead, idx)
+	case ModeIndexPoint:
+		return r.pointOp(OpIndexPoint, idx)
+	case ModeIndexGroup:
+		return r.pointOp(OpIndexGroup, idx)
 	case ModeMixed:
 		if rng.Float64() < r.cfg.ReadRatio {
 			return r.pointOp(OpRead, idx)

@@ -41,7 +41,14 @@ import (
 // Not covered: a partition some replica returned with no live clustering
 // row (only a static row) is re-read from the silent replicas with the
 // command's own clustering selection; rows found only there are not
-// confirmed with the other replicas.
+// confirmed with the other replicas. Nor is Cassandra's short read
+// protection, for index reads as for every range read: each replica
+// stops at the command's limit, so past the first replica's last row the
+// merged answer may lack rows only that replica holds. The executor
+// consumes rows past that point only when the filter rejects most of a
+// chunk (it asks for at least 100 candidates a page), so the gap shows
+// only when one replica holds many stale candidates and another holds
+// matching rows the first never received.
 const (
 	filteringWarnRows = 2000
 	filteringFailRows = 32000
@@ -101,6 +108,7 @@ func (c *Coordinator) protectFiltering(ctx context.Context, cl exec.Consistency,
 			seen[i][string(part.Key)] = rows
 		}
 	}
+	reread := 0
 	for mi, part := range merged {
 		_, live := schema.LiveRows(part, cmd.NowSeconds)
 		for i, r := range p.chosen {
@@ -120,7 +128,11 @@ func (c *Coordinator) protectFiltering(ctx context.Context, cl exec.Consistency,
 			for _, g := range got {
 				merged[mi] = schema.MergeInOrder(merged[mi], g, cmd.Reversed)
 			}
+			reread += n
 		}
+	}
+	if reread > 0 {
+		exec.Tracef(ctx, "Replica filtering protection: re-read %d rows from replicas that did not return them", reread)
 	}
 	return merged, nil
 }

@@ -43,7 +43,7 @@ func pagedKeysAt(t *testing.T, n *clusterNode, cl exec.Consistency, stmt string,
 }
 
 // TestClusterIndexReplicaFilteringProtection: with RF=3, rows are updated
-// (and one deleted) at QUORUM while 127.0.0.3 is down, and its hints are
+// or deleted at QUORUM while 127.0.0.3 is down, and its hints are
 // lost, so it keeps the old indexed values. An index query at QUORUM or
 // ALL by the old value must not return the updated rows (127.0.0.3 alone
 // matches them; the others, silent, hold newer values), and by the new
@@ -67,22 +67,22 @@ func TestClusterIndexReplicaFilteringProtection(t *testing.T) {
 		}
 		return true
 	})
-	const rows = 20
+	const rows = 330
 	for i := range rows {
-		a.mustQuery(t, exec.All, fmt.Sprintf("INSERT INTO ks.rf (k, c, v, w) VALUES (%d, %d, 'old', %d)", i%7, i, i))
+		a.mustQuery(t, exec.All, fmt.Sprintf("INSERT INTO ks.rf (k, c, v, w) VALUES (%d, %d, 'old', %d)", i%2, i, i))
 	}
 
 	c.stop()
 	testutil.WaitFor(t, 10*time.Second, "127.0.0.3 down", func() bool { return a.upPeers() == 1 && b.upPeers() == 1 })
 	want := map[string][]string{}
 	for i := range rows {
-		key := fmt.Sprintf("%d/%d", i%7, i)
+		key := fmt.Sprintf("%d/%d", i%2, i)
 		switch {
 		case i%3 == 0:
-			a.mustQuery(t, exec.Quorum, fmt.Sprintf("UPDATE ks.rf SET v = 'new' WHERE k = %d AND c = %d", i%7, i))
+			a.mustQuery(t, exec.Quorum, fmt.Sprintf("UPDATE ks.rf SET v = 'new' WHERE k = %d AND c = %d", i%2, i))
 			want["new"] = append(want["new"], key)
-		case i == 7:
-			a.mustQuery(t, exec.Quorum, fmt.Sprintf("DELETE FROM ks.rf WHERE k = %d AND c = %d", i%7, i))
+		case i%3 == 1:
+			a.mustQuery(t, exec.Quorum, fmt.Sprintf("DELETE FROM ks.rf WHERE k = %d AND c = %d", i%2, i))
 		default:
 			want["old"] = append(want["old"], key)
 		}
@@ -113,7 +113,7 @@ func TestClusterIndexReplicaFilteringProtection(t *testing.T) {
 			n  *clusterNode
 			cl exec.Consistency
 		}{{c, exec.Quorum}, {c, exec.All}, {a, exec.All}, {b, exec.Quorum}} {
-			for _, page := range []int32{3, 1000} {
+			for _, page := range []int32{7, 1000} {
 				got, err := pagedKeysAt(t, q.n, q.cl, stmt, page)
 				if err != nil {
 					t.Fatalf("%s at %v via %s: %v", stmt, q.cl, q.n.addr, err)
@@ -122,6 +122,43 @@ func TestClusterIndexReplicaFilteringProtection(t *testing.T) {
 					t.Errorf("%s at %v via %s, pages of %d:\n got %v\nwant %v", stmt, q.cl, q.n.addr, page, got, want[v])
 				}
 			}
+		}
+	}
+
+	// A wide partition of which 127.0.0.2 missed every other row: its
+	// chunk of candidates reaches further into the partition than the
+	// others' (each stops at the chunk's limit of 100 or 1000 rows), and
+	// the others, silent past their limit, are asked for those rows.
+	const wide = 300
+	var late []string
+	for i := 0; i < wide; i += 2 {
+		a.mustQuery(t, exec.All, fmt.Sprintf("INSERT INTO ks.rf (k, c, v) VALUES (100, %d, 'late')", i))
+	}
+	b.stop()
+	testutil.WaitFor(t, 10*time.Second, "127.0.0.2 down", func() bool { return a.upPeers() == 1 && c.upPeers() == 1 })
+	for i := 1; i < wide; i += 2 {
+		a.mustQuery(t, exec.Quorum, fmt.Sprintf("INSERT INTO ks.rf (k, c, v) VALUES (100, %d, 'late')", i))
+	}
+	for i := range wide {
+		late = append(late, fmt.Sprintf("100/%d", i))
+	}
+	slices.Sort(late)
+	for _, n := range []*clusterNode{a, c} {
+		if err := n.engine.DropHints(context.Background(), storageID(b.HostID())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b = startClusterNode(t, "127.0.0.2", b.dir, a.seed())
+	testutil.WaitFor(t, 20*time.Second, "127.0.0.2 up everywhere", func() bool {
+		return a.upPeers() == 2 && b.upPeers() == 2 && c.upPeers() == 2
+	})
+	for _, page := range []int32{7, 1000} {
+		got, err := pagedKeysAt(t, a, exec.All, "SELECT k, c FROM ks.rf WHERE v = 'late'", page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, late) {
+			t.Errorf("a wide partition one replica half missed, pages of %d: %d rows, want %d", page, len(got), len(late))
 		}
 	}
 

@@ -30,6 +30,13 @@ const (
 	// per operation (applied on a fresh key space, a full Paxos round
 	// that writes nothing on rows that exist).
 	ModeCAS Mode = "cas"
+	// ModeIndexPoint reads single rows through a secondary index on a
+	// unique value (u = the row's number): WHERE u = ?.
+	ModeIndexPoint Mode = "index-point"
+	// ModeIndexGroup reads PageSize rows through a secondary index on a
+	// low-cardinality value (g = the row's number mod IndexCardinality):
+	// WHERE g = ? LIMIT PageSize.
+	ModeIndexGroup Mode = "index-group"
 )
 
 // Distribution is how keys are chosen.
@@ -88,6 +95,19 @@ type Config struct {
 	PageSize int
 	// ValidateData makes reads check the values they read against Value.
 	ValidateData bool
+
+	// IndexColumns gives the table two more bigint columns that writes
+	// fill from the row's number n = pk*RowsPerPartition + ck: u = n
+	// (unique) and g = n mod IndexCardinality. Implied by Indexes > 0 and
+	// by the index modes; the table must be created with them.
+	IndexColumns bool
+	// Indexes is the number of secondary indexes created (when missing)
+	// on the table, 0 to 3: on u, then g, then v. An index mode creates
+	// the index it queries whatever Indexes says (index-point: u,
+	// index-group: u and g).
+	Indexes int
+	// IndexCardinality is the number of distinct values of g.
+	IndexCardinality int64
 	// Seed seeds the per-worker random sources (0 picks a time-based seed).
 	Seed int64
 
@@ -181,6 +201,14 @@ func (c *Config) ensureKeySpaceDefaults() {
 	if c.PageSize == 0 {
 		c.PageSize = 100
 	}
+	if c.IndexCardinality == 0 {
+		// 100 distinct values: 10 000 rows per value in a million rows, so
+		// a LIMIT 100 query is one page of a low-cardinality index.
+		c.IndexCardinality = 100
+	}
+	if c.Indexes > 0 || c.Mode == ModeIndexPoint || c.Mode == ModeIndexGroup {
+		c.IndexColumns = true
+	}
 }
 
 func (c *Config) ensureClientDefaults() {
@@ -223,9 +251,15 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf(format, args...))
 	}
 	switch c.Mode {
-	case ModeWrite, ModeRead, ModeMixed, ModeScan, ModeCounter, ModeCAS:
+	case ModeWrite, ModeRead, ModeMixed, ModeScan, ModeCounter, ModeCAS, ModeIndexPoint, ModeIndexGroup:
 	default:
-		add("unknown mode %q (want write, read, mixed, scan, counter or cas)", c.Mode)
+		add("unknown mode %q (want write, read, mixed, scan, counter, cas, index-point or index-group)", c.Mode)
+	}
+	if c.Indexes < 0 || c.Indexes > len(indexedColumns) {
+		add("indexes must be in [0, %d], not %d", len(indexedColumns), c.Indexes)
+	}
+	if c.IndexCardinality < 1 {
+		add("index cardinality must be positive, not %d", c.IndexCardinality)
 	}
 	switch c.Distribution {
 	case DistUniform, DistSequential, DistZipf:

@@ -40,6 +40,17 @@
 // Every statement carries the partition key, so gocql's token-aware policy
 // sends it to a replica.
 //
+// Secondary indexes (index.go): with IndexColumns (implied by Indexes > 0
+// and the index modes) the table also has u bigint and g bigint, which
+// writes fill from the row's number n = pk*RowsPerPartition + ck: u = n,
+// unique, and g = n mod IndexCardinality. Indexes creates 0 to 3 indexes
+// (on u, then g, then v) when missing, so writes to tables that differ only
+// in their indexes measure what an index costs a write. index-point reads
+// one row by u (SELECT ... WHERE u = ?), index-group one page of the rows
+// of one g (WHERE g = ? LIMIT PageSize); both carry no partition key, so
+// the coordinator asks every token range, and with ValidateData both check
+// which rows came back as well as their values.
+//
 // # Key space and values
 //
 // A run addresses Partitions partitions of RowsPerPartition rows each,

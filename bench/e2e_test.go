@@ -17,8 +17,8 @@ import (
 	"time"
 )
 
-// TestEndToEnd runs write, read, scan and mixed workloads against a live
-// node and checks that every value read is the one written, and that
+// TestEndToEnd runs write, read, scan, mixed and secondary index
+// workloads against a live node and checks that every value read is the one written, and that
 // validation does catch rows that were never written. The node is the one
 // at SIBYL_BENCH_HOST (host or host:port), or else a `sibyl serve` the test
 // starts on a private loopback address and stops ($SIBYL_BIN, default
@@ -90,6 +90,7 @@ func TestEndToEnd(t *testing.T) {
 	if miss.ErrorsByKind["missing"] != 50 {
 		t.Fatalf("reading 50 unwritten rows found %d missing", miss.ErrorsByKind["missing"])
 	}
+	testIndexWorkloads(ctx, t, base)
 }
 
 // counterTotals reads every counter of the counter workload's table: their

@@ -25,6 +25,12 @@ const (
 	// OpCAS inserts row (PK, CK) only if it does not exist: a lightweight
 	// transaction (a Paxos round at SERIAL) whether or not it applies.
 	OpCAS
+	// OpIndexPoint reads row (PK, CK) through the index on its unique
+	// number u.
+	OpIndexPoint
+	// OpIndexGroup reads a page of the rows sharing row (PK, CK)'s
+	// low-cardinality value g, through its index.
+	OpIndexGroup
 )
 
 // Op is one operation: a kind and the key it addresses (CK is unused by
@@ -169,6 +175,10 @@ func (r *runner) nextOp(rng *rand.Rand) Op {
 		return r.pointOp(OpRead, idx)
 	case ModeCAS:
 		return r.pointOp(OpCAS, idx)
+	case ModeIndexPoint:
+		return r.pointOp(OpIndexPoint, idx)
+	case ModeIndexGroup:
+		return r.pointOp(OpIndexGroup, idx)
 	case ModeMixed:
 		if rng.Float64() < r.cfg.ReadRatio {
 			return r.pointOp(OpRead, idx)

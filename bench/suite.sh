@@ -12,6 +12,10 @@
 #      the reason, when the cluster cannot be formed);
 #   5. grows a data set step by step and reports write throughput and p99 at
 #      each size;
+#   6. measures secondary indexes on a single node: writes to tables with 0, 1
+#      and 3 indexes (each on a fresh node), then, on the 3-index table, a
+#      primary-key read beside an indexed point query (unique value) and an
+#      indexed low-cardinality query (100 values, LIMIT 100);
 #
 # and writes BENCHMARKS.md with every command it ran and the tables (each
 # with ratios against its first row: ratios are what matter on a shared
@@ -32,6 +36,8 @@
 #   BENCH_GROWTH_STEPS    growth steps (default 20)
 #   BENCH_GROWTH_STEP_ROWS rows per growth step (default 1000000)
 #   BENCH_GROWTH_BUDGET   seconds the growth run may take; it stops after the step that crosses it (default 900)
+#   BENCH_INDEX_ROWS      rows written to each table of the secondary index part (default 1000000)
+#   BENCH_INDEX_CARDINALITY distinct values of the low-cardinality indexed column (default 100)
 #   BENCH_PORT            CQL port of every node (default 9042)
 #   BENCH_START_TIMEOUT   seconds a node may take to open its CQL port (default 60)
 #   BENCH_PROFILE=1       also take server CPU profiles (admin /debug/pprof) of the first
@@ -39,7 +45,7 @@
 #                         runs, and allocation profiles after each, into BENCH_PROFILE_DIR
 #                         (default bench/profiles)
 #   BENCH_KEEP=1          keep the work directory (logs, JSON reports, profiles)
-#   BENCH_SKIP            space-separated parts to skip: null pebble single half cluster growth
+#   BENCH_SKIP            space-separated parts to skip: null pebble single half cluster growth index
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -54,6 +60,8 @@ CLUSTER_ROWS=${BENCH_CLUSTER_ROWS:-300000}
 GROWTH_STEPS=${BENCH_GROWTH_STEPS:-20}
 GROWTH_STEP_ROWS=${BENCH_GROWTH_STEP_ROWS:-1000000}
 GROWTH_BUDGET=${BENCH_GROWTH_BUDGET:-900}
+INDEX_ROWS=${BENCH_INDEX_ROWS:-1000000}
+INDEX_CARD=${BENCH_INDEX_CARDINALITY:-100}
 PORT=${BENCH_PORT:-9042}
 START_TIMEOUT=${BENCH_START_TIMEOUT:-60}
 PROFILES=${BENCH_PROFILE_DIR:-$ROOT/bench/profiles}
@@ -354,6 +362,34 @@ run_growth() {
 	stop_nodes
 }
 
+# run_index: secondary indexes on a single node. Every table has the same
+# columns (--index-columns: u unique, g of INDEX_CARD values) and only the
+# number of indexes differs; each write run gets a fresh node, so none
+# writes into another's data. The reads run on the 3-index table.
+run_index() {
+	local ip=127.0.0.1 n
+	local keys=(--partitions "$INDEX_ROWS" --rows-per-partition 1 --index-cardinality "$INDEX_CARD")
+	for n in 0 1 3; do
+		start_node "index$n" "$ip" || {
+			note "the index$n node did not start; its runs are missing"
+			stop_nodes
+			return 0
+		}
+		bench "index-write-$n" --hosts "$ip" --port "$PORT" --mode write --distribution sequential \
+			--ops "$INDEX_ROWS" "${keys[@]}" --table "kv_ix$n" --index-columns --indexes "$n" || true
+		[[ $n == 3 ]] || stop_nodes
+	done
+	if have index-write-3; then
+		bench index-pk-read --hosts "$ip" --port "$PORT" --mode read "${TIMED[@]}" "${keys[@]}" --table kv_ix3 --validate || true
+		bench index-point --hosts "$ip" --port "$PORT" --mode index-point "${TIMED[@]}" "${keys[@]}" --table kv_ix3 --validate || true
+		bench index-group --hosts "$ip" --port "$PORT" --mode index-group "${TIMED[@]}" "${keys[@]}" --table kv_ix3 \
+			--page-size 100 --validate || true
+	else
+		note "no 3-index table was written, so no indexed reads"
+	fi
+	stop_nodes
+}
+
 # --- report ----------------------------------------------------------------
 
 machine() {
@@ -506,6 +542,24 @@ the number of rows (thousands) in the table at its end.
 
 $(table "${GROWTH_RUNS[@]}")
 
+## Secondary indexes: writes with 0, 1 and 3 indexes
+
+Each run writes $INDEX_ROWS rows (sequential keys, one row per partition) to a
+table with columns u (unique) and g ($INDEX_CARD values) on a fresh node;
+only the number of indexes differs (on u; u and g; u, g and v).
+
+$(table index-write-0 index-write-1 index-write-3)
+
+## Secondary indexes: primary-key read, indexed point and low-cardinality queries
+
+On the 3-index table of $INDEX_ROWS rows: \`read\` by the full primary key;
+\`index-point\`, \`SELECT ... WHERE u = ?\` (one row); \`index-group\`,
+\`SELECT ... WHERE g = ? LIMIT 100\` (g has $INDEX_CARD values, about
+$((INDEX_ROWS / INDEX_CARD)) rows each). Every index query asks every token
+range; ops/s of index-group count queries, not rows.
+
+$(table index-pk-read index-point index-group)
+
 ## Notes
 
 $(if [[ -s $NOTES ]]; then sed 's/^/- /' "$NOTES"; else echo "- Every part ran."; fi)
@@ -538,6 +592,7 @@ skipped single || run_single sibyl
 skipped pebble || run_pebble
 skipped cluster || run_cluster
 skipped growth || run_growth
+skipped index || run_index
 if [[ ${BENCH_PROFILE:-} == 1 ]]; then
 	note "server profiles: $(ls "$PROFILES" 2>/dev/null | tr '\n' ' ')(in $PROFILES)"
 fi

@@ -101,6 +101,10 @@ func ensureSchema(ctx context.Context, s *gocql.Session, cfg *Config) error {
 	if cfg.Mode == ModeCounter {
 		stmts = append(stmts, fmt.Sprintf(createCounterTableCQL, cfg.Keyspace, cfg.Table))
 	}
+	if cfg.IndexColumns {
+		stmts[1] = fmt.Sprintf(createIndexedTableCQL, cfg.Keyspace, cfg.Table)
+		stmts = append(stmts, indexStatements(cfg)...)
+	}
 	for _, stmt := range stmts {
 		if err := s.Query(stmt).WithContext(ctx).Consistency(gocql.All).Exec(); err != nil {
 			return fmt.Errorf("bench: cannot create schema (%s): %w", stmt, err)
@@ -117,11 +121,12 @@ type cqlTarget struct {
 	insert, row, scanAll string
 	increment            string
 	insertCAS            string
+	byU, byG             string // index queries (index.go)
 }
 
 func newCQLTarget(cfg *Config, s *gocql.Session) *cqlTarget {
 	cl, _ := parseConsistency(cfg.Consistency) // validated by Config.Validate
-	return &cqlTarget{
+	t := &cqlTarget{
 		cfg:       cfg,
 		session:   s,
 		cl:        cl,
@@ -129,9 +134,15 @@ func newCQLTarget(cfg *Config, s *gocql.Session) *cqlTarget {
 		insertCAS: fmt.Sprintf(insertCASCQL, cfg.Keyspace, cfg.Table),
 		row:       fmt.Sprintf(selectRowCQL, cfg.Keyspace, cfg.Table),
 		scanAll:   fmt.Sprintf(selectPartCQL, cfg.Keyspace, cfg.Table),
+		byU:       fmt.Sprintf(selectByUCQL, cfg.Keyspace, cfg.Table),
+		byG:       fmt.Sprintf(selectByGCQL, cfg.Keyspace, cfg.Table, cfg.PageSize),
 
 		increment: fmt.Sprintf(incrementCQL, cfg.Keyspace, cfg.Table),
 	}
+	if cfg.IndexColumns {
+		t.insert = fmt.Sprintf(insertIndexedCQL, cfg.Keyspace, cfg.Table)
+	}
+	return t
 }
 
 func (t *cqlTarget) Worker(int) Worker { return &cqlWorker{t: t} }
@@ -153,6 +164,10 @@ func (w *cqlWorker) Do(ctx context.Context, o Op) (int, error) {
 		return 0, w.incr(ctx, o)
 	case OpCAS:
 		return 0, w.cas(ctx, o)
+	case OpIndexPoint:
+		return w.indexPoint(ctx, o)
+	case OpIndexGroup:
+		return w.indexGroup(ctx, o)
 	default:
 		return w.scan(ctx, o)
 	}
@@ -160,7 +175,14 @@ func (w *cqlWorker) Do(ctx context.Context, o Op) (int, error) {
 
 func (w *cqlWorker) write(ctx context.Context, o Op) error {
 	w.value = Value(w.value, o.PK, o.CK, w.t.cfg.ValueSize)
-	q := w.t.session.Query(w.t.insert, o.PK, o.CK, w.value).WithContext(ctx).Consistency(w.t.cl).Idempotent(true)
+	var q *gocql.Query
+	if w.t.cfg.IndexColumns {
+		n := rowNumber(w.t.cfg, o.PK, o.CK)
+		q = w.t.session.Query(w.t.insert, o.PK, o.CK, w.value, n, n%w.t.cfg.IndexCardinality)
+	} else {
+		q = w.t.session.Query(w.t.insert, o.PK, o.CK, w.value)
+	}
+	q = q.WithContext(ctx).Consistency(w.t.cl).Idempotent(true)
 	err := q.Exec()
 	q.Release()
 	return err

@@ -85,8 +85,11 @@ type coordinatorConfig struct {
 	WriteTimeout, ReadTimeout time.Duration
 	// Now is the clock of Paxos ballots (and so of LWT write timestamps),
 	// the node's like the executor's; nil means time.Now.
-	Now     func() time.Time
-	Metrics *coordinatorMetrics
+	Now func() time.Time
+	// FilteringWarnRows and FilteringFailRows bound replica filtering
+	// protection per read (coordinator_filter.go); 0 means the defaults.
+	FilteringWarnRows, FilteringFailRows int
+	Metrics                              *coordinatorMetrics
 	// Logger receives what the coordinator cannot tell a client, such as
 	// a hint it failed to store behind an answer.
 	Logger *slog.Logger

@@ -295,6 +295,7 @@ type rangePlan struct {
 func (c *Coordinator) readRangePieces(ctx context.Context, cl exec.Consistency, cmd *schema.ReadCommand, plans []rangePlan) ([]*schema.Partition, error) {
 	var out []*schema.Partition
 	rows := 0
+	fp := c.newFilterProtection()
 	for i, p := range plans {
 		sub := *cmd
 		sub.StartToken, sub.EndToken = int64(p.r.Start), int64(p.r.End)
@@ -303,7 +304,7 @@ func (c *Coordinator) readRangePieces(ctx context.Context, cl exec.Consistency, 
 			// are read whole.
 			sub.AfterKey, sub.AfterClustering = nil, nil
 		}
-		parts, err := c.readPiece(ctx, cl, &sub, p)
+		parts, err := c.readPiece(ctx, cl, &sub, p, fp)
 		if err != nil {
 			return nil, err
 		}
@@ -324,15 +325,22 @@ func limitReached(cmd *schema.ReadCommand, partitions, rows int) bool {
 }
 
 // readPiece reads one ring piece from its replicas and merges their
-// partitions key by key, in token order.
-func (c *Coordinator) readPiece(ctx context.Context, cl exec.Consistency, cmd *schema.ReadCommand, p rangePlan) ([]*schema.Partition, error) {
+// partitions key by key, in token order. An index read from several
+// replicas is completed by replica filtering protection
+// (coordinator_filter.go).
+func (c *Coordinator) readPiece(ctx context.Context, cl exec.Consistency, cmd *schema.ReadCommand, p rangePlan, fp *filterProtection) ([]*schema.Partition, error) {
 	var merged []*schema.Partition
+	answers := make([][]*schema.Partition, 0, len(p.chosen))
 	for _, r := range p.chosen {
 		parts, err := c.readFrom(ctx, r.id, cmd)
 		if err != nil {
 			return nil, readError(ctx, cl, 0, blockFor(p.needs), err)
 		}
+		answers = append(answers, parts)
 		merged = mergePartitionLists(merged, parts, cmd.Reversed)
+	}
+	if cmd.Index != nil && len(p.chosen) > 1 {
+		return c.protectFiltering(ctx, cl, cmd, p, answers, merged, fp)
 	}
 	return merged, nil
 }

@@ -76,7 +76,9 @@
 //   - Secondary indexes (index.go): every catalog the schema store
 //     publishes goes to storage before the next write, and a task builds
 //     new indexes' entries for existing rows and forgets dropped ones;
-//     index queries reach replicas as range reads carrying an IndexRead.
+//     index queries reach replicas as range reads carrying an IndexRead;
+//     read from several replicas, they are completed by replica filtering
+//     protection (coordinator_filter.go).
 //   - A counter write (counter.go) goes to one leader per partition: this
 //     node when it is a replica, else a live replica of the local data
 //     center first (verb COUNTER_MUTATION). The leader turns each delta

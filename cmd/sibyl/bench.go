@@ -40,13 +40,18 @@ are measured from each operation's intended start, so stalls are counted.
 
 A read, mixed or scan run reads the rows a write run with the same key-space
 flags (--partitions, --rows-per-partition, --partition-offset, --value-size)
-wrote; --validate checks every value read.
+wrote; --validate checks every value read. index-point and index-group read
+them through secondary indexes (by a unique value, and a page of rows sharing
+one of --index-cardinality values) after a write run with --index-columns or
+--indexes N.
 
 With --compare (or the compare subcommand) it prints a table of earlier
 --json reports instead, with ratios against the first.`,
 		Example: `  sibyl bench --mode write --distribution sequential --ops 1000000 --json write.json
   sibyl bench --mode read --duration 30s --validate --json read.json
   sibyl bench --mode write --rate 20000 --duration 30s --json half.json
+  sibyl bench --mode write --distribution sequential --ops 1000000 --table kv_ix3 --indexes 3
+  sibyl bench --mode index-group --duration 30s --table kv_ix3 --validate
   sibyl bench compare write.json read.json`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -82,7 +87,7 @@ func (f *benchFlags) register(fs *pflag.FlagSet) {
 	c := &f.cfg
 	fs.StringVar(&f.hosts, "hosts", "127.0.0.1", "comma-separated contact points (host or host:port)")
 	fs.IntVar(&c.Port, "port", 9042, "CQL port of hosts that name none")
-	fs.StringVar(&f.mode, "mode", "write", "workload: write, read, mixed, scan, counter (increments of a counter table beside the written one) or cas (INSERT ... IF NOT EXISTS)")
+	fs.StringVar(&f.mode, "mode", "write", "workload: write, read, mixed, scan, counter (increments of a counter table beside the written one), cas (INSERT ... IF NOT EXISTS), index-point or index-group")
 	fs.DurationVar(&c.Duration, "duration", 0, "measured run time after --warmup (default 30s unless --ops is given)")
 	fs.Int64Var(&c.Ops, "ops", 0, "number of operations, warmup included (0: bounded by --duration)")
 	fs.IntVar(&c.Concurrency, "concurrency", 128, "requests in flight at most")
@@ -97,6 +102,9 @@ func (f *benchFlags) register(fs *pflag.FlagSet) {
 	fs.Float64Var(&c.ReadRatio, "mixed-ratio", 0.5, "fraction of reads in mixed mode")
 	fs.IntVar(&c.PageSize, "page-size", 100, "rows per page in scans")
 	fs.BoolVar(&c.ValidateData, "validate", false, "check every value read against the one a write run wrote")
+	fs.BoolVar(&c.IndexColumns, "index-columns", false, "table has columns u (row number) and g (row number mod --index-cardinality), filled by writes (implied by --indexes > 0 and the index modes)")
+	fs.IntVar(&c.Indexes, "indexes", 0, "secondary indexes to create on the table, 0-3: on u, then g, then v")
+	fs.Int64Var(&c.IndexCardinality, "index-cardinality", 100, "distinct values of the indexed column g (index-group mode)")
 	fs.Int64Var(&c.Seed, "seed", 0, "seed of the key choices (0: time-based)")
 	fs.StringVar(&c.Consistency, "consistency", "ONE", "consistency level")
 	fs.StringVar(&c.Keyspace, "keyspace", "sibyl_bench", "keyspace (created when missing)")

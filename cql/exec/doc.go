@@ -79,12 +79,14 @@
 // Writes pay one extra merge operand per indexed cell, in the same batch.
 // Indexes on key columns have no entries: their queries scan. An SAI
 // option such as case_sensitive is stored and shown but not applied:
-// comparisons are byte-exact. Not done: Cassandra's replica filtering
-// protection. At a consistency level that reads several replicas, a
-// replica that never received a row's old matching value has no entry
-// for it and returns nothing, so another replica's stale copy of the row
-// can be returned (Cassandra before 3.0.21 had the same gap); at ONE, or
-// with RF=1, answers are exact.
+// comparisons are byte-exact. At a consistency level that reads several
+// replicas, a replica whose newer copy of a row does not match has no
+// entry for it and returns nothing; the coordinator's replica filtering
+// protection (node/coordinator_filter.go, Cassandra 3.0.21+'s) re-reads
+// such rows from the silent replicas before the re-check, so a stale
+// copy on one replica is not returned; it costs one point read per
+// disagreeing row and replica, and fails the read (Overloaded) past
+// 32000 re-read rows.
 //
 // # Caller's duties
 //

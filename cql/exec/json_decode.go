@@ -159,7 +159,7 @@ func javaString(v any) string {
 		return x
 	case jsonNumber:
 		if x.class == "Double" {
-			return javaFloatString(x.f, 64)
+			return javaDoubleString(x.f, 64)
 		}
 		return x.i.String()
 	case []any:

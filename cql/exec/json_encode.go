@@ -235,41 +235,7 @@ func writeJSONFloat(b *strings.Builder, f float64, bits int) {
 		b.WriteString("null")
 		return
 	}
-	b.WriteString(javaFloatString(f, bits))
-}
-
-// javaFloatString formats f as Java's Double.toString (bits 64) or
-// Float.toString (bits 32): the shortest digits that read back as f,
-// plain between 10^-3 and 10^7 with at least one fractional digit
-// ("123123.0"), otherwise d.dddE±n ("1.0E10", "1.5E-4").
-func javaFloatString(f float64, bits int) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	if a := math.Abs(f); a >= 1e-3 && a < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, bits)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	s := strconv.FormatFloat(f, 'e', -1, bits)
-	mant, exp, _ := strings.Cut(s, "e")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	e, _ := strconv.Atoi(exp)
-	return mant + "E" + strconv.Itoa(e)
+	b.WriteString(javaDoubleString(f, bits)) // aggregates.go: Java's Double/Float.toString
 }
 
 // javaHostAddress formats an address as Java's InetAddress.

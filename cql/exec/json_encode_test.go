@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// javaFloatString follows Java's Float.toString and Double.toString, the
+// javaDoubleString follows Java's Float.toString and Double.toString, the
 // text Cassandra's float and double toJSONString write.
 func TestJavaFloatString(t *testing.T) {
 	for _, c := range []struct {
@@ -33,8 +33,8 @@ func TestJavaFloatString(t *testing.T) {
 		{math.NaN(), 64, "NaN"},
 		{math.Inf(-1), 32, "-Infinity"},
 	} {
-		if got := javaFloatString(c.f, c.bits); got != c.want {
-			t.Errorf("javaFloatString(%v, %d) = %s, want %s", c.f, c.bits, got, c.want)
+		if got := javaDoubleString(c.f, c.bits); got != c.want {
+			t.Errorf("javaDoubleString(%v, %d) = %s, want %s", c.f, c.bits, got, c.want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"log/slog"
+	"math"
 
 	"github.com/sibyldb/sibyl/schema"
 	"github.com/sibyldb/sibyl/storage"
@@ -24,6 +25,7 @@ type indexMaintainer struct {
 	eng     *storage.Engine
 	catalog func() *schema.Catalog
 	log     *slog.Logger
+	ops     *operations // where builds report progress (admin_ops_progress.go)
 	wake    chan struct{}
 	known   map[indexRef]bool // owned by run
 }
@@ -33,8 +35,8 @@ type indexRef struct {
 	id    uint32
 }
 
-func newIndexMaintainer(eng *storage.Engine, catalog func() *schema.Catalog, log *slog.Logger) *indexMaintainer {
-	m := &indexMaintainer{eng: eng, catalog: catalog, log: log, wake: make(chan struct{}, 1)}
+func newIndexMaintainer(eng *storage.Engine, catalog func() *schema.Catalog, ops *operations, log *slog.Logger) *indexMaintainer {
+	m := &indexMaintainer{eng: eng, catalog: catalog, ops: ops, log: log, wake: make(chan struct{}, 1)}
 	eng.SetCatalog(catalog())
 	return m
 }
@@ -73,14 +75,19 @@ func (m *indexMaintainer) sync(ctx context.Context) {
 			if m.eng.IndexBuilt(t.TableID, ix.ID) {
 				continue
 			}
-			m.log.Info("building secondary index", "keyspace", t.Keyspace, "table", t.Name, "index", ix.Name)
-			if err := m.eng.BuildIndex(ctx, t.TableID, ix.ID); err != nil {
-				if ctx.Err() == nil {
-					m.log.Warn("cannot build secondary index; queries keep scanning until a later schema change retries", "index", ix.Name, "err", err)
-				}
-				continue
+			// The registry logs the build's start, every tenth (by the
+			// table's estimated partitions) and end, and GET /operations
+			// shows it while it runs.
+			total := int64(0)
+			if est, err := m.eng.EstimateRange(ctx, t.TableID, storage.TokenRange{Start: math.MinInt64, End: math.MinInt64}, estimateSample); err == nil {
+				total = est.Partitions
 			}
-			m.log.Info("secondary index built", "keyspace", t.Keyspace, "table", t.Name, "index", ix.Name)
+			p := m.ops.start("index-build", t.Keyspace+"."+t.Name+"."+ix.Name, "partitions", total)
+			err := m.eng.BuildIndex(ctx, t.TableID, ix.ID, p.add)
+			p.finish(err)
+			if err != nil && ctx.Err() == nil {
+				m.log.Warn("cannot build secondary index; queries keep scanning until a later schema change retries", "index", ix.Name, "err", err)
+			}
 		}
 	}
 	for ref := range m.known {

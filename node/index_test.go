@@ -146,6 +146,18 @@ func TestClusterIndexQueries(t *testing.T) {
 		}
 		return true
 	})
+	// Every build is an operation with its progress (GET /operations).
+	for _, n := range nodes {
+		builds := 0
+		for _, op := range n.ops.list() {
+			if op.Kind == "index-build" && op.State == "done" && strings.HasPrefix(op.Detail, "ks.ix.") {
+				builds++
+			}
+		}
+		if builds == 0 {
+			t.Errorf("%s: no finished index-build in its operations: %+v", n.addr, n.ops.list())
+		}
+	}
 	for _, n := range nodes {
 		res := n.mustQuery(t, exec.One, `SELECT index_name FROM system."IndexInfo" WHERE table_name = 'ks'`).(*exec.RowsResult)
 		var names []string

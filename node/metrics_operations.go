@@ -15,7 +15,7 @@ import (
 
 // operationKinds are the kinds the registry runs; each is exported from
 // the start, at zero, so alerts and dashboards find the series.
-var operationKinds = []string{"repair", "repair-tree", "bootstrap", "decommission", "stream-out", "stream-in", "cleanup", "restore"}
+var operationKinds = []string{"repair", "repair-tree", "bootstrap", "decommission", "stream-out", "stream-in", "cleanup", "restore", "index-build"}
 
 // kindTotals are the finished operations of one kind.
 type kindTotals struct {

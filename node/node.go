@@ -171,7 +171,7 @@ func (n *Node) openStorage() error {
 	}
 	if n.engine != nil {
 		// Before any write: entries of existing indexes (node/index.go).
-		n.indexes = newIndexMaintainer(n.engine, n.schema.Catalog, n.log.With("component", "index"))
+		n.indexes = newIndexMaintainer(n.engine, n.schema.Catalog, &n.ops, n.log.With("component", "index"))
 		n.schema.onChange = n.indexes.schemaChanged
 	}
 	if n.engine == nil {

@@ -64,7 +64,7 @@ func (e *Engine) setBuilt(t schema.TableID, id uint32, done bool) {
 // write either committed before the scan starts (and so scanned) or
 // encoded with the index (and so carrying its entry). Building twice is
 // harmless (entries are merge operands).
-func (e *Engine) BuildIndex(ctx context.Context, t schema.TableID, id uint32) error {
+func (e *Engine) BuildIndex(ctx context.Context, t schema.TableID, id uint32, progress func(partitions, bytes int64)) error {
 	if e.IndexBuilt(t, id) {
 		return nil
 	}
@@ -97,6 +97,9 @@ func (e *Engine) BuildIndex(ctx context.Context, t schema.TableID, id uint32) er
 		return err
 	}
 	err := e.ScanRange(ctx, t, math.MinInt64, math.MinInt64, func(p *schema.Partition) error {
+		if progress != nil {
+			progress(1, int64(len(p.Key)))
+		}
 		if col.Kind == schema.Static {
 			if p.Static != nil {
 				if err := addIndexEntries(b, s, p, ix, col, p.Static, true); err != nil {

@@ -68,7 +68,7 @@ func (f *indexFixture) catalog(t *testing.T, withIndexes bool) *schema.Catalog {
 func (f *indexFixture) build(t *testing.T) {
 	t.Helper()
 	for _, id := range []uint32{f.vIdx, f.nIdx, f.sIdx} {
-		if err := f.e.BuildIndex(context.Background(), f.tbl.TableID, id); err != nil {
+		if err := f.e.BuildIndex(context.Background(), f.tbl.TableID, id, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -89,7 +89,7 @@ func Open(opts Options) (*Engine, error) {
 		EventListener:      &listener,
 		Cache:              cache,
 		MemTableSize:       opts.MemTableSize,
-		Merger:             newMerger(e.horizon),
+		Merger:             newMerger(),
 		Logger:             pebbleLogger{opts.Logger},
 		FormatMajorVersion: pebble.FormatNewest,
 	}

@@ -384,8 +384,9 @@ func (s *purgeState) visit(b *pebble.Batch, it *pebble.Iterator, pp []byte) erro
 		return wrapPurge(err)
 	}
 	if (c.Tombstone || c.TTL > 0) && c.LocalDeletionTime < s.h {
-		// What the merger does at compaction, for keys Pebble no longer
-		// merges (a merge that included the oldest operand becomes a SET).
+		// The merger never drops these (merger.go, DeletableFinish): it
+		// is done here, and the point delete takes every older version,
+		// all shadowed by this one, with it.
 		return del()
 	}
 	if !s.row.Live() && c.Timestamp <= s.row.MarkedAt {

@@ -164,7 +164,9 @@ func (m *valueMerger) Finish(includesBase bool) ([]byte, io.Closer, error) {
 // result dropped is a row header with neither marker nor deletion, which
 // says nothing whatever older operands hold (merging it is the identity);
 // the row then lives or dies by its cells. With includesBase it is kept
-// (as an empty header) and the purger deletes it.
+// as an empty header, which reads as nothing. No writer makes one (Apply
+// writes no header without a marker or deletion, and the purger deletes
+// a header it empties), so this is for operands from elsewhere.
 func (m *valueMerger) DeletableFinish(includesBase bool) ([]byte, bool, io.Closer, error) {
 	if m.tag != tagRowHeader {
 		return m.buf, false, m, nil

@@ -51,8 +51,10 @@
 //   - Truncate, DropTable and Cleanup remove whole key spans with Pebble
 //     range deletions and compact them, reclaiming the space.
 //   - Purge (and a background purger every Options.PurgeInterval) removes
-//     tombstones past gc_grace_seconds with everything they shadow; the
-//     merger drops expired cells and old cell tombstones at compaction.
+//     tombstones and expired data past gc_grace_seconds with everything
+//     they shadow, and dead index entries; the merger purges nothing at
+//     compaction (Pebble cannot drop a merge over a key's SET base; see
+//     merger.go).
 //   - PaxosPrepare, PaxosPropose and PaxosCommit are a replica's half of
 //     lightweight transactions (paxos.go): durable per-partition acceptor
 //     state in key space 0x04, each operation a read-modify-write synced

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/cockroachdb/pebble/v2"
+
 	"github.com/sibyldb/sibyl/schema"
 )
 
@@ -179,7 +181,7 @@ func TestValueRoundTrip(t *testing.T) {
 }
 
 func TestMergerRules(t *testing.T) {
-	m := newMerger(func(schema.TableID) int64 { return minHorizon })
+	m := newMerger()
 	key := appendPartitionPrefix(nil, 1, 0, []byte("k"))
 	merge := func(vals ...[]byte) []byte {
 		vm, err := m.Merge(key, vals[0])
@@ -287,7 +289,7 @@ func FuzzDecodeValue(f *testing.F) {
 	cc := counterShardsCell(shard(1, 2, 3, 4), shard(2, 1, -1, 5))
 	f.Add(appendCellValue(nil, &cc))
 	f.Add(appendCellValue(nil, &schema.Cell{Timestamp: 9, Tombstone: true, LocalDeletionTime: 99, Counter: schema.CounterShards}))
-	m := newMerger(func(schema.TableID) int64 { return 0 })
+	m := newMerger()
 	key := appendPartitionPrefix(nil, 1, 0, []byte("k"))
 	f.Fuzz(func(t *testing.T, v []byte) {
 		var c schema.Cell
@@ -303,18 +305,75 @@ func FuzzDecodeValue(f *testing.F) {
 		}
 		_, _ = decodeDeletionValue(v)
 		// The merger must reject, not panic on, any operand.
+		// Nor ask Pebble to drop a merge that includes the key's base,
+		// which its compaction iterator cannot honour (merger.go).
 		if vm, err := m.Merge(key, v); err == nil {
 			if err := vm.MergeOlder(v); err == nil {
-				_, _, _ = vm.Finish(true)
+				if _, del, _, _ := vm.(pebble.DeletableValueMerger).DeletableFinish(true); del {
+					t.Fatalf("DeletableFinish(true) of %x asks to delete", v)
+				}
 			}
 		}
 	})
 }
 
+// TestMergerDeletesOnlyWithoutBase is the merger's side of the contract
+// with Pebble's compaction iterator (merger.go, DeletableFinish): with
+// includesBase it never answers delete=true, even for data long past any
+// gc horizon (returning it intact), and without it only an empty row
+// header goes.
+func TestMergerDeletesOnlyWithoutBase(t *testing.T) {
+	m := newMerger()
+	key := appendPartitionPrefix(nil, 1, 0, []byte("k"))
+	finish := func(includesBase bool, vals ...[]byte) ([]byte, bool) {
+		t.Helper()
+		vm, err := m.Merge(key, vals[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vals[1:] {
+			if err := vm.MergeOlder(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, del, _, err := vm.(pebble.DeletableValueMerger).DeletableFinish(includesBase)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Clone(out), del
+	}
+	old := appendCellValue(nil, &schema.Cell{Timestamp: 1, LocalDeletionTime: schema.NoExpiry, Value: []byte("old")})
+	tomb := appendCellValue(nil, &schema.Cell{Timestamp: 2, Tombstone: true, LocalDeletionTime: 1})
+	expired := appendCellValue(nil, &schema.Cell{Timestamp: 3, TTL: 1, LocalDeletionTime: 1, Value: []byte("x")})
+	expiredMarker := appendRowHeaderValue(nil, rowHeader{marker: schema.Liveness{Timestamp: 4, TTL: 1, ExpiresAt: 1}, deletion: schema.LiveDeletion})
+	empty := appendRowHeaderValue(nil, rowHeader{marker: schema.NoLiveness, deletion: schema.LiveDeletion})
+	for _, tc := range []struct {
+		name string
+		ops  [][]byte
+		want []byte
+	}{
+		{"cell tombstone over a base", [][]byte{tomb, old}, tomb},
+		{"expired cell over a base", [][]byte{expired, tomb, old}, expired},
+		{"expired row marker", [][]byte{expiredMarker}, expiredMarker},
+		{"empty row header", [][]byte{empty, empty}, empty},
+	} {
+		got, del := finish(true, tc.ops...)
+		if del || !bytes.Equal(got, tc.want) {
+			t.Errorf("%s, includesBase: got %x delete=%v, want %x kept", tc.name, got, del, tc.want)
+		}
+	}
+	if _, del := finish(false, empty, empty); !del {
+		t.Error("empty row header without includesBase: kept, want deleted")
+	}
+	if got, del := finish(false, tomb, old); del || !bytes.Equal(got, tomb) {
+		t.Errorf("cell tombstone without includesBase: got %x delete=%v, want it kept", got, del)
+	}
+}
+
 // A kept deletion that no longer decodes fails the merge instead of
 // losing to whatever comes next as if it were no deletion at all.
 func TestMergerRefusesACorruptKeptDeletion(t *testing.T) {
-	m := newMerger(func(schema.TableID) int64 { return minHorizon })
+	m := newMerger()
 	key := appendPartitionPrefix(nil, 1, 0, []byte("k"))
 	newer := appendDeletionValue(nil, schema.Deletion{MarkedAt: 9, LocalDeletionTime: 100})
 	older := appendDeletionValue(nil, schema.Deletion{MarkedAt: 5, LocalDeletionTime: 100})

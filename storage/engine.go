@@ -89,7 +89,7 @@ func Open(opts Options) (*Engine, error) {
 		EventListener:      &listener,
 		Cache:              cache,
 		MemTableSize:       opts.MemTableSize,
-		Merger:             newMerger(e.horizon),
+		Merger:             newMerger(),
 		Logger:             pebbleLogger{opts.Logger},
 		FormatMajorVersion: pebble.FormatNewest,
 	}
@@ -196,8 +196,8 @@ func (e *Engine) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Compact compacts every key of table t (all keys when t is nil), which
-// also runs the merger's purge of expired cells and old cell tombstones.
+// Compact compacts every key of table t (all keys when t is nil),
+// reclaiming the space of what Purge deleted.
 func (e *Engine) Compact(ctx context.Context, t *schema.TableID) error {
 	if err := e.enter(); err != nil {
 		return err

@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,17 +12,15 @@ import (
 	"github.com/sibyldb/sibyl/schema"
 )
 
-// Purging has two halves (FORMAT.md, "Purge"):
-//
-//   - The merger (merger.go) drops cell tombstones, expired cells and
-//     expired row markers at compaction once their deletion time is past
-//     the table's gc horizon, and only when the merge includes the key's
-//     oldest operand.
-//   - The purger, here, removes partition, range, row and collection
-//     tombstones past the horizon together with everything they shadow
-//     under other keys, which no merger can see. It holds the partition's
-//     latch while it reads and deletes, so a write that arrives meanwhile
-//     waits and is never deleted with the shadowed data.
+// Purging is the purger's alone (FORMAT.md, "Purge"): the merger purges
+// nothing at compaction, since Pebble cannot drop a merge result over a
+// key's SET base (merger.go, DeletableFinish). The purger, here, removes
+// partition, range, row and collection tombstones past the horizon
+// together with everything they shadow under other keys, cell tombstones,
+// expired cells and expired row markers, and secondary index entries
+// that are tombstones or expired past the horizon. It holds the
+// partition's latch while it reads and deletes, so a write that arrives
+// meanwhile waits and is never deleted with the purged data.
 
 // purgeLoop runs Purge every interval until ctx ends.
 func (e *Engine) purgeLoop(ctx context.Context, every time.Duration) {
@@ -45,6 +44,9 @@ func (e *Engine) purgeLoop(ctx context.Context, every time.Duration) {
 // (or call Compact).
 func (e *Engine) Purge(ctx context.Context) error {
 	if err := e.purgeTables(ctx); err != nil {
+		return err
+	}
+	if err := e.purgeIndexEntries(ctx); err != nil {
 		return err
 	}
 	// Outside purgeTables' hold on the close lock: purgePaxos takes it
@@ -87,6 +89,90 @@ func (e *Engine) purgeTables(ctx context.Context) error {
 		it.SeekGE(next)
 	}
 	return it.Error()
+}
+
+// purgeIndexEntries deletes the secondary index entries (key space 0x05)
+// whose merged value is a tombstone or an expired entry past its table's
+// gc horizon: stale entries marked by lookups, and entries of expired
+// cells. Nothing else removes them (lookups only mark them, and the
+// merger purges nothing).
+func (e *Engine) purgeIndexEntries(ctx context.Context) error {
+	if err := e.enter(); err != nil {
+		return err
+	}
+	defer e.exit()
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte{spaceIndex}, UpperBound: []byte{spaceIndex + 1}})
+	if err != nil {
+		return fmt.Errorf("cannot start index purge: %w", err)
+	}
+	defer func() { _ = it.Close() }()
+	for it.First(); it.Valid(); it.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		k := it.Key()
+		t, ok := keyTable(k)
+		if !ok {
+			return fmt.Errorf("cannot purge: %w: index entry %x", errBadKey, k)
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return fmt.Errorf("cannot purge: %w", err)
+		}
+		h := e.horizon(t)
+		dead, err := deadIndexEntry(v, h)
+		if err != nil {
+			return wrapPurge(err)
+		}
+		if !dead {
+			continue
+		}
+		if err := e.purgeIndexEntry(t, k, h); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
+
+// purgeIndexEntry deletes entry k under its partition's latch, after
+// reading it again there: Apply writes a row's entries under the same
+// latch, so an entry written meanwhile is seen (and kept) rather than
+// deleted with the dead one.
+func (e *Engine) purgeIndexEntry(t schema.TableID, k []byte, h int64) error {
+	en, err := decodeIndexEntryKey(k, indexPrefixLen)
+	if err != nil {
+		return wrapPurge(err)
+	}
+	l := &e.latches[e.latchIndex(t, en.pk)]
+	l.Lock()
+	defer l.Unlock()
+	v, closer, err := e.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cannot purge: %w", err)
+	}
+	dead, err := deadIndexEntry(v, h)
+	_ = closer.Close()
+	if err != nil || !dead {
+		return wrapPurge(err)
+	}
+	if err := e.db.Delete(k, pebble.NoSync); err != nil {
+		return fmt.Errorf("cannot purge: %w", err)
+	}
+	e.m.purgedKeys.Add(1)
+	return nil
+}
+
+// deadIndexEntry reports whether an index entry's merged value is a
+// tombstone or an expired entry deleted before horizon h.
+func deadIndexEntry(v []byte, h int64) (bool, error) {
+	var c schema.Cell
+	if err := decodeCellValue(v, &c); err != nil {
+		return false, err
+	}
+	return (c.Tombstone || c.TTL > 0) && c.LocalDeletionTime < h, nil
 }
 
 // hasPurgeable scans the partition pp from the iterator's position and
@@ -298,8 +384,9 @@ func (s *purgeState) visit(b *pebble.Batch, it *pebble.Iterator, pp []byte) erro
 		return wrapPurge(err)
 	}
 	if (c.Tombstone || c.TTL > 0) && c.LocalDeletionTime < s.h {
-		// What the merger does at compaction, for keys Pebble no longer
-		// merges (a merge that included the oldest operand becomes a SET).
+		// The merger never drops these (merger.go, DeletableFinish): it
+		// is done here, and the point delete takes every older version,
+		// all shadowed by this one, with it.
 		return del()
 	}
 	if !s.row.Live() && c.Timestamp <= s.row.MarkedAt {

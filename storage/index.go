@@ -47,6 +47,10 @@ type indexState struct {
 // BuildIndex. Call it whenever the schema changes.
 func (e *Engine) SetCatalog(c *schema.Catalog) { e.indexes.cat.Store(c) }
 
+// indexPrefixLen is the length of appendIndexPrefix's prefix: space,
+// table and index.
+const indexPrefixLen = 1 + 4 + 4
+
 func appendIndexPrefix(dst []byte, t schema.TableID, index uint32) []byte {
 	dst = append(dst, spaceIndex)
 	dst = binary.BigEndian.AppendUint32(dst, uint32(t))

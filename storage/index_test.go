@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
+
 	"github.com/sibyldb/sibyl/internal/testutil"
 	"github.com/sibyldb/sibyl/schema"
 )
@@ -285,4 +287,80 @@ func TestIndexBuildWithConcurrentWrites(t *testing.T) {
 			t.Fatalf("unexpected row %s", k)
 		}
 	}
+}
+
+// TestPurgeRemovesDeadIndexEntries checks that the purger deletes index
+// entries that are stale-marked or expired past gc_grace, whatever shape
+// compactions left them in (the merger purges nothing), and keeps the
+// live ones.
+func TestPurgeRemovesDeadIndexEntries(t *testing.T) {
+	ctx := context.Background()
+	clock := newTestClock()
+	f := &indexFixture{clock: clock, e: openMem(t, func(o *Options) {
+		o.Now = clock.Now
+		o.GCGrace = func(schema.TableID) (int64, bool) { return 0, true }
+	})}
+	f.e.SetCatalog(f.catalog(t, true))
+	f.build(t)
+	f.put(t, "a", 10, 1, 1, 100, 10)
+	f.put(t, "b", 20, 1, 1, 300, 10)
+	mustApply(t, f.e, part(f.tbl.TableID, 30, "d", row(ck(1), schema.NoLiveness,
+		schema.Cell{Column: f.v, Timestamp: 50, TTL: 10, LocalDeletionTime: clock.Now().Unix() + 10, Value: i32(7)})))
+	// Compacted to the bottom, every entry becomes a SET.
+	if err := f.e.Compact(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.put(t, "a", 10, 1, 2, 100, 20)
+	if got := f.lookup(t, &schema.ReadCommand{Index: eq(f.vIdx, 1)}); got != "a/4001 b/4001" {
+		t.Fatalf("v = 1 with a stale entry: %q", got)
+	}
+	if got := f.e.Metrics(); got.StaleIndexEntries != 1 {
+		t.Fatalf("stale entries marked: %d, want 1", got.StaleIndexEntries)
+	}
+	if err := f.e.Compact(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	before := countIndexKeys(t, f.e, f.tbl.TableID)
+	clock.Advance(20 * time.Second)
+	now := clock.Now().Unix()
+	if dead := deadIndexKeys(t, f.e, now); dead != 2 {
+		t.Fatalf("%d dead index entries before the purge, want 2 (a's stale v = 1, d's expired v = 7)", dead)
+	}
+	if err := f.e.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if dead := deadIndexKeys(t, f.e, now); dead != 0 {
+		t.Fatalf("%d dead index entries survived the purge", dead)
+	}
+	if after := countIndexKeys(t, f.e, f.tbl.TableID); after != before-2 {
+		t.Fatalf("%d index keys after the purge, want %d", after, before-2)
+	}
+	if got := f.lookup(t, &schema.ReadCommand{Index: eq(f.vIdx, 2)}); got != "a/4001" {
+		t.Fatalf("v = 2 after the purge: %q", got)
+	}
+	if got := f.lookup(t, &schema.ReadCommand{Index: eq(f.vIdx, 1)}); got != "b/4001" {
+		t.Fatalf("v = 1 after the purge: %q", got)
+	}
+}
+
+// deadIndexKeys counts index entries that are tombstones or expired at
+// now.
+func deadIndexKeys(t *testing.T, e *Engine, now int64) int {
+	t.Helper()
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: []byte{spaceIndex}, UpperBound: []byte{spaceIndex + 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	n := 0
+	for it.First(); it.Valid(); it.Next() {
+		var c schema.Cell
+		if err := decodeCellValue(it.Value(), &c); err != nil {
+			t.Fatal(err)
+		}
+		if !c.LiveAt(now) {
+			n++
+		}
+	}
+	return n
 }

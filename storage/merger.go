@@ -14,15 +14,13 @@ import (
 const mergerName = "sibyl.reconcile.v1"
 
 // newMerger returns the Pebble merger that applies the reconciliation
-// rules to the operands of one key. horizon(table) returns the second
-// before which tombstones and expired data of that table may be purged.
-func newMerger(horizon func(schema.TableID) int64) *pebble.Merger {
+// rules to the operands of one key. It purges nothing (see
+// DeletableFinish); the purger does.
+func newMerger() *pebble.Merger {
 	return &pebble.Merger{
 		Name: mergerName,
 		Merge: func(key, value []byte) (pebble.ValueMerger, error) {
 			m := mergerPool.Get().(*valueMerger)
-			m.horizon = horizon
-			m.table, m.isTable = keyTable(key)
 			if err := m.first(value); err != nil {
 				return nil, err
 			}
@@ -41,7 +39,6 @@ var mergerPool = sync.Pool{New: func() any { return new(valueMerger) }}
 // Close returns the merger to the pool; the value Finish returned is
 // invalid afterwards.
 func (m *valueMerger) Close() error {
-	m.horizon = nil
 	mergerPool.Put(m)
 	return nil
 }
@@ -49,12 +46,9 @@ func (m *valueMerger) Close() error {
 // valueMerger keeps the winning operand seen so far. Every rule is
 // commutative, so newer and older operands are treated alike.
 type valueMerger struct {
-	horizon func(schema.TableID) int64
-	table   schema.TableID
-	isTable bool
-	tag     byte
-	buf     []byte // the winning cell or deletion, owned
-	header  rowHeader
+	tag    byte
+	buf    []byte // the winning cell or deletion, owned
+	header rowHeader
 	// inline backs buf for small values, so a merge allocates only the
 	// valueMerger itself (reads merge every key not yet compacted).
 	inline [192]byte
@@ -137,52 +131,52 @@ func (m *valueMerger) merge(v []byte) error {
 // Finish is the plain ValueMerger's finish. Pebble never calls it, since
 // valueMerger is a DeletableValueMerger (reads and compactions both go
 // through DeletableFinish); it exists for the interface and for callers
-// that merge operands by hand. It ignores includesBase on purpose: Finish
-// has no way to say "delete the key", and returning the purged value as
-// an empty one would store an empty operand that no later read decodes.
-// So it never purges.
+// that merge operands by hand. Finish has no way to say "nothing", so an
+// empty row header comes back as itself (merging it is the identity).
 func (m *valueMerger) Finish(includesBase bool) ([]byte, io.Closer, error) {
-	v, _, c, err := m.DeletableFinish(false)
+	if m.tag == tagRowHeader {
+		m.buf = appendRowHeaderValue(m.inline[:0], m.header)
+		return m.buf, m, nil
+	}
+	v, _, c, err := m.DeletableFinish(includesBase)
 	return v, c, err
 }
 
-// DeletableFinish drops a cell tombstone or an expired cell, and an
-// expired row marker, once its deletion time is before the table's gc
-// horizon — but only when includesBase says every older operand of the
-// key took part, so nothing it shadows can reappear. Row, range, partition
-// and collection tombstones shadow other keys; the purger (gc.go) removes
-// them together with what they shadow.
+// DeletableFinish returns the winner. It never purges: tombstones and
+// expired data past the gc horizon stay until the purger (gc.go) deletes
+// them with a point delete, whatever shape Pebble has left the key in.
+//
+// Why not drop them here when includesBase says every older operand took
+// part, as the merger once did: Pebble's delete=true means "these merge
+// operands yield no record; older records of the key stay visible" (like
+// a SingleDelete meeting its Set). In a compaction, includesBase is true
+// when the merge consumed the key's base SET (any key once compacted to the
+// bottom of the LSM becomes a SET) or stopped at a DEL; delete=true then
+// makes Pebble v2.1.7's compaction iterator re-emit that SET — the value
+// the purged tombstone shadowed comes back — and leaves its skip flag set,
+// so its next Next panics with "compaction iterator has skip=true, but
+// iterator is at iterPosNext" and takes the node down
+// (cockroachdb/pebble#6168). The merger cannot tell that case from a merge
+// of MERGE operands alone, so it deletes nothing when includesBase is true.
+//
+// Without includesBase the merge stopped at an older snapshot stripe or
+// key, which Pebble handles: there delete=true is what it says. The one
+// result dropped is a row header with neither marker nor deletion, which
+// says nothing whatever older operands hold (merging it is the identity);
+// the row then lives or dies by its cells. With includesBase it is kept
+// as an empty header, which reads as nothing. No writer makes one (Apply
+// writes no header without a marker or deletion, and the purger deletes
+// a header it empties), so this is for operands from elsewhere.
 func (m *valueMerger) DeletableFinish(includesBase bool) ([]byte, bool, io.Closer, error) {
-	switch m.tag {
-	case tagRowHeader:
-		if includesBase && m.header.marker.Timestamp != schema.NoTimestamp && m.header.marker.TTL > 0 {
-			if m.header.marker.ExpiresAt < m.horizonNow() {
-				m.header.marker = schema.NoLiveness
-			}
-		}
-		// A header with neither marker nor deletion says nothing, whatever
-		// older operands hold (merging it is the identity), so it goes even
-		// without the base: the row then lives or dies by its cells.
-		if m.header.marker.Timestamp == schema.NoTimestamp && m.header.deletion.Live() {
-			_ = m.Close()
-			return nil, true, nil, nil
-		}
-		m.buf = appendRowHeaderValue(m.inline[:0], m.header)
+	if m.tag != tagRowHeader {
 		return m.buf, false, m, nil
-	case tagCell:
-		if includesBase && (m.cell.Tombstone || m.cell.TTL > 0) && m.cell.LocalDeletionTime < m.horizonNow() {
-			_ = m.Close()
-			return nil, true, nil, nil
-		}
 	}
+	if !includesBase && m.header.marker.Timestamp == schema.NoTimestamp && m.header.deletion.Live() {
+		_ = m.Close()
+		return nil, true, nil, nil
+	}
+	m.buf = appendRowHeaderValue(m.inline[:0], m.header)
 	return m.buf, false, m, nil
-}
-
-func (m *valueMerger) horizonNow() int64 {
-	if !m.isTable {
-		return minHorizon
-	}
-	return m.horizon(m.table)
 }
 
 // mergeCounter reconciles a counter cell operand with the winner so far by

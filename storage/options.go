@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -16,10 +15,6 @@ import (
 // DefaultGCGraceSeconds is Cassandra's default gc_grace_seconds (10 days),
 // used for a table GCGrace does not know.
 const DefaultGCGraceSeconds int64 = 10 * 24 * 3600
-
-// minHorizon is a purge horizon before every deletion time: nothing is
-// purged.
-const minHorizon int64 = math.MinInt64
 
 // Options configures an Engine. The zero value of every field means its
 // default; callers do Clone (a plain copy) → EnsureDefaults → Validate, as
@@ -34,9 +29,9 @@ type Options struct {
 	Logger *slog.Logger
 
 	// GCGrace returns a table's gc_grace_seconds; ok false (or a nil
-	// function) means DefaultGCGraceSeconds. It is called from Pebble's
-	// compactions and the purger, so it must be fast and safe for
-	// concurrent use.
+	// function) means DefaultGCGraceSeconds. It is called by the purger
+	// (table data, index entries, Paxos state), so it must be fast and
+	// safe for concurrent use.
 	GCGrace func(schema.TableID) (seconds int64, ok bool)
 
 	// CacheSize is the block cache size in bytes. Default 64 MiB: enough

@@ -72,7 +72,7 @@ func OpenCheckpoint(dir string, opts Options) (*Checkpoint, error) {
 	popts := &pebble.Options{
 		FS:                 opts.FS,
 		Cache:              cache,
-		Merger:             newMerger(e.horizon),
+		Merger:             newMerger(),
 		Logger:             pebbleLogger{opts.Logger},
 		FormatMajorVersion: pebble.FormatNewest,
 		ReadOnly:           true,

@@ -118,6 +118,13 @@ func (n *Node) CompactTables(ctx context.Context, keyspace string, tables []stri
 	if err != nil {
 		return nil, fmt.Errorf("cannot compact: %w", err)
 	}
+	// A major compaction is where Cassandra drops tombstones past
+	// gc_grace. Pebble's compactions cannot (storage/merger.go: a merge
+	// that includes a key's base may not be deleted), so the purger
+	// removes them first and the compaction then reclaims their space.
+	if err := n.engine.Purge(ctx); err != nil {
+		return nil, fmt.Errorf("cannot compact: purging data past gc_grace first: %w", err)
+	}
 	for _, t := range sel {
 		id := t.TableID
 		if err := n.engine.Compact(ctx, &id); err != nil {

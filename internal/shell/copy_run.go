@@ -46,12 +46,9 @@ func (s *Shell) copyTo(ctx context.Context, spec copySpec) {
 		s.printErr(fmt.Sprintf("Could not create %q: %v", spec.file, err))
 		return
 	}
-	n, names, err := s.exportRows(ctx, spec, f)
+	n, err := s.exportRows(ctx, spec, f)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("cannot close %s: %w", spec.file, cerr)
-	}
-	if names != nil {
-		s.printf("Starting copy of %s with columns [%s].\n", spec.table, strings.Join(names, ", "))
 	}
 	if err != nil {
 		s.printErr(fmt.Sprintf("Error exporting %s after %d rows: %s", spec.table, n, describeError(err)))
@@ -60,18 +57,24 @@ func (s *Shell) copyTo(ctx context.Context, spec copySpec) {
 	s.printf("%d rows exported to 1 files in %.3f seconds.\n", n, time.Since(start).Seconds())
 }
 
-// exportRows streams the table into w and returns the rows written and
-// the column names.
-func (s *Shell) exportRows(ctx context.Context, spec copySpec, w io.Writer) (int, []string, error) {
+// exportRows streams the table into w, reporting progress once the
+// columns are known, and returns the rows written.
+func (s *Shell) exportRows(ctx context.Context, spec copySpec, w io.Writer) (int, error) {
 	iter := s.newQuery(ctx, "SELECT "+spec.columnList()+" FROM "+spec.table).PageSize(1000).Iter()
 	cols := iter.Columns()
+	if len(cols) == 0 {
+		return 0, iter.Close() // the query failed: no columns, no progress
+	}
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = c.Name
 	}
+	s.printf("Starting copy of %s with columns [%s].\n", spec.table, strings.Join(names, ", "))
+	progress := startProgress(ctx, s.cfg.Out, s.progress, 0)
+	defer progress.finish()
 	cw := csv.NewWriter(w)
 	cw.Comma = spec.delim
-	if spec.header && len(cols) > 0 {
+	if spec.header {
 		_ = cw.Write(names)
 	}
 	r := newRowDest(cols)
@@ -86,15 +89,16 @@ func (s *Shell) exportRows(ctx context.Context, spec copySpec, w io.Writer) (int
 		}
 		if err := cw.Write(record); err != nil {
 			_ = iter.Close()
-			return n, names, fmt.Errorf("cannot write %s: %w", spec.file, err)
+			return n, fmt.Errorf("cannot write %s: %w", spec.file, err)
 		}
 		n++
+		progress.add(1)
 	}
 	if err := iter.Close(); err != nil {
-		return n, nil, err
+		return n, err
 	}
 	cw.Flush()
-	return n, names, cw.Error()
+	return n, cw.Error()
 }
 
 // importValue binds one CSV field to a prepared INSERT: gocql hands it
@@ -145,19 +149,22 @@ func (s *Shell) copyFrom(ctx context.Context, spec copySpec) {
 		names[i] = quoteName(c.Name)
 	}
 	s.printf("Starting copy of %s with columns [%s].\n", spec.table, strings.Join(names, ", "))
-	stats := s.importRows(ctx, spec, cols, f)
+	progress := startProgress(ctx, s.cfg.Out, s.progress, inputSize(f))
+	stats := s.importRows(ctx, spec, cols, countingReader{r: f, n: &progress.bytes}, progress)
+	progress.finish()
+	failed := stats.failed.Load()
 	for _, e := range stats.errs {
 		s.printErr(e)
 	}
-	if stats.failed > len(stats.errs) {
-		s.printErr(fmt.Sprintf("... and %d more failed rows", stats.failed-len(stats.errs)))
+	if extra := failed - int64(len(stats.errs)); extra > 0 {
+		s.printErr(fmt.Sprintf("... and %d more failed rows", extra))
 	}
 	s.printf("%d rows imported from 1 files in %.3f seconds (%d skipped).\n",
-		stats.imported, time.Since(start).Seconds(), stats.failed)
+		stats.imported.Load(), time.Since(start).Seconds(), failed)
 	if n := stats.inFlight.Load(); n > 0 {
 		s.printf("%d more rows were in flight when interrupted, and may have been written.\n", n)
 	}
-	if stats.failed > 0 {
+	if failed > 0 {
 		s.failed = true
 	}
 }
@@ -173,25 +180,31 @@ func (s *Shell) importColumns(ctx context.Context, spec copySpec) ([]gocql.Colum
 	return cols, nil
 }
 
-// importStats counts an import's outcome.
+// importStats counts an import's outcome. The workers count on atomics
+// and feed the progress counter; only a failed row's message takes the
+// lock.
 type importStats struct {
+	imported atomic.Int64
+	failed   atomic.Int64
+	progress *copyProgress
 	mu       sync.Mutex
-	imported int
-	failed   int
-	errs     []string // the first maxReportedErrors row errors
+	errs     []string // the first maxReportedErrors row errors; guarded by mu
 	// inFlight counts rows whose INSERT an interrupt cut short: they may
 	// or may not have been written.
 	inFlight atomic.Int64
 }
 
 func (st *importStats) record(line int, err error) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
+	st.progress.add(1)
 	if err == nil {
-		st.imported++
+		st.imported.Add(1)
 		return
 	}
-	st.failed++
+	if st.failed.Add(1) > maxReportedErrors {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	if len(st.errs) < maxReportedErrors {
 		st.errs = append(st.errs, fmt.Sprintf("Failed to import row at line %d: %s", line, describeError(err)))
 	}
@@ -199,8 +212,8 @@ func (st *importStats) record(line int, err error) {
 
 // importRows reads records and runs the INSERTs on spec.maxRequests
 // workers, which all stop when the input ends or ctx is done.
-func (s *Shell) importRows(ctx context.Context, spec copySpec, cols []gocql.ColumnInfo, r io.Reader) *importStats {
-	stats := &importStats{}
+func (s *Shell) importRows(ctx context.Context, spec copySpec, cols []gocql.ColumnInfo, r io.Reader, progress *copyProgress) *importStats {
+	stats := &importStats{progress: progress}
 	rows := make(chan importRow)
 	var wg sync.WaitGroup
 	for range spec.maxRequests {

@@ -42,6 +42,16 @@
 // number of workers (MAXREQUESTS, default 16). Both report counts; a bad
 // row is reported with its line and skipped.
 //
+// Both show progress as cqlsh does, "Processed: N rows; Rate: R rows/s;
+// Avg. rate: A rows/s" (copy_progress.go). The goroutines doing the work
+// add to atomic counters, never a lock per row; one reporter goroutine,
+// started and stopped by the COPY (interrupted or not), reads them every
+// 250 ms and draws a progressbar bar when Out was a terminal at Dial (of
+// the file's bytes for COPY FROM from a regular file, a spinner counting
+// rows otherwise), or else prints a line when 2 s or 100,000 rows passed
+// since the last; the final line is always printed, before the summary.
+// Its clock, ticker and row step are fields a test replaces.
+//
 // # Caller's duties
 //
 // Dial, then RunScript, RunReader, Run or RunInteractive from one

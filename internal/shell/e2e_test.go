@@ -116,11 +116,15 @@ func run(t *testing.T, s *Shell, script string) {
 	}
 }
 
-var secondsRE = regexp.MustCompile(`in [0-9.]+ seconds`)
+var (
+	secondsRE = regexp.MustCompile(`in [0-9.]+ seconds`)
+	ratesRE   = regexp.MustCompile(`Rate: +[0-9]+ rows/s; Avg. rate: +[0-9]+ rows/s`)
+)
 
 func checkOutput(t *testing.T, got, want string) {
 	t.Helper()
 	got = secondsRE.ReplaceAllString(got, "in X seconds")
+	got = ratesRE.ReplaceAllString(got, "Rate: R rows/s; Avg. rate: A rows/s")
 	if got != want {
 		t.Errorf("output differs\n--- got:\n%s\n--- want:\n%s", got, want)
 	}
@@ -350,10 +354,13 @@ line2');
 INSERT INTO src (k, c) VALUES (3, 'c');`)
 	file := filepath.Join(t.TempDir(), "src.csv")
 	out.Reset()
+	s.progress = finalLineOnly()
 	run(t, s, "COPY cp.src TO '"+file+"' WITH HEADER = true\nCOPY cp.dst FROM '"+file+"' WITH HEADER = true AND MAXREQUESTS = 4\n")
 	checkOutput(t, out.String(), "Starting copy of cp.src with columns [k, c, b, d, dt, f, fl, fr, ip, l, m, ok, st, tm, ts, tu, u, v, vi].\n"+
+		"Processed: 3 rows; Rate: R rows/s; Avg. rate: A rows/s\n"+
 		"3 rows exported to 1 files in X seconds.\n"+
 		"Starting copy of cp.dst with columns [k, c, b, d, dt, f, fl, fr, ip, l, m, ok, st, tm, ts, tu, u, v, vi].\n"+
+		"Processed: 3 rows; Rate: R rows/s; Avg. rate: A rows/s\n"+
 		"3 rows imported from 1 files in X seconds (0 skipped).\n")
 	run(t, s, "EXPAND ON")
 	out.Reset()

@@ -102,6 +102,10 @@ type Shell struct {
 	depth int
 
 	meta *metaCache
+	// progress is how COPY reports progress (copy_progress.go); Dial
+	// decides bar or lines once, as the interactive front end later
+	// wraps Out in a writer that no longer looks like a terminal.
+	progress progressHooks
 
 	// running cancels the statement in progress; Interrupt calls it from
 	// another goroutine (a signal handler).
@@ -147,6 +151,7 @@ func Dial(ctx context.Context, cfg Config) (*Shell, error) {
 	cfg.ensureDefaults()
 	s := &Shell{cfg: cfg, consistency: gocql.One, serial: gocql.Serial, pageSize: 100}
 	s.meta = &metaCache{s: s}
+	s.progress = defaultProgressHooks(cfg.Out)
 	if err := s.connect(ctx, ""); err != nil {
 		return nil, err
 	}

@@ -9,11 +9,11 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/bloom"
 
 	"github.com/sibyldb/sibyl/schema"
 )
@@ -41,7 +41,13 @@ var benchValue = func() []byte {
 }()
 
 func benchEngine(b *testing.B) *Engine {
-	e, err := Open(Options{Dir: b.TempDir(), PurgeInterval: -1})
+	// SIBYL_BENCH_CACHE_MB shrinks the block cache, so that reads miss it
+	// as they do on a data set larger than memory.
+	var cache int64
+	if mb, err := strconv.Atoi(os.Getenv("SIBYL_BENCH_CACHE_MB")); err == nil && mb > 0 {
+		cache = int64(mb) << 20
+	}
+	e, err := Open(Options{Dir: b.TempDir(), PurgeInterval: -1, CacheSize: cache})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -285,8 +291,8 @@ func BenchmarkRangeScan1000(b *testing.B) {
 // BenchmarkPointReadLayered reads one-row partitions written in eight
 // flushed waves, so a partition lives in one sstable among several whose
 // key ranges all overlap (the shape of a table written over time, before
-// compaction has merged it): the case bloom filters exist for. The raw
-// baseline has the same filters on whole keys, which Get probes.
+// compaction has merged it). Bloom filters were tried for this shape and
+// measured no faster (storage/BENCHMARKS.md); neither side has them.
 func BenchmarkPointReadLayered(b *testing.B) {
 	const waves, perWave = 8, 5000
 	const total = waves * perWave
@@ -325,9 +331,6 @@ func BenchmarkPointReadLayered(b *testing.B) {
 		defer cache.Unref()
 		opts := &pebble.Options{Cache: cache, MemTableSize: 32 << 20, FormatMajorVersion: pebble.FormatNewest,
 			Logger: pebbleLogger{slog.New(slog.NewTextHandler(io.Discard, nil))}}
-		for i := range opts.Levels {
-			opts.Levels[i].FilterPolicy = bloom.FilterPolicy(bloomBitsPerKey)
-		}
 		db, err := pebble.Open(b.TempDir(), opts)
 		if err != nil {
 			b.Fatal(err)

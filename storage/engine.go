@@ -93,7 +93,6 @@ func Open(opts Options) (*Engine, error) {
 		Logger:             pebbleLogger{opts.Logger},
 		FormatMajorVersion: pebble.FormatNewest,
 	}
-	applyKeyFormat(popts, opts.legacyKeyFormat)
 	if d := opts.WALMinSyncInterval; d > 0 {
 		popts.WALMinSyncInterval = func() time.Duration { return d }
 	}

@@ -65,10 +65,6 @@ type Options struct {
 
 	// Now is the clock, for tests; nil means time.Now.
 	Now func() time.Time
-
-	// legacyKeyFormat writes sstables as stores did before bloom filters
-	// (split.go), so a test can build one and check it still reads.
-	legacyKeyFormat bool
 }
 
 // EnsureDefaults fills in the defaults of unset fields.

@@ -84,10 +84,6 @@ type reader struct {
 	after   []byte
 	afterPP []byte // the partition AfterClustering applies to (range reads)
 	emitted int
-	// single is set for a single-partition read: every forward seek then
-	// stays in the partition (SeekPrefixGE), so bloom filters skip the
-	// sstables that do not hold it (split.go).
-	single bool
 
 	// Scratch (pooled).
 	seek, pp, ck, rowRaw, upper, rowStart []byte
@@ -141,7 +137,7 @@ func (e *Engine) read(ctx context.Context, cmd *schema.ReadCommand, emit func(*s
 		r.reset()
 		readerPool.Put(r)
 	}()
-	r.e, r.ctx, r.cmd, r.emitted, r.single = e, ctx, cmd, 0, cmd.Key != nil
+	r.e, r.ctx, r.cmd, r.emitted = e, ctx, cmd, 0
 	r.slices = cmd.Slices
 	if r.slices == nil {
 		r.slices = fullSlices
@@ -294,18 +290,6 @@ func (r *reader) scanSpan(lo, hi []byte, emit func(*schema.Partition) error) (do
 	return false, it.Error()
 }
 
-// seekGE positions the iterator at the first key >= key. In a
-// single-partition read every key sought is in the partition (its Split
-// prefix is r.pp), so SeekPrefixGE gives the same answer and lets bloom
-// filters skip sstables without the partition.
-func (r *reader) seekGE(key []byte) {
-	if r.single {
-		r.it.SeekPrefixGE(key)
-		return
-	}
-	r.it.SeekGE(key)
-}
-
 // inPartition reports whether the iterator is on a key of r.pp.
 func (r *reader) inPartition() bool {
 	return r.it.Valid() && bytes.HasPrefix(r.it.Key(), r.pp) && len(r.it.Key()) > len(r.pp)
@@ -319,7 +303,7 @@ func (r *reader) region() byte { return r.it.Key()[len(r.pp)] }
 func (r *reader) readPartition(positioned bool) (*schema.Partition, bool, error) {
 	it := r.it
 	if !positioned {
-		r.seekGE(r.pp)
+		it.SeekGE(r.pp)
 	}
 	if !r.inPartition() {
 		return nil, false, it.Error()
@@ -538,7 +522,7 @@ func (r *reader) readRows(p *schema.Partition) (bool, error) {
 			s = r.slices[i]
 			seek := r.startSeek(s)
 			if !it.Valid() || bytes.Compare(it.Key(), seek) < 0 {
-				r.seekGE(seek)
+				it.SeekGE(seek)
 			}
 		}
 		for r.left > 0 && perLeft > 0 {
@@ -577,7 +561,7 @@ func (r *reader) visitRow(p *schema.Partition, s schema.Slice) (bool, error) {
 			it.SeekLT(r.seek)
 		} else {
 			r.seek = prefixSuccessor(r.seek[:0:0], r.seek)
-			r.seekGE(r.seek)
+			it.SeekGE(r.seek)
 		}
 		return false, nil
 	}

@@ -77,9 +77,6 @@ func OpenCheckpoint(dir string, opts Options) (*Checkpoint, error) {
 		FormatMajorVersion: pebble.FormatNewest,
 		ReadOnly:           true,
 	}
-	// A checkpoint holds the live store's sstables: it needs the same
-	// comparer and key schemas to read them (split.go).
-	applyKeyFormat(popts, opts.legacyKeyFormat)
 	db, err := pebble.Open(dir, popts)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the checkpoint in %s: %w", dir, err)

@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"encoding/json"
 	"net"
 	"os"
@@ -30,22 +29,7 @@ func TestDashboardAndAlertMetricsExist(t *testing.T) {
 		t.Fatalf("found only %d queries in deploy/: the files' shape changed?", len(queries))
 	}
 
-	n, err := New(testConfig(t, t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- n.Serve(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Error(err)
-		}
-		if err := n.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
+	n := serveTestNode(t)
 	s := runDashboardWorkload(t, n)
 	defer s.Close()
 

@@ -87,7 +87,10 @@ func TestIdentityAndSchemaSurviveRestart(t *testing.T) {
 	}
 }
 
-func TestAdminStatusAndMetrics(t *testing.T) {
+// serveTestNode starts a node of testConfig (CQL and admin on loopback)
+// and stops it when the test ends.
+func serveTestNode(t *testing.T) *Node {
+	t.Helper()
 	n, err := New(testConfig(t, t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +98,7 @@ func TestAdminStatusAndMetrics(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- n.Serve(ctx) }()
-	defer func() {
+	t.Cleanup(func() {
 		cancel()
 		if err := <-served; err != nil {
 			t.Error(err)
@@ -103,7 +106,12 @@ func TestAdminStatusAndMetrics(t *testing.T) {
 		if err := n.Close(); err != nil {
 			t.Error(err)
 		}
-	}()
+	})
+	return n
+}
+
+func TestAdminStatusAndMetrics(t *testing.T) {
+	n := serveTestNode(t)
 	base := "http://" + n.AdminAddr().String()
 	var st Status
 	if err := json.Unmarshal([]byte(get(t, base+"/status", 200)), &st); err != nil {

@@ -27,7 +27,7 @@ func testConfig(t *testing.T, dir string) Config {
 	return Config{DataDir: dir, CQLListener: listen(), AdminListener: listen(), NumTokens: 8}
 }
 
-func createTable(t *testing.T, s *schemaStore, ks, name string) *schema.Table {
+func createTable(t testing.TB, s *schemaStore, ks, name string) *schema.Table {
 	t.Helper()
 	_, err := s.Update(context.Background(), func(c *schema.Catalog) (*schema.Catalog, error) {
 		if c.Keyspace(ks) == nil {

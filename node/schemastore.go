@@ -75,10 +75,12 @@ func (s *schemaStore) Update(ctx context.Context, change func(*schema.Catalog) (
 }
 
 // placementIndex caches each keyspace's parsed strategy for one catalog.
+// Every coordinated request reads it, so reads take no lock (a sync.Map
+// read-mostly after the first request per keyspace): a mutex here made
+// every request wait on whichever holder the scheduler had parked.
 type placementIndex struct {
 	cat *schema.Catalog
-	mu  sync.Mutex
-	ks  map[string]placement // guarded by mu
+	ks  sync.Map // keyspace name -> placement
 }
 
 // placementOf returns how table id is replicated under the current
@@ -97,17 +99,15 @@ func (s *schemaStore) placementOf(id schema.TableID) (placement, error) {
 func (s *schemaStore) keyspacePlacement(cat *schema.Catalog, ks string) (placement, error) {
 	idx := s.placement.Load()
 	if idx == nil || idx.cat != cat {
-		idx = &placementIndex{cat: cat, ks: make(map[string]placement)}
+		idx = &placementIndex{cat: cat}
 		s.placement.Store(idx)
 	}
 	return idx.get(cat, ks)
 }
 
 func (p *placementIndex) get(cat *schema.Catalog, keyspace string) (placement, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if pl, ok := p.ks[keyspace]; ok {
-		return pl, nil
+	if pl, ok := p.ks.Load(keyspace); ok {
+		return pl.(placement), nil
 	}
 	k := cat.Keyspace(keyspace)
 	if k == nil {
@@ -123,8 +123,10 @@ func (p *placementIndex) get(cat *schema.Catalog, keyspace string) (placement, e
 		}
 		pl.strategy = st
 	}
-	p.ks[keyspace] = pl
-	return pl, nil
+	// Two first requests may both parse; the one stored first wins, so
+	// every caller shares one resolved memo.
+	actual, _ := p.ks.LoadOrStore(keyspace, pl)
+	return actual.(placement), nil
 }
 
 // table returns the current definition of table id, for the null backend.

@@ -168,7 +168,7 @@ func (n *Node) startMembership() error {
 		tasks["node.cluster: bootstrap"] = c.bootstrap
 	}
 	for name, fn := range tasks {
-		if err := n.group.Go(name, fn); err != nil {
+		if err := n.startTask(name, fn); err != nil {
 			return err
 		}
 	}

@@ -345,7 +345,7 @@ func (n *Node) Serve(ctx context.Context) error {
 
 func (n *Node) startServers() error {
 	ln := n.cqlLn
-	err := n.group.Go("node.cql: serve clients", func(ctx context.Context) error {
+	err := n.startTask("node.cql: serve clients", func(ctx context.Context) error {
 		if err := n.cql.Serve(ctx, ln); err != nil && !errors.Is(err, server.ErrServerClosed) {
 			return err
 		}
@@ -355,28 +355,42 @@ func (n *Node) startServers() error {
 		return err
 	}
 	n.cqlLn = nil // owned by the server from now on
-	if err := n.group.Go("node.tracing: write trace rows", n.tracing.run); err != nil {
+	if err := n.startTask("node.tracing: write trace rows", n.tracing.run); err != nil {
 		return err
 	}
 	if err := n.startMembership(); err != nil {
 		return err
 	}
 	if n.admin != nil {
-		if err := n.group.Go("node.admin: serve http", n.admin.serve); err != nil {
+		if err := n.startTask("node.admin: serve http", n.admin.serve); err != nil {
 			return err
 		}
 	}
 	if n.indexes != nil {
-		if err := n.group.Go("node.index: build and drop secondary indexes", n.indexes.run); err != nil {
+		if err := n.startTask("node.index: build and drop secondary indexes", n.indexes.run); err != nil {
 			return err
 		}
 	}
 	if n.cfg.Auth.passwords() {
-		if err := n.group.Go("node.auth: default superuser", n.ensureSuperuser); err != nil {
+		if err := n.startTask("node.auth: default superuser", n.ensureSuperuser); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// startTask starts one of the node's tasks. A group that is already
+// stopping refuses it; the error is then why the group stops (a task that
+// failed first, such as the cluster refusing this node during start), not
+// the refusal to start one more task, which would hide it.
+func (n *Node) startTask(name string, fn func(context.Context) error) error {
+	err := n.group.Go(name, fn)
+	if errors.Is(err, stop.ErrStopped) {
+		if cause := context.Cause(n.group.Context()); cause != nil && !errors.Is(cause, context.Canceled) {
+			return cause
+		}
+	}
+	return err
 }
 
 func (n *Node) startupAttrs() []any {

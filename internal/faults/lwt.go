@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -69,25 +68,7 @@ func (o LWTOp) String() string {
 }
 
 // LWTHistory records LWT operations from many goroutines.
-type LWTHistory struct {
-	mu    sync.Mutex
-	ops   []LWTOp // guarded by mu
-	value atomic.Int64
-}
-
-// Add records op.
-func (h *LWTHistory) Add(op LWTOp) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.ops = append(h.ops, op)
-}
-
-// Ops returns the operations recorded so far.
-func (h *LWTHistory) Ops() []LWTOp {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]LWTOp(nil), h.ops...)
-}
+type LWTHistory = opLog[LWTOp]
 
 // LWTWorkload is the clients' load of CAS and SERIAL reads.
 type LWTWorkload struct {
@@ -136,7 +117,7 @@ func (w LWTWorkload) Run(ctx context.Context, c *Cluster, h *LWTHistory) {
 				if len(running) > 0 {
 					op := LWTOp{Client: client, Key: rng.IntN(w.Keys), Coord: running[rng.IntN(len(running))]}
 					if rng.IntN(100) < w.CASPct {
-						op.CAS, op.Expected, op.New = true, seen[op.Key], h.value.Add(1)
+						op.CAS, op.Expected, op.New = true, seen[op.Key], h.nextValue()
 					}
 					if op, ok := DoLWT(c, op); ok {
 						h.Add(op)

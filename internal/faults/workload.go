@@ -96,22 +96,26 @@ func (o Op) String() string {
 	return s
 }
 
-// History records operations from many goroutines.
-type History struct {
+// opLog records operations of one kind from many goroutines, in the
+// order they completed, and hands out the values they write.
+type opLog[T any] struct {
 	mu    sync.Mutex
-	ops   []Op // guarded by mu
+	ops   []T // guarded by mu
 	value atomic.Int64
 }
 
+// History records the register workload's operations.
+type History = opLog[Op]
+
 // Add records op.
-func (h *History) Add(op Op) {
+func (h *opLog[T]) Add(op T) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.ops = append(h.ops, op)
 }
 
 // Ops returns the operations so far, in the order they completed.
-func (h *History) Ops() []Op {
+func (h *opLog[T]) Ops() []T {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return slices.Clone(h.ops)
@@ -119,7 +123,7 @@ func (h *History) Ops() []Op {
 
 // nextValue returns a value never written before: every write is unique,
 // so a read names the write it saw.
-func (h *History) nextValue() int64 { return h.value.Add(1) }
+func (h *opLog[T]) nextValue() int64 { return h.value.Add(1) }
 
 // Workload is the clients' load: QUORUM writes of unique values, deletes
 // and reads of a few int keys, each through a coordinator chosen at random

@@ -82,7 +82,7 @@ func (c *Coordinator) readPartition(ctx context.Context, cl exec.Consistency, st
 		return nil, err
 	}
 	merged := reconcile(answers, cmd.Reversed)
-	if err := c.readRepair(ctx, cl, merged, answers); err != nil {
+	if err := c.readRepair(ctx, cl, needs, merged, answers, spares); err != nil {
 		return nil, err
 	}
 	if merged == nil {
@@ -223,15 +223,23 @@ func reconcile(answers []answer, reversed bool) *schema.Partition {
 
 // readRepair writes to each replica what it lacked relative to merged and
 // waits for those writes, so a later read at the same level never sees
-// older data (Cassandra's blocking read repair).
-func (c *Coordinator) readRepair(ctx context.Context, cl exec.Consistency, merged *schema.Partition, answers []answer) error {
+// older data (Cassandra's blocking read repair). What the guarantee needs
+// is merged on enough replicas to meet needs: a replica whose repair
+// write fails (it died after answering) is made up for by writing all of
+// merged to a replica that was not asked, as Cassandra's
+// BlockingPartitionRepair sends its mutation to further replicas when the
+// repaired ones are slow.
+func (c *Coordinator) readRepair(ctx context.Context, cl exec.Consistency, needs []need, merged *schema.Partition, answers []answer, spares []replicaInfo) error {
 	if merged == nil || len(answers) < 2 {
 		return nil
 	}
 	perHost := make(map[ring.HostID][]*schema.Partition)
+	var holding []replicaInfo // replicas known to hold all of merged
 	for _, a := range answers {
 		if d := schema.Diff(merged, a.part); d != nil {
 			perHost[a.from.id] = append(perHost[a.from.id], d)
+		} else {
+			holding = append(holding, a.from)
 		}
 	}
 	if len(perHost) == 0 {
@@ -242,10 +250,35 @@ func (c *Coordinator) readRepair(ctx context.Context, cl exec.Consistency, merge
 	results := c.fanOut(ctx, perHost, func(ctx context.Context, r replica, ms []*schema.Partition) error {
 		return r.Apply(ctx, ms...)
 	})
-	for _, err := range results {
-		if err != nil {
-			return readError(ctx, cl, len(answers), len(answers), err)
+	var failures []error
+	for _, a := range answers {
+		err, repaired := results[a.from.id]
+		switch {
+		case !repaired:
+		case err != nil:
+			failures = append(failures, err)
+		default:
+			holding = append(holding, a.from)
 		}
+	}
+	for _, r := range spares {
+		if satisfied(needs, holding) {
+			break
+		}
+		if slices.ContainsFunc(answers, func(a answer) bool { return a.from.id == r.id }) {
+			continue
+		}
+		exec.Tracef(ctx, "Read repair: writing the result to a further replica")
+		res := c.fanOut(ctx, map[ring.HostID][]*schema.Partition{r.id: {merged}},
+			func(ctx context.Context, rep replica, ms []*schema.Partition) error { return rep.Apply(ctx, ms...) })
+		if err := res[r.id]; err != nil {
+			failures = append(failures, err)
+			continue
+		}
+		holding = append(holding, r)
+	}
+	if !satisfied(needs, holding) {
+		return readError(ctx, cl, len(answers), blockFor(needs), errors.Join(failures...))
 	}
 	return nil
 }

@@ -328,3 +328,49 @@ func TestQuorumReadRetriesAFailedReplica(t *testing.T) {
 		}
 	}
 }
+
+// diesAfterReading answers reads but fails every write: a replica killed
+// between answering a read and receiving its read repair.
+type diesAfterReading struct{ *memReplica }
+
+func (diesAfterReading) Apply(context.Context, ...*schema.Partition) error {
+	return errors.New("connection reset by peer")
+}
+
+// A QUORUM read whose stale replica dies before its repair write lands
+// still answers: the merged result goes to the replica that was not
+// asked, so it is on a quorum before the client sees it.
+func TestReadRepairMakesUpForAReplicaThatDied(t *testing.T) {
+	// The read asks the coordinator and one of the others; each of them in
+	// turn is the stale one, so one of the runs repairs a dying replica.
+	for _, stale := range []ring.HostID{{15: 2}, {15: 3}} {
+		tc := newTestCluster(t, 3, 3)
+		ctx := context.Background()
+		m := cellMutation("k", 20, "new")
+		if err := tc.replicas[ring.HostID{15: 1}].Apply(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		_ = tc.replicas[stale].Apply(ctx, cellMutation("k", 10, "old"))
+		tc.coord.cfg.Peer = func(id ring.HostID) (replica, bool) {
+			tc.mu.Lock()
+			defer tc.mu.Unlock()
+			if id == stale {
+				return diesAfterReading{tc.replicas[id]}, !tc.down[id]
+			}
+			return tc.replicas[id], !tc.down[id]
+		}
+		parts, err := tc.coord.Read(ctx, exec.Quorum, &schema.ReadCommand{Table: 1, Key: m.Key, Token: m.Token})
+		if err != nil || len(parts) != 1 || staticValue(parts[0]) != "new" {
+			t.Fatalf("stale %v: QUORUM read = %v, %v; want the newest value", stale, parts, err)
+		}
+		held := 0
+		for _, r := range tc.replicas {
+			if staticValue(r.get("k")) == "new" {
+				held++
+			}
+		}
+		if held < 2 {
+			t.Fatalf("stale %v: the read's result is on %d replicas after it answered, want a quorum", stale, held)
+		}
+	}
+}

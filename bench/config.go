@@ -137,6 +137,15 @@ type Config struct {
 	TLSCA, TLSCert, TLSKey string
 	TLSNoVerify            bool
 
+	// ServerPIDs are the server processes whose CPU time the run measures
+	// over its measured window (Report.ServerCPUS): the nodes, when they
+	// run on this machine. Linux only; a pid that does not exist fails the
+	// run before it starts.
+	ServerPIDs []int
+	// procRoot is where procfs is read (tests point it elsewhere); empty
+	// means /proc.
+	procRoot string
+
 	// Progress receives a line per ProgressInterval; nil means silence.
 	Progress io.Writer
 	// ProgressInterval is the period of the progress line and of the
@@ -147,6 +156,7 @@ type Config struct {
 // Clone returns a copy that shares nothing mutable with c.
 func (c Config) Clone() Config {
 	c.Hosts = append([]string(nil), c.Hosts...)
+	c.ServerPIDs = append([]int(nil), c.ServerPIDs...)
 	return c
 }
 
@@ -241,6 +251,9 @@ func (c *Config) ensureClientDefaults() {
 	if c.ProgressInterval == 0 {
 		c.ProgressInterval = time.Second
 	}
+	if c.procRoot == "" {
+		c.procRoot = defaultProcRoot
+	}
 }
 
 // Validate reports every problem of c at once. It expects EnsureDefaults to
@@ -311,6 +324,11 @@ func (c *Config) validateClient(add func(string, ...any)) {
 	}
 	if c.Connections < 1 {
 		add("connections must be at least 1, not %d", c.Connections)
+	}
+	for _, pid := range c.ServerPIDs {
+		if pid < 1 {
+			add("server pids must be positive, not %d", pid)
+		}
 	}
 	if c.Timeout < 0 || c.ConnectTimeout < 0 || c.ProgressInterval < 0 {
 		add("timeouts and the progress interval must not be negative")

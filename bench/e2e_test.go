@@ -28,9 +28,9 @@ func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end bench test skipped in -short mode")
 	}
-	host := os.Getenv("SIBYL_BENCH_HOST")
+	host, pid := os.Getenv("SIBYL_BENCH_HOST"), 0
 	if host == "" {
-		host = startNode(t)
+		host, pid = startNode(t)
 	} else if err := dialable(host); err != nil {
 		t.Skipf("SIBYL_BENCH_HOST=%s is not reachable: %v", host, err)
 	}
@@ -56,10 +56,17 @@ func TestEndToEnd(t *testing.T) {
 		t.Logf("%s: %d ops, %.0f ops/s, p99 %.2f ms, errors %v", name, rep.Ops, rep.OpsPerSec, rep.P99Ms, rep.ErrorsByKind)
 		return rep
 	}
-	w := run("write", func(c *Config) { c.Mode, c.Distribution, c.Ops = ModeWrite, DistSequential, 1000 })
+	var pids []int
+	if pid != 0 && (procFS{root: defaultProcRoot}).available() {
+		pids = []int{pid}
+	}
+	w := run("write", func(c *Config) {
+		c.Mode, c.Distribution, c.Ops, c.ServerPIDs = ModeWrite, DistSequential, 1000, pids
+	})
 	if w.Ops != 1000 || w.Errors != 0 {
 		t.Fatalf("write: %d ops, errors %v", w.Ops, w.ErrorSamples)
 	}
+	checkServerCPU(ctx, t, base, w, pids)
 	r := run("read", func(c *Config) { c.Mode, c.Ops, c.ValidateData = ModeRead, 2000, true })
 	if r.Errors != 0 || r.RowsChecked != r.Ops || r.Ops != 2000 {
 		t.Fatalf("read: %d ops, %d rows checked, errors %v", r.Ops, r.RowsChecked, r.ErrorSamples)
@@ -91,6 +98,34 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("reading 50 unwritten rows found %d missing", miss.ErrorsByKind["missing"])
 	}
 	testIndexWorkloads(ctx, t, base)
+}
+
+// checkServerCPU checks that a run given the node's pid reported its CPU
+// time, and that a pid no process has fails a run before it starts.
+func checkServerCPU(ctx context.Context, t *testing.T, base Config, w Report, pids []int) {
+	t.Helper()
+	if len(pids) == 0 {
+		t.Log("server CPU not checked: the node is not this test's child, or there is no /proc")
+		return
+	}
+	if w.ServerCPUS == nil || w.ServerCPUUsPerOp == nil || *w.ServerCPUS < 0 || len(w.Warnings) > 0 {
+		t.Fatalf("write with the node's pid: server CPU %v, per op %v, warnings %q",
+			deref(w.ServerCPUS), deref(w.ServerCPUUsPerOp), w.Warnings)
+	}
+	t.Logf("write: server CPU %.2fs, %.1f µs/op", *w.ServerCPUS, *w.ServerCPUUsPerOp)
+	b, err := os.ReadFile("/proc/sys/kernel/pid_max")
+	if err != nil {
+		t.Fatal(err)
+	}
+	none, err := strconv.Atoi(strings.TrimSpace(string(b))) // pids are below pid_max
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := base.Clone()
+	cfg.Ops, cfg.ServerPIDs = 10, []int{none}
+	if _, err := Run(ctx, cfg); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("no process with pid %d", none)) {
+		t.Fatalf("a run with pid %d, which no process has: %v", none, err)
+	}
 }
 
 // counterTotals reads every counter of the counter workload's table: their
@@ -144,10 +179,10 @@ func dropKeyspace(t *testing.T, cfg *Config) {
 }
 
 // startNode starts bin/sibyl serve on a free loopback address for the test
-// and returns its CQL address. Without a binary the test is skipped; when
+// and returns its CQL address and process id. Without a binary the test is skipped; when
 // $SIBYL_BIN names one (as `make unit` does), a node that cannot start or
 // does not come up fails the test: the binary under test is broken.
-func startNode(t *testing.T) string {
+func startNode(t *testing.T) (addr string, pid int) {
 	t.Helper()
 	bin, err := sibylBinary()
 	if err != nil {
@@ -162,7 +197,7 @@ func startNode(t *testing.T) string {
 	if err != nil {
 		t.Skipf("no free port on %s: %v", ip, err)
 	}
-	addr := net.JoinHostPort(ip, strconv.Itoa(port))
+	addr = net.JoinHostPort(ip, strconv.Itoa(port))
 	var logs syncBuffer
 	cmd := exec.Command(bin, "serve", "--listen-address", ip, "--cql-port", strconv.Itoa(port),
 		"--admin-port", "-1", "--data-dir", t.TempDir())
@@ -176,7 +211,7 @@ func startNode(t *testing.T) string {
 	if err := waitForPort(addr, exited, 30*time.Second); err != nil {
 		cannot("%s serve is not accepting CQL connections on %s (%v); its log:\n%s", bin, addr, err, logs.String())
 	}
-	return addr
+	return addr, cmd.Process.Pid
 }
 
 // stopNode sends SIGTERM and waits for a clean exit, killing the process if

@@ -60,6 +60,21 @@ type Report struct {
 	RowsChecked  int64             `json:"rows_checked,omitempty"`
 	OpsPerSec    float64           `json:"ops_per_sec"`
 	Latency
+
+	// What the measured window cost the machine (usage.go), each absent
+	// where /proc could not tell. ServerCPUS is the CPU time (user and
+	// system) of the processes ServerPIDs summed, ServerCPUUsPerOp that
+	// over Ops in microseconds; MachineBusy is the share of all CPUs' time
+	// that was not idle, in [0, 1]; the load averages are /proc/loadavg's
+	// first figure at the window's start and end.
+	ServerPIDs       []int    `json:"server_pids,omitempty"`
+	ServerCPUS       *float64 `json:"server_cpu_s,omitempty"`
+	ServerCPUUsPerOp *float64 `json:"server_cpu_us_per_op,omitempty"`
+	LoadAvg1mStart   *float64 `json:"load_avg_1m_start,omitempty"`
+	LoadAvg1mEnd     *float64 `json:"load_avg_1m_end,omitempty"`
+	MachineBusy      *float64 `json:"machine_busy,omitempty"`
+	Warnings         []string `json:"warnings,omitempty"`
+
 	Service    Latency    `json:"service"`
 	Intervals  []Interval `json:"intervals,omitempty"`
 	LatencyHDR string     `json:"latency_hdr,omitempty"` // base64 of the HdrHistogram V2 compressed encoding, in microseconds
@@ -180,6 +195,7 @@ func (r *Report) WriteSummary(w io.Writer) error {
 	if r.Unsent > 0 {
 		fmt.Fprintf(&b, "unsent       %d operations were due but still queued at the end: the target rate was not sustained\n", r.Unsent)
 	}
+	writeUsage(&b, r)
 	fmt.Fprintf(&b, "errors       %d\n", r.Errors)
 	for _, k := range sortedKeys(r.ErrorsByKind) {
 		fmt.Fprintf(&b, "  %-16s %d  (%s)\n", k, r.ErrorsByKind[k], r.ErrorSamples[k])
@@ -188,6 +204,31 @@ func (r *Report) WriteSummary(w io.Writer) error {
 		return fmt.Errorf("cannot write summary: %w", err)
 	}
 	return nil
+}
+
+// writeUsage prints the server CPU and machine load lines, where the
+// report has them.
+func writeUsage(b *strings.Builder, r *Report) {
+	if r.ServerCPUS != nil {
+		fmt.Fprintf(b, "server CPU   %.2fs over pids %v", *r.ServerCPUS, r.ServerPIDs)
+		if r.ServerCPUUsPerOp != nil {
+			fmt.Fprintf(b, ", %.1f µs/op", *r.ServerCPUUsPerOp)
+		}
+		b.WriteString("\n")
+	}
+	if r.LoadAvg1mStart != nil || r.MachineBusy != nil {
+		b.WriteString("machine     ")
+		if r.LoadAvg1mStart != nil && r.LoadAvg1mEnd != nil {
+			fmt.Fprintf(b, " load %.2f -> %.2f", *r.LoadAvg1mStart, *r.LoadAvg1mEnd)
+		}
+		if r.MachineBusy != nil {
+			fmt.Fprintf(b, " busy %.0f%%", *r.MachineBusy*100)
+		}
+		b.WriteString("\n")
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(b, "warning      %s\n", w)
+	}
 }
 
 func writeLatencyLine(b *strings.Builder, label string, l Latency) {

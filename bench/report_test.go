@@ -171,3 +171,41 @@ func TestHostList(t *testing.T) {
 		t.Fatalf("hostList = %v, want %v", got, want)
 	}
 }
+
+func TestCompareUsageColumns(t *testing.T) {
+	busy := 0.5
+	a := Report{Name: "a", Mode: ModeWrite, OpsPerSec: 1000, ServerCPUUsPerOp: ptr(10.0), LoadAvg1mStart: ptr(1.5), MachineBusy: &busy}
+	b := Report{Name: "b", Mode: ModeWrite, OpsPerSec: 800, ServerCPUUsPerOp: ptr(15.0), LoadAvg1mStart: ptr(2.0)}
+	old := Report{Name: "old", Mode: ModeWrite, OpsPerSec: 900}
+	var md bytes.Buffer
+	if err := Compare(&md, []Report{a, b, old}, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| errors | srv µs/op | x srv | load | busy |",
+		"| a | write |", "| 10.0 | 1.00 | 1.50 | 50% |",
+		"| 15.0 | 1.50 | 2.00 | n/a |",
+		"| old | write |", "| n/a | n/a | n/a | n/a |",
+	} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md.String())
+		}
+	}
+	// The first row has no server CPU: no ratio against it.
+	md.Reset()
+	if err := Compare(&md, []Report{old, b}, true); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "| 15.0 | n/a | 2.00 |") || strings.Contains(md.String(), "busy") {
+		t.Errorf("a first row without server CPU:\n%s", md.String())
+	}
+	// Reports of runs that measured none of it keep the old table.
+	md.Reset()
+	if err := Compare(&md, []Report{old, old}, true); err != nil {
+		t.Fatal(err)
+	}
+	header, _, _ := strings.Cut(md.String(), "\n")
+	if !strings.HasSuffix(header, "| errors |") {
+		t.Errorf("usage columns without usage figures: %s", header)
+	}
+}

@@ -19,15 +19,18 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
+	r, err := newRunner(cfg, realClock{}, errorKind)
+	if err != nil {
+		return Report{}, err
+	}
+	if err := r.usage.check(); err != nil {
+		return Report{}, err
+	}
 	session, err := connect(ctx, &cfg)
 	if err != nil {
 		return Report{}, err
 	}
 	defer session.Close()
-	r, err := newRunner(cfg, realClock{}, errorKind)
-	if err != nil {
-		return Report{}, err
-	}
 	return r.run(ctx, newCQLTarget(&cfg, session))
 }
 
@@ -45,6 +48,9 @@ func RunTarget(ctx context.Context, cfg Config, t Target, classify func(error) s
 	}
 	r, err := newRunner(cfg, realClock{}, classify)
 	if err != nil {
+		return Report{}, err
+	}
+	if err := r.usage.check(); err != nil {
 		return Report{}, err
 	}
 	return r.run(ctx, t)

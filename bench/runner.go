@@ -68,6 +68,7 @@ type runner struct {
 	classify    errorClassifier
 	sampleEvery time.Duration // 0 disables the sampler (progress and intervals)
 	rec         *recorder
+	usage       *usageMeter
 }
 
 func newRunner(cfg Config, clock Clock, classify errorClassifier) (*runner, error) {
@@ -83,7 +84,8 @@ func newRunner(cfg Config, clock Clock, classify errorClassifier) (*runner, erro
 		sampleEvery: cfg.ProgressInterval,
 		// A few shards per core keep lock contention negligible while the
 		// sampler merges only a handful of histograms per period.
-		rec: newRecorder(min(cfg.Concurrency, 4*runtime.GOMAXPROCS(0))),
+		rec:   newRecorder(min(cfg.Concurrency, 4*runtime.GOMAXPROCS(0))),
+		usage: newUsageMeter(cfg.procRoot, cfg.ServerPIDs),
 	}, nil
 }
 
@@ -124,6 +126,7 @@ func (r *runner) run(ctx context.Context, tgt Target) (Report, error) {
 	}
 	wg.Wait()
 	finish := r.clock.Now()
+	r.usage.markEnd()
 	stopSampler()
 	<-samplerDone
 	r.rec.take(tot)
@@ -142,6 +145,9 @@ func (r *runner) work(ctx context.Context, id int, ex Worker, pacer *Pacer, w wi
 		_, intended, ok := pacer.Next(ctx, w.end)
 		if !ok {
 			return
+		}
+		if !intended.Before(w.measure) {
+			r.usage.markStart()
 		}
 		o := r.nextOp(rng)
 		sent := r.clock.Now()
@@ -217,6 +223,7 @@ func (r *runner) report(w window, finish time.Time, tot *totals, intervals []Int
 		return Report{}, err
 	}
 	rep.LatencyHDR = enc
+	r.usage.fill(&rep)
 	return rep, nil
 }
 

@@ -45,10 +45,17 @@ them through secondary indexes (by a unique value, and a page of rows sharing
 one of --index-cardinality values) after a write run with --index-columns or
 --indexes N.
 
+--server-pid names the server processes (when they run on this machine)
+whose CPU time over the measured window the report divides by the
+operations: server CPU per operation, the figure least disturbed by other
+load on a shared machine. The machine's load average and busy share over
+the window are recorded too (Linux).
+
 With --compare (or the compare subcommand) it prints a table of earlier
 --json reports instead, with ratios against the first.`,
 		Example: `  sibyl bench --mode write --distribution sequential --ops 1000000 --json write.json
   sibyl bench --mode read --duration 30s --validate --json read.json
+  sibyl bench --mode write --duration 30s --server-pid "$(pgrep -d, -x sibyl)" --json write.json
   sibyl bench --mode write --rate 20000 --duration 30s --json half.json
   sibyl bench --mode write --distribution sequential --ops 1000000 --table kv_ix3 --indexes 3
   sibyl bench --mode index-group --duration 30s --table kv_ix3 --validate
@@ -120,6 +127,7 @@ func (f *benchFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM client certificate, for nodes that require one (implies --ssl)")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.BoolVar(&c.TLSNoVerify, "tls-no-verify", false, "do not verify the nodes' certificates (implies --ssl)")
+	fs.IntSliceVar(&c.ServerPIDs, "server-pid", nil, "server process on this machine whose CPU time to report per operation (repeatable or comma-separated; Linux /proc)")
 	fs.StringVar(&f.jsonFile, "json", "", "write the report as JSON to this file")
 	fs.StringVar(&f.name, "name", "", "label of the run in the JSON report and comparisons")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a client-side CPU profile to this file")

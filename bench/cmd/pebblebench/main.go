@@ -6,6 +6,10 @@
 // figures and a node's is what the protocol, the coordinator and Sibyl's
 // storage layer cost.
 //
+// Its JSON report carries its own process's CPU time per operation as the
+// server CPU (server_cpu_us_per_op), as `sibyl bench --server-pid` does
+// for a node; here that includes the load loop itself.
+//
 // It re-creates the layout instead of importing storage, so that it stays a
 // baseline: what Pebble alone does with records of that shape.
 //
@@ -88,6 +92,13 @@ func parseFlags(args []string) (*flags, error) {
 	c.Distribution = bench.Distribution(strings.ToLower(f.dist))
 	c.Hosts = []string{"pebble:" + f.dir}
 	c.Consistency = "ONE"
+	// This process is the server here: its CPU per operation is what
+	// Pebble costs, plus the load loop's own share, which a node's figure
+	// does not include (its client is another process). Without a /proc
+	// (not Linux) the report simply has no such figure.
+	if _, err := os.Stat("/proc/self/stat"); err == nil {
+		c.ServerPIDs = []int{os.Getpid()}
+	}
 	return f, nil
 }
 

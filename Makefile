@@ -28,7 +28,7 @@ FUZZTIME     ?= 10s
 RUN_FLAGS ?=
 
 .PHONY: build run cluster cluster-stop test deps go-deps node-deps python-deps lint vet fmt-check \
-        staticcheck unit race interop fuzz bench clean
+        staticcheck unit race interop fuzz bench bench-growth clean
 
 ## build: compile bin/sibyl
 build:
@@ -134,6 +134,10 @@ soak-lwt:
 bench: build
 	@if [ -x bench/suite.sh ]; then ./bench/suite.sh; \
 	else $(GO) test -run '^$$' -bench . -benchtime 1x ./...; fi
+
+## bench-growth: only the growth series, 20 steps of 1M rows (20M) within a 1-hour budget (about 15-25 min at 25-30k writes/s on 2 cores); writes bench/GROWTH.md
+bench-growth: build
+	./bench/suite.sh growth
 
 clean:
 	rm -rf bin

@@ -19,9 +19,17 @@
 #
 # and writes BENCHMARKS.md with every command it ran and the tables (each
 # with ratios against its first row: ratios are what matter on a shared
-# machine; absolute numbers are context). It starts and stops every server
-# it needs, keeps their data in a temporary directory, and removes it on any
-# exit.
+# machine; absolute numbers are context). Every run against Sibyl nodes is
+# given the pids of the nodes then running (--server-pid), so each row also
+# has the server CPU per operation, summed over the nodes, and the load on
+# the machine at its start: CPU per operation is the figure other load on a
+# shared machine disturbs least. It starts and stops every server it needs,
+# keeps their data in a temporary directory, and removes it on any exit.
+#
+# `bench/suite.sh growth` (make bench-growth) runs only part 5, by default
+# 20 steps of 1M rows (20M rows) within an hour's budget, and writes its own
+# report, bench/GROWTH.md; at 25-30k writes/s on two cores the 20 steps
+# take about 15-25 minutes, longer if compaction falls behind.
 #
 # Knobs (environment):
 #   SIBYL_BIN             sibyl binary (default bin/sibyl, built by make bench)
@@ -35,10 +43,13 @@
 #   BENCH_CLUSTER_ROWS    rows written to the 3-node cluster (default 300000)
 #   BENCH_GROWTH_STEPS    growth steps (default 20)
 #   BENCH_GROWTH_STEP_ROWS rows per growth step (default 1000000)
-#   BENCH_GROWTH_BUDGET   seconds the growth run may take; it stops after the step that crosses it (default 900)
+#   BENCH_GROWTH_BUDGET   seconds the growth run may take; it stops after the step that crosses it
+#                         (default 900; 3600 for `suite.sh growth`)
+#   BENCH_GROWTH_COMPACTION_MBPS compaction throughput limit of the growth node, MB/s (default 0: unlimited)
 #   BENCH_INDEX_ROWS      rows written to each table of the secondary index part (default 1000000)
 #   BENCH_INDEX_CARDINALITY distinct values of the low-cardinality indexed column (default 100)
 #   BENCH_PORT            CQL port of every node (default 9042)
+#   BENCH_ADMIN_PORT      admin (HTTP) port of every node (default 7199)
 #   BENCH_START_TIMEOUT   seconds a node may take to open its CQL port (default 60)
 #   BENCH_PROFILE=1       also take server CPU profiles (admin /debug/pprof) of the first
 #                         BENCH_PROFILE_SECONDS (default 10) of the single-node write and read
@@ -50,7 +61,15 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${SIBYL_BIN:-$ROOT/bin/sibyl}
-OUT=${BENCH_OUT:-$ROOT/BENCHMARKS.md}
+ONLY=${1:-}
+case $ONLY in
+"") OUT=${BENCH_OUT:-$ROOT/BENCHMARKS.md} ;;
+growth) OUT=${BENCH_OUT:-$ROOT/bench/GROWTH.md} ;;
+*)
+	echo "usage: $0 [growth]" >&2
+	exit 2
+	;;
+esac
 DURATION=${BENCH_DURATION:-20s}
 WARMUP=${BENCH_WARMUP:-5s}
 CONC=${BENCH_CONCURRENCY:-128}
@@ -60,13 +79,15 @@ CLUSTER_ROWS=${BENCH_CLUSTER_ROWS:-300000}
 GROWTH_STEPS=${BENCH_GROWTH_STEPS:-20}
 GROWTH_STEP_ROWS=${BENCH_GROWTH_STEP_ROWS:-1000000}
 GROWTH_BUDGET=${BENCH_GROWTH_BUDGET:-900}
+[[ $ONLY == growth ]] && GROWTH_BUDGET=${BENCH_GROWTH_BUDGET:-3600}
+GROWTH_COMPACTION_MBPS=${BENCH_GROWTH_COMPACTION_MBPS:-0}
 INDEX_ROWS=${BENCH_INDEX_ROWS:-1000000}
 INDEX_CARD=${BENCH_INDEX_CARDINALITY:-100}
 PORT=${BENCH_PORT:-9042}
 START_TIMEOUT=${BENCH_START_TIMEOUT:-60}
 PROFILES=${BENCH_PROFILE_DIR:-$ROOT/bench/profiles}
 PROFILE_SECONDS=${BENCH_PROFILE_SECONDS:-10}
-ADMIN_PORT=7199
+ADMIN_PORT=${BENCH_ADMIN_PORT:-7199}
 SKIP=" ${BENCH_SKIP:-} "
 
 WORK=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/sibyl-bench.XXXXXX")
@@ -159,20 +180,31 @@ stop_nodes() {
 # --- runs ------------------------------------------------------------------
 
 # bench NAME [sibyl bench flags...]: one run, its JSON in $RESULTS/NAME.json.
-# A failed run is noted and leaves no JSON; the suite goes on.
+# A failed run is noted and leaves no JSON; the suite goes on. The run
+# measures the CPU time of the nodes running now (PIDS: start_node adds
+# each, stop_nodes empties it), so every bench against nodes reports the
+# server CPU per operation summed over all of them.
 bench() {
 	local name=$1
 	shift
 	local cmd=("$BIN" bench --name "$name" --concurrency "$CONC" --value-size "$VALUE_SIZE" "$@")
-	log "$name: ${cmd[*]}"
-	record "${cmd[*]} --json $name.json"
-	if ! "${cmd[@]}" --json "$RESULTS/$name.json" >"$WORK/$name.out" 2>&1; then
+	local pids=() shown=""
+	if ((${#PIDS[@]} > 0)); then
+		pids=(--server-pid "$(
+			IFS=,
+			echo "${PIDS[*]}"
+		)")
+		shown=" --server-pid <pids of the ${#PIDS[@]} running node(s)>"
+	fi
+	log "$name: ${cmd[*]} ${pids[*]}"
+	record "${cmd[*]}$shown --json $name.json"
+	if ! "${cmd[@]}" "${pids[@]}" --json "$RESULTS/$name.json" >"$WORK/$name.out" 2>&1; then
 		tail -5 "$WORK/$name.out" >&2
 		note "run $name failed: $(tail -1 "$WORK/$name.out")"
 		rm -f "$RESULTS/$name.json"
 		return 1
 	fi
-	tail -12 "$WORK/$name.out" >&2
+	tail -14 "$WORK/$name.out" >&2
 }
 
 # pebble NAME [pebblebench flags...]: a raw Pebble baseline run.
@@ -346,6 +378,13 @@ run_growth() {
 		stop_nodes
 		return 0
 	}
+	# Compaction unthrottled (the node's default, set explicitly so the report
+	# says so): a write-only series must let compaction keep up, or level 0
+	# grows until Pebble stalls writes and the later steps measure the stall
+	# or the throttle rather than the data set's size.
+	local tp=("$BIN" setcompactionthroughput "$GROWTH_COMPACTION_MBPS" --host 127.0.0.1 --admin-port "$ADMIN_PORT")
+	record "${tp[*]}"
+	"${tp[@]}" >/dev/null 2>&1 || note "could not set the growth node's compaction throughput to $GROWTH_COMPACTION_MBPS MB/s"
 	local start=$SECONDS step
 	for ((step = 1; step <= GROWTH_STEPS; step++)); do
 		local offset=$(((step - 1) * GROWTH_STEP_ROWS))
@@ -359,6 +398,8 @@ run_growth() {
 		fi
 	done
 	du -sh "$WORK/growth/data" 2>/dev/null | awk '{ print "growth data set on disk at the end: " $1 }' >>"$NOTES" || true
+	"$BIN" compactionstats --host 127.0.0.1 --admin-port "$ADMIN_PORT" 2>/dev/null |
+		sed -n 's/^completed: /growth node compactions at the end: /p' >>"$NOTES" || true
 	stop_nodes
 }
 
@@ -413,6 +454,7 @@ machine() {
 - Disk holding the data: $disk$rot, file system $(df -PT "$WORK" | awk 'NR == 2 { print $2 }')
 - Kernel: $(uname -sr); $(go version 2>/dev/null || echo "go: not found")
 - Sibyl: $("$BIN" version 2>/dev/null || echo unknown); commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+- Load at the start of the suite (/proc/loadavg): ${LOADAVG_START:-unknown}
 - Client and servers share the machine; every sibyl bench client runs $CONC requests in flight.
 EOF
 }
@@ -457,6 +499,80 @@ growth_ratio() {
 	ratio "${GROWTH_RUNS[-1]}" "${GROWTH_RUNS[0]}" ops_per_sec
 }
 
+# usage_legend: what the server CPU and load columns of the tables mean.
+usage_legend() {
+	cat <<EOF
+Each row also has what the run cost: "srv µs/op" is the CPU time (user and
+system, from /proc/PID/stat) the server processes spent during the measured
+window, summed over every node of the run, divided by the operations
+measured; "x srv" is its ratio against the first row. It is the figure to
+compare on a shared machine: other load there lowers throughput and raises
+latency, but barely changes the CPU a server spends on each operation it
+serves. "load" is the 1-minute load average when the run started and
+"busy" the share of all CPUs' time that was not idle during it, whoever
+used it: they say how much the machine was shared (the client runs on it
+too). Raw Pebble's "srv µs/op" is its own process, load loop included.
+EOF
+}
+
+# growth_section: the growth series' table and what it ran with.
+growth_section() {
+	cat <<EOF
+Each step writes $GROWTH_STEP_ROWS new rows (sequential keys, one row per
+partition, $VALUE_SIZE-byte values) to the same node, closed loop; the run's
+name is the number of rows (thousands) in the table at its end. Compaction
+throughput: $(if ((GROWTH_COMPACTION_MBPS == 0)); then echo "unlimited"; else echo "$GROWTH_COMPACTION_MBPS MB/s"; fi)
+(\`setcompactionthroughput\`; unlimited unless BENCH_GROWTH_COMPACTION_MBPS says
+otherwise, so that compaction keeps level 0 small and later steps do not
+measure a throttle); the engine's other settings are the node's defaults.
+Budget ${GROWTH_BUDGET}s: the series stops after the step that crosses it.
+
+$(table "${GROWTH_RUNS[@]}")
+EOF
+}
+
+# growth_report: the report of `suite.sh growth` (make bench-growth).
+growth_report() {
+	local tmp=$OUT.tmp
+	cat >"$tmp" <<EOF
+# Sibyl benchmarks: write throughput as the data set grows
+
+Written by \`make bench-growth\` (\`bench/suite.sh growth\`) on $(date -u '+%Y-%m-%d %H:%M UTC'):
+$GROWTH_STEPS steps of $GROWTH_STEP_ROWS rows written to one node, with
+throughput, latency and server CPU per step. Ratios are against the first
+step; latencies are response times from HDR histograms; writes are synced to
+the write-ahead log before they are acknowledged.
+
+$(usage_legend)
+
+## Machine
+
+$(machine)
+
+## Target
+
+| target | measured | wanted | verdict |
+| --- | --- | --- | --- |
+$(check "growth: last step / first step writes/s" "$(growth_ratio)" ">=" 0.80)
+
+## Growth
+
+$(growth_section)
+
+## Notes
+
+$(if [[ -s $NOTES ]]; then sed 's/^/- /' "$NOTES"; else echo "- Every step ran."; fi)
+
+## Commands
+
+\`\`\`
+$(cat "$COMMANDS")
+\`\`\`
+EOF
+	mv "$tmp" "$OUT"
+	echo "wrote $OUT" >&2
+}
+
 report() {
 	local tmp=$OUT.tmp
 	{
@@ -470,6 +586,8 @@ across machines; absolute numbers are context. Latencies are response times
 measured by the client from each operation's intended start (in closed-loop
 runs, from its send), from HDR histograms. Writes are synced to the
 write-ahead log before they are acknowledged.
+
+$(usage_legend)
 
 ## Machine
 
@@ -490,6 +608,9 @@ $(check "write p99 ms at half the maximum rate" "$(num sibyl-write-half p99_ms)"
 $(check "read p99 ms at half the maximum rate" "$(num sibyl-read-half p99_ms)" "<=" 2)
 $(check "3 nodes RF=3 QUORUM writes/s" "$(num cluster-write ops_per_sec)" ">=" 15000)
 $(check "growth: last step / first step writes/s" "$(growth_ratio)" ">=" 0.80)
+$(check "server CPU µs per write" "$(num sibyl-write server_cpu_us_per_op)" "<=" 15)
+$(check "server CPU µs per point read" "$(num sibyl-read server_cpu_us_per_op)" "<=" 20)
+$(check "3 nodes: server CPU µs per RF=3 QUORUM write, summed over the nodes" "$(num cluster-write server_cpu_us_per_op)" "<=" 60)
 
 Other ratios: reads against the null ceiling $(ratio sibyl-read null-read ops_per_sec),
 mixed $(ratio sibyl-mixed null-mixed ops_per_sec); Sibyl against raw Pebble with the
@@ -537,10 +658,7 @@ $(table sibyl-write sibyl-counter cluster-write cluster-counter)
 
 ## Growth: write throughput and p99 as the data set grows
 
-Each step writes $GROWTH_STEP_ROWS new rows to the same node; the run's name is
-the number of rows (thousands) in the table at its end.
-
-$(table "${GROWTH_RUNS[@]}")
+$(growth_section)
 
 ## Secondary indexes: writes with 0, 1 and 3 indexes
 
@@ -587,6 +705,12 @@ if [[ ! -x $BIN ]]; then
 	exit 1
 fi
 log "work directory $WORK"
+LOADAVG_START=$(cat /proc/loadavg 2>/dev/null || true)
+if [[ $ONLY == growth ]]; then
+	run_growth
+	growth_report
+	exit 0
+fi
 skipped null || run_single null --backend null
 skipped single || run_single sibyl
 skipped pebble || run_pebble

@@ -82,6 +82,31 @@
 // The Report carries both the response time (from intended start) and the
 // service time (from actual send); in a closed loop they are equal.
 //
+// # Server CPU and machine load
+//
+// With ServerPIDs (`sibyl bench --server-pid`: the nodes, when they run on
+// the same Linux machine) the Report has ServerCPUS, the user and system
+// CPU time those processes spent during the measured window (from
+// /proc/PID/stat, in CLK_TCK ticks), and ServerCPUUsPerOp, that summed over
+// the processes and divided by the measured operations. Every run also
+// records the machine (procfs.go, usage.go): the 1-minute load average at
+// the window's start and end (/proc/loadavg) and MachineBusy, the share of
+// all CPUs' time that was not idle or waiting for I/O over the window
+// (/proc/stat). Snapshots are taken when the first measured operation is
+// about to be sent (the warmup's CPU is not counted) and when the last has
+// returned. A figure /proc cannot give is absent from the report, never
+// zero: on a machine without /proc there are no machine figures, and a pid
+// that does not exist fails the run before it starts; a server that exits
+// or whose pid is reused during the window leaves a warning instead.
+//
+// Server CPU per operation is the figure to compare on a shared machine:
+// a neighbour's load lowers throughput and raises latency, but barely
+// changes the CPU a server spends on each operation it serves. Compare
+// prints it ("srv µs/op", and "x srv" against the first row) beside the
+// load average at the start ("load") and the busy share ("busy"), "n/a"
+// for reports that lack them. Note that the busy share counts the client
+// too, and in a container /proc/stat and /proc/loadavg describe the host.
+//
 // # Invariants
 //
 //   - Latencies are recorded in HDR histograms (microseconds, 3 significant

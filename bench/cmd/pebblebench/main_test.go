@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,6 +34,12 @@ func TestWriteReadScanValidate(t *testing.T) {
 	w := runOK("--mode", "write", "--distribution", "sequential", "--ops", "200")
 	if w.Ops != 200 || w.Errors != 0 {
 		t.Fatalf("write: %+v", w)
+	}
+	// This process is the server: with a /proc, its CPU time is reported.
+	if _, err := os.Stat("/proc/self/stat"); err == nil {
+		if w.ServerCPUS == nil || w.ServerCPUUsPerOp == nil || len(w.ServerPIDs) != 1 || w.ServerPIDs[0] != os.Getpid() {
+			t.Fatalf("write: server pids %v, CPU %v s, %v µs/op; want this process's", w.ServerPIDs, w.ServerCPUS, w.ServerCPUUsPerOp)
+		}
 	}
 	r := runOK("--mode", "read", "--ops", "500", "--validate")
 	if r.Errors != 0 || r.RowsChecked != 500 {

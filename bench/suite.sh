@@ -188,12 +188,10 @@ bench() {
 	local name=$1
 	shift
 	local cmd=("$BIN" bench --name "$name" --concurrency "$CONC" --value-size "$VALUE_SIZE" "$@")
-	local pids=() shown=""
+	local pids=() shown="" joined
 	if ((${#PIDS[@]} > 0)); then
-		pids=(--server-pid "$(
-			IFS=,
-			echo "${PIDS[*]}"
-		)")
+		printf -v joined '%s,' "${PIDS[@]}"
+		pids=(--server-pid "${joined%,}")
 		shown=" --server-pid <pids of the ${#PIDS[@]} running node(s)>"
 	fi
 	log "$name: ${cmd[*]} ${pids[*]}"

@@ -203,6 +203,19 @@ func (e *Engine) encodeMutation(b *pebble.Batch, s *writeScratch, m *schema.Part
 // the same row are reconciled here, as the merger reconciled two
 // operands of one key when each cell had its own.
 func encodePackedRow(b *pebble.Batch, s *writeScratch, r *schema.Row, static bool) error {
+	if !packRow(s, r) {
+		return nil // says nothing (nothing was written before packed rows either)
+	}
+	s.key = append(appendRowPrefix(append(s.key[:0], s.prefix...), static, r.Clustering), subHeader)
+	if err := b.Merge(s.key, s.val, nil); err != nil {
+		return fmt.Errorf("cannot add row to batch: %w", err)
+	}
+	return nil
+}
+
+// packRow encodes r as a packed value into s.val; false when the row
+// holds nothing to write.
+func packRow(s *writeScratch, r *schema.Row) bool {
 	h := rowHeader{marker: normLiveness(r.Marker), deletion: r.Deletion}
 	if isZeroDeletion(h.deletion) {
 		h.deletion = schema.LiveDeletion
@@ -225,7 +238,7 @@ func encodePackedRow(b *pebble.Batch, s *writeScratch, r *schema.Row, static boo
 		s.cds = slices.CompactFunc(s.cds, func(a, b schema.ColumnDeletion) bool { return a.Column == b.Column })
 	}
 	if h.marker.Timestamp == schema.NoTimestamp && h.deletion.Live() && len(s.cds) == 0 && len(r.Cells) == 0 {
-		return nil // says nothing (nothing was written before packed rows either)
+		return false
 	}
 	cells := r.Cells
 	if !cellsSorted(cells) {
@@ -245,11 +258,7 @@ func encodePackedRow(b *pebble.Batch, s *writeScratch, r *schema.Row, static boo
 		s.cell = appendCellValue(s.cell[:0], &c)
 		s.val = appendPackedCell(s.val, c.Column, c.Path, s.cell)
 	}
-	s.key = append(appendRowPrefix(append(s.key[:0], s.prefix...), static, r.Clustering), subHeader)
-	if err := b.Merge(s.key, s.val, nil); err != nil {
-		return fmt.Errorf("cannot add row to batch: %w", err)
-	}
-	return nil
+	return true
 }
 
 // normCell is c as stored: a tombstone has no value or TTL, a live cell

@@ -46,6 +46,12 @@ func (m *valueMerger) Close() error {
 	if cap(m.alt) > maxPooledRowBuf {
 		m.alt = nil
 	}
+	if cap(m.out) > maxPooledRowBuf {
+		m.out = nil
+	}
+	if cap(m.raw) > maxPooledRowBuf {
+		m.raw = nil
+	}
 	mergerPool.Put(m)
 	return nil
 }
@@ -69,6 +75,13 @@ type valueMerger struct {
 	// canonical), and alt is the spare buffer the next merge writes into.
 	packed    bool
 	body, alt []byte
+	out       []byte // backs buf for a packed result larger than inline
+	// raw holds the first operand, a packed row, as it came while it is
+	// the only one: a key read or compacted with one operand (the common
+	// case) is returned as written, without decoding its cells twice.
+	// A second operand decodes it into header and body first.
+	raw    []byte
+	hasRaw bool
 	// inline backs buf for small values, so a merge allocates only the
 	// valueMerger itself (reads merge every key not yet compacted).
 	inline [192]byte
@@ -83,7 +96,7 @@ func (m *valueMerger) first(v []byte) error {
 	m.tag = v[0]
 	// An empty body (no collection deletion, no cell): a packed operand
 	// merged later, or now, merges into it.
-	m.packed, m.body = false, appendPackedCDs(m.body[:0], nil)
+	m.packed, m.body, m.hasRaw = false, appendPackedCDs(m.body[:0], nil), false
 	switch m.tag {
 	case tagRowHeader:
 		h, err := decodeRowHeaderValue(v)
@@ -92,7 +105,11 @@ func (m *valueMerger) first(v []byte) error {
 	case tagPacked:
 		m.tag = tagRowHeader
 		m.header = rowHeader{marker: schema.NoLiveness, deletion: schema.LiveDeletion}
-		return m.mergePacked(v)
+		if _, err := decodePacked(v); err != nil {
+			return err
+		}
+		m.raw, m.hasRaw, m.packed = append(m.raw[:0], v...), true, true
+		return nil
 	case tagCell:
 		m.buf = append(m.buf[:0], v...)
 		return decodeCellValue(m.buf, &m.cell)
@@ -110,6 +127,12 @@ func (m *valueMerger) MergeNewer(v []byte) error { return m.merge(v) }
 func (m *valueMerger) MergeOlder(v []byte) error { return m.merge(v) }
 
 func (m *valueMerger) merge(v []byte) error {
+	if m.hasRaw {
+		m.hasRaw = false
+		if err := m.mergePacked(m.raw); err != nil {
+			return err
+		}
+	}
 	if len(v) > 0 && v[0] == tagPacked && m.tag == tagRowHeader {
 		return m.mergePacked(v)
 	}
@@ -164,6 +187,10 @@ func (m *valueMerger) merge(v []byte) error {
 // that merge operands by hand. Finish has no way to say "nothing", so an
 // empty row header comes back as itself (merging it is the identity).
 func (m *valueMerger) Finish(includesBase bool) ([]byte, io.Closer, error) {
+	if m.hasRaw {
+		m.buf = m.raw
+		return m.buf, m, nil
+	}
 	if m.tag == tagRowHeader {
 		return m.rowResult(), m, nil
 	}
@@ -200,6 +227,18 @@ func (m *valueMerger) DeletableFinish(includesBase bool) ([]byte, bool, io.Close
 	if m.tag != tagRowHeader {
 		return m.buf, false, m, nil
 	}
+	if m.hasRaw {
+		p, err := decodePacked(m.raw) // decoded by first: cannot fail
+		if err != nil {
+			return nil, false, nil, err
+		}
+		if !includesBase && p.empty() {
+			_ = m.Close()
+			return nil, true, nil, nil
+		}
+		m.buf = m.raw
+		return m.buf, false, m, nil
+	}
 	if !includesBase && m.header.marker.Timestamp == schema.NoTimestamp && m.header.deletion.Live() &&
 		(!m.packed || len(m.body) == 1) { // one byte: no collection deletion, no cell
 		_ = m.Close()
@@ -214,8 +253,15 @@ func (m *valueMerger) DeletableFinish(includesBase bool) ([]byte, bool, io.Close
 func (m *valueMerger) rowResult() []byte {
 	if !m.packed {
 		m.buf = appendRowHeaderValue(m.inline[:0], m.header)
-	} else {
-		m.buf = appendPackedValue(m.inline[:0], m.header, m.body)
+		return m.buf
+	}
+	dst := m.inline[:0]
+	if cap(m.out) > len(m.inline) {
+		dst = m.out[:0]
+	}
+	m.buf = appendPackedValue(dst, m.header, m.body)
+	if cap(m.buf) > len(m.inline) {
+		m.out = m.buf // kept with the pooled merger for the next row
 	}
 	return m.buf
 }

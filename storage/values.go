@@ -9,7 +9,8 @@ import (
 )
 
 // Value encodings (FORMAT.md). Every value starts with a tag byte saying
-// which of the three shapes it has; every value is a merge operand, and
+// which of the shapes it has (the fourth, the packed row 0x04, is in
+// packed.go); every value is a merge operand, and
 // merging two operands of the same key keeps the winner under the
 // reconciliation rules (field by field for a row header).
 //

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -25,7 +26,11 @@ import (
 //
 // Apply (Sync) vs Batch.Commit(pebble.Sync) of the same number of keys and
 // value bytes; point read vs Get; a 100-row partition slice and a range
-// scan vs an iterator over the same number of keys.
+// scan vs an iterator over the same number of keys. The "engine-legacy"
+// variants write rows in the old form (a key per cell) instead of packed
+// rows, for a before/after in one run:
+//
+//	go test ./storage -run '^$' -bench 'Apply|PointRead' -benchmem -count 5
 
 // compactBench compacts the engine's data before read benchmarks, so
 // reads see keys Pebble has already merged (the steady state of an LSM)
@@ -40,14 +45,21 @@ var benchValue = func() []byte {
 	return v
 }()
 
-func benchEngine(b *testing.B) *Engine {
+// benchEngine opens an engine in a temporary directory; legacy makes it
+// write rows in the old form (a key per header, deletion and cell), to
+// compare with packed rows in the same run.
+func benchEngine(b *testing.B, legacy bool, mod ...func(*Options)) *Engine {
 	// SIBYL_BENCH_CACHE_MB shrinks the block cache, so that reads miss it
 	// as they do on a data set larger than memory.
 	var cache int64
 	if mb, err := strconv.Atoi(os.Getenv("SIBYL_BENCH_CACHE_MB")); err == nil && mb > 0 {
 		cache = int64(mb) << 20
 	}
-	e, err := Open(Options{Dir: b.TempDir(), PurgeInterval: -1, CacheSize: cache})
+	opts := Options{Dir: b.TempDir(), PurgeInterval: -1, CacheSize: cache, legacyRows: legacy}
+	for _, m := range mod {
+		m(&opts)
+	}
+	e, err := Open(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -81,25 +93,33 @@ func benchRow(i uint64, n int) *schema.Partition {
 
 func parallelism(writers int) int { return max(1, writers/runtime.GOMAXPROCS(0)) }
 
+// engineForms names the engine's two row forms in benchmark names.
+var engineForms = []struct {
+	name   string
+	legacy bool
+}{{"engine", false}, {"engine-legacy", true}}
+
 func BenchmarkApply(b *testing.B) {
 	for _, cells := range []int{1, 10} {
 		for _, writers := range []int{1, 128} {
-			b.Run(fmt.Sprintf("cells=%d/writers=%d/engine", cells, writers), func(b *testing.B) {
-				e := benchEngine(b)
-				var seq atomic.Uint64
-				b.SetBytes(int64(cells * len(benchValue)))
-				b.SetParallelism(parallelism(writers))
-				b.ReportAllocs()
-				b.ResetTimer()
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						if err := e.Apply(context.Background(), benchRow(seq.Add(1), cells)); err != nil {
-							b.Error(err)
-							return
+			for _, f := range engineForms {
+				b.Run(fmt.Sprintf("cells=%d/writers=%d/%s", cells, writers, f.name), func(b *testing.B) {
+					e := benchEngine(b, f.legacy)
+					var seq atomic.Uint64
+					b.SetBytes(int64(cells * len(benchValue)))
+					b.SetParallelism(parallelism(writers))
+					b.ReportAllocs()
+					b.ResetTimer()
+					b.RunParallel(func(pb *testing.PB) {
+						for pb.Next() {
+							if err := e.Apply(context.Background(), benchRow(seq.Add(1), cells)); err != nil {
+								b.Error(err)
+								return
+							}
 						}
-					}
+					})
 				})
-			})
+			}
 			b.Run(fmt.Sprintf("cells=%d/writers=%d/raw-pebble", cells, writers), func(b *testing.B) {
 				db := benchRaw(b)
 				var seq atomic.Uint64
@@ -127,37 +147,45 @@ func BenchmarkApply(b *testing.B) {
 	}
 }
 
+// BenchmarkApplyNoSync is Apply of one-row partitions without the WAL
+// sync, on one goroutine: the CPU and allocations of the write path
+// (encoding, batch, memtable insert), which a synced Apply's fsync hides.
+func BenchmarkApplyNoSync(b *testing.B) {
+	for _, cells := range []int{1, 10} {
+		for _, f := range engineForms {
+			b.Run(fmt.Sprintf("cells=%d/%s", cells, f.name), func(b *testing.B) {
+				e := benchEngine(b, f.legacy, func(o *Options) { o.UnsafePeriodicSync = time.Hour })
+				b.SetBytes(int64(cells * len(benchValue)))
+				b.ReportAllocs()
+				muts := make([]*schema.Partition, 1024)
+				for i := range muts {
+					muts[i] = benchRow(uint64(i), cells)
+				}
+				b.ResetTimer()
+				for n := range b.N {
+					m := muts[n%len(muts)]
+					m.Rows[0].Cells[0].Timestamp = int64(n) // a new version each time, as a workload's writes
+					if err := e.Apply(context.Background(), m); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
 const benchPartitions = 10_000
 
 func BenchmarkPointRead(b *testing.B) {
-	b.Run("engine", func(b *testing.B) {
-		e := benchEngine(b)
-		load := make([]*schema.Partition, 0, 100)
-		for i := range uint64(benchPartitions) {
-			load = append(load, benchRow(i, 1))
-			if len(load) == cap(load) {
-				mustApply(b, e, load...)
-				load = load[:0]
+	for _, cells := range []int{1, 10} {
+		for _, f := range engineForms {
+			name := f.name
+			if cells > 1 {
+				name = fmt.Sprintf("cells=%d/%s", cells, f.name)
 			}
+			b.Run(name, func(b *testing.B) { benchPointRead(b, f.legacy, cells) })
 		}
-		if err := e.Flush(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		cmds := make([]schema.ReadCommand, benchPartitions)
-		for i := range cmds {
-			p := benchRow(uint64(i), 0)
-			cmds[i] = schema.ReadCommand{Table: 1, Key: p.Key, Token: p.Token}
-		}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for n := range b.N {
-			i := uint64(n*7919) % benchPartitions
-			ps, err := e.Read(context.Background(), &cmds[i])
-			if err != nil || len(ps) != 1 {
-				b.Fatalf("read %d: %v %d", i, err, len(ps))
-			}
-		}
-	})
+	}
 	b.Run("raw-pebble", func(b *testing.B) {
 		db := benchRaw(b)
 		batch := db.NewBatch()
@@ -187,10 +215,46 @@ func BenchmarkPointRead(b *testing.B) {
 	})
 }
 
+// benchPointRead reads one-row partitions of the given number of cells
+// among benchPartitions, flushed.
+func benchPointRead(b *testing.B, legacy bool, cells int) {
+	e := benchEngine(b, legacy)
+	load := make([]*schema.Partition, 0, 100)
+	for i := range uint64(benchPartitions) {
+		load = append(load, benchRow(i, cells))
+		if len(load) == cap(load) {
+			mustApply(b, e, load...)
+			load = load[:0]
+		}
+	}
+	if err := e.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	if compactBench {
+		if err := e.Compact(context.Background(), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cmds := make([]schema.ReadCommand, benchPartitions)
+	for i := range cmds {
+		p := benchRow(uint64(i), 0)
+		cmds[i] = schema.ReadCommand{Table: 1, Key: p.Key, Token: p.Token}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := range b.N {
+		i := uint64(n*7919) % benchPartitions
+		ps, err := e.Read(context.Background(), &cmds[i])
+		if err != nil || len(ps) != 1 || len(ps[0].Rows) != 1 || len(ps[0].Rows[0].Cells) != cells {
+			b.Fatalf("read %d: %v %d", i, err, len(ps))
+		}
+	}
+}
+
 func BenchmarkPartitionSlice100(b *testing.B) {
 	const rows = 100
 	b.Run("engine", func(b *testing.B) {
-		e := benchEngine(b)
+		e := benchEngine(b, false)
 		p := &schema.Partition{Table: 1, Token: 5, Key: []byte("wide"), Deletion: schema.LiveDeletion}
 		for r := range rows {
 			p.Rows = append(p.Rows, schema.Row{Clustering: []byte{0x40, 0, byte(r)}, Marker: schema.NoLiveness, Deletion: schema.LiveDeletion,
@@ -250,7 +314,7 @@ func rawScan(b *testing.B, db *pebble.DB, lo, hi []byte) int {
 func BenchmarkRangeScan1000(b *testing.B) {
 	const parts = 1000
 	b.Run("engine", func(b *testing.B) {
-		e := benchEngine(b)
+		e := benchEngine(b, false)
 		var load []*schema.Partition
 		for i := range uint64(parts) {
 			load = append(load, benchRow(i, 1))
@@ -297,7 +361,7 @@ func BenchmarkPointReadLayered(b *testing.B) {
 	const waves, perWave = 8, 5000
 	const total = waves * perWave
 	b.Run("engine", func(b *testing.B) {
-		e := benchEngine(b)
+		e := benchEngine(b, false)
 		for w := range uint64(waves) {
 			load := make([]*schema.Partition, 0, 100)
 			for i := range uint64(perWave) {

@@ -156,7 +156,15 @@ func TestLeadCounterWriteConcurrent(t *testing.T) {
 // shards it shadowed are purged with it instead of counting again. A
 // counter's tombstone under a newer row deletion is returned by reads
 // (it outlives the deletion) until it is purged itself.
+// It runs in every row form: counters purge alike packed, in the old
+// form and in a row holding both.
 func TestCounterPurgeKeepsShardsShadowed(t *testing.T) {
+	for form := range numRowForms {
+		t.Run(form.String(), func(t *testing.T) { testCounterPurgeKeepsShardsShadowed(t, form) })
+	}
+}
+
+func testCounterPurgeKeepsShardsShadowed(t *testing.T, form rowForm) {
 	clock := newTestClock()
 	e := openMem(t, func(o *Options) {
 		o.Now = clock.Now
@@ -164,8 +172,11 @@ func TestCounterPurgeKeepsShardsShadowed(t *testing.T) {
 	})
 	ctx := context.Background()
 	now := clock.Now().Unix()
+	applied := 0
 	apply := func(m *schema.Partition) {
 		t.Helper()
+		e.opts.legacyRows = form == formLegacy || form == formMixed && applied%2 == 0
+		applied++
 		if err := e.Apply(ctx, m); err != nil {
 			t.Fatal(err)
 		}

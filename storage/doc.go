@@ -13,7 +13,12 @@
 //     reads: every entry is a Pebble merge operand, and the engine's merger
 //     keeps the winner under the reconciliation rules, so applying the same
 //     mutations on several replicas, in any order, any number of times,
-//     gives the same state. Options.UnsafePeriodicSync trades that
+//     gives the same state. A row is one operand, a packed row (packed.go:
+//     header, collection deletions and cells in one value); stores
+//     written before packed rows keep a key per cell, and every reader
+//     and the purger handle both forms, even for one row (FORMAT.md,
+//     "Packed rows"). Open records the data format version and refuses a
+//     newer one (meta.go). Options.UnsafePeriodicSync trades that
 //     durability for latency and is never the default.
 //   - Read(ctx, cmd) serves single-partition reads (clustering slices with
 //     inclusive or exclusive bounds, forward or reversed, limits that count

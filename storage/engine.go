@@ -101,6 +101,10 @@ func Open(opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("cannot open pebble store in %s: %w", opts.Dir, err)
 	}
 	e.db = db
+	if err := checkFormatVersion(db, true); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("cannot open store in %s: %w", opts.Dir, err)
+	}
 	if err := e.loadHintStats(); err != nil {
 		_ = db.Close()
 		return nil, err

@@ -219,15 +219,15 @@ func keyDeletion(suffix []byte, it *pebble.Iterator) (schema.Deletion, bool, err
 			}
 			return schema.LiveDeletion, false, nil
 		case subHeader:
+			if len(v) > 0 && v[0] == tagPacked {
+				d, err := packedEarliestDeletion(v)
+				return d, err == nil, wrapPurge(err)
+			}
 			h, err := decodeRowHeaderValue(v)
 			if err != nil {
 				return schema.LiveDeletion, false, wrapPurge(err)
 			}
-			if h.marker.Timestamp != schema.NoTimestamp && h.marker.TTL > 0 &&
-				(h.deletion.Live() || h.marker.ExpiresAt < h.deletion.LocalDeletionTime) {
-				return schema.Deletion{MarkedAt: h.marker.Timestamp, LocalDeletionTime: h.marker.ExpiresAt}, true, nil
-			}
-			return h.deletion, true, nil
+			return headerDeletion(h), true, nil
 		}
 		d, err := decodeDeletionValue(v)
 		return d, err == nil, wrapPurge(err)
@@ -238,6 +238,61 @@ func keyDeletion(suffix []byte, it *pebble.Iterator) (schema.Deletion, bool, err
 	}
 	d, err := decodeDeletionValue(v)
 	return d, err == nil, wrapPurge(err)
+}
+
+// headerDeletion is what of a row header the purger may purge first: an
+// expiring marker (as a deletion at its expiry) or the row deletion,
+// whichever was deleted earlier.
+func headerDeletion(h rowHeader) schema.Deletion {
+	if h.marker.Timestamp != schema.NoTimestamp && h.marker.TTL > 0 &&
+		(h.deletion.Live() || h.marker.ExpiresAt < h.deletion.LocalDeletionTime) {
+		return schema.Deletion{MarkedAt: h.marker.Timestamp, LocalDeletionTime: h.marker.ExpiresAt}
+	}
+	return h.deletion
+}
+
+// packedEarliestDeletion is keyDeletion for a packed row: of everything
+// in it that the purger may purge (the header's, the collection
+// deletions, the cell tombstones and expiring cells), the one deleted
+// earliest, or a live deletion when there is none.
+func packedEarliestDeletion(v []byte) (schema.Deletion, error) {
+	p, err := decodePacked(v)
+	if err != nil {
+		return schema.LiveDeletion, err
+	}
+	best := headerDeletion(p.header)
+	consider := func(d schema.Deletion) {
+		if !d.Live() && (best.Live() || d.LocalDeletionTime < best.LocalDeletionTime) {
+			best = d
+		}
+	}
+	cds := newPackedCDs(p.cds)
+	var cd schema.ColumnDeletion
+	for {
+		ok, err := cds.next(&cd)
+		if err != nil {
+			return schema.LiveDeletion, err
+		}
+		if !ok {
+			break
+		}
+		consider(cd.Deletion)
+	}
+	cells := newPackedCells(p.cells)
+	var c schema.Cell
+	for {
+		_, ok, err := cells.next(&c)
+		if err != nil {
+			return schema.LiveDeletion, err
+		}
+		if !ok {
+			break
+		}
+		if c.Tombstone || c.TTL > 0 {
+			consider(schema.Deletion{MarkedAt: c.Timestamp, LocalDeletionTime: c.LocalDeletionTime})
+		}
+	}
+	return best, nil
 }
 
 func wrapPurge(err error) error {
@@ -259,9 +314,27 @@ type purgeState struct {
 	cds   []schema.ColumnDeletion
 	total int
 	dels  int
-	// rewrites counts counter cells written back without their shadowed
-	// shards.
+	// rewrites counts counter cells and packed rows written back without
+	// what was purged from them.
 	rewrites int
+	// pend is the packed row of the current row, whose cells wait for the
+	// row's collection deletion keys (an old store's, which follow the
+	// packed value) before their fate is decided (flushPacked).
+	pend pendingPacked
+}
+
+// pendingPacked is a packed row the purger has read the header and
+// collection deletions of, with its cells copied.
+type pendingPacked struct {
+	ok      bool
+	key     []byte
+	header  rowHeader
+	cds     []schema.ColumnDeletion // the kept ones
+	cells   []byte
+	extra   []byte // the row's cell keys, folded in (packed cell entries)
+	merged  []byte // cells and extra reconciled
+	changed bool
+	out     []byte
 }
 
 func (s *purgeState) purgeable(d schema.Deletion) bool {
@@ -292,6 +365,10 @@ func (e *Engine) purgePartition(t schema.TableID, pp []byte, h int64) error {
 			_ = it.Close()
 			return err
 		}
+	}
+	if err := s.flushPacked(b); err != nil {
+		_ = it.Close()
+		return err
 	}
 	if err := it.Close(); err != nil {
 		return fmt.Errorf("cannot purge: %w", err)
@@ -359,11 +436,17 @@ func (s *purgeState) visit(b *pebble.Batch, it *pebble.Iterator, pp []byte) erro
 		return wrapPurge(err)
 	}
 	if raw := suffix[:rk.rowPrefix]; !bytes.Equal(raw, s.raw) {
+		if err := s.flushPacked(b); err != nil {
+			return err
+		}
 		s.raw = append(s.raw[:0], raw...)
 		s.startRow(rk.clustering, rk.region == regionStatic)
 	}
 	switch rk.sub {
 	case subHeader:
+		if len(v) > 0 && v[0] == tagPacked {
+			return s.visitPacked(k, v)
+		}
 		return s.visitHeader(b, k, v)
 	case subColumnDel:
 		d, err := decodeDeletionValue(v)
@@ -383,34 +466,153 @@ func (s *purgeState) visit(b *pebble.Batch, it *pebble.Iterator, pp []byte) erro
 	if err := decodeCellValue(v, &c); err != nil {
 		return wrapPurge(err)
 	}
+	if s.pend.ok {
+		// A row in both forms: the cell goes into the packed row, where
+		// flushPacked reconciles it with the packed version of the same
+		// cell, if any. Deciding each alone could purge a tombstone in
+		// one form and keep the older cell it shadows in the other.
+		s.pend.extra = appendPackedCell(s.pend.extra, rk.column, rk.path, v)
+		s.pend.changed = true
+		return del()
+	}
+	switch s.cellFate(&c) {
+	case cellDrop:
+		return del()
+	case cellRewrite:
+		s.rewrites++
+		return wrapPurge(b.Set(k, appendCellValue(nil, &c), nil))
+	}
+	return nil
+}
+
+// Fates of a cell in the purger.
+const (
+	cellKeep    = iota
+	cellDrop    // purged, or shadowed by a purged tombstone
+	cellRewrite // a counter cell that lost shards (c holds what is left)
+)
+
+// cellFate decides what the purge does with cell c of the current row.
+func (s *purgeState) cellFate(c *schema.Cell) int {
 	if (c.Tombstone || c.TTL > 0) && c.LocalDeletionTime < s.h {
 		// The merger never drops these (merger.go, DeletableFinish): it
 		// is done here, and the point delete takes every older version,
 		// all shadowed by this one, with it.
-		return del()
+		return cellDrop
 	}
 	if !s.row.Live() && c.Timestamp <= s.row.MarkedAt {
-		return del()
+		return cellDrop
+	}
+	for _, cd := range s.cds {
+		if cd.Column == c.Column && c.Timestamp <= cd.Deletion.MarkedAt {
+			return cellDrop
+		}
 	}
 	if !s.row.Live() && c.Counter == schema.CounterShards && !c.Tombstone {
 		// A counter cell newer than the deletion may still hold older
 		// shards, which the deletion shadows one by one: once it is
 		// gone they must be gone too, or they would count again.
 		n := len(c.Value)
-		if !schema.ShadowCounterShards(&c, s.row.MarkedAt) {
-			return del()
+		if !schema.ShadowCounterShards(c, s.row.MarkedAt) {
+			return cellDrop
 		}
 		if len(c.Value) != n {
-			s.rewrites++
-			return wrapPurge(b.Set(k, appendCellValue(nil, &c), nil))
+			return cellRewrite
 		}
 	}
-	for _, cd := range s.cds {
-		if cd.Column == c.Column && c.Timestamp <= cd.Deletion.MarkedAt {
-			return del()
+	return cellKeep
+}
+
+// visitPacked does visitHeader's work for a packed row and decides the
+// fate of its collection deletions; its cells wait in s.pend until the
+// row ends: an old store's collection deletion keys may follow, and its
+// cell keys, which are folded into the packed row (visit).
+func (s *purgeState) visitPacked(k, v []byte) error {
+	p, err := decodePacked(v)
+	if err != nil {
+		return wrapPurge(err)
+	}
+	pd := &s.pend
+	pd.ok, pd.key, pd.cds = true, append(pd.key[:0], k...), pd.cds[:0]
+	pd.header, pd.changed = s.purgeHeader(p.header)
+	cds := newPackedCDs(p.cds)
+	var cd schema.ColumnDeletion
+	for {
+		ok, err := cds.next(&cd)
+		if err != nil {
+			return wrapPurge(err)
+		}
+		if !ok {
+			break
+		}
+		switch {
+		case s.purgeable(cd.Deletion):
+			s.cds = append(s.cds, cd)
+			pd.changed = true
+		case !s.row.Live() && cd.Deletion.MarkedAt <= s.row.MarkedAt:
+			pd.changed = true
+		default:
+			pd.cds = append(pd.cds, cd)
 		}
 	}
+	pd.cells = append(pd.cells[:0], p.cells...)
+	pd.extra = pd.extra[:0]
 	return nil
+}
+
+// flushPacked decides the fate of the pending packed row's cells and
+// writes the row back without what is purged, or deletes its key when
+// nothing is left.
+func (s *purgeState) flushPacked(b *pebble.Batch) error {
+	pd := &s.pend
+	if !pd.ok {
+		return nil
+	}
+	pd.ok = false
+	pd.out = appendHeader(pd.out[:0], tagPacked, pd.header)
+	pd.out = appendPackedCDs(pd.out, pd.cds)
+	empty := pd.header.marker.Timestamp == schema.NoTimestamp && pd.header.deletion.Live() && len(pd.cds) == 0
+	all := pd.cells
+	if len(pd.extra) > 0 {
+		var err error
+		if pd.merged, err = mergePackedCells(pd.merged[:0], pd.cells, pd.extra); err != nil {
+			return wrapPurge(err)
+		}
+		all = pd.merged
+	}
+	cells := newPackedCells(all)
+	var c schema.Cell
+	for {
+		raw, ok, err := cells.next(&c)
+		if err != nil {
+			return wrapPurge(err)
+		}
+		if !ok {
+			break
+		}
+		switch s.cellFate(&c) {
+		case cellDrop:
+			pd.changed = true
+			continue
+		case cellRewrite:
+			pd.changed = true
+			raw = appendCellValue(nil, &c)
+		}
+		pd.out = appendPackedCell(pd.out, c.Column, c.Path, raw)
+		empty = false
+	}
+	if !pd.changed {
+		return nil
+	}
+	if empty {
+		s.dels++
+		return wrapPurge(b.Delete(pd.key, nil))
+	}
+	s.rewrites++
+	if err := b.Delete(pd.key, nil); err != nil {
+		return wrapPurge(err)
+	}
+	return wrapPurge(b.Merge(pd.key, pd.out, nil))
 }
 
 // visitHeader adds a purgeable row deletion to the row's shadow and
@@ -420,6 +622,23 @@ func (s *purgeState) visitHeader(b *pebble.Batch, k, v []byte) error {
 	if err != nil {
 		return wrapPurge(err)
 	}
+	h, changed := s.purgeHeader(h)
+	if !changed {
+		return nil
+	}
+	if h.marker.Timestamp == schema.NoTimestamp && h.deletion.Live() {
+		s.dels++
+		return wrapPurge(b.Delete(k, nil))
+	}
+	if err := b.Delete(k, nil); err != nil {
+		return wrapPurge(err)
+	}
+	return wrapPurge(b.Merge(k, appendRowHeaderValue(nil, h), nil))
+}
+
+// purgeHeader adds a purgeable row deletion to the row's shadow and
+// returns the header without what is purged, and whether that changed it.
+func (s *purgeState) purgeHeader(h rowHeader) (rowHeader, bool) {
 	changed := false
 	if s.purgeable(h.deletion) {
 		s.row = schema.MaxDeletion(s.row, h.deletion)
@@ -433,17 +652,7 @@ func (s *purgeState) visitHeader(b *pebble.Batch, k, v []byte) error {
 	if h.marker.Timestamp != schema.NoTimestamp && h.marker.TTL > 0 && h.marker.ExpiresAt < s.h {
 		h.marker, changed = schema.NoLiveness, true
 	}
-	if !changed {
-		return nil
-	}
-	if h.marker.Timestamp == schema.NoTimestamp && h.deletion.Live() {
-		s.dels++
-		return wrapPurge(b.Delete(k, nil))
-	}
-	if err := b.Delete(k, nil); err != nil {
-		return wrapPurge(err)
-	}
-	return wrapPurge(b.Merge(k, appendRowHeaderValue(nil, h), nil))
+	return h, changed
 }
 
 // startRow resets the per-row shadow when a new row begins.

@@ -24,6 +24,9 @@ import (
 //	     0x30 esc(ck) sub                      clustering row
 //	sub: 0x00 | 0x01 col(u16) | 0x02 col(u16) path
 //	     row header | collection deletion | cell
+//
+// Rows are written packed under their header key (packed.go); the 0x01
+// and 0x02 keys are those of stores written before, still read.
 const (
 	spaceLocal   byte = 0x01
 	spaceCatalog byte = 0x02

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -81,4 +82,53 @@ func (e *Engine) get(key []byte, what string) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("cannot read %s: %w", what, err)
 	}
 	return out, true, nil
+}
+
+// The data format version of the store, kept in node-local metadata
+// (FORMAT.md, "Format version"). Version 1, which stores written before
+// packed rows have without saying so (no entry), keeps a row under a key
+// per header, collection deletion and cell; version 2 writes packed rows
+// and reads both forms, so opening a version 1 store needs no rewrite.
+const (
+	formatVersionName = "storage.format-version"
+	formatVersion     = 2
+)
+
+// ErrNewerFormat is returned (wrapped) by Open and OpenCheckpoint for a
+// store whose data format is newer than this binary knows.
+var ErrNewerFormat = errors.New("storage: data format is newer than this binary's")
+
+// checkFormatVersion refuses a store written in a newer format and, when
+// record is true, records this binary's version in a store that has an
+// older one (or none: version 1). A store once opened by this binary is
+// then refused by a newer binary's check only if that one is older than
+// the data, and binaries before the check existed cannot read packed
+// rows (they fail on the unknown value tag 0x04): downgrades are not
+// supported.
+func checkFormatVersion(db *pebble.DB, record bool) error {
+	v, closer, err := db.Get(localKey(formatVersionName))
+	stored := uint64(1)
+	switch {
+	case errors.Is(err, pebble.ErrNotFound):
+	case err != nil:
+		return fmt.Errorf("cannot read the data format version: %w", err)
+	default:
+		n, k := binary.Uvarint(v)
+		bad := k <= 0 || k != len(v)
+		_ = closer.Close()
+		if bad {
+			return fmt.Errorf("storage: malformed data format version %x", v)
+		}
+		stored = n
+	}
+	if stored > formatVersion {
+		return fmt.Errorf("%w: the store has version %d, this binary knows up to %d; open it with a newer sibyl", ErrNewerFormat, stored, formatVersion)
+	}
+	if !record || stored == formatVersion {
+		return nil
+	}
+	if err := db.Set(localKey(formatVersionName), binary.AppendUvarint(nil, formatVersion), pebble.Sync); err != nil {
+		return fmt.Errorf("cannot record the data format version: %w", err)
+	}
+	return nil
 }

@@ -377,9 +377,11 @@ func TestModel(t *testing.T) {
 		}
 		const engines = 3
 		es := make([]*Engine, engines)
+		// One engine per row form (packed, the old keys, both mixed), so
+		// every form reads as the model.
 		for i := range es {
 			es[i] = openMem(t, func(o *Options) { o.Now = func() time.Time { return time.Unix(modelNow, 0) } })
-			applyShuffled(t, ctx, r, es[i], history)
+			applyShuffled(t, ctx, r, es[i], history, rowForm(i%int(numRowForms)))
 		}
 		for q := range 40 {
 			cmd := g.readCommand()
@@ -402,10 +404,22 @@ func TestModel(t *testing.T) {
 	}
 }
 
+// rowForm is how the engine under test writes rows.
+type rowForm int
+
+const (
+	formPacked rowForm = iota // this binary's packed rows
+	formLegacy                // the old form: a key per header, deletion and cell
+	formMixed                 // each batch in one of the two, at random: an old store that got new writes
+	numRowForms
+)
+
+func (f rowForm) String() string { return [...]string{"packed", "legacy", "mixed"}[f] }
+
 // applyShuffled applies history to e in a random order, every mutation at
 // least once and some twice, in random batches, with random flushes and
-// compactions.
-func applyShuffled(t *testing.T, ctx context.Context, r *rand.Rand, e *Engine, history []*schema.Partition) {
+// compactions, writing rows in the given form.
+func applyShuffled(t *testing.T, ctx context.Context, r *rand.Rand, e *Engine, history []*schema.Partition, form rowForm) {
 	t.Helper()
 	ops := slices.Clone(history)
 	for _, m := range history {
@@ -416,6 +430,7 @@ func applyShuffled(t *testing.T, ctx context.Context, r *rand.Rand, e *Engine, h
 	r.Shuffle(len(ops), func(i, j int) { ops[i], ops[j] = ops[j], ops[i] })
 	for len(ops) > 0 {
 		n := min(len(ops), 1+r.IntN(3))
+		e.opts.legacyRows = form == formLegacy || form == formMixed && r.IntN(2) == 0
 		mustApply(t, e, ops[:n]...)
 		ops = ops[n:]
 		switch r.IntN(15) {

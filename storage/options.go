@@ -65,6 +65,13 @@ type Options struct {
 
 	// Now is the clock, for tests; nil means time.Now.
 	Now func() time.Time
+
+	// legacyRows makes Apply write rows as stores did before packed rows
+	// (a header key, a key per collection deletion and per cell), so that
+	// tests can build old and mixed stores and benchmarks can compare the
+	// two forms. Unexported: no caller outside the package writes the old
+	// form.
+	legacyRows bool
 }
 
 // EnsureDefaults fills in the defaults of unset fields.

@@ -38,7 +38,8 @@ func TestPurge(t *testing.T) {
 			history[i] = g.mutation()
 			model.apply(history[i])
 		}
-		applyShuffled(t, ctx, r, e, history)
+		form := rowForm(round % int(numRowForms))
+		applyShuffled(t, ctx, r, e, history, form)
 		all := &schema.ReadCommand{Table: 5, StartToken: math.MinInt64, EndToken: math.MinInt64, Static: true, NowSeconds: modelNow}
 
 		// Not yet past gc_grace: nothing may change.
@@ -49,7 +50,7 @@ func TestPurge(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got, want := dump(mustRead(t, e, all)), dump(model.read(all)); got != want {
-			t.Fatalf("seed %d round %d: purge before gc_grace changed reads\ngot\n%s\nwant\n%s", seed, round, got, want)
+			t.Fatalf("seed %d round %d (%s rows): purge before gc_grace changed reads\ngot\n%s\nwant\n%s", seed, round, form, got, want)
 		}
 
 		// Past gc_grace for every deletion and expiry of the history.
@@ -65,10 +66,10 @@ func TestPurge(t *testing.T) {
 		got := liveView(mustRead(t, e, all), now)
 		want := liveView(model.sorted(), now)
 		if got != want {
-			t.Fatalf("seed %d round %d: live view after purge\ngot\n%s\nwant\n%s", seed, round, got, want)
+			t.Fatalf("seed %d round %d (%s rows): live view after purge\ngot\n%s\nwant\n%s", seed, round, form, got, want)
 		}
 		if left := deadEntries(t, e, now); left != "" {
-			t.Fatalf("seed %d round %d: entries past gc_grace survived purge and compaction:\n%s", seed, round, left)
+			t.Fatalf("seed %d round %d (%s rows): entries past gc_grace survived purge and compaction:\n%s", seed, round, form, left)
 		}
 		if err := e.Close(); err != nil {
 			t.Fatal(err)
@@ -124,6 +125,28 @@ func deadEntries(t *testing.T, e *Engine, now int64) string {
 				t.Fatal(err)
 			}
 			dead = !c.LiveAt(now)
+		case tagPacked:
+			// Dead when it still holds any deletion or dead cell or marker.
+			p, err := decodePacked(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := p.header
+			dead = !h.deletion.Live() || h.marker.Timestamp != schema.NoTimestamp && !h.marker.LiveAt(now) || len(p.cds) > 0
+			cells := newPackedCells(p.cells)
+			for {
+				var c schema.Cell
+				_, ok, err := cells.next(&c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !ok {
+					break
+				}
+				dead = dead || !c.LiveAt(now)
+			}
+		default:
+			t.Fatalf("unknown value tag %#x", v[0])
 		}
 		if dead {
 			fmt.Fprintf(&b, "%x = %x\n", it.Key(), v)

@@ -91,6 +91,7 @@ type reader struct {
 	iterOpts                              pebble.IterOptions
 	rk                                    rowKey // the key atRow decoded
 	allCDs                                []schema.ColumnDeletion
+	packed                                []byte // the cells of the packed row being read
 
 	// Owned by the results.
 	arena []byte
@@ -121,6 +122,9 @@ func (r *reader) reset() {
 	r.arena, r.cells, r.rows, r.parts = nil, nil, nil, nil
 	r.rts = r.rts[:0]
 	r.allCDs = r.allCDs[:0]
+	if cap(r.packed) > maxPooledRowBuf {
+		r.packed = nil
+	}
 }
 
 func (e *Engine) read(ctx context.Context, cmd *schema.ReadCommand, emit func(*schema.Partition) error) error {
@@ -662,8 +666,17 @@ func (r *reader) readRow(top schema.Deletion, static bool) (schema.Row, bool, er
 	// witness, and returned (in column order) only when neither the marker
 	// nor a selected cell shows the row alive (its column was not asked
 	// for, so no result shows it).
-	var witness schema.Cell
-	hasWitness := false
+	w := rowWitness{}
+	// A packed row (packed.go) holds the header, collection deletions and
+	// cells in the header key's value; an old store's row keeps them under
+	// keys of their own, which follow the header key. A row can have both
+	// (an old store that got new writes): the packed cells are copied (the
+	// iterator's value dies at Next) and merged with the cell keys by
+	// position, once the collection deletion keys, which sort before the
+	// cell keys, have been read.
+	pending := false
+	var pc schema.Cell
+	var pcs packedCells
 	for {
 		v, err := it.ValueAndErr()
 		if err != nil {
@@ -671,7 +684,14 @@ func (r *reader) readRow(top schema.Deletion, static bool) (schema.Row, bool, er
 		}
 		switch rk.sub {
 		case subHeader:
-			h, err := decodeRowHeaderValue(v)
+			var h rowHeader
+			var pr packedRow
+			if len(v) > 0 && v[0] == tagPacked {
+				pr, err = decodePacked(v)
+				h = pr.header
+			} else {
+				h, err = decodeRowHeaderValue(v)
+			}
 			if err != nil {
 				return row, false, fmt.Errorf("cannot read row header: %w", err)
 			}
@@ -687,29 +707,51 @@ func (r *reader) readRow(top schema.Deletion, static bool) (schema.Row, bool, er
 			if row.Marker.Timestamp != schema.NoTimestamp && !eff.Live() && row.Marker.Timestamp <= eff.MarkedAt {
 				row.Marker = schema.NoLiveness
 			}
+			cds := newPackedCDs(pr.cds)
+			var cd schema.ColumnDeletion
+			for {
+				ok, err := cds.next(&cd)
+				if err != nil {
+					return row, false, fmt.Errorf("cannot read collection deletion: %w", err)
+				}
+				if !ok {
+					break
+				}
+				r.addCD(cd, eff)
+			}
+			r.packed = append(r.packed[:0], pr.cells...)
+			pcs = newPackedCells(r.packed)
+			if pending, err = nextPackedCell(&pcs, &pc); err != nil {
+				return row, false, err
+			}
 		case subColumnDel:
 			d, err := decodeDeletionValue(v)
 			if err != nil {
 				return row, false, fmt.Errorf("cannot read collection deletion: %w", err)
 			}
-			if eff.Live() || d.MarkedAt > eff.MarkedAt {
-				r.allCDs = append(r.allCDs, schema.ColumnDeletion{Column: rk.column, Deletion: d})
-			}
+			r.addCD(schema.ColumnDeletion{Column: rk.column, Deletion: d}, eff)
 		case subCell:
 			c := schema.Cell{Column: rk.column, Path: rk.path}
 			if err := decodeCellValue(v, &c); err != nil {
 				return row, false, fmt.Errorf("cannot read cell: %w", err)
 			}
-			if !r.shadowed(&c, eff) {
-				if r.columnSelected(c.Column) {
-					c.Path, c.Value = r.copyBytes(c.Path), r.copyBytes(c.Value)
-					r.cells, r.cellsFrom = appendChunked(r.cells, r.cellsFrom, c)
-				} else if !hasWitness && c.LiveAt(r.now) {
-					// Copied: v is the iterator's and invalid after Next.
-					witness, hasWitness = c, true
-					witness.Path, witness.Value = r.copyBytes(c.Path), r.copyBytes(c.Value)
+			// The packed cells before this one, then this one reconciled
+			// with the packed version of it if there is one.
+			for pending {
+				cmp := schema.CompareCellPositions(&pc, &c)
+				if cmp > 0 {
+					break
+				}
+				if cmp == 0 {
+					c = schema.ReconcileCells(pc, c)
+				} else {
+					r.keepCell(&pc, eff, &w)
+				}
+				if pending, err = nextPackedCell(&pcs, &pc); err != nil {
+					return row, false, err
 				}
 			}
+			r.keepCell(&c, eff, &w)
 		}
 		it.Next()
 		if !it.Valid() {
@@ -726,6 +768,14 @@ func (r *reader) readRow(top schema.Deletion, static bool) (schema.Row, bool, er
 	if err := it.Error(); err != nil {
 		return row, false, fmt.Errorf("cannot read row: %w", err)
 	}
+	for pending {
+		r.keepCell(&pc, eff, &w)
+		var err error
+		if pending, err = nextPackedCell(&pcs, &pc); err != nil {
+			return row, false, err
+		}
+	}
+	witness, hasWitness := w.cell, w.ok
 	for _, cd := range r.allCDs {
 		if r.columnSelected(cd.Column) {
 			row.ColumnDeletions = append(row.ColumnDeletions, cd)
@@ -744,6 +794,58 @@ func (r *reader) readRow(top schema.Deletion, static bool) (schema.Row, bool, er
 		return row, false, nil
 	}
 	return row, true, nil
+}
+
+// rowWitness is the first live cell of an unselected column (readRow).
+type rowWitness struct {
+	cell schema.Cell
+	ok   bool
+}
+
+// keepCell adds c, a cell of the row readRow reads, to the row's cells
+// unless eff or a collection deletion shadows it; a live cell of an
+// unselected column may become the row's witness. c's bytes are copied:
+// they belong to the iterator or to r.packed.
+func (r *reader) keepCell(c *schema.Cell, eff schema.Deletion, w *rowWitness) {
+	if r.shadowed(c, eff) {
+		return
+	}
+	if r.columnSelected(c.Column) {
+		k := *c
+		k.Path, k.Value = r.copyBytes(c.Path), r.copyBytes(c.Value)
+		r.cells, r.cellsFrom = appendChunked(r.cells, r.cellsFrom, k)
+	} else if !w.ok && c.LiveAt(r.now) {
+		w.cell, w.ok = *c, true
+		w.cell.Path, w.cell.Value = r.copyBytes(c.Path), r.copyBytes(c.Value)
+	}
+}
+
+// addCD records a collection deletion of the row readRow reads, unless
+// eff (the row's effective deletion) makes it say nothing. r.allCDs stays
+// sorted by column with one deletion per column: a row stored in both
+// forms can hold a column's deletion twice (packed and under its own
+// key), and the larger is the one that counts.
+func (r *reader) addCD(cd schema.ColumnDeletion, eff schema.Deletion) {
+	if !eff.Live() && cd.Deletion.MarkedAt <= eff.MarkedAt {
+		return
+	}
+	i, found := slices.BinarySearchFunc(r.allCDs, cd.Column, func(x schema.ColumnDeletion, c schema.ColumnID) int {
+		return int(x.Column) - int(c)
+	})
+	if found {
+		r.allCDs[i].Deletion = schema.MaxDeletion(r.allCDs[i].Deletion, cd.Deletion)
+		return
+	}
+	r.allCDs = slices.Insert(r.allCDs, i, cd)
+}
+
+// nextPackedCell steps w to its next cell into c; false at the end.
+func nextPackedCell(w *packedCells, c *schema.Cell) (bool, error) {
+	_, ok, err := w.next(c)
+	if err != nil {
+		return false, fmt.Errorf("cannot read packed row: %w", err)
+	}
+	return ok, nil
 }
 
 // shadowed reports whether c is covered by eff or by a collection

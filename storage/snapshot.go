@@ -81,6 +81,10 @@ func OpenCheckpoint(dir string, opts Options) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the checkpoint in %s: %w", dir, err)
 	}
+	if err := checkFormatVersion(db, false); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("cannot open the checkpoint in %s: %w", dir, err)
+	}
 	e.db = db
 	// No background task runs on a read-only store; Close still cancels.
 	e.cancel = func() {}

@@ -9,7 +9,8 @@ import (
 )
 
 // Value encodings (FORMAT.md). Every value starts with a tag byte saying
-// which of the three shapes it has; every value is a merge operand, and
+// which of the shapes it has (the fourth, the packed row 0x04, is in
+// packed.go); every value is a merge operand, and
 // merging two operands of the same key keeps the winner under the
 // reconciliation rules (field by field for a row header).
 //
@@ -64,7 +65,11 @@ type rowHeader struct {
 	deletion schema.Deletion
 }
 
-func appendRowHeaderValue(dst []byte, h rowHeader) []byte {
+func appendRowHeaderValue(dst []byte, h rowHeader) []byte { return appendHeader(dst, tagRowHeader, h) }
+
+// appendHeader appends tag and the header fields: a row header (0x02) or
+// the start of a packed row (0x04).
+func appendHeader(dst []byte, tag byte, h rowHeader) []byte {
 	var flags byte
 	if h.marker.Timestamp != schema.NoTimestamp {
 		flags |= headerHasMarker
@@ -72,7 +77,7 @@ func appendRowHeaderValue(dst []byte, h rowHeader) []byte {
 	if !h.deletion.Live() {
 		flags |= headerHasDeletion
 	}
-	dst = append(dst, tagRowHeader, flags)
+	dst = append(dst, tag, flags)
 	if flags&headerHasMarker != 0 {
 		dst = appendI64(dst, h.marker.Timestamp)
 		dst = binary.BigEndian.AppendUint32(dst, uint32(h.marker.TTL))
@@ -86,36 +91,47 @@ func appendRowHeaderValue(dst []byte, h rowHeader) []byte {
 }
 
 func decodeRowHeaderValue(v []byte) (rowHeader, error) {
-	h := rowHeader{marker: schema.NoLiveness, deletion: schema.LiveDeletion}
-	if len(v) < 2 || v[0] != tagRowHeader || v[1]&^(headerHasMarker|headerHasDeletion) != 0 {
-		return h, fmt.Errorf("%w: bad row header", errBadValue)
+	if len(v) < 2 || v[0] != tagRowHeader {
+		return rowHeader{marker: schema.NoLiveness, deletion: schema.LiveDeletion}, fmt.Errorf("%w: bad row header", errBadValue)
 	}
-	flags := v[1]
-	v = v[2:]
+	h, rest, err := decodeHeaderFields(v[1:])
+	if err == nil && len(rest) != 0 {
+		err = fmt.Errorf("%w: trailing bytes in row header", errBadValue)
+	}
+	return h, err
+}
+
+// decodeHeaderFields decodes the header fields that follow the tag of a
+// row header or a packed row: flags, marker, deletion. It returns what
+// follows them.
+func decodeHeaderFields(v []byte) (rowHeader, []byte, error) {
+	h := rowHeader{marker: schema.NoLiveness, deletion: schema.LiveDeletion}
+	if len(v) < 1 || v[0]&^(headerHasMarker|headerHasDeletion) != 0 {
+		return h, nil, fmt.Errorf("%w: bad row header", errBadValue)
+	}
+	flags := v[0]
+	v = v[1:]
 	if flags&headerHasMarker != 0 {
 		if len(v) < 20 {
-			return h, fmt.Errorf("%w: short row marker", errBadValue)
+			return h, nil, fmt.Errorf("%w: short row marker", errBadValue)
 		}
 		h.marker = schema.Liveness{Timestamp: getI64(v), TTL: int32(binary.BigEndian.Uint32(v[8:])), ExpiresAt: getI64(v[12:])}
 		if h.marker.Timestamp == schema.NoTimestamp {
-			return h, fmt.Errorf("%w: row marker flagged but absent", errBadValue)
+			return h, nil, fmt.Errorf("%w: row marker flagged but absent", errBadValue)
 		}
 		v = v[20:]
 	}
 	if flags&headerHasDeletion != 0 {
 		if len(v) < 16 {
-			return h, fmt.Errorf("%w: short row deletion", errBadValue)
+			return h, nil, fmt.Errorf("%w: short row deletion", errBadValue)
 		}
 		h.deletion = schema.Deletion{MarkedAt: getI64(v), LocalDeletionTime: getI64(v[8:])}
 		if h.deletion.Live() {
-			return h, fmt.Errorf("%w: row deletion flagged but absent", errBadValue)
+			return h, nil, fmt.Errorf("%w: row deletion flagged but absent", errBadValue)
 		}
 		v = v[16:]
 	}
-	if len(v) != 0 {
-		return h, fmt.Errorf("%w: trailing bytes in row header", errBadValue)
-	}
-	return h, nil
+	return h, v, nil
 }
 
 // appendCellValue encodes c's payload (not its column or path, which are

@@ -19,8 +19,10 @@ var ErrInvalidMutation = errors.New("storage: invalid mutation")
 
 // writeScratch holds the reusable buffers of one Apply.
 type writeScratch struct {
-	prefix, key, val []byte
-	latches          []int
+	prefix, key, val, cell []byte
+	latches                []int
+	cells                  []schema.Cell           // a row's cells, sorted, when the mutation's were not
+	cds                    []schema.ColumnDeletion // a row's collection deletions, sorted
 }
 
 var writeScratchPool = sync.Pool{New: func() any { return new(writeScratch) }}
@@ -174,20 +176,117 @@ func (e *Engine) encodeMutation(b *pebble.Batch, s *writeScratch, m *schema.Part
 			return fmt.Errorf("cannot add range tombstone to batch: %w", err)
 		}
 	}
+	enc := encodePackedRow
+	if e.opts.legacyRows {
+		enc = encodeRow
+	}
 	if m.Static != nil {
-		if err := encodeRow(b, s, m.Static, true); err != nil {
+		if err := enc(b, s, m.Static, true); err != nil {
 			return err
 		}
 	}
 	for i := range m.Rows {
-		if err := encodeRow(b, s, &m.Rows[i], false); err != nil {
+		if err := enc(b, s, &m.Rows[i], false); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// encodeRow adds r's header, collection deletions and cells to b.
+// encodePackedRow adds r to b as one packed row (packed.go) under the
+// row's header key: one memtable entry per row whatever its number of
+// cells. The value is built in s.val, reused from row to row; b.Merge
+// copies it into the batch.
+//
+// The mutation's cells and collection deletions are put in the packed
+// order, and two versions of one cell (or deletions of one column) in
+// the same row are reconciled here, as the merger reconciled two
+// operands of one key when each cell had its own.
+func encodePackedRow(b *pebble.Batch, s *writeScratch, r *schema.Row, static bool) error {
+	if !packRow(s, r) {
+		return nil // says nothing (nothing was written before packed rows either)
+	}
+	s.key = append(appendRowPrefix(append(s.key[:0], s.prefix...), static, r.Clustering), subHeader)
+	if err := b.Merge(s.key, s.val, nil); err != nil {
+		return fmt.Errorf("cannot add row to batch: %w", err)
+	}
+	return nil
+}
+
+// packRow encodes r as a packed value into s.val; false when the row
+// holds nothing to write.
+func packRow(s *writeScratch, r *schema.Row) bool {
+	h := rowHeader{marker: normLiveness(r.Marker), deletion: r.Deletion}
+	if isZeroDeletion(h.deletion) {
+		h.deletion = schema.LiveDeletion
+	}
+	s.cds = s.cds[:0]
+	for _, cd := range r.ColumnDeletions {
+		if !liveDeletion(cd.Deletion) {
+			s.cds = append(s.cds, cd)
+		}
+	}
+	if len(s.cds) > 1 {
+		// By column, the largest deletion of a column first: Compact
+		// keeps the first of each run.
+		slices.SortFunc(s.cds, func(a, b schema.ColumnDeletion) int {
+			if a.Column != b.Column {
+				return int(a.Column) - int(b.Column)
+			}
+			return schema.CompareDeletions(b.Deletion, a.Deletion)
+		})
+		s.cds = slices.CompactFunc(s.cds, func(a, b schema.ColumnDeletion) bool { return a.Column == b.Column })
+	}
+	if h.marker.Timestamp == schema.NoTimestamp && h.deletion.Live() && len(s.cds) == 0 && len(r.Cells) == 0 {
+		return false
+	}
+	cells := r.Cells
+	if !cellsSorted(cells) {
+		s.cells = append(s.cells[:0], cells...)
+		slices.SortStableFunc(s.cells, func(a, b schema.Cell) int { return schema.CompareCellPositions(&a, &b) })
+		cells = s.cells
+	}
+	s.val = appendHeader(s.val[:0], tagPacked, h)
+	s.val = appendPackedCDs(s.val, s.cds)
+	for i := 0; i < len(cells); {
+		c := normCell(cells[i])
+		i++
+		for i < len(cells) && schema.CompareCellPositions(&c, &cells[i]) == 0 {
+			c = schema.ReconcileCells(c, normCell(cells[i]))
+			i++
+		}
+		s.cell = appendCellValue(s.cell[:0], &c)
+		s.val = appendPackedCell(s.val, c.Column, c.Path, s.cell)
+	}
+	return true
+}
+
+// normCell is c as stored: a tombstone has no value or TTL, a live cell
+// without TTL never expires. c is a copy, so the caller's mutation is
+// left alone.
+func normCell(c schema.Cell) schema.Cell {
+	if c.Tombstone {
+		c.Value, c.TTL = nil, 0
+	} else if c.TTL <= 0 {
+		c.TTL, c.LocalDeletionTime = 0, schema.NoExpiry
+	}
+	return c
+}
+
+// cellsSorted reports whether cells are in strictly rising (column, path)
+// order, as the executor builds them; otherwise the writer sorts a copy.
+func cellsSorted(cells []schema.Cell) bool {
+	for i := 1; i < len(cells); i++ {
+		if schema.CompareCellPositions(&cells[i-1], &cells[i]) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// encodeRow adds r's header, collection deletions and cells to b, each
+// under its own key: the form of stores written before packed rows, kept
+// for tests and benchmarks of mixed and old stores (Options.legacyRows).
 //
 // Every key of the row is built in one buffer: rowKey[:n] is the row's
 // prefix, and each entry's key overwrites the previous entry's suffix in
@@ -225,12 +324,7 @@ func encodeRow(b *pebble.Batch, s *writeScratch, r *schema.Row, static bool) err
 		rowKey = s.key
 	}
 	for i := range r.Cells {
-		c := r.Cells[i] // a copy: normalising it must not change the caller's mutation
-		if c.Tombstone {
-			c.Value, c.TTL = nil, 0
-		} else if c.TTL <= 0 {
-			c.TTL, c.LocalDeletionTime = 0, schema.NoExpiry
-		}
+		c := normCell(r.Cells[i])
 		s.key = appendCellSub(rowKey[:n], c.Column, c.Path)
 		s.val = appendCellValue(s.val[:0], &c)
 		if err := b.Merge(s.key, s.val, nil); err != nil {

@@ -81,7 +81,42 @@ func (e *Engine) Cleanup(ctx context.Context, t schema.TableID, keep []TokenRang
 	if bytes.Compare(cur, end) < 0 {
 		drop = append(drop, [2][]byte{cur, end})
 	}
+	drop, err := e.spansWithData(drop)
+	if err != nil {
+		return fmt.Errorf("cannot clean up table: %w", err)
+	}
 	return e.deleteSpans(ctx, drop, "clean up table")
+}
+
+// spansWithData returns the spans that hold at least one key. Cleanup
+// runs whenever the ring settles, usually with nothing to drop (a single
+// node owns every token; the gaps between kept ranges are empty), and a
+// range deletion is not free even over nothing: the manual compaction
+// that reclaims its space must first flush the memtable holding the
+// deletion, so every empty span would cost a forced flush of whatever
+// the node is writing.
+func (e *Engine) spansWithData(spans [][2][]byte) ([][2][]byte, error) {
+	if len(spans) == 0 {
+		return nil, nil
+	}
+	if err := e.enter(); err != nil {
+		return nil, err
+	}
+	defer e.exit()
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: spans[0][0], UpperBound: spans[len(spans)-1][1]})
+	if err != nil {
+		return nil, err
+	}
+	var out [][2][]byte
+	for _, s := range spans {
+		if it.SeekGE(s[0]) && bytes.Compare(it.Key(), s[1]) < 0 {
+			out = append(out, s)
+		}
+	}
+	if err := it.Close(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // deleteSpans durably deletes the key spans with Pebble range deletions

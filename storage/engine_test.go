@@ -453,3 +453,34 @@ func TestCloseStopsGoroutines(t *testing.T) {
 		return nil
 	})
 }
+
+// A cleanup with nothing outside the kept ranges (a single node, which
+// owns every token) writes nothing and so forces no memtable flush: it
+// runs whenever the ring settles, under whatever load the node carries.
+func TestCleanupOfNothingFlushesNothing(t *testing.T) {
+	e := openMem(t, nil)
+	ctx := context.Background()
+	for i, tok := range []int64{-10, 0, 10, 20} {
+		mustApply(t, e, part(1, tok, string(rune('a'+i)), row(ck(1), marker(1))))
+	}
+	before := e.Metrics().Flushes
+	// The whole ring, as one node owning four tokens sees it.
+	whole := []TokenRange{{Start: math.MinInt64, End: -5}, {Start: -5, End: 5}, {Start: 5, End: 15}, {Start: 15, End: math.MinInt64}}
+	if err := e.Cleanup(ctx, 1, whole); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Metrics().Flushes; got != before {
+		t.Fatalf("a cleanup that drops nothing flushed the memtable (%d flushes, was %d)", got, before)
+	}
+	all := schema.ReadCommand{Table: 1, StartToken: math.MinInt64, EndToken: math.MinInt64}
+	if n := len(mustRead(t, e, &all)); n != 4 {
+		t.Fatalf("after a cleanup keeping everything: %d partitions, want 4", n)
+	}
+	// With a range given up, its data goes.
+	if err := e.Cleanup(ctx, 1, whole[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mustRead(t, e, &all)); n != 3 {
+		t.Fatalf("after giving up (min, -5]: %d partitions, want 3", n)
+	}
+}

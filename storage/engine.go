@@ -53,7 +53,9 @@ type Engine struct {
 	indexes indexState
 	built   builtMarks
 
-	throttle *compactionThrottle // setcompactionthroughput (throttle.go)
+	throttle     *compactionThrottle // setcompactionthroughput (throttle.go)
+	pacingL0     int                 // L0 sublevels past which the pacer stops pacing (pacer.go)
+	expPacingLog bool
 
 	cancel context.CancelFunc
 	tasks  sync.WaitGroup
@@ -76,6 +78,7 @@ func Open(opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{opts: opts, log: opts.Logger, latchSeed: maphash.MakeSeed(), throttle: newCompactionThrottle()}
+	e.pacingL0 = pebbleL0CompactionThreshold
 	e.paxos.seed = maphash.MakeSeed()
 	e.writeOpts = pebble.Sync
 	if opts.UnsafePeriodicSync > 0 {
@@ -85,13 +88,14 @@ func Open(opts Options) (*Engine, error) {
 	defer cache.Unref()
 	listener := e.throttle.listener()
 	popts := &pebble.Options{
-		FS:                 throttledFS{FS: opts.FS, t: e.throttle},
-		EventListener:      &listener,
-		Cache:              cache,
-		MemTableSize:       opts.MemTableSize,
-		Merger:             newMerger(),
-		Logger:             pebbleLogger{opts.Logger},
-		FormatMajorVersion: pebble.FormatNewest,
+		FS:                    throttledFS{FS: opts.FS, t: e.throttle},
+		EventListener:         &listener,
+		Cache:                 cache,
+		MemTableSize:          opts.MemTableSize,
+		L0CompactionThreshold: pebbleL0CompactionThreshold,
+		Merger:                newMerger(),
+		Logger:                pebbleLogger{opts.Logger},
+		FormatMajorVersion:    pebble.FormatNewest,
 	}
 	if d := opts.WALMinSyncInterval; d > 0 {
 		popts.WALMinSyncInterval = func() time.Duration { return d }
@@ -113,6 +117,9 @@ func Open(opts Options) (*Engine, error) {
 	e.cancel = cancel
 	if opts.UnsafePeriodicSync > 0 {
 		e.goTask(ctx, func(ctx context.Context) { e.periodicSync(ctx, opts.UnsafePeriodicSync) })
+	}
+	if opts.CompactionPacing > 0 {
+		e.goTask(ctx, e.pace)
 	}
 	if opts.PurgeInterval > 0 {
 		e.goTask(ctx, func(ctx context.Context) { e.purgeLoop(ctx, opts.PurgeInterval) })

@@ -54,6 +54,11 @@ type Options struct {
 	// shares a sync among the commits that arrive while one is running.
 	WALMinSyncInterval time.Duration
 
+	// CompactionPacing limits the bytes per second compactions write
+	// while they keep up (pacer.go), so they do not take a core in bursts.
+	// Default 32 MiB/s; negative disables pacing.
+	CompactionPacing int64
+
 	// PurgeInterval is how often the background purger removes data
 	// shadowed by tombstones past gc_grace. Default 1 hour; negative
 	// disables the background purger (Purge can still be called).
@@ -87,6 +92,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.MemTableSize == 0 {
 		o.MemTableSize = 32 << 20
+	}
+	if o.CompactionPacing == 0 {
+		o.CompactionPacing = 32 << 20
 	}
 	if o.PurgeInterval == 0 {
 		o.PurgeInterval = time.Hour

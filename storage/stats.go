@@ -12,7 +12,11 @@ type CompactionStats struct {
 	L0Files         int64  `json:"l0_files"`
 	ReadAmp         int    `json:"read_amplification"`
 	CompactionNanos int64  `json:"compaction_nanos"`               // cumulative time spent compacting
-	ThroughputLimit int64  `json:"throughput_limit_bytes_per_sec"` // 0: unlimited
+	ThroughputLimit int64  `json:"throughput_limit_bytes_per_sec"` // in force now; 0: unlimited
+	// Paced is true when no operator limit is set and the pacer decides
+	// (pacer.go): ThroughputLimit is then its limit, or 0 while
+	// compactions are behind.
+	Paced bool `json:"paced"`
 }
 
 // CompactionStats returns the state of the store's compactions.
@@ -22,10 +26,11 @@ func (e *Engine) CompactionStats() CompactionStats {
 	}
 	defer e.exit()
 	m := e.db.Metrics()
+	limit, paced := e.CompactionThroughput()
 	return CompactionStats{
 		Pending: m.Compact.EstimatedDebt, Running: m.Compact.NumInProgress, RunningBytes: m.Compact.InProgressBytes,
 		Completed: m.Compact.Count, Failed: m.Compact.FailedCount, Flushes: m.Flush.Count,
 		L0Files: m.Levels[0].TablesCount, ReadAmp: m.ReadAmp(), CompactionNanos: int64(m.Compact.Duration),
-		ThroughputLimit: e.CompactionThroughput(),
+		ThroughputLimit: limit, Paced: paced,
 	}
 }

@@ -22,25 +22,39 @@ import (
 
 // compactionThrottle is the limit and its bookkeeping.
 type compactionThrottle struct {
-	bytesPerSec atomic.Int64 // 0: unlimited
-	compacting  sync.Map     // base name of a compaction's output table -> true
-	done        chan struct{}
-	closeOnce   sync.Once
+	operator   atomic.Int64 // setcompactionthroughput's limit; 0: none set
+	paced      atomic.Int64 // the pacer's limit (pacer.go); 0: compactions are behind, none
+	compacting sync.Map     // base name of a compaction's output table -> true
+	done       chan struct{}
+	closeOnce  sync.Once
 
 	mu   sync.Mutex
 	next time.Time // when the bytes granted so far have been paid for
 }
 
 func newCompactionThrottle() *compactionThrottle {
-	return &compactionThrottle{done: make(chan struct{})}
+	t := &compactionThrottle{done: make(chan struct{})}
+	t.operator.Store(-1)
+	return t
 }
 
 // close releases every waiting write (the engine is closing).
 func (t *compactionThrottle) close() { t.closeOnce.Do(func() { close(t.done) }) }
 
+// limit is the bytes per second compactions may write now (0: no
+// limit): the operator's when one was set (it wins both ways: an
+// operator who lifted the limit wants compactions to catch up), else the
+// pacer's.
+func (t *compactionThrottle) limit() int64 {
+	if op := t.operator.Load(); op >= 0 {
+		return op
+	}
+	return t.paced.Load()
+}
+
 // wait blocks until n more bytes fit under the limit.
 func (t *compactionThrottle) wait(n int) {
-	bps := t.bytesPerSec.Load()
+	bps := t.limit()
 	if bps <= 0 || n <= 0 {
 		return
 	}
@@ -104,10 +118,14 @@ func (f *throttledFile) Close() error {
 }
 
 // SetCompactionThroughput limits the bytes per second compactions write;
-// zero or less removes the limit.
+// zero or less removes every limit, the pacer's too (as Cassandra's
+// setcompactionthroughput 0 turns throttling off).
 func (e *Engine) SetCompactionThroughput(bytesPerSec int64) {
-	e.throttle.bytesPerSec.Store(max(bytesPerSec, 0))
+	e.throttle.operator.Store(max(bytesPerSec, 0))
 }
 
-// CompactionThroughput is the limit in force (0: unlimited).
-func (e *Engine) CompactionThroughput() int64 { return e.throttle.bytesPerSec.Load() }
+// CompactionThroughput is the limit in force now (0: unlimited) and
+// whether it is the pacer's (no operator limit was set).
+func (e *Engine) CompactionThroughput() (bytesPerSec int64, paced bool) {
+	return e.throttle.limit(), e.throttle.operator.Load() < 0
+}

@@ -516,6 +516,9 @@ func newCompactionStatsCmd() *cobra.Command {
 				if cs.ThroughputLimit > 0 {
 					limit = "limit " + formatLoad(cs.ThroughputLimit) + "/s"
 				}
+				if cs.Paced {
+					limit = "paced (" + limit + "; lifted while compactions are behind)"
+				}
 				fmt.Fprintf(w, "compaction throughput: %s\n", limit)
 				fmt.Fprintf(w, "completed: %d compactions, %d flushes, %d failed; L0 files %d, read amplification %d\n",
 					cs.Completed, cs.Flushes, cs.Failed, cs.L0Files, cs.ReadAmp)

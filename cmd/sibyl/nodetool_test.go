@@ -131,6 +131,7 @@ func TestNodetoolVerbsAgainstANode(t *testing.T) {
 	mustSibyl(t, port, "MutationStage", "tpstats")
 	mustSibyl(t, port, "ops/t histograms (50 partitions)", "tablehistograms", "ops", "t")
 	mustSibyl(t, port, "stream throughput: 16 MB/s", "setstreamthroughput", "16")
+	mustSibyl(t, port, "paced (", "compactionstats")
 	mustSibyl(t, port, "compaction throughput: 64 MB/s", "setcompactionthroughput", "64")
 	mustSibyl(t, port, "limit 64.00 MiB/s", "compactionstats")
 	if _, _, err := sibyl(t, port, "setstreamthroughput", "fast"); err == nil {

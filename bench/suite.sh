@@ -384,8 +384,9 @@ run_growth() {
 		stop_nodes
 		return 0
 	}
-	# Compaction unthrottled (the node's default, set explicitly so the report
-	# says so): a write-only series must let compaction keep up, or level 0
+	# Compaction unthrottled, pacing included (the node paces compactions
+	# while they keep up; set explicitly so the report says what ran): a
+	# write-only series must let compaction keep up, or level 0
 	# grows until Pebble stalls writes and the later steps measure the stall
 	# or the throttle rather than the data set's size.
 	local tp=("$BIN" setcompactionthroughput "$GROWTH_COMPACTION_MBPS" --host 127.0.0.1 --admin-port "$ADMIN_PORT")

@@ -235,11 +235,7 @@ func benchPointRead(b *testing.B, legacy bool, cells int) {
 			b.Fatal(err)
 		}
 	}
-	cmds := make([]schema.ReadCommand, benchPartitions)
-	for i := range cmds {
-		p := benchRow(uint64(i), 0)
-		cmds[i] = schema.ReadCommand{Table: 1, Key: p.Key, Token: p.Token}
-	}
+	cmds := benchReadCommands(benchPartitions)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for n := range b.N {
@@ -375,11 +371,7 @@ func BenchmarkPointReadLayered(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		cmds := make([]schema.ReadCommand, total)
-		for i := range cmds {
-			p := benchRow(uint64(i), 0)
-			cmds[i] = schema.ReadCommand{Table: 1, Key: p.Key, Token: p.Token}
-		}
+		cmds := benchReadCommands(total)
 		b.ReportAllocs()
 		b.ResetTimer()
 		for n := range b.N {
@@ -427,4 +419,15 @@ func BenchmarkPointReadLayered(b *testing.B) {
 			_ = closer.Close()
 		}
 	})
+}
+
+// benchReadCommands returns the point reads of the first n partitions
+// benchRow writes.
+func benchReadCommands(n int) []schema.ReadCommand {
+	cmds := make([]schema.ReadCommand, n)
+	for i := range cmds {
+		p := benchRow(uint64(i), 0)
+		cmds[i] = schema.ReadCommand{Table: 1, Key: p.Key, Token: p.Token}
+	}
+	return cmds
 }

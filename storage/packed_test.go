@@ -302,16 +302,7 @@ func TestPackedRowWrite(t *testing.T) {
 			}
 			fmt.Fprintf(&got, "cd%d=%d ", cd.Column, cd.Deletion.MarkedAt)
 		}
-		cells := newPackedCells(p.cells)
-		for {
-			var c schema.Cell
-			_, ok, err := cells.next(&c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !ok {
-				break
-			}
+		for _, c := range packedCellsOf(t, p.cells) {
 			fmt.Fprintf(&got, "c%d%x@%d=%s ", c.Column, c.Path, c.Timestamp, c.Value)
 		}
 		if want := "cd1=1 cd3=3 c1@5=y c2@5=z c34001@7=b "; got.String() != want || p.header.marker.Timestamp != 4 {
@@ -440,4 +431,22 @@ func FuzzMergePacked(f *testing.F) {
 			t.Fatalf("merge(%x, %x) = %x but merge the other way = %x", a, b, ab, ba)
 		}
 	})
+}
+
+// packedCellsOf decodes a packed row's cells section.
+func packedCellsOf(t testing.TB, section []byte) []schema.Cell {
+	t.Helper()
+	var out []schema.Cell
+	cells := newPackedCells(section)
+	for {
+		var c schema.Cell
+		_, ok, err := cells.next(&c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return out
+		}
+		out = append(out, c)
+	}
 }

@@ -133,16 +133,7 @@ func deadEntries(t *testing.T, e *Engine, now int64) string {
 			}
 			h := p.header
 			dead = !h.deletion.Live() || h.marker.Timestamp != schema.NoTimestamp && !h.marker.LiveAt(now) || len(p.cds) > 0
-			cells := newPackedCells(p.cells)
-			for {
-				var c schema.Cell
-				_, ok, err := cells.next(&c)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !ok {
-					break
-				}
+			for _, c := range packedCellsOf(t, p.cells) {
 				dead = dead || !c.LiveAt(now)
 			}
 		default:

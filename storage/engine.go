@@ -53,9 +53,8 @@ type Engine struct {
 	indexes indexState
 	built   builtMarks
 
-	throttle     *compactionThrottle // setcompactionthroughput (throttle.go)
-	pacingL0     int                 // L0 sublevels past which the pacer stops pacing (pacer.go)
-	expPacingLog bool
+	throttle *compactionThrottle // setcompactionthroughput (throttle.go)
+	pacingL0 int                 // L0 sublevels past which the pacer stops pacing (pacer.go)
 
 	cancel context.CancelFunc
 	tasks  sync.WaitGroup

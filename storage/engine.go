@@ -83,7 +83,7 @@ func Open(opts Options) (*Engine, error) {
 	if opts.UnsafePeriodicSync > 0 {
 		e.writeOpts = pebble.NoSync
 	}
-	cache := pebble.NewCache(opts.CacheSize)
+	cache := pebble.NewCache(opts.CacheSize + memTableReservation(opts.MemTableSize))
 	defer cache.Unref()
 	listener := e.throttle.listener()
 	popts := &pebble.Options{

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -482,5 +483,32 @@ func TestCleanupOfNothingFlushesNothing(t *testing.T) {
 	}
 	if n := len(mustRead(t, e, &all)); n != 3 {
 		t.Fatalf("after giving up (min, -5]: %d partitions, want 3", n)
+	}
+}
+
+// TestBlockCacheOutlivesMemtables: Pebble charges its memtables to the
+// block cache, so a cache of CacheSize alone held no blocks once the
+// memtables had grown to full size and one was kept for recycling. The
+// engine sizes the cache so that CacheSize is left for blocks: a block
+// read twice is a hit the second time.
+func TestBlockCacheOutlivesMemtables(t *testing.T) {
+	ctx := context.Background()
+	e := openMem(t, func(o *Options) { o.CacheSize, o.MemTableSize = 1<<20, 1<<20 })
+	value := strings.Repeat("v", 1000)
+	// Enough writes for Pebble's memtables to ramp up to full size and to
+	// rotate with one kept for recycling.
+	for i := range 8000 {
+		mustApply(t, e, part(1, int64(i), fmt.Sprint("k", i), row(ck(1), marker(1), liveCell(1, 1, value))))
+	}
+	if err := e.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p := part(1, 7, "k7")
+	cmd := schema.ReadCommand{Table: 1, Key: p.Key, Token: p.Token}
+	mustRead(t, e, &cmd)
+	before := e.Metrics().BlockCacheHits
+	mustRead(t, e, &cmd)
+	if after := e.Metrics().BlockCacheHits; after == before {
+		t.Fatalf("a block read a second time missed the cache (hits %d -> %d, misses %d)", before, after, e.Metrics().BlockCacheMisses)
 	}
 }

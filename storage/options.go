@@ -35,8 +35,9 @@ type Options struct {
 	GCGrace func(schema.TableID) (seconds int64, ok bool)
 
 	// CacheSize is the block cache size in bytes. Default 64 MiB: enough
-	// for the index and filter blocks of a few GiB of data on a laptop;
-	// raise it on a dedicated server.
+	// for the index blocks and the hottest data blocks of a few GiB of
+	// data on a laptop; raise it on a dedicated server. The memtables come
+	// on top (memTableReservation).
 	CacheSize int64
 	// MemTableSize is the size of one memtable in bytes. Default 32 MiB:
 	// Pebble's 4 MiB default flushes too often under a write load of small
@@ -126,6 +127,19 @@ func (o *Options) Validate() error {
 		errs = append(errs, fmt.Errorf("storage: Options.MaxHintBytesPerTarget %d is negative", o.MaxHintBytesPerTarget))
 	}
 	return errors.Join(errs...)
+}
+
+// memTableReservation is what Pebble's memtables take from its cache.
+// Pebble charges every memtable it allocates to the block cache (so one
+// figure bounds its memory), and keeps a flushed memtable's buffer, with
+// its charge, for the next one: the mutable memtable, one being flushed
+// and the recycled one are three memtables. With a 32 MiB memtable and a
+// cache of CacheSize alone, those charges took the whole 64 MiB default
+// and the block cache held nothing (every block read missed it, index
+// blocks included); the engine therefore sizes Pebble's cache as
+// CacheSize plus this.
+func memTableReservation(memTableSize uint64) int64 {
+	return 3 * int64(memTableSize)
 }
 
 // gcGraceSeconds returns the gc_grace_seconds of table t.

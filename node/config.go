@@ -155,7 +155,8 @@ type Config struct {
 	// ShutdownTimeout bounds the drain of client connections on Close.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// StorageCacheSize is Pebble's block cache in bytes; 0 lets storage
-	// choose its default.
+	// choose its default (64 MiB). The memtables (three of 32 MiB) come on
+	// top.
 	StorageCacheSize int64 `yaml:"storage_cache_size"`
 
 	// ClientEncryption is TLS on the CQL port and ServerEncryption TLS

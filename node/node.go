@@ -152,6 +152,8 @@ func (n *Node) openStorage() error {
 			GCGrace:   n.gcGrace,
 			CacheSize: n.cfg.StorageCacheSize,
 			Now:       n.cfg.Now,
+
+			UnsafePeriodicSync: n.cfg.unsafeStorageSync,
 		})
 		if err != nil {
 			return storageOpenError(n.cfg.DataDir, err) // node_errors.go

@@ -525,3 +525,85 @@ func TestDisconnectRedials(t *testing.T) {
 	}
 	cli.Disconnect("127.0.0.1:1") // unknown peer: nothing happens
 }
+
+// TestHandlerWorkers: HandlerConcurrency bounds the handlers running on
+// one connection, every request queued behind the bound is served, and
+// sequential requests reuse the connection's idle worker rather than
+// each starting a goroutine.
+func TestHandlerWorkers(t *testing.T) {
+	checkNoLeak(t)
+	const limit = 3
+	srv := startNode(t, Config{LocalID: "server", HandlerConcurrency: limit}, "")
+	var mu sync.Mutex
+	running, most := 0, 0
+	entered := make(chan struct{}, 9)
+	release := make(chan struct{})
+	srv.m.Handle(verbBlock, func(ctx context.Context, _ string, _ []byte) ([]byte, error) {
+		mu.Lock()
+		running++
+		most = max(most, running)
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			running--
+			mu.Unlock()
+		}()
+		entered <- struct{}{}
+		select {
+		case <-release:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	})
+	workers := make(map[string]bool)
+	srv.m.Handle(verbNote, func(context.Context, string, []byte) ([]byte, error) {
+		var buf [64]byte
+		id, _, _ := bytes.Cut(buf[:runtime.Stack(buf[:], false)], []byte(" ["))
+		mu.Lock()
+		workers[string(id)] = true
+		mu.Unlock()
+		return nil, nil
+	})
+	cli := newClient(t, Config{LocalID: "client"})
+	ctx := ctxTimeout(t, 20*time.Second)
+
+	errs := make(chan error, 9)
+	for range 9 {
+		go func() {
+			_, err := cli.Request(ctx, srv.addr, verbBlock, nil)
+			errs <- err
+		}()
+	}
+	for range limit {
+		<-entered
+	}
+	for range 9 - limit { // each handler released lets one more in
+		release <- struct{}{}
+		<-entered
+	}
+	for range limit {
+		release <- struct{}{}
+	}
+	for range 9 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if most != limit {
+		t.Fatalf("%d handlers ran at once, want HandlerConcurrency %d", most, limit)
+	}
+
+	const sequential = 40
+	for range sequential {
+		if _, err := cli.Request(ctx, srv.addr, verbNote, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A request can arrive before the worker that answered the last one
+	// is back waiting (a new worker then takes it), but most must not.
+	if len(workers) > sequential/2 {
+		t.Fatalf("%d sequential requests ran on %d goroutines: workers are not reused", sequential, len(workers))
+	}
+	t.Logf("%d sequential requests ran on %d worker goroutines", sequential, len(workers))
+}

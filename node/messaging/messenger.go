@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// Handler serves one verb. It is called on its own goroutine, concurrently
-// with other handlers (also for the same peer and verb), with a context
+// Handler serves one verb. It is called on one of the connection's worker
+// goroutines, concurrently with other handlers (also for the same peer and
+// verb), with a context
 // that carries the caller's deadline and is cancelled when the connection
 // closes or the Messenger shuts down. from is the caller's
 // Config.LocalID. For a request the returned bytes (or the error's text)

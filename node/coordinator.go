@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -198,25 +199,48 @@ type hostResult struct {
 // startWrites sends each replica its mutations: remote replicas
 // concurrently, each answering on w.done exactly once (their ops end by
 // ctx's deadline), then the local one inline.
+//
+// Remote replicas that take the same mutations (all of them, for the
+// common write of one partition) share one encoding of them.
 func (c *Coordinator) startWrites(ctx context.Context, perHost map[ring.HostID][]*schema.Partition) *writeRound {
 	w := &writeRound{results: make(map[ring.HostID]error, len(perHost)), done: make(chan hostResult, len(perHost))}
+	var encodedFor []*schema.Partition
+	var encoded []byte
 	for id, ms := range perHost {
 		if id == c.cfg.Self {
 			continue
 		}
 		w.pending++
+		r, ok := c.replicaFor(id)
+		remote, _ := r.(encodedApplier)
+		if !ok || remote == nil {
+			c.goBehind(func() {
+				err := errReplicaDown
+				if ok {
+					err = r.Apply(ctx, ms...)
+				}
+				w.done <- hostResult{id: id, err: err}
+			})
+			continue
+		}
+		if encoded == nil || !slices.Equal(ms, encodedFor) {
+			encodedFor, encoded = ms, appendPartitionList(nil, ms)
+		}
+		payload := encoded
 		c.goBehind(func() {
-			err := errReplicaDown
-			if r, ok := c.replicaFor(id); ok {
-				err = r.Apply(ctx, ms...)
-			}
-			w.done <- hostResult{id: id, err: err}
+			w.done <- hostResult{id: id, err: remote.applyEncoded(ctx, payload)}
 		})
 	}
 	if ms, ok := perHost[c.cfg.Self]; ok {
 		w.results[c.cfg.Self] = c.cfg.Local.Apply(ctx, ms...)
 	}
 	return w
+}
+
+// encodedApplier is a replica that takes mutations appendPartitionList
+// already encoded (remoteReplica).
+type encodedApplier interface {
+	applyEncoded(ctx context.Context, payload []byte) error
 }
 
 // goBehind runs fn in a goroutine that Wait accounts for. fn must end by

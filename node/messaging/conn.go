@@ -194,7 +194,7 @@ type inflight struct {
 	mu struct {
 		sync.Mutex
 		nextID  uint64
-		waiting map[uint64]chan result // guarded by mu; nil once failed
+		waiting map[uint64]waiter // guarded by mu; nil once failed
 	}
 }
 
@@ -203,31 +203,45 @@ type result struct {
 	err     error
 }
 
-// register allocates a request id; ErrOverloaded past limit, the close
-// cause once the connection has failed.
-func (f *inflight) register(limit int) (uint64, chan result, error) {
+// waiter is how a request's answer is delivered: to ch (Request, which
+// waits on it) or to done (Start, which does not wait).
+type waiter struct {
+	ch   chan result
+	done func(payload []byte, err error)
+}
+
+func (w waiter) deliver(r result) {
+	if w.done != nil {
+		w.done(r.payload, r.err)
+		return
+	}
+	w.ch <- r
+}
+
+// register allocates a request id for w; ErrOverloaded past limit, the
+// close cause once the connection has failed.
+func (f *inflight) register(limit int, w waiter) (uint64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.mu.waiting == nil {
-		return 0, nil, ErrConnectionLost
+		return 0, ErrConnectionLost
 	}
 	if len(f.mu.waiting) >= limit {
-		return 0, nil, fmt.Errorf("%d requests in flight: %w", len(f.mu.waiting), ErrOverloaded)
+		return 0, fmt.Errorf("%d requests in flight: %w", len(f.mu.waiting), ErrOverloaded)
 	}
 	f.mu.nextID++
-	ch := make(chan result, 1)
-	f.mu.waiting[f.mu.nextID] = ch
-	return f.mu.nextID, ch, nil
+	f.mu.waiting[f.mu.nextID] = w
+	return f.mu.nextID, nil
 }
 
 // complete delivers r to request id, if it is still waiting.
 func (f *inflight) complete(id uint64, r result) {
 	f.mu.Lock()
-	ch, ok := f.mu.waiting[id]
+	w, ok := f.mu.waiting[id]
 	delete(f.mu.waiting, id)
 	f.mu.Unlock()
 	if ok {
-		ch <- r
+		w.deliver(r)
 	}
 }
 
@@ -244,7 +258,7 @@ func (f *inflight) failAll(err error) {
 	waiting := f.mu.waiting
 	f.mu.waiting = nil
 	f.mu.Unlock()
-	for _, ch := range waiting {
-		ch <- result{err: err}
+	for _, w := range waiting {
+		w.deliver(result{err: err})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -173,7 +174,12 @@ func TestDeadlineExpiryReachesHandler(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := cli.Request(ctx, srv.addr, verbBlock, nil)
-	if !errors.Is(err, context.DeadlineExceeded) {
+	// The handler's deadline is the caller's, rounded up to the next
+	// millisecond after the frame arrived; on a loaded machine the timers
+	// of both can fire in one batch, and then the handler's answer (its
+	// own deadline error) may be what the caller sees first.
+	var re *RemoteError
+	if !errors.Is(err, context.DeadlineExceeded) && !(errors.As(err, &re) && strings.Contains(re.Message, context.DeadlineExceeded.Error())) {
 		t.Fatalf("request past its deadline returned %v", err)
 	}
 	if el := time.Since(start); el > 2*time.Second {
@@ -606,4 +612,61 @@ func TestHandlerWorkers(t *testing.T) {
 		t.Fatalf("%d sequential requests ran on %d goroutines: workers are not reused", sequential, len(workers))
 	}
 	t.Logf("%d sequential requests ran on %d worker goroutines", sequential, len(workers))
+}
+
+// TestStart: an answer reaches done without the caller waiting; Forget
+// frees the in-flight slot of a request no answer came for; a lost
+// connection fails the requests still waiting, through done.
+func TestStart(t *testing.T) {
+	checkNoLeak(t)
+	srv := startNode(t, Config{LocalID: "server"}, "")
+	release := make(chan struct{})
+	entered := make(chan struct{}, 2)
+	srv.m.Handle(verbBlock, func(ctx context.Context, _ string, _ []byte) ([]byte, error) {
+		entered <- struct{}{}
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil, nil
+	})
+	cli := newClient(t, Config{LocalID: "client"})
+	ctx := ctxTimeout(t, 10*time.Second)
+	type answer struct {
+		payload []byte
+		err     error
+	}
+	answers := make(chan answer, 3)
+	done := func(p []byte, err error) { answers <- answer{p, err} }
+
+	if _, err := cli.Start(ctx, srv.addr, verbEcho, []byte("hi"), done); err != nil {
+		t.Fatal(err)
+	}
+	if a := <-answers; a.err != nil || string(a.payload) != "client:hi" {
+		t.Fatalf("echo answered %q, %v", a.payload, a.err)
+	}
+
+	forgotten, err := cli.Start(ctx, srv.addr, verbBlock, nil, done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-entered
+	forgotten.Forget()
+	if n := inFlight(cli, srv.addr); n != 0 {
+		t.Fatalf("%d requests in flight after Forget, want 0", n)
+	}
+	if _, err := cli.Start(ctx, srv.addr, verbBlock, nil, done); err != nil {
+		t.Fatal(err)
+	}
+	<-entered
+	cli.Disconnect(srv.addr)
+	if a := <-answers; !errors.Is(a.err, ErrConnectionLost) {
+		t.Fatalf("request on a lost connection answered %q, %v; want ErrConnectionLost", a.payload, a.err)
+	}
+	close(release)
+	select {
+	case a := <-answers:
+		t.Fatalf("a forgotten or failed request answered again: %q, %v", a.payload, a.err)
+	default:
+	}
 }

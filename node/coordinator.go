@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/node/messaging"
 	"github.com/sibyldb/sibyl/ring"
 	"github.com/sibyldb/sibyl/schema"
 	"github.com/sibyldb/sibyl/storage"
@@ -189,6 +190,11 @@ type writeRound struct {
 	results map[ring.HostID]error // answers received
 	pending int                   // remote answers still to come
 	done    chan hostResult       // buffered for every remote replica
+	// deadline is the write's context: when it ends, the remote replicas
+	// that have not answered have timed out (expire).
+	deadline context.Context
+	remotes  []ring.HostID    // every remote replica written to
+	calls    []messaging.Call // requests answered through done, forgotten at the deadline
 }
 
 type hostResult struct {
@@ -196,20 +202,26 @@ type hostResult struct {
 	err error
 }
 
-// startWrites sends each replica its mutations: remote replicas
-// concurrently, each answering on w.done exactly once (their ops end by
-// ctx's deadline), then the local one inline.
+// startWrites sends each replica its mutations, remote replicas first,
+// then the local one inline. Each remote replica answers on w.done at most
+// once; one that has not by ctx's deadline has timed out (expire).
 //
+// A remote write is a request whose answer messaging delivers straight to
+// w.done (remoteReplica.startApply): no goroutine waits for it. Only
+// traced writes (whose events need the request's outcome where it is
+// sent) and replicas other than remoteReplica get a goroutine each.
 // Remote replicas that take the same mutations (all of them, for the
 // common write of one partition) share one encoding of them.
 func (c *Coordinator) startWrites(ctx context.Context, perHost map[ring.HostID][]*schema.Partition) *writeRound {
-	w := &writeRound{results: make(map[ring.HostID]error, len(perHost)), done: make(chan hostResult, len(perHost))}
+	w := &writeRound{results: make(map[ring.HostID]error, len(perHost)), done: make(chan hostResult, len(perHost)), deadline: ctx}
+	traced := nodeTrace(ctx) != nil
 	var encodedFor []*schema.Partition
 	var encoded []byte
 	for id, ms := range perHost {
 		if id == c.cfg.Self {
 			continue
 		}
+		w.remotes = append(w.remotes, id)
 		w.pending++
 		r, ok := c.replicaFor(id)
 		remote, _ := r.(encodedApplier)
@@ -227,9 +239,19 @@ func (c *Coordinator) startWrites(ctx context.Context, perHost map[ring.HostID][
 			encodedFor, encoded = ms, appendPartitionList(nil, ms)
 		}
 		payload := encoded
-		c.goBehind(func() {
-			w.done <- hostResult{id: id, err: remote.applyEncoded(ctx, payload)}
-		})
+		if traced {
+			c.goBehind(func() {
+				w.done <- hostResult{id: id, err: remote.applyEncoded(ctx, payload)}
+			})
+			continue
+		}
+		call, err := remote.startApply(ctx, payload, id, w.done)
+		if err != nil {
+			w.results[id] = err
+			w.pending--
+			continue
+		}
+		w.calls = append(w.calls, call)
 	}
 	if ms, ok := perHost[c.cfg.Self]; ok {
 		w.results[c.cfg.Self] = c.cfg.Local.Apply(ctx, ms...)
@@ -237,10 +259,56 @@ func (c *Coordinator) startWrites(ctx context.Context, perHost map[ring.HostID][
 	return w
 }
 
+// receive takes one answer, or, once the write's deadline has passed,
+// times out every remote replica still to answer. It blocks until one of
+// them happens or stop is closed (nil: never); it reports whether it
+// took anything.
+func (w *writeRound) receive(stop <-chan struct{}) bool {
+	select {
+	case r := <-w.done:
+		w.results[r.id] = r.err
+		w.pending--
+		return true
+	case <-w.deadline.Done():
+		w.expire()
+		return true
+	case <-stop:
+		return false
+	}
+}
+
+// expire records a timeout for every remote replica that has not
+// answered, and forgets their requests, so a replica that never answers
+// does not hold an in-flight slot of its connection. Replicas written
+// through a goroutine end by the deadline too; their late answers land
+// in w.done's room and are never read.
+func (w *writeRound) expire() {
+	for _, c := range w.calls {
+		c.Forget()
+	}
+	w.calls = nil
+	for drained := false; !drained && w.pending > 0; {
+		select {
+		case r := <-w.done: // answered in time, read late
+			w.results[r.id] = r.err
+			w.pending--
+		default:
+			drained = true
+		}
+	}
+	for _, id := range w.remotes {
+		if _, ok := w.results[id]; !ok {
+			w.results[id] = fmt.Errorf("no answer from %s: %w", id, w.deadline.Err())
+		}
+	}
+	w.pending = 0
+}
+
 // encodedApplier is a replica that takes mutations appendPartitionList
-// already encoded (remoteReplica).
+// already encoded (remoteReplica), waiting for the answer or not.
 type encodedApplier interface {
 	applyEncoded(ctx context.Context, payload []byte) error
+	startApply(ctx context.Context, payload []byte, id ring.HostID, done chan<- hostResult) (messaging.Call, error)
 }
 
 // goBehind runs fn in a goroutine that Wait accounts for. fn must end by
@@ -279,11 +347,7 @@ func (w *writeRound) await(ctx context.Context, targets []target) int {
 		if allSatisfied(targets, w.results) {
 			return writeSatisfied
 		}
-		select {
-		case r := <-w.done:
-			w.results[r.id] = r.err
-			w.pending--
-		case <-ctx.Done():
+		if !w.receive(ctx.Done()) {
 			return writeAbandoned
 		}
 	}
@@ -295,9 +359,8 @@ func (w *writeRound) await(ctx context.Context, targets []target) int {
 // write's deadline. It ends by that deadline: every pending op does.
 func (c *Coordinator) finishBehind(ctx context.Context, cancel context.CancelFunc, w *writeRound, muts []*schema.Partition, targets []target) {
 	defer cancel()
-	for ; w.pending > 0; w.pending-- {
-		r := <-w.done
-		w.results[r.id] = r.err
+	for w.pending > 0 {
+		w.receive(nil)
 	}
 	c.storeHints(ctx, muts, targets, w.results)
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/sibyldb/sibyl/node/messaging"
+	"github.com/sibyldb/sibyl/ring"
 	"github.com/sibyldb/sibyl/schema"
 )
 
@@ -76,6 +77,24 @@ func (r *remoteReplica) Truncate(ctx context.Context, table schema.TableID) erro
 		return fmt.Errorf("cannot truncate on %s: %w", r.addr, err)
 	}
 	return nil
+}
+
+// startApply sends mutations appendPartitionList encoded without waiting:
+// the outcome, wrapped as Apply wraps it, goes to done as replica id's
+// hostResult, at most once (never when startApply fails; maybe not once
+// the call is forgotten), so done must have room for it. ctx must not be
+// traced: a traced write's events need Apply.
+func (r *remoteReplica) startApply(ctx context.Context, payload []byte, id ring.HostID, done chan<- hostResult) (messaging.Call, error) {
+	call, err := r.msg.Start(ctx, r.addr, verbApply, payload, func(_ []byte, err error) {
+		if err != nil {
+			err = fmt.Errorf("cannot apply on %s: %w", r.addr, err)
+		}
+		done <- hostResult{id: id, err: err}
+	})
+	if err != nil {
+		return messaging.Call{}, fmt.Errorf("cannot apply on %s: %w", r.addr, err)
+	}
+	return call, nil
 }
 
 // appendPartitionList encodes partitions as a uvarint count followed by

@@ -670,3 +670,50 @@ func TestStart(t *testing.T) {
 	default:
 	}
 }
+
+// TestRequestCtx: a handler's context reports its deadline by Err without
+// a timer, closes Done at the deadline once asked for it, follows its
+// parent's cancellation, and keeps Err and Done consistent after the
+// handler returned.
+func TestRequestCtx(t *testing.T) {
+	parent, cancelParent := context.WithCancel(context.Background())
+	defer cancelParent()
+
+	past := newRequestCtx(parent, time.Now().Add(-time.Millisecond))
+	if !errors.Is(past.Err(), context.DeadlineExceeded) {
+		t.Fatalf("expired, unarmed: Err = %v", past.Err())
+	}
+	<-past.Done() // armed already expired: closed at once
+	past.release()
+
+	soon := newRequestCtx(parent, time.Now().Add(20*time.Millisecond))
+	if d, ok := soon.Deadline(); !ok || d != soon.deadline {
+		t.Fatalf("Deadline = %v, %v", d, ok)
+	}
+	if err := soon.Err(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Err = %v", err)
+	}
+	<-soon.Done()
+	if !errors.Is(soon.Err(), context.DeadlineExceeded) {
+		t.Fatalf("after Done: Err = %v", soon.Err())
+	}
+	soon.release()
+
+	later := newRequestCtx(parent, time.Now().Add(time.Hour))
+	if later.Err() != nil {
+		t.Fatalf("live: Err = %v", later.Err())
+	}
+	done := later.Done()
+	cancelParent()
+	<-done
+	if !errors.Is(later.Err(), context.Canceled) {
+		t.Fatalf("parent cancelled: Err = %v", later.Err())
+	}
+
+	returned := newRequestCtx(context.Background(), time.Now().Add(time.Hour))
+	returned.release()
+	<-returned.Done()
+	if !errors.Is(returned.Err(), context.Canceled) {
+		t.Fatalf("Done after release: Err = %v", returned.Err())
+	}
+}

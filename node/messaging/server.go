@@ -112,11 +112,12 @@ func (m *Messenger) accept(nc net.Conn) (*conn, error) {
 // dispatch runs the handler for one inbound frame and queues its answer.
 // base is c.ctx or a context derived from it that ends with it.
 func (m *Messenger) dispatch(base context.Context, c *conn, h header, payload []byte) {
-	ctx, cancel := base, context.CancelFunc(func() {})
+	ctx := base
 	if h.timeoutMS > 0 {
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(h.timeoutMS)*time.Millisecond)
+		rc := newRequestCtx(base, time.Now().Add(time.Duration(h.timeoutMS)*time.Millisecond))
+		defer rc.release()
+		ctx = rc
 	}
-	defer cancel()
 	if ctx.Err() != nil {
 		// Expired before it ran (or the connection closed): the sender
 		// has given up, so running it would only add load.

@@ -212,19 +212,19 @@ func addHostWrite(hosts []hostWrite, id ring.HostID, muts []*schema.Partition, i
 type replicaAnswers []hostResult
 
 // lookup returns id's answer and whether it has answered.
-func (a replicaAnswers) lookup(id ring.HostID) (error, bool) {
+func (a replicaAnswers) lookup(id ring.HostID) (hostResult, bool) {
 	for _, r := range a {
 		if r.id == id {
-			return r.err, true
+			return r, true
 		}
 	}
-	return nil, false
+	return hostResult{}, false
 }
 
 // failed reports whether id answered with an error.
 func (a replicaAnswers) failed(id ring.HostID) bool {
-	err, _ := a.lookup(id)
-	return err != nil
+	r, _ := a.lookup(id)
+	return r.err != nil
 }
 
 // set records id's answer, replacing any earlier one.
@@ -436,7 +436,7 @@ func allSatisfied(targets []target, results replicaAnswers) bool {
 	for _, t := range targets {
 		acked := room[:0]
 		for _, r := range t.replicas {
-			if err, ok := results.lookup(r.id); ok && err == nil {
+			if a, ok := results.lookup(r.id); ok && a.err == nil {
 				acked = append(acked, r)
 			}
 		}
@@ -568,14 +568,15 @@ var errReplicaDown = errors.New("node: replica is down")
 // deadline passed) or WriteFailure (replicas answered with errors).
 func (c *Coordinator) writeOutcome(ctx context.Context, cl exec.Consistency, wt exec.WriteType,
 	targets []target, results replicaAnswers, hinted []int) error {
+	var room [8]replicaInfo // on the stack for the usual RF
 	for i, t := range targets {
-		var acked []replicaInfo
+		acked := room[:0]
 		var failures []error
 		for _, r := range t.replicas {
-			if err, _ := results.lookup(r.id); err == nil {
+			if a, _ := results.lookup(r.id); a.err == nil {
 				acked = append(acked, r)
 			} else {
-				failures = append(failures, err)
+				failures = append(failures, a.err)
 			}
 		}
 		if satisfied(t.needs, acked) || (cl == exec.Any && len(acked)+hinted[i] > 0) {

@@ -11,13 +11,16 @@
 //	err = m.Serve(listener)               // accept loop runs in m's goroutine
 //	resp, err := m.Request(ctx, "10.0.0.2:7000", VerbRead, payload)
 //	err = m.Send(ctx, addr, VerbHint, payload) // one-way
+//	call, err := m.Start(ctx, addr, VerbMutation, payload, done) // answer to done
+//	call.Forget()                         // the caller stopped waiting for it
 //	m.Close()                             // stops every goroutine m started
 //
 // The caller's duties: register handlers before Serve (Handle later is
 // allowed but races with requests already arriving); give every Request a
 // ctx with a deadline (it is sent to the peer, whose handler gets the same
-// deadline); call Disconnect when gossip says a peer restarted or left;
-// call Close once.
+// deadline); Forget a Start's Call when no longer waiting for its answer
+// (Start does not watch ctx); call Disconnect when gossip says a peer
+// restarted or left; call Close once.
 //
 // # Connections
 //

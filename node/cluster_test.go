@@ -35,7 +35,14 @@ func clusterLogger(addr string) *slog.Logger {
 
 // startClusterNode starts a node on addr with data in dir, joining through
 // seeds (host:gossip-port), every port ephemeral.
-func startClusterNode(t *testing.T, addr, dir string, seeds ...string) *clusterNode {
+func startClusterNode(t testing.TB, addr, dir string, seeds ...string) *clusterNode {
+	t.Helper()
+	return startClusterNodeWith(t, addr, dir, nil, seeds...)
+}
+
+// startClusterNodeWith is startClusterNode with mod, if not nil, applied
+// to the node's configuration before it starts.
+func startClusterNodeWith(t testing.TB, addr, dir string, mod func(*Config), seeds ...string) *clusterNode {
 	t.Helper()
 	ln, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
 	if err != nil {
@@ -43,6 +50,9 @@ func startClusterNode(t *testing.T, addr, dir string, seeds ...string) *clusterN
 	}
 	cfg := Config{DataDir: dir, ListenAddress: addr, CQLListener: ln, AdminPort: AdminDisabled,
 		NumTokens: 8, Seeds: seeds, Logger: clusterLogger(addr), WriteTimeout: time.Second, ReadTimeout: 2 * time.Second}
+	if mod != nil {
+		mod(&cfg)
+	}
 	n, err := New(cfg)
 	if err != nil {
 		t.Fatalf("cannot start node %s: %v", addr, err)
@@ -80,14 +90,14 @@ func (cn *clusterNode) upPeers() int {
 	return k
 }
 
-func (cn *clusterNode) query(t *testing.T, cl exec.Consistency, stmt string) (exec.Result, error) {
+func (cn *clusterNode) query(t testing.TB, cl exec.Consistency, stmt string) (exec.Result, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return cn.exec.Query(ctx, &exec.Session{}, stmt, &exec.QueryOptions{Consistency: cl})
 }
 
-func (cn *clusterNode) mustQuery(t *testing.T, cl exec.Consistency, stmt string) exec.Result {
+func (cn *clusterNode) mustQuery(t testing.TB, cl exec.Consistency, stmt string) exec.Result {
 	t.Helper()
 	res, err := cn.query(t, cl, stmt)
 	if err != nil {
@@ -96,11 +106,18 @@ func (cn *clusterNode) mustQuery(t *testing.T, cl exec.Consistency, stmt string)
 	return res
 }
 
-func startThreeNodes(t *testing.T) []*clusterNode {
+func startThreeNodes(t testing.TB) []*clusterNode {
 	t.Helper()
-	a := startClusterNode(t, "127.0.0.1", t.TempDir())
-	b := startClusterNode(t, "127.0.0.2", t.TempDir(), a.seed())
-	c := startClusterNode(t, "127.0.0.3", t.TempDir(), a.seed())
+	return startThreeNodesWith(t, nil)
+}
+
+// startThreeNodesWith is startThreeNodes with mod applied to every node's
+// configuration.
+func startThreeNodesWith(t testing.TB, mod func(*Config)) []*clusterNode {
+	t.Helper()
+	a := startClusterNodeWith(t, "127.0.0.1", t.TempDir(), mod)
+	b := startClusterNodeWith(t, "127.0.0.2", t.TempDir(), mod, a.seed())
+	c := startClusterNodeWith(t, "127.0.0.3", t.TempDir(), mod, a.seed())
 	nodes := []*clusterNode{a, b, c}
 	for _, n := range nodes {
 		testutil.WaitFor(t, 10*time.Second, n.addr+" to see two peers up", func() bool { return n.upPeers() == 2 })

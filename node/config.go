@@ -185,6 +185,12 @@ type Config struct {
 	// Now is the node's clock; nil means time.Now. Tests inject one to
 	// expire TTLs without waiting.
 	Now func() time.Time `yaml:"-"`
+
+	// unsafeStorageSync, set only by benchmarks in this package, is
+	// storage.Options.UnsafePeriodicSync: acknowledging writes before
+	// their WAL sync isolates the coordinator's and messaging's cost from
+	// the disk's. Never configurable: it breaks the durability invariant.
+	unsafeStorageSync time.Duration
 }
 
 // Clone returns a copy of c that shares nothing mutable with it.

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/sibyldb/sibyl/cql/exec"
+	"github.com/sibyldb/sibyl/node/messaging"
 	"github.com/sibyldb/sibyl/ring"
 	"github.com/sibyldb/sibyl/schema"
 	"github.com/sibyldb/sibyl/storage"
@@ -147,7 +149,7 @@ func (c *Coordinator) mutate(ctx context.Context, cl exec.Consistency, wt exec.W
 	}
 	snap := c.cfg.Ring()
 	targets := make([]target, len(muts))
-	perHost := make(map[ring.HostID][]*schema.Partition)
+	var hosts []hostWrite
 	for i, m := range muts {
 		t, err := c.writeTarget(snap, cl, m)
 		if err != nil {
@@ -155,16 +157,18 @@ func (c *Coordinator) mutate(ctx context.Context, cl exec.Consistency, wt exec.W
 		}
 		targets[i] = t
 		for _, r := range t.replicas {
-			perHost[r.id] = append(perHost[r.id], m)
+			hosts = addHostWrite(hosts, r.id, muts, i)
 		}
 	}
-	exec.Tracef(ctx, "Determined %d replicas for %d mutations at %s", len(perHost), len(muts), clName(cl))
+	if exec.TraceFrom(ctx) != nil { // the arguments cost allocations
+		exec.Tracef(ctx, "Determined %d replicas for %d mutations at %s", len(hosts), len(muts), clName(cl))
+	}
 	// The replicas' writes run under their own deadline, detached from the
 	// client's request: once every mutation's level is met the answer goes
 	// out, and slower replicas finish, or are hinted, behind it. A replica
 	// that hangs therefore costs the client nothing at QUORUM.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.WriteTimeout)
-	w := c.startWrites(wctx, perHost)
+	w := c.startWrites(wctx, hosts)
 	// writeAllIn falls through the switch: nothing is left to wait for,
 	// so the hints are stored and the outcome decided inline, whether the
 	// levels were met or not.
@@ -181,13 +185,76 @@ func (c *Coordinator) mutate(ctx context.Context, cl exec.Consistency, wt exec.W
 	return c.writeOutcome(wctx, cl, wt, targets, w.results, hinted)
 }
 
+// hostWrite is the mutations one replica takes in a write.
+type hostWrite struct {
+	id   ring.HostID
+	muts []*schema.Partition
+}
+
+// addHostWrite adds muts[i] to id's mutations in hosts. A replica's first
+// mutation is a capacity-limited window on muts, not a copy: the common
+// write of one partition builds no per-replica slice, and a second
+// mutation for the same replica appends into a fresh array, never into
+// the caller's.
+func addHostWrite(hosts []hostWrite, id ring.HostID, muts []*schema.Partition, i int) []hostWrite {
+	for k := range hosts {
+		if hosts[k].id == id {
+			hosts[k].muts = append(hosts[k].muts, muts[i])
+			return hosts
+		}
+	}
+	return append(hosts, hostWrite{id: id, muts: muts[i : i+1 : i+1]})
+}
+
+// replicaAnswers are one write's answers by replica: a short slice
+// searched in order, since a write has a handful of replicas; cheaper on
+// every write than a map.
+type replicaAnswers []hostResult
+
+// lookup returns id's answer and whether it has answered.
+func (a replicaAnswers) lookup(id ring.HostID) (hostResult, bool) {
+	for _, r := range a {
+		if r.id == id {
+			return r, true
+		}
+	}
+	return hostResult{}, false
+}
+
+// failed reports whether id answered with an error.
+func (a replicaAnswers) failed(id ring.HostID) bool {
+	r, _ := a.lookup(id)
+	return r.err != nil
+}
+
+// set records id's answer, replacing any earlier one.
+func (a *replicaAnswers) set(id ring.HostID, err error) {
+	for k := range *a {
+		if (*a)[k].id == id {
+			(*a)[k].err = err
+			return
+		}
+	}
+	*a = append(*a, hostResult{id: id, err: err})
+}
+
 // writeRound is one write's replica answers as they arrive. Until await
 // returns, only the coordinator's request goroutine reads results; after
 // it, only finishBehind does.
 type writeRound struct {
-	results map[ring.HostID]error // answers received
-	pending int                   // remote answers still to come
-	done    chan hostResult       // buffered for every remote replica
+	results replicaAnswers  // answers received
+	pending int             // remote answers still to come
+	done    chan hostResult // buffered for every remote replica
+	// deadline is the write's context: when it ends, the remote replicas
+	// that have not answered have timed out (expire).
+	deadline context.Context
+	remotes  []ring.HostID    // every remote replica written to
+	calls    []messaging.Call // requests answered through done, forgotten at the deadline
+
+	// Room for the slices above at RF 3, in the round's own allocation.
+	resultsBuf [3]hostResult
+	remotesBuf [3]ring.HostID
+	callsBuf   [3]messaging.Call
 }
 
 type hostResult struct {
@@ -195,28 +262,117 @@ type hostResult struct {
 	err error
 }
 
-// startWrites sends each replica its mutations: remote replicas
-// concurrently, each answering on w.done exactly once (their ops end by
-// ctx's deadline), then the local one inline.
-func (c *Coordinator) startWrites(ctx context.Context, perHost map[ring.HostID][]*schema.Partition) *writeRound {
-	w := &writeRound{results: make(map[ring.HostID]error, len(perHost)), done: make(chan hostResult, len(perHost))}
-	for id, ms := range perHost {
+// startWrites sends each replica its mutations, remote replicas first,
+// then the local one inline. Each remote replica answers on w.done at most
+// once; one that has not by ctx's deadline has timed out (expire).
+//
+// A remote write is a request whose answer messaging delivers straight to
+// w.done (remoteReplica.startApply): no goroutine waits for it. Only
+// traced writes (whose events need the request's outcome where it is
+// sent) and replicas other than remoteReplica get a goroutine each.
+// Remote replicas that take the same mutations (all of them, for the
+// common write of one partition) share one encoding of them.
+func (c *Coordinator) startWrites(ctx context.Context, hosts []hostWrite) *writeRound {
+	w := &writeRound{done: make(chan hostResult, len(hosts)), deadline: ctx}
+	w.results, w.remotes, w.calls = w.resultsBuf[:0], w.remotesBuf[:0], w.callsBuf[:0]
+	traced := nodeTrace(ctx) != nil
+	var encodedFor []*schema.Partition
+	var encoded []byte
+	var local []*schema.Partition
+	for _, hw := range hosts {
+		id, ms := hw.id, hw.muts
 		if id == c.cfg.Self {
+			local = ms
 			continue
 		}
+		w.remotes = append(w.remotes, id)
 		w.pending++
-		c.goBehind(func() {
-			err := errReplicaDown
-			if r, ok := c.replicaFor(id); ok {
-				err = r.Apply(ctx, ms...)
-			}
-			w.done <- hostResult{id: id, err: err}
-		})
+		r, ok := c.replicaFor(id)
+		remote, _ := r.(encodedApplier)
+		if !ok || remote == nil {
+			c.goBehind(func() {
+				err := errReplicaDown
+				if ok {
+					err = r.Apply(ctx, ms...)
+				}
+				w.done <- hostResult{id: id, err: err}
+			})
+			continue
+		}
+		if encoded == nil || !slices.Equal(ms, encodedFor) {
+			encodedFor, encoded = ms, appendPartitionList(nil, ms)
+		}
+		payload := encoded
+		if traced {
+			c.goBehind(func() {
+				w.done <- hostResult{id: id, err: remote.applyEncoded(ctx, payload)}
+			})
+			continue
+		}
+		call, err := remote.startApply(ctx, payload, id, w.done)
+		if err != nil {
+			w.results.set(id, err)
+			w.pending--
+			continue
+		}
+		w.calls = append(w.calls, call)
 	}
-	if ms, ok := perHost[c.cfg.Self]; ok {
-		w.results[c.cfg.Self] = c.cfg.Local.Apply(ctx, ms...)
+	if local != nil {
+		w.results.set(c.cfg.Self, c.cfg.Local.Apply(ctx, local...))
 	}
 	return w
+}
+
+// receive takes one answer, or, once the write's deadline has passed,
+// times out every remote replica still to answer. It blocks until one of
+// them happens or stop is closed (nil: never); it reports whether it
+// took anything.
+func (w *writeRound) receive(stop <-chan struct{}) bool {
+	select {
+	case r := <-w.done:
+		w.results.set(r.id, r.err)
+		w.pending--
+		return true
+	case <-w.deadline.Done():
+		w.expire()
+		return true
+	case <-stop:
+		return false
+	}
+}
+
+// expire records a timeout for every remote replica that has not
+// answered, and forgets their requests, so a replica that never answers
+// does not hold an in-flight slot of its connection. Replicas written
+// through a goroutine end by the deadline too; their late answers land
+// in w.done's room and are never read.
+func (w *writeRound) expire() {
+	for _, c := range w.calls {
+		c.Forget()
+	}
+	w.calls = nil
+	for drained := false; !drained && w.pending > 0; {
+		select {
+		case r := <-w.done: // answered in time, read late
+			w.results.set(r.id, r.err)
+			w.pending--
+		default:
+			drained = true
+		}
+	}
+	for _, id := range w.remotes {
+		if _, ok := w.results.lookup(id); !ok {
+			w.results.set(id, fmt.Errorf("no answer from %s: %w", id, w.deadline.Err()))
+		}
+	}
+	w.pending = 0
+}
+
+// encodedApplier is a replica that takes mutations appendPartitionList
+// already encoded (remoteReplica), waiting for the answer or not.
+type encodedApplier interface {
+	applyEncoded(ctx context.Context, payload []byte) error
+	startApply(ctx context.Context, payload []byte, id ring.HostID, done chan<- hostResult) (messaging.Call, error)
 }
 
 // goBehind runs fn in a goroutine that Wait accounts for. fn must end by
@@ -255,11 +411,7 @@ func (w *writeRound) await(ctx context.Context, targets []target) int {
 		if allSatisfied(targets, w.results) {
 			return writeSatisfied
 		}
-		select {
-		case r := <-w.done:
-			w.results[r.id] = r.err
-			w.pending--
-		case <-ctx.Done():
+		if !w.receive(ctx.Done()) {
 			return writeAbandoned
 		}
 	}
@@ -271,20 +423,20 @@ func (w *writeRound) await(ctx context.Context, targets []target) int {
 // write's deadline. It ends by that deadline: every pending op does.
 func (c *Coordinator) finishBehind(ctx context.Context, cancel context.CancelFunc, w *writeRound, muts []*schema.Partition, targets []target) {
 	defer cancel()
-	for ; w.pending > 0; w.pending-- {
-		r := <-w.done
-		w.results[r.id] = r.err
+	for w.pending > 0 {
+		w.receive(nil)
 	}
 	c.storeHints(ctx, muts, targets, w.results)
 }
 
 // allSatisfied reports whether every target has enough acknowledgements
 // among the answers received so far.
-func allSatisfied(targets []target, results map[ring.HostID]error) bool {
+func allSatisfied(targets []target, results replicaAnswers) bool {
+	var room [8]replicaInfo // on the stack for the usual RF
 	for _, t := range targets {
-		acked := make([]replicaInfo, 0, len(t.replicas))
+		acked := room[:0]
 		for _, r := range t.replicas {
-			if err, ok := results[r.id]; ok && err == nil {
+			if a, ok := results.lookup(r.id); ok && a.err == nil {
 				acked = append(acked, r)
 			}
 		}
@@ -415,15 +567,16 @@ var errReplicaDown = errors.New("node: replica is down")
 // when every mutation has enough acknowledgements, else WriteTimeout (the
 // deadline passed) or WriteFailure (replicas answered with errors).
 func (c *Coordinator) writeOutcome(ctx context.Context, cl exec.Consistency, wt exec.WriteType,
-	targets []target, results map[ring.HostID]error, hinted []int) error {
+	targets []target, results replicaAnswers, hinted []int) error {
+	var room [8]replicaInfo // on the stack for the usual RF
 	for i, t := range targets {
-		var acked []replicaInfo
+		acked := room[:0]
 		var failures []error
 		for _, r := range t.replicas {
-			if err := results[r.id]; err == nil {
+			if a, _ := results.lookup(r.id); a.err == nil {
 				acked = append(acked, r)
 			} else {
-				failures = append(failures, err)
+				failures = append(failures, a.err)
 			}
 		}
 		if satisfied(t.needs, acked) || (cl == exec.Any && len(acked)+hinted[i] > 0) {

@@ -190,16 +190,16 @@ func (c *Coordinator) leadCounters(ctx context.Context, cl exec.Consistency, mut
 		}
 		shards[i] = s
 	}
-	perHost := make(map[ring.HostID][]*schema.Partition)
+	var hosts []hostWrite
 	for i, t := range targets {
 		for _, r := range t.replicas {
 			if r.id != c.cfg.Self {
-				perHost[r.id] = append(perHost[r.id], shards[i])
+				hosts = addHostWrite(hosts, r.id, shards, i)
 			}
 		}
 	}
-	w := c.startWrites(wctx, perHost)
-	w.results[c.cfg.Self] = nil // the leader's own write, done above
+	w := c.startWrites(wctx, hosts)
+	w.results.set(c.cfg.Self, nil) // the leader's own write, done above
 	switch w.await(ctx, targets) {
 	case writeSatisfied:
 		c.goBehind(func() { c.finishBehind(wctx, cancel, w, shards, targets) })

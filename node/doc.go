@@ -18,7 +18,10 @@
 //     counts, as Cassandra answers), and sends the mutation or read to each
 //     replica. The local replica goes straight to storage; remote replicas
 //     go through node/messaging behind the same replica interface
-//     (remote.go, peers.go).
+//     (remote.go, peers.go). A write's remote requests answer into one
+//     channel the coordinator waits on (messaging.Start), so a write
+//     starts no goroutine per replica; its deadline times out the silent
+//     ones. PERF.md measures a replica write's cost.
 //   - In a cluster, gossip.go and membership.go (hashicorp/memberlist)
 //     maintain the ring snapshot, published through an atomic pointer;
 //     hints.go stores writes for down replicas and replays them;

@@ -193,7 +193,7 @@ func (h *hintManager) pace(ctx context.Context, start time.Time, sent int64) err
 // storeHints stores a hint for every replica of each mutation that is
 // down or did not acknowledge it, and returns per mutation how many hints
 // were stored (an ANY write counts them as acknowledgements).
-func (c *Coordinator) storeHints(ctx context.Context, muts []*schema.Partition, targets []target, results map[ring.HostID]error) []int {
+func (c *Coordinator) storeHints(ctx context.Context, muts []*schema.Partition, targets []target, results replicaAnswers) []int {
 	hinted := make([]int, len(targets))
 	if c.cfg.Hints == nil || !needsHints(targets, results, c.cfg.Self) {
 		return hinted
@@ -206,7 +206,7 @@ func (c *Coordinator) storeHints(ctx context.Context, muts []*schema.Partition, 
 			hinted[i] += c.hint(ctx, r.id, muts[i])
 		}
 		for _, r := range t.replicas {
-			if results[r.id] != nil && r.id != c.cfg.Self {
+			if results.failed(r.id) && r.id != c.cfg.Self {
 				hinted[i] += c.hint(ctx, r.id, muts[i])
 			}
 		}
@@ -216,13 +216,13 @@ func (c *Coordinator) storeHints(ctx context.Context, muts []*schema.Partition, 
 
 // needsHints reports whether any replica of any target was down or failed:
 // the common write has none, and then needs no hint context at all.
-func needsHints(targets []target, results map[ring.HostID]error, self ring.HostID) bool {
+func needsHints(targets []target, results replicaAnswers, self ring.HostID) bool {
 	for _, t := range targets {
 		if len(t.down) > 0 {
 			return true
 		}
 		for _, r := range t.replicas {
-			if results[r.id] != nil && r.id != self {
+			if results.failed(r.id) && r.id != self {
 				return true
 			}
 		}

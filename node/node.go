@@ -34,6 +34,7 @@ type Node struct {
 
 	engine *storage.Engine // nil with the null backend
 	local  replica         // engine or nullStore
+	store  replica         // local behind tracing: storageReplica
 	id     identity
 	schema *schemaStore
 	ring   atomic.Pointer[ring.Snapshot]
@@ -152,6 +153,8 @@ func (n *Node) openStorage() error {
 			GCGrace:   n.gcGrace,
 			CacheSize: n.cfg.StorageCacheSize,
 			Now:       n.cfg.Now,
+
+			UnsafePeriodicSync: n.cfg.unsafeStorageSync,
 		})
 		if err != nil {
 			return storageOpenError(n.cfg.DataDir, err) // node_errors.go
@@ -201,6 +204,7 @@ func (n *Node) openCluster() error {
 		return fmt.Errorf("cannot build the ring: %w", err)
 	}
 	n.ring.Store(snap)
+	n.store = tracedReplica{replica: n.local, table: n.schema.table, now: n.cfg.Now}
 	n.coord = newCoordinator(coordinatorConfig{
 		Self: n.id.hostID, LocalDC: n.cfg.DataCenter,
 		Ring:         n.ring.Load,
@@ -252,10 +256,9 @@ func (n *Node) openExecutor() error {
 }
 
 // storageReplica is this node's storage as a replica that records what
-// it does on a traced request's trace.
-func (n *Node) storageReplica() replica {
-	return tracedReplica{replica: n.local, table: n.schema.table, now: n.cfg.Now}
-}
+// it does on a traced request's trace. It is built once, by openCluster:
+// the internode handlers take it on every request.
+func (n *Node) storageReplica() replica { return n.store }
 
 // messagingPort is the internode port actually bound (the port trace
 // rows name their source by), or 0 without one.

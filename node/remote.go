@@ -5,8 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/sibyldb/sibyl/node/messaging"
+	"github.com/sibyldb/sibyl/ring"
 	"github.com/sibyldb/sibyl/schema"
 )
 
@@ -44,7 +47,14 @@ type remoteReplica struct {
 var _ replica = (*remoteReplica)(nil)
 
 func (r *remoteReplica) Apply(ctx context.Context, muts ...*schema.Partition) error {
-	if _, err := r.tracedRequest(ctx, verbApply, verbTracedApply, "MUTATION", appendPartitionList(nil, muts)); err != nil {
+	return r.applyEncoded(ctx, appendPartitionList(nil, muts))
+}
+
+// applyEncoded is Apply of mutations appendPartitionList already encoded:
+// the coordinator encodes a write once for all its remote replicas.
+// payload must not change until it returns.
+func (r *remoteReplica) applyEncoded(ctx context.Context, payload []byte) error {
+	if _, err := r.tracedRequest(ctx, verbApply, verbTracedApply, "MUTATION", payload); err != nil {
 		return fmt.Errorf("cannot apply on %s: %w", r.addr, err)
 	}
 	return nil
@@ -69,18 +79,53 @@ func (r *remoteReplica) Truncate(ctx context.Context, table schema.TableID) erro
 	return nil
 }
 
+// startApply sends mutations appendPartitionList encoded without waiting:
+// the outcome, wrapped as Apply wraps it, goes to done as replica id's
+// hostResult, at most once (never when startApply fails; maybe not once
+// the call is forgotten), so done must have room for it. ctx must not be
+// traced: a traced write's events need Apply.
+func (r *remoteReplica) startApply(ctx context.Context, payload []byte, id ring.HostID, done chan<- hostResult) (messaging.Call, error) {
+	call, err := r.msg.Start(ctx, r.addr, verbApply, payload, func(_ []byte, err error) {
+		if err != nil {
+			err = fmt.Errorf("cannot apply on %s: %w", r.addr, err)
+		}
+		done <- hostResult{id: id, err: err}
+	})
+	if err != nil {
+		return messaging.Call{}, fmt.Errorf("cannot apply on %s: %w", r.addr, err)
+	}
+	return call, nil
+}
+
 // appendPartitionList encodes partitions as a uvarint count followed by
 // each partition's schema codec encoding, length-prefixed.
+//
+// Each partition is encoded into a pooled scratch buffer first (its length
+// prefix comes before it), so dst grows once per partition to its exact
+// size instead of through a series of doublings; the scratch never
+// escapes, which is what makes pooling it safe.
 func appendPartitionList(dst []byte, parts []*schema.Partition) []byte {
+	scratch := encodeScratch.Get().(*[]byte)
+	buf := (*scratch)[:0]
 	dst = binary.AppendUvarint(dst, uint64(len(parts)))
-	var buf []byte
 	for _, p := range parts {
 		buf = schema.AppendPartition(buf[:0], p)
+		dst = slices.Grow(dst, binary.MaxVarintLen64+len(buf))
 		dst = binary.AppendUvarint(dst, uint64(len(buf)))
 		dst = append(dst, buf...)
 	}
+	if cap(buf) <= maxPooledScratch {
+		*scratch = buf[:0]
+		encodeScratch.Put(scratch)
+	}
 	return dst
 }
+
+// encodeScratch holds appendPartitionList's scratch buffers; one larger
+// than maxPooledScratch (a rare huge batch) is left to the collector.
+var encodeScratch = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxPooledScratch = 1 << 20
 
 // decodePartitionList decodes what appendPartitionList wrote.
 func decodePartitionList(b []byte) ([]*schema.Partition, error) {

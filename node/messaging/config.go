@@ -39,7 +39,8 @@ type Config struct {
 	MaxInFlight int
 
 	// HandlerConcurrency bounds the handlers running per inbound
-	// connection; past it the reader stops reading and TCP pushes back.
+	// connection, and so its worker goroutines; past it the reader stops
+	// reading and TCP pushes back.
 	// Default 512.
 	HandlerConcurrency int
 

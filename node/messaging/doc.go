@@ -11,13 +11,16 @@
 //	err = m.Serve(listener)               // accept loop runs in m's goroutine
 //	resp, err := m.Request(ctx, "10.0.0.2:7000", VerbRead, payload)
 //	err = m.Send(ctx, addr, VerbHint, payload) // one-way
+//	call, err := m.Start(ctx, addr, VerbMutation, payload, done) // answer to done
+//	call.Forget()                         // the caller stopped waiting for it
 //	m.Close()                             // stops every goroutine m started
 //
 // The caller's duties: register handlers before Serve (Handle later is
 // allowed but races with requests already arriving); give every Request a
 // ctx with a deadline (it is sent to the peer, whose handler gets the same
-// deadline); call Disconnect when gossip says a peer restarted or left;
-// call Close once.
+// deadline); Forget a Start's Call when no longer waiting for its answer
+// (Start does not watch ctx); call Disconnect when gossip says a peer
+// restarted or left; call Close once.
 //
 // # Connections
 //
@@ -26,7 +29,8 @@
 // (up to Config.MaxInFlight) are in flight at once. Outgoing frames go
 // through a bounded queue (Config.QueueSize) drained by one writer
 // goroutine per connection through a bufio.Writer that flushes only when
-// the queue is empty: under load many frames share one syscall. A full
+// the queue is empty, after yielding once to let runnable senders add
+// theirs: under load many frames share one syscall. A full
 // queue or too many in-flight requests fail the request at once with
 // ErrOverloaded instead of queueing without bound.
 //
@@ -38,10 +42,12 @@
 // fast with ErrUnreachable, so a coordinator can write hints instead of
 // waiting on a dead node.
 //
-// The inbound side reads frames, runs each request's handler on its own
-// goroutine (at most HandlerConcurrency per connection; beyond that the
-// reader stops and TCP flow control pushes back on the sender), and
-// queues the answer. A handler error travels back as a *RemoteError.
+// The inbound side reads frames, hands each request to one of the
+// connection's worker goroutines (workers.go: started on demand, at most
+// HandlerConcurrency per connection, ended after two idle seconds; beyond
+// the limit the reader stops and TCP flow control pushes back on the
+// sender), and queues the answer. A handler error travels back as a
+// *RemoteError.
 //
 // # Frames
 //
@@ -54,8 +60,8 @@
 //
 // # Goroutines
 //
-// Every goroutine (accept loops, per-connection readers and writers,
-// dials, handlers) is started through the Messenger's task group and
+// Every goroutine (accept loops, per-connection readers, writers and
+// handler workers, dials) is started through the Messenger's task group and
 // observes its context; Close cancels it, closes listeners and sockets,
 // and waits for all of them, including handlers, which should therefore
 // honour ctx.

@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// Handler serves one verb. It is called on its own goroutine, concurrently
-// with other handlers (also for the same peer and verb), with a context
+// Handler serves one verb. It is called on one of the connection's worker
+// goroutines, concurrently with other handlers (also for the same peer and
+// verb), with a context
 // that carries the caller's deadline and is cancelled when the connection
 // closes or the Messenger shuts down. from is the caller's
 // Config.LocalID. For a request the returned bytes (or the error's text)
@@ -92,6 +93,47 @@ func (m *Messenger) Request(ctx context.Context, addr string, verb uint8, payloa
 		return nil, err
 	}
 	return out.request(ctx, verb, payload)
+}
+
+// Call is a request started by Start whose answer has not been taken.
+type Call struct {
+	out *outbound
+	id  uint64
+}
+
+// Start sends a request as Request does, but returns once it is queued:
+// the answer, or the failure of the connection that carried it, goes to
+// done, exactly once, on the connection's reader goroutine, so done must
+// return at once (a send on a channel with room, say). A caller waits
+// without a goroutine of its own; many requests share its wait.
+//
+// Start does not watch ctx beyond sending its deadline to the peer: a
+// caller that stops waiting, because the deadline passed or it no longer
+// needs the answer, calls Forget, or the request holds one of the
+// connection's MaxInFlight slots until an answer or the connection's end.
+// When Start returns an error, nothing was sent and done is never called.
+// The writer reads payload after Start returns, even after Forget: the
+// caller must not modify it.
+func (m *Messenger) Start(ctx context.Context, addr string, verb uint8, payload []byte, done func(payload []byte, err error)) (Call, error) {
+	out, err := m.outbound(ctx, addr, payload)
+	if err != nil {
+		return Call{}, err
+	}
+	id, err := out.send(ctx, verb, payload, waiter{done: done})
+	if err != nil {
+		return Call{}, err
+	}
+	return Call{out: out, id: id}, nil
+}
+
+// Forget stops waiting for c's answer and frees its in-flight slot. An
+// answer already being delivered may still reach done, once; none does
+// after that. Forgetting a call that was answered, or the zero Call, does
+// nothing.
+func (c Call) Forget() {
+	if c.out != nil {
+		c.out.inflight.forget(c.id)
+	}
 }
 
 // Send queues a one-way message for verb to the peer at addr and returns

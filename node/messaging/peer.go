@@ -124,7 +124,7 @@ func (p *peer) connect() (*outbound, error) {
 		return nil, fmt.Errorf("cannot handshake with %s: %w", p.addr, err)
 	}
 	out := &outbound{conn: newConn(p.m.ctx, nc, r, peerID, cfg, &p.m.counters)}
-	out.inflight.mu.waiting = make(map[uint64]chan result)
+	out.inflight.mu.waiting = make(map[uint64]waiter)
 	if !p.m.goTask(out.writeLoop) || !p.m.goTask(out.readLoop) {
 		out.close(ErrClosed)
 		return nil, ErrClosed
@@ -176,27 +176,11 @@ func (o *outbound) readLoop() {
 
 // request sends one request and waits for its response.
 func (o *outbound) request(ctx context.Context, verb uint8, payload []byte) ([]byte, error) {
-	h := header{kind: kindRequest, verb: verb, length: uint32(len(payload))}
-	if d, ok := ctx.Deadline(); ok {
-		left := time.Until(d)
-		if left <= 0 {
-			return nil, fmt.Errorf("cannot send verb %d: %w", verb, context.DeadlineExceeded)
-		}
-		h.timeoutMS = uint32(min(left.Milliseconds()+1, 1<<32-1))
-	}
-	id, ch, err := o.inflight.register(o.cfg.MaxInFlight)
+	ch := make(chan result, 1)
+	id, err := o.send(ctx, verb, payload, waiter{ch: ch})
 	if err != nil {
-		if errors.Is(err, ErrOverloaded) {
-			o.stats.overloaded.Add(1)
-		}
-		return nil, fmt.Errorf("cannot send verb %d to %s: %w", verb, o.nc.RemoteAddr(), err)
-	}
-	h.id = id
-	if err := o.tryEnqueue(outFrame{h: h, payload: payload}); err != nil {
-		o.inflight.forget(id)
 		return nil, err
 	}
-	o.stats.requestsSent.Add(1)
 	select {
 	case r := <-ch:
 		return r.payload, r.err
@@ -204,4 +188,31 @@ func (o *outbound) request(ctx context.Context, verb uint8, payload []byte) ([]b
 		o.inflight.forget(id)
 		return nil, fmt.Errorf("verb %d to %s: %w", verb, o.nc.RemoteAddr(), ctx.Err())
 	}
+}
+
+// send registers a request whose answer goes to w and queues its frame,
+// with ctx's deadline as the frame's timeout.
+func (o *outbound) send(ctx context.Context, verb uint8, payload []byte, w waiter) (uint64, error) {
+	h := header{kind: kindRequest, verb: verb, length: uint32(len(payload))}
+	if d, ok := ctx.Deadline(); ok {
+		left := time.Until(d)
+		if left <= 0 {
+			return 0, fmt.Errorf("cannot send verb %d: %w", verb, context.DeadlineExceeded)
+		}
+		h.timeoutMS = uint32(min(left.Milliseconds()+1, 1<<32-1))
+	}
+	id, err := o.inflight.register(o.cfg.MaxInFlight, w)
+	if err != nil {
+		if errors.Is(err, ErrOverloaded) {
+			o.stats.overloaded.Add(1)
+		}
+		return 0, fmt.Errorf("cannot send verb %d to %s: %w", verb, o.nc.RemoteAddr(), err)
+	}
+	h.id = id
+	if err := o.tryEnqueue(outFrame{h: h, payload: payload}); err != nil {
+		o.inflight.forget(id)
+		return 0, err
+	}
+	o.stats.requestsSent.Add(1)
+	return id, nil
 }

@@ -55,8 +55,8 @@ func (m *Messenger) acceptLoop(ln net.Listener) {
 }
 
 // serveConn handshakes an accepted connection, then reads requests until
-// it fails, running each request's handler on its own goroutine, at most
-// HandlerConcurrency at once.
+// it fails, handing each to the connection's workers (workers.go), at
+// most HandlerConcurrency at once.
 func (m *Messenger) serveConn(nc net.Conn) {
 	c, err := m.accept(nc)
 	if err != nil {
@@ -68,7 +68,7 @@ func (m *Messenger) serveConn(nc net.Conn) {
 	if !m.goTask(c.writeLoop) {
 		return
 	}
-	sem := make(chan struct{}, m.cfg.HandlerConcurrency)
+	w := newWorkers(m, c)
 	var hdr [headerSize]byte
 	for {
 		h, payload, err := c.readFrame(&hdr)
@@ -81,13 +81,8 @@ func (m *Messenger) serveConn(nc net.Conn) {
 			m.cfg.Logger.Warn("messaging: unexpected frame kind from peer", "peer", c.peerID, "kind", h.kind)
 			return
 		}
-		select {
-		case sem <- struct{}{}:
-		case <-c.ctx.Done():
-			return
-		}
 		m.counters.requestsServed.Add(1)
-		if !m.goTask(func() { defer func() { <-sem }(); m.dispatch(c, h, payload) }) {
+		if !w.hand(inRequest{h: h, payload: payload}) {
 			return
 		}
 	}
@@ -115,12 +110,14 @@ func (m *Messenger) accept(nc net.Conn) (*conn, error) {
 }
 
 // dispatch runs the handler for one inbound frame and queues its answer.
-func (m *Messenger) dispatch(c *conn, h header, payload []byte) {
-	ctx, cancel := c.ctx, context.CancelFunc(func() {})
+// base is c.ctx or a context derived from it that ends with it.
+func (m *Messenger) dispatch(base context.Context, c *conn, h header, payload []byte) {
+	ctx := base
 	if h.timeoutMS > 0 {
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(h.timeoutMS)*time.Millisecond)
+		rc := newRequestCtx(base, time.Now().Add(time.Duration(h.timeoutMS)*time.Millisecond))
+		defer rc.release()
+		ctx = rc
 	}
-	defer cancel()
 	if ctx.Err() != nil {
 		// Expired before it ran (or the connection closed): the sender
 		// has given up, so running it would only add load.

@@ -460,7 +460,7 @@ machine() {
 - Memory: $mem
 - Disk holding the data: $disk$rot, file system $(df -PT "$WORK" | awk 'NR == 2 { print $2 }')
 - Kernel: $(uname -sr); $(go version 2>/dev/null || echo "go: not found")
-- Sibyl: $("$BIN" version 2>/dev/null || echo unknown); commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+- Sibyl: $("$BIN" version 2>/dev/null || echo unknown) (the binary measured; the repository was at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) when the report was written)
 - Load at the start of the suite (/proc/loadavg): ${LOADAVG_START:-unknown}
 - Client and servers share the machine; every sibyl bench client runs $CONC requests in flight.
 EOF

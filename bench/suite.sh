@@ -484,6 +484,16 @@ per_core() {
 
 num() { field "$RESULTS/$1.json" "$2" 2>/dev/null || echo "n/a"; }
 
+# replica_writes_per_cpu: the 3-node cluster's replica writes (RF=3, so
+# three per acknowledged write) per second of server CPU, from the
+# cluster-write run's server CPU per operation.
+replica_writes_per_cpu() {
+	local us
+	us=$(field "$RESULTS/cluster-write.json" server_cpu_us_per_op 2>/dev/null) || true
+	[[ -n $us ]] || { echo "n/a"; return; }
+	awk -v us="$us" 'BEGIN { if (us <= 0) print "n/a"; else printf "%.0f", 3 * 1e6 / us }'
+}
+
 # check LABEL VALUE OP TARGET: a row of the targets table.
 check() {
 	local verdict value=$2
@@ -624,7 +634,9 @@ mixed $(ratio sibyl-mixed null-mixed ops_per_sec); Sibyl against raw Pebble with
 same record shapes: writes $(ratio sibyl-write pebble-write ops_per_sec), reads
 $(ratio sibyl-read pebble-read ops_per_sec), mixed $(ratio sibyl-mixed pebble-mixed ops_per_sec).
 Per core ($(nproc) cores, shared by client and server): $(per_core sibyl-write) writes/s,
-$(per_core sibyl-read) reads/s.
+$(per_core sibyl-read) reads/s. Three nodes: $(replica_writes_per_cpu) replica writes per
+second of server CPU (a vCPU fully used by the servers), from the cluster write run's
+server CPU per acknowledged write.
 
 ## Single node: writes (null-backend ceiling, Sibyl, raw Pebble)
 

@@ -315,16 +315,7 @@ func TestOneWay(t *testing.T) {
 func TestOverloadedWhenTooManyInFlight(t *testing.T) {
 	checkNoLeak(t)
 	srv := startNode(t, Config{LocalID: "server"}, "")
-	release := make(chan struct{})
-	entered := make(chan struct{}, 2)
-	srv.m.Handle(verbBlock, func(ctx context.Context, _ string, _ []byte) ([]byte, error) {
-		entered <- struct{}{}
-		select {
-		case <-release:
-		case <-ctx.Done():
-		}
-		return []byte("done"), nil
-	})
+	release, entered := handleBlocking(srv, []byte("done"))
 	cli := newClient(t, Config{LocalID: "client", MaxInFlight: 2})
 	ctx := ctxTimeout(t, 10*time.Second)
 	errs := make(chan error, 2)
@@ -620,16 +611,7 @@ func TestHandlerWorkers(t *testing.T) {
 func TestStart(t *testing.T) {
 	checkNoLeak(t)
 	srv := startNode(t, Config{LocalID: "server"}, "")
-	release := make(chan struct{})
-	entered := make(chan struct{}, 2)
-	srv.m.Handle(verbBlock, func(ctx context.Context, _ string, _ []byte) ([]byte, error) {
-		entered <- struct{}{}
-		select {
-		case <-release:
-		case <-ctx.Done():
-		}
-		return nil, nil
-	})
+	release, entered := handleBlocking(srv, nil)
 	cli := newClient(t, Config{LocalID: "client"})
 	ctx := ctxTimeout(t, 10*time.Second)
 	type answer struct {
@@ -716,4 +698,19 @@ func TestRequestCtx(t *testing.T) {
 	if !errors.Is(returned.Err(), context.Canceled) {
 		t.Fatalf("Done after release: Err = %v", returned.Err())
 	}
+}
+
+// handleBlocking makes srv's verbBlock handler signal entered (room for
+// two) and wait for release (or its request's end), then answer reply.
+func handleBlocking(srv *testNode, reply []byte) (release, entered chan struct{}) {
+	release, entered = make(chan struct{}), make(chan struct{}, 2)
+	srv.m.Handle(verbBlock, func(ctx context.Context, _ string, _ []byte) ([]byte, error) {
+		entered <- struct{}{}
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return reply, nil
+	})
+	return release, entered
 }

@@ -106,8 +106,14 @@ func (c *conn) beginTrace(ctx context.Context, m protocol.Message, requested boo
 	if tr == nil {
 		return ctx, nil
 	}
+	// Decide before building the session's parameters (a map per
+	// request, 5% of a point read's server CPU when built for every
+	// request and thrown away).
+	if !requested && !tr.Sample() {
+		return ctx, nil
+	}
 	start, ok := traceStart(m)
-	if !ok || (!requested && !tr.Sample()) {
+	if !ok {
 		return ctx, nil
 	}
 	start.Client = c.remote

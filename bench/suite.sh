@@ -534,6 +534,10 @@ EOF
 
 # growth_section: the growth series' table and what it ran with.
 growth_section() {
+	if ((${#GROWTH_RUNS[@]} == 0)) && skipped growth; then
+		echo '_Not part of this run: `make bench-growth` runs the growth series to 20M rows on its own and writes bench/GROWTH.md._'
+		return 0
+	fi
 	cat <<EOF
 Each step writes $GROWTH_STEP_ROWS new rows (sequential keys, one row per
 partition, $VALUE_SIZE-byte values) to the same node, closed loop; the run's

@@ -269,9 +269,12 @@ func (c *Coordinator) readRepair(ctx context.Context, cl exec.Consistency, needs
 			continue
 		}
 		exec.Tracef(ctx, "Read repair: writing the result to a further replica")
-		res := c.fanOut(ctx, map[ring.HostID][]*schema.Partition{r.id: {merged}},
-			func(ctx context.Context, rep replica, ms []*schema.Partition) error { return rep.Apply(ctx, ms...) })
-		if err := res[r.id]; err != nil {
+		rep, ok := c.replicaFor(r.id)
+		if !ok {
+			failures = append(failures, errReplicaDown)
+			continue
+		}
+		if err := rep.Apply(ctx, merged); err != nil {
 			failures = append(failures, err)
 			continue
 		}

@@ -219,17 +219,7 @@ func BenchmarkPointRead(b *testing.B) {
 // among benchPartitions, flushed.
 func benchPointRead(b *testing.B, legacy bool, cells int) {
 	e := benchEngine(b, legacy)
-	load := make([]*schema.Partition, 0, 100)
-	for i := range uint64(benchPartitions) {
-		load = append(load, benchRow(i, cells))
-		if len(load) == cap(load) {
-			mustApply(b, e, load...)
-			load = load[:0]
-		}
-	}
-	if err := e.Flush(context.Background()); err != nil {
-		b.Fatal(err)
-	}
+	loadFlushed(b, e, benchPartitions, func(i uint64) *schema.Partition { return benchRow(i, cells) })
 	if compactBench {
 		if err := e.Compact(context.Background(), nil); err != nil {
 			b.Fatal(err)
@@ -359,17 +349,7 @@ func BenchmarkPointReadLayered(b *testing.B) {
 	b.Run("engine", func(b *testing.B) {
 		e := benchEngine(b, false)
 		for w := range uint64(waves) {
-			load := make([]*schema.Partition, 0, 100)
-			for i := range uint64(perWave) {
-				load = append(load, benchRow(i*waves+w, 1))
-				if len(load) == cap(load) {
-					mustApply(b, e, load...)
-					load = load[:0]
-				}
-			}
-			if err := e.Flush(context.Background()); err != nil {
-				b.Fatal(err)
-			}
+			loadFlushed(b, e, perWave, func(i uint64) *schema.Partition { return benchRow(i*waves+w, 1) })
 		}
 		cmds := benchReadCommands(total)
 		b.ReportAllocs()
@@ -430,4 +410,21 @@ func benchReadCommands(n int) []schema.ReadCommand {
 		cmds[i] = schema.ReadCommand{Table: 1, Key: p.Key, Token: p.Token}
 	}
 	return cmds
+}
+
+// loadFlushed applies row(0..n-1) in batches of 100 partitions and
+// flushes them into an sstable.
+func loadFlushed(b *testing.B, e *Engine, n uint64, row func(i uint64) *schema.Partition) {
+	b.Helper()
+	load := make([]*schema.Partition, 0, 100)
+	for i := range n {
+		load = append(load, row(i))
+		if len(load) == cap(load) || i == n-1 {
+			mustApply(b, e, load...)
+			load = load[:0]
+		}
+	}
+	if err := e.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
 }

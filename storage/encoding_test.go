@@ -185,15 +185,7 @@ func TestMergerRules(t *testing.T) {
 	m := newMerger()
 	key := appendPartitionPrefix(nil, 1, 0, []byte("k"))
 	merge := func(vals ...[]byte) []byte {
-		vm, err := m.Merge(key, vals[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, v := range vals[1:] {
-			if err := vm.MergeOlder(v); err != nil {
-				t.Fatal(err)
-			}
-		}
+		vm := mergeOperands(t, m, key, vals...)
 		out, _, err := vm.Finish(true)
 		if err != nil {
 			t.Fatal(err)
@@ -371,15 +363,7 @@ func TestMergerDeletesOnlyWithoutBase(t *testing.T) {
 	key := appendPartitionPrefix(nil, 1, 0, []byte("k"))
 	finish := func(includesBase bool, vals ...[]byte) ([]byte, bool) {
 		t.Helper()
-		vm, err := m.Merge(key, vals[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, v := range vals[1:] {
-			if err := vm.MergeOlder(v); err != nil {
-				t.Fatal(err)
-			}
-		}
+		vm := mergeOperands(t, m, key, vals...)
 		out, del, _, err := vm.(pebble.DeletableValueMerger).DeletableFinish(includesBase)
 		if err != nil {
 			t.Fatal(err)
@@ -434,4 +418,20 @@ func TestMergerRefusesACorruptKeptDeletion(t *testing.T) {
 	if err := vm.MergeOlder(older); err == nil {
 		t.Fatal("merging into a kept deletion that does not decode succeeded")
 	}
+}
+
+// mergeOperands starts a merge of key with vals[0] and merges the rest
+// in as older operands.
+func mergeOperands(t *testing.T, m *pebble.Merger, key []byte, vals ...[]byte) pebble.ValueMerger {
+	t.Helper()
+	vm, err := m.Merge(key, vals[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vals[1:] {
+		if err := vm.MergeOlder(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return vm
 }
